@@ -1,0 +1,159 @@
+"""The `opsflow` command line: serve, deploy, start, users and tokens, database upgrades."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.config import ROLES, Settings
+from engine.errors import OpsflowError
+from engine.views import Principal
+
+CLI_PRINCIPAL = Principal(user_id="cli", name="cli", roles=frozenset({"admin"}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except OpsflowError as exc:
+        print(f"opsflow: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"opsflow: no such file: {exc.filename}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+    from engine.engine import build_engine
+    from engine.seed import DEMO_PASSWORD, create_demo_users, deploy_handbook
+
+    settings = Settings()
+    engine = build_engine(settings)
+    if args.demo:
+        deployment = deploy_handbook(engine)
+        deployed = [f"{d.key} v{d.version}" for d in deployment.definitions] or ["handbook already up to date"]
+        print("Deployed: " + ", ".join(deployed))
+        print(f"Demo users (password {DEMO_PASSWORD!r}) and bearer tokens:")
+        for name, token in create_demo_users(engine).items():
+            print(f"  {name:5} {token}")
+    print(f"opsflow on http://{args.host}:{args.port}  (database: {settings.database_url})", flush=True)
+    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
+    engine.close()
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from engine.seed import collect_files
+
+    with _engine() as engine:
+        result = engine.repository.deploy(collect_files([Path(p) for p in args.paths]), actor="cli")
+    for d in result.definitions:
+        print(f"deployed process {d.key} version {d.version}")
+    for f in result.forms:
+        print(f"deployed form {f.key} version {f.version}")
+    for key in result.unchanged:
+        print(f"unchanged {key}")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int:
+    variables = {}
+    for item in args.var:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise OpsflowError(f"--var takes NAME=JSON, got {item!r}")
+        try:
+            variables[name] = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise OpsflowError(f"--var {name}: not JSON ({exc.msg}); quote strings: {name}='\"text\"'") from None
+    with _engine() as engine:
+        instance = engine.runtime.start_process_instance_by_key(
+            args.process_id, principal=CLI_PRINCIPAL, business_key=args.business_key, variables=variables
+        )
+    print(instance.id)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    with _engine() as engine:
+        user = engine.identity.create_user(args.name, args.role, password=args.password, actor="cli")
+    print(f"created user {user.name} with roles {', '.join(user.roles)}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    with _engine() as engine:
+        print(engine.identity.issue_token(args.name, label="cli"))
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from engine.storage import schema
+    from engine.storage.db import make_engine
+
+    db = make_engine(Settings().database_url)
+    schema.upgrade(db)
+    print(f"database schema at {schema.current_revision(db)}")
+    db.dispose()
+    return 0
+
+
+class _engine:
+    """`with _engine() as engine:` - a process engine on OPSFLOW_DATABASE_URL, closed afterwards."""
+
+    def __enter__(self):  # noqa: ANN204
+        from engine.engine import build_engine
+
+        self.engine = build_engine(Settings())
+        return self.engine
+
+    def __exit__(self, *_: object) -> None:
+        self.engine.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsflow", description="BPMN engine service for the operations handbook")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="deploy the handbook and create demo users")
+    serve.set_defaults(run=_serve)
+
+    deploy = commands.add_parser("deploy", help="deploy .bpmn/.form files or directories")
+    deploy.add_argument("paths", nargs="+", metavar="PATH")
+    deploy.set_defaults(run=_deploy)
+
+    start = commands.add_parser("start", help="start a process instance; prints its id")
+    start.add_argument("process_id", metavar="PROCESS_ID")
+    start.add_argument("--business-key")
+    start.add_argument("--var", action="append", default=[], metavar="NAME=JSON")
+    start.set_defaults(run=_start)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", action="append", required=True, choices=ROLES)
+    add.add_argument("--password")
+    add.set_defaults(run=_user_add)
+
+    token = commands.add_parser("token", help="print a new bearer token for a user")
+    token.add_argument("name", metavar="NAME")
+    token.set_defaults(run=_token)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

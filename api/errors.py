@@ -1,0 +1,61 @@
+"""Engine errors to HTTP: one JSON shape for every error, and never a stack trace."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from engine.errors import (
+    Conflict,
+    Forbidden,
+    IncidentError,
+    InvalidInput,
+    NotFound,
+    OpsflowError,
+    Problem,
+    Unauthenticated,
+)
+
+log = logging.getLogger("opsflow.api")
+
+STATUS = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (InvalidInput, 422, "invalid_input"),
+    (IncidentError, 422, "incident"),
+]
+
+
+def error_body(kind: str, message: str, problems: list[Problem] | None = None) -> dict:
+    return {"error": kind, "message": message, "problems": [p.as_dict() for p in problems or []]}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(OpsflowError)
+    async def engine_error(_: Request, exc: OpsflowError) -> JSONResponse:
+        status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)), (400, "bad_request"))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(kind, exc.message, exc.problems), status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            Problem(e.get("msg", "invalid"), path=".".join(str(p) for p in e.get("loc", ()) if p != "body") or None)
+            for e in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_input", "the request is not valid", problems), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(exc.status_code, "error")
+        return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal", "internal server error"), status_code=500)

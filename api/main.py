@@ -1,0 +1,52 @@
+"""The FastAPI application: builds the engine at start-up and mounts the routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api import errors
+from api.routes import definitions, identity, instances, tasks
+from engine.engine import ProcessEngine, build_engine
+from engine.config import Settings
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0].replace(' ', '_')}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None, engine: ProcessEngine | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = engine is None
+        app.state.engine = engine or build_engine(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.engine.close()
+
+    app = FastAPI(
+        title="opsflow",
+        version="0.1.0",
+        description="Runs the operations handbook as executable BPMN: inboxes, forms, deployments.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    errors.install(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict:
+        """Liveness and database check; needs no token."""
+        from sqlalchemy import text
+
+        with app.state.engine.db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    for module in (tasks, instances, definitions, identity):
+        app.include_router(module.router)
+    return app

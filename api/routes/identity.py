@@ -1,0 +1,43 @@
+"""Sign-in, the current user, and user administration."""
+
+from fastapi import APIRouter, Request, status
+
+from api.deps import EngineDep, PrincipalDep
+from api.schemas import CreateUser, SignIn, TokenOut
+from engine.errors import Forbidden
+from engine.permissions import can_manage_users
+from engine.views import UserView
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+@router.post("/session", response_model=TokenOut)
+def sign_in(body: SignIn, engine: EngineDep) -> TokenOut:
+    """Exchange a user name and password for a bearer token."""
+    return TokenOut(token=engine.identity.sign_in(body.name, body.password))
+
+
+@router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(request: Request, engine: EngineDep, _: PrincipalDep) -> None:
+    """Revoke the token used for this request."""
+    engine.identity.revoke_token(request.headers["authorization"].split(" ", 1)[1].strip())
+
+
+@router.get("/me", response_model=UserView)
+def me(engine: EngineDep, principal: PrincipalDep) -> UserView:
+    return engine.identity.get_user(principal.name)
+
+
+@router.get("/users", response_model=list[UserView])
+def list_users(engine: EngineDep, _: PrincipalDep) -> list[UserView]:
+    """Every user and their roles (leaders need them to form teams)."""
+    return engine.identity.list_users()
+
+
+@router.post("/users", response_model=UserView, status_code=status.HTTP_201_CREATED)
+def create_user(body: CreateUser, engine: EngineDep, principal: PrincipalDep) -> UserView:
+    if not can_manage_users(principal):
+        raise Forbidden("only admins manage users")
+    return engine.identity.create_user(
+        body.name, body.roles, display_name=body.display_name, password=body.password, actor=principal.name
+    )

@@ -1,0 +1,119 @@
+"""Everything the engine does to a SpiffWorkflow workflow: start, complete a task, cancel, and read
+back the facts the index tables hold."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class ReadyUserTask:
+    id: str
+    element_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    element_id: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"element_id": self.element_id, "message": self.message}
+
+
+class Runner:
+    def __init__(self, script_engine: PythonScriptEngine) -> None:
+        self.script_engine = script_engine
+
+    def attach(self, workflow: BpmnWorkflow) -> BpmnWorkflow:
+        workflow.script_engine = self.script_engine  # not serialized: set after every load
+        return workflow
+
+    def start(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
+        workflow.task_tree.data.update(variables)  # the root task's data is inherited by every task
+        return self.advance(workflow)
+
+    def advance(self, workflow: BpmnWorkflow) -> Incident | None:
+        """Run every automatic step until the workflow waits for people, messages or timers.
+        A failing script or condition leaves its task in ERROR: the incident is returned, not raised."""
+        try:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except WorkflowTaskException as exc:
+            return Incident(exc.task.task_spec.bpmn_id if exc.task else None, _message(exc))
+        except SpiffWorkflowException as exc:
+            return Incident(None, _message(exc))
+        return None
+
+    def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
+        task = ready_user_task(workflow, task_id)
+        task.data.update(data)
+        try:
+            task.run()
+        except WorkflowTaskException as exc:
+            return Incident(task.task_spec.bpmn_id, _message(exc))
+        return self.advance(workflow)
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError, TypeError):
+        task = None
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def ready_user_task(workflow: BpmnWorkflow, task_id: str) -> Task:
+    task = find_task(workflow, task_id)
+    # SpiffWorkflow itself would happily re-run a completed task: the state guard is ours.
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict(f"task {task_id} is not open (it is {TaskState.get_name(task.state).lower()})")
+    return task
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+    return [
+        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+    ]
+
+
+def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | None:
+    """The `outcome` property of the last end event the top-level process reached."""
+    reached = [
+        t
+        for t in workflow.tasks.values()
+        if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
+    ]
+    if not reached:
+        return None
+    last = max(reached, key=lambda t: t.last_state_change)
+    return catalog[last.task_spec.bpmn_id]["outcome"]
+
+
+def current_variables(workflow: BpmnWorkflow) -> dict:
+    """The process data as people see it: the workflow's data once done, else the open tasks' data."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    merged: dict = dict(workflow.data)
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
+        merged.update(task.data)
+    return merged
+
+
+def _message(exc: Exception) -> str:
+    return str(exc).strip() or type(exc).__name__

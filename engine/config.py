@@ -1,0 +1,26 @@
+"""Settings, read from the environment (prefix OPSFLOW_) and passed explicitly, never global."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The four lanes of the handbook, plus the two roles that run the service.
+LANE_ROLES = ("leader", "data", "execution", "support")
+ROLES = (*LANE_ROLES, "designer", "admin")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPSFLOW_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path.cwd() / 'opsflow.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql://... for production.",
+    )
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    token_ttl_days: int = 30
+    max_upload_bytes: int = 5 * 1024 * 1024
+    script_cpu_seconds: float = 1.0

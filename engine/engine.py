@@ -1,0 +1,60 @@
+"""The ProcessEngine facade: hands out the services, wired once by build_engine (no module globals)."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from engine.bpmn.parser import load_specs
+from engine.bpmn.runner import Runner
+from engine.bpmn.sandbox import SandboxLimits, make_script_engine
+from engine.bpmn.serializer import SpecCache, WorkflowStore
+from engine.config import Settings
+from engine.instances import Instances
+from engine.services.identity import IdentityService
+from engine.services.repository import RepositoryService
+from engine.services.runtime import RuntimeService
+from engine.services.tasks import TaskService
+from engine.storage import schema
+from engine.storage.db import make_engine
+from engine.storage.tables import ProcessDefinitionRow
+from engine.storage.uow import Transactions
+
+
+@dataclass
+class ProcessEngine:
+    settings: Settings
+    db: sa.Engine
+    repository: RepositoryService
+    runtime: RuntimeService
+    tasks: TaskService
+    identity: IdentityService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
+    """Connect, check (or create) the schema and wire the services."""
+    db = make_engine(settings.database_url)
+    if migrate:
+        schema.ensure_current(db)
+    tx = Transactions(db)
+
+    def load_definition(definition_id: str):  # noqa: ANN202
+        def read(uow):  # noqa: ANN001, ANN202
+            row = uow.session.get(ProcessDefinitionRow, definition_id)
+            return load_specs(row.bpmn_xml, row.resource_name, row.key)
+
+        return tx.read(read)
+
+    store = WorkflowStore(SpecCache(load_definition))
+    runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
+    instances = Instances(store, runner)
+    return ProcessEngine(
+        settings=settings,
+        db=db,
+        repository=RepositoryService(tx),
+        runtime=RuntimeService(tx, instances),
+        tasks=TaskService(tx, instances),
+        identity=IdentityService(tx, settings.token_ttl_days),
+    )

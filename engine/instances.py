@@ -1,0 +1,167 @@
+"""The aggregate cycle for one process instance: lock > load > act > save state and indexes.
+Shared by the runtime and task services so that no service calls another inside a transaction."""
+
+import json
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlmodel import Session, delete, select
+
+from engine import events
+from engine.bpmn.runner import Incident, Runner, current_variables, reached_outcome, ready_user_tasks
+from engine.bpmn.serializer import WorkflowStore
+from engine.errors import ConcurrentUpdate, NotFound
+from engine.storage.tables import (
+    InstanceMemberRow,
+    OpenTaskRow,
+    ProcessDefinitionRow,
+    ProcessInstanceRow,
+    TaskCandidateRow,
+    utcnow,
+)
+
+
+@dataclass
+class Loaded:
+    row: ProcessInstanceRow
+    definition: ProcessDefinitionRow
+    workflow: BpmnWorkflow
+    team_before: list = field(default_factory=list)
+
+
+class Instances:
+    def __init__(self, store: WorkflowStore, runner: Runner) -> None:
+        self.store = store
+        self.runner = runner
+
+    def lock(self, session: Session, instance_id: str) -> ProcessInstanceRow:
+        """The instance row, locked for this transaction (row lock on PostgreSQL; on SQLite the
+        write transaction already holds the database's write lock)."""
+        row = session.exec(
+            select(ProcessInstanceRow).where(ProcessInstanceRow.id == instance_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"process instance {instance_id} not found")
+        return row
+
+    def load(self, session: Session, row: ProcessInstanceRow) -> Loaded:
+        definition = session.get(ProcessDefinitionRow, row.definition_id)
+        workflow = self.runner.attach(self.store.load(row.state))
+        return Loaded(row, definition, workflow, list(row.team))
+
+    def save(self, session: Session, loaded: Loaded, *, actor: str | None, incident: Incident | None) -> None:
+        """Write the state with an optimistic version check, then bring every index in line with it."""
+        row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
+        variables = _jsonable(current_variables(workflow))
+        team = variables.get("team") if _is_team(variables.get("team")) else row.team
+        status = row.status
+        outcome = row.outcome
+        if status == "running" and workflow.is_completed():
+            status, outcome = "completed", reached_outcome(workflow, catalog)
+        values = {
+            "state": self.store.dump(workflow),
+            "serializer_version": self.store.version,
+            "status": status,
+            "outcome": outcome,
+            "variables": variables,
+            "team": team,
+            "incident": incident.as_dict() if incident else None,
+            "version": row.version + 1,
+        }
+        if status != "running" and row.ended_at is None:
+            values["ended_at"] = utcnow()
+        result = session.execute(
+            sa.update(ProcessInstanceRow)
+            .where(ProcessInstanceRow.id == row.id, ProcessInstanceRow.version == row.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.expunge(row)
+        team_changed = team != loaded.team_before
+        if team_changed:
+            self._reindex_team(session, row.id, team)
+        self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
+        if incident:
+            events.record(
+                session, events.INCIDENT, actor=actor, instance_id=row.id,
+                element_id=incident.element_id, details={"message": incident.message},
+            )
+        if status == "completed" and "ended_at" in values:
+            events.record(
+                session, events.INSTANCE_COMPLETED, actor=actor, instance_id=row.id,
+                details={"outcome": outcome},
+            )
+
+    def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
+        session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))
+        members = {(m["user"], m["role"]) for m in team}
+        session.add_all(InstanceMemberRow(instance_id=instance_id, user_name=u, role=r) for u, r in members)
+
+    def _reindex_tasks(self, session: Session, loaded: Loaded, actor: str | None, *, reoffer: bool) -> None:
+        row, catalog = loaded.row, loaded.definition.catalog
+        ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status == "running" else {}
+        existing = dict(
+            session.exec(
+                select(OpenTaskRow.id, OpenTaskRow.element_id).where(OpenTaskRow.instance_id == row.id)
+            ).all()
+        )
+        gone = existing.keys() - ready.keys()
+        if gone:
+            session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(gone)))
+            session.exec(delete(OpenTaskRow).where(OpenTaskRow.id.in_(gone)))
+        if reoffer:  # the team changed: tasks already open go to the newly named people
+            for task_id in existing.keys() - gone:
+                session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task_id))
+                self._add_candidates(session, task_id, catalog.get(existing[task_id], {}), row.team)
+        now = utcnow()
+        for task_id in ready.keys() - existing:
+            task = ready[task_id]
+            entry = catalog.get(task.element_id, {})
+            session.add(
+                OpenTaskRow(
+                    id=task.id,
+                    instance_id=row.id,
+                    process_key=row.process_key,
+                    business_key=row.business_key,
+                    element_id=task.element_id,
+                    name=entry.get("name") or task.name,
+                    role=(entry.get("candidate_groups") or [entry.get("lane_role")])[0],
+                    stage=entry.get("stage"),
+                    form_key=entry.get("form_key"),
+                    assignee=entry.get("assignee"),
+                    created_at=now,
+                )
+            )
+            session.flush()
+            self._add_candidates(session, task.id, entry, row.team)
+            events.record(
+                session, events.TASK_CREATED, actor=actor, instance_id=row.id, task_id=task.id,
+                element_id=task.element_id, details={"name": entry.get("name") or task.name},
+            )
+
+    @staticmethod
+    def _add_candidates(session: Session, task_id: str, entry: dict, team: list[dict]) -> None:
+        users, roles = offer(entry, team)
+        session.add_all(TaskCandidateRow(task_id=task_id, kind="user", value=u) for u in users)
+        session.add_all(TaskCandidateRow(task_id=task_id, kind="role", value=r) for r in roles)
+
+
+def offer(entry: dict, team: list[dict]) -> tuple[list[str], list[str]]:
+    """(candidate users, candidate roles) of a user task: the instance's named people for the task's
+    roles, or the whole roles where the team names nobody for them."""
+    roles = entry.get("candidate_groups") or ([entry["lane_role"]] if entry.get("lane_role") else [])
+    named = sorted({m["user"] for m in team if m.get("role") in roles and m.get("user")})
+    users = sorted(set(named) | set(entry.get("candidate_users") or []))
+    return users, ([] if named else roles)
+
+
+def _is_team(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(m, dict) and "user" in m and "role" in m for m in value)
+
+
+def _jsonable(data: dict) -> dict:
+    return json.loads(json.dumps(data, default=str))

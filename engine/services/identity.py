@@ -1,0 +1,150 @@
+"""Users, roles and bearer tokens (stored as SHA-256 hashes: tokens are random, so a fast hash suffices)."""
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+from sqlmodel import Session, select
+
+from engine import events
+from engine.config import ROLES
+from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
+from engine.storage.uow import Transactions
+from engine.views import Principal, UserView
+
+_hasher = PasswordHasher()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class IdentityService:
+    def __init__(self, tx: Transactions, token_ttl_days: int) -> None:
+        self._tx = tx
+        self._ttl = timedelta(days=token_ttl_days)
+
+    def create_user(
+        self, name: str, roles: list[str], *, display_name: str = "", password: str | None = None,
+        actor: str | None = None, exist_ok: bool = False,
+    ) -> UserView:
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise InvalidInput(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+        if not name or len(name) > 64 or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+            raise InvalidInput("a user name is 1-64 letters, digits, '.', '_' or '-'")
+
+        def create(uow) -> UserView:
+            session = uow.session
+            existing = _user_by_name(session, name)
+            if existing is not None:
+                if not exist_ok:
+                    raise Conflict(f"user {name} already exists")
+                return _view(session, existing)
+            user = UserRow(
+                id=str(uuid.uuid4()), name=name, display_name=display_name or name, created_at=utcnow(),
+                password_hash=_hasher.hash(password) if password else None,
+            )
+            session.add(user)
+            session.flush()
+            session.add_all(UserRoleRow(user_id=user.id, role=r) for r in sorted(set(roles)))
+            events.record(session, events.USER_CREATED, actor=actor, details={"user": name, "roles": roles})
+            session.flush()
+            return _view(session, user)
+
+        return self._tx.write(create)
+
+    def issue_token(self, name: str, *, label: str = "") -> str:
+        token = "opf_" + secrets.token_urlsafe(32)
+
+        def issue(uow) -> None:
+            user = _user_by_name(uow.session, name)
+            if user is None:
+                raise NotFound(f"user {name} not found")
+            uow.session.add(
+                TokenRow(
+                    id=str(uuid.uuid4()), user_id=user.id, token_hash=hash_token(token), label=label,
+                    created_at=utcnow(), expires_at=utcnow() + self._ttl,
+                )
+            )
+
+        self._tx.write(issue)
+        return token
+
+    def sign_in(self, name: str, password: str) -> str:
+        def check(uow) -> None:
+            user = _user_by_name(uow.session, name)
+            try:
+                ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
+            except VerifyMismatchError:
+                ok = False
+            if not ok:
+                raise Unauthenticated("wrong user name or password")
+
+        self._tx.read(check)
+        return self.issue_token(name, label="sign-in")
+
+    def authenticate(self, token: str) -> Principal:
+        def lookup(uow) -> Principal:
+            session = uow.session
+            row = session.exec(select(TokenRow).where(TokenRow.token_hash == hash_token(token))).first()
+            if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < utcnow()):
+                raise Unauthenticated("invalid or expired token")
+            user = session.get(UserRow, row.user_id)
+            return Principal(user.id, user.name, frozenset(_roles(session, user.id)))
+
+        return self._tx.read(lookup)
+
+    def revoke_token(self, token: str) -> None:
+        def revoke(uow) -> None:
+            row = uow.session.exec(select(TokenRow).where(TokenRow.token_hash == hash_token(token))).first()
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = utcnow()
+                uow.session.add(row)
+
+        self._tx.write(revoke)
+
+    def get_user(self, name: str) -> UserView:
+        def get(uow) -> UserView:
+            user = _user_by_name(uow.session, name)
+            if user is None:
+                raise NotFound(f"user {name} not found")
+            return _view(uow.session, user)
+
+        return self._tx.read(get)
+
+    def list_users(self) -> list[UserView]:
+        def list_all(uow) -> list[UserView]:
+            users = uow.session.exec(select(UserRow).order_by(UserRow.name)).all()
+            return [_view(uow.session, u) for u in users]
+
+        return self._tx.read(list_all)
+
+
+def users_with_roles(session: Session, names: set[str]) -> dict[str, set[str]]:
+    """name -> roles, for the given names that exist."""
+    rows = session.exec(
+        select(UserRow.name, UserRoleRow.role)
+        .join(UserRoleRow, UserRoleRow.user_id == UserRow.id, isouter=True)
+        .where(UserRow.name.in_(names))
+    ).all()
+    found: dict[str, set[str]] = {}
+    for name, role in rows:
+        found.setdefault(name, set()).update({role} if role else set())
+    return found
+
+
+def _user_by_name(session: Session, name: str) -> UserRow | None:
+    return session.exec(select(UserRow).where(UserRow.name == name)).first()
+
+
+def _roles(session: Session, user_id: str) -> list[str]:
+    return sorted(session.exec(select(UserRoleRow.role).where(UserRoleRow.user_id == user_id)).all())
+
+
+def _view(session: Session, user: UserRow) -> UserView:
+    return UserView(user.name, user.display_name, _roles(session, user.id))

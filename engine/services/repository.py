@@ -1,0 +1,233 @@
+"""Deployments: BPMN and form files in, validated, stored as immutable versions per key."""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from engine import events
+from engine.bpmn.parser import parse_bpmn_files
+from engine.config import ROLES
+from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
+from engine.forms import check_form
+from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import DefinitionView, DeploymentView, FormView, Principal
+
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
+FORM_SUFFIXES = (".form", ".json")
+
+
+class RepositoryService:
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+
+    def deploy(self, files: Iterable[tuple[str, bytes]], *, name: str = "", actor: str | None = None) -> DeploymentView:
+        files = list(files)
+        if not files:
+            raise InvalidDeployment("nothing to deploy: send at least one .bpmn or .form file")
+        return self._tx.write(lambda uow: self._deploy(uow, files, name, actor))
+
+    def _deploy(self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None) -> DeploymentView:
+        session = uow.session
+        problems: list[Problem] = []
+        forms: dict[str, tuple[str, dict]] = {}
+        bpmn_files: list[tuple[str, bytes]] = []
+        for filename, content in files:
+            lower = filename.lower()
+            if lower.endswith(FORM_SUFFIXES):
+                _read_form(filename, content, forms, problems)
+            elif lower.endswith(BPMN_SUFFIXES):
+                bpmn_files.append((filename, content))
+            else:
+                problems.append(Problem("unknown file type: deploy .bpmn and .form files", file=filename))
+        deployed_forms = set(session.exec(select(FormDefinitionRow.key).distinct()).all())
+        parsed = parse_bpmn_files(bpmn_files, roles=ROLES, form_keys=deployed_forms | forms.keys())
+        problems += parsed.problems
+        seen: dict[str, str] = {}
+        for process in parsed.processes:
+            if process.process_id in seen:
+                problems.append(
+                    Problem(f"process id {process.process_id} is also defined in {seen[process.process_id]}",
+                            file=process.resource_name)
+                )
+            seen[process.process_id] = process.resource_name
+        if problems:
+            raise InvalidDeployment("the deployment was rejected", problems)
+
+        deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
+        new_forms, new_definitions, unchanged = [], [], []
+        for key, (filename, schema) in forms.items():
+            digest = _digest(json.dumps(schema, sort_keys=True, ensure_ascii=False))
+            latest = _latest(session, FormDefinitionRow, key)
+            if latest is not None and latest.content_hash == digest:
+                unchanged.append(key)
+                continue
+            new_forms.append(
+                FormDefinitionRow(
+                    id=str(uuid.uuid4()), key=key, version=(latest.version + 1) if latest else 1,
+                    form_schema=schema, content_hash=digest, deployment_id=deployment.id, deployed_at=utcnow(),
+                )
+            )
+        for process in parsed.processes:
+            digest = _digest(process.process_id + "\n" + process.xml)
+            latest = _latest(session, ProcessDefinitionRow, process.process_id)
+            if latest is not None and latest.content_hash == digest:
+                unchanged.append(process.process_id)
+                continue
+            new_definitions.append(
+                ProcessDefinitionRow(
+                    id=str(uuid.uuid4()), key=process.process_id, version=(latest.version + 1) if latest else 1,
+                    name=process.name, resource_name=process.resource_name, bpmn_xml=process.xml,
+                    content_hash=digest, catalog=process.catalog, deployment_id=deployment.id,
+                    deployed_at=utcnow(),
+                )
+            )
+        if not new_forms and not new_definitions:
+            return DeploymentView(None, [], [], unchanged)
+        session.add(deployment)
+        session.flush()
+        session.add_all([*new_forms, *new_definitions])
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict("another deployment of the same key happened at the same time; try again") from exc
+        for row in new_definitions:
+            events.record(session, events.DEFINITION_DEPLOYED, actor=actor,
+                          details={"key": row.key, "version": row.version, "definition_id": row.id})
+        for row in new_forms:
+            events.record(session, events.FORM_DEPLOYED, actor=actor, details={"key": row.key, "version": row.version})
+        return DeploymentView(
+            deployment.id, [definition_view(r) for r in new_definitions], [form_view(r) for r in new_forms], unchanged
+        )
+
+    def list_definitions(self) -> list[DefinitionView]:
+        """The latest version of each process."""
+
+        def query(uow: UnitOfWork) -> list[DefinitionView]:
+            latest = (
+                select(ProcessDefinitionRow.key, func.max(ProcessDefinitionRow.version).label("v"))
+                .group_by(ProcessDefinitionRow.key)
+                .subquery()
+            )
+            rows = uow.session.exec(
+                select(ProcessDefinitionRow)
+                .join(latest, (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v))
+                .order_by(ProcessDefinitionRow.key)
+            ).all()
+            return [definition_view(r) for r in rows]
+
+        return self._tx.read(query)
+
+    def list_versions(self, key: str) -> list[DefinitionView]:
+        def query(uow: UnitOfWork) -> list[DefinitionView]:
+            rows = uow.session.exec(
+                select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
+                .order_by(ProcessDefinitionRow.version.desc())
+            ).all()
+            if not rows:
+                raise NotFound(f"process {key} is not deployed")
+            return [definition_view(r) for r in rows]
+
+        return self._tx.read(query)
+
+    def get_definition(self, key: str, version: int | None = None) -> DefinitionView:
+        return self._tx.read(lambda uow: definition_view(find_definition(uow.session, key, version)))
+
+    def get_definition_xml(self, key: str, version: int | None = None) -> str:
+        return self._tx.read(lambda uow: find_definition(uow.session, key, version).bpmn_xml)
+
+    def list_forms(self) -> list[FormView]:
+        def query(uow: UnitOfWork) -> list[FormView]:
+            rows = uow.session.exec(select(FormDefinitionRow).order_by(FormDefinitionRow.key, FormDefinitionRow.version)).all()
+            latest: dict[str, FormDefinitionRow] = {r.key: r for r in rows}
+            return [form_view(r) for r in latest.values()]
+
+        return self._tx.read(query)
+
+    def get_form(self, key: str, version: int | None = None) -> FormView:
+        def query(uow: UnitOfWork) -> FormView:
+            row = find_form(uow.session, key, version)
+            if row is None:
+                raise NotFound(f"form {key} is not deployed")
+            return form_view(row)
+
+        return self._tx.read(query)
+
+
+def find_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinitionRow:
+    query = select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
+    if version is not None:
+        query = query.where(ProcessDefinitionRow.version == version)
+    row = session.exec(query.order_by(ProcessDefinitionRow.version.desc())).first()
+    if row is None:
+        suffix = f" version {version}" if version is not None else ""
+        raise NotFound(f"process {key}{suffix} is not deployed")
+    return row
+
+
+def find_form(session: Session, key: str, version: int | None = None) -> FormDefinitionRow | None:
+    query = select(FormDefinitionRow).where(FormDefinitionRow.key == key)
+    if version is not None:
+        query = query.where(FormDefinitionRow.version == version)
+    return session.exec(query.order_by(FormDefinitionRow.version.desc())).first()
+
+
+def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
+    start = next((e for e in row.catalog.values() if e["type"] == "startEvent" and e.get("form_key")), None)
+    return DefinitionView(
+        row.id, row.key, row.version, row.name, row.resource_name, row.deployed_at,
+        start["form_key"] if start else None,
+    )
+
+
+def form_view(row: FormDefinitionRow) -> FormView:
+    return FormView(row.id, row.key, row.version, row.form_schema, row.deployed_at)
+
+
+def _latest(session: Session, table: type, key: str):  # noqa: ANN202
+    return session.exec(select(table).where(table.key == key).order_by(table.version.desc())).first()
+
+
+def _read_form(filename: str, content: bytes, forms: dict, problems: list[Problem]) -> None:
+    try:
+        schema = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem("a form file must be UTF-8 JSON", file=filename))
+        return
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(f"JSON syntax error: {exc.msg}", file=filename, line=exc.lineno))
+        return
+    form_problems = check_form(schema)
+    for p in form_problems:
+        problems.append(Problem(p.message, file=filename, element_id=p.component_id, path=p.path or None))
+    if form_problems:
+        return
+    key = schema["id"]
+    if key in forms:
+        problems.append(Problem(f"form id {key} is also used by {forms[key][0]}", file=filename))
+        return
+    forms[key] = (filename, schema)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def resolve_form(session: Session, entry: dict, definition: ProcessDefinitionRow) -> FormDefinitionRow | None:
+    """The form of a task or start event, by its binding: `latest` (Camunda's default) takes the newest
+    version; `deployment` the newest deployed together with or before the process version;
+    `version` the one named by camunda:formRefVersion."""
+    key = entry.get("form_key")
+    if not key:
+        return None
+    binding = entry.get("form_binding", "latest")
+    query = select(FormDefinitionRow).where(FormDefinitionRow.key == key)
+    if binding == "deployment":
+        query = query.where(FormDefinitionRow.deployed_at <= definition.deployed_at)
+    elif binding == "version" and str((entry.get("properties") or {}).get("formRefVersion", "")).isdigit():
+        query = query.where(FormDefinitionRow.version == int(entry["properties"]["formRefVersion"]))
+    return session.exec(query.order_by(FormDefinitionRow.version.desc())).first()

@@ -1,0 +1,178 @@
+"""Process instances: start, read, cancel."""
+
+import uuid
+
+from sqlmodel import Session, func, or_, select
+
+from engine import events, permissions
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.forms import validate_submission
+from engine.instances import Instances, Loaded
+from engine.services.repository import find_definition, find_form
+from engine.services.views import audit_view, instance_view, task_views
+from engine.storage.tables import (
+    AuditEventRow,
+    InstanceMemberRow,
+    OpenTaskRow,
+    ProcessDefinitionRow,
+    ProcessInstanceRow,
+    TaskCandidateRow,
+    utcnow,
+)
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import InstanceDetailView, InstanceView, Page, Principal
+
+STATUSES = ("running", "completed", "cancelled")
+
+
+class RuntimeService:
+    def __init__(self, tx: Transactions, instances: Instances) -> None:
+        self._tx = tx
+        self._instances = instances
+
+    def start_process_instance_by_key(
+        self, key: str, *, principal: Principal, business_key: str | None = None, variables: dict | None = None,
+        validate_start_form: bool = True,
+    ) -> InstanceView:
+        if not permissions.can_start(principal):
+            raise Forbidden("only leaders and admins start processes")
+        variables = dict(variables or {})
+        if business_key is not None and not (0 < len(business_key) <= 200):
+            raise InvalidInput("a business key is 1-200 characters")
+
+        def start(uow: UnitOfWork) -> InstanceView:
+            session = uow.session
+            definition = find_definition(session, key)
+            start_form = next(
+                (e for e in definition.catalog.values() if e["type"] == "startEvent" and e.get("form_key")), None
+            )
+            data = variables
+            if start_form and validate_start_form:
+                form = find_form(session, start_form["form_key"])
+                data, errors = validate_submission(form.form_schema, variables, {})
+                if errors:
+                    raise InvalidInput(
+                        "the start form is not filled in correctly",
+                        [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors],
+                    )
+            row = ProcessInstanceRow(
+                id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
+                business_key=business_key, status="running", state="", serializer_version="",
+                version=0, variables={}, team=[], started_by=principal.name, started_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            workflow = self._instances.runner.attach(self._instances.store.new_workflow(definition.id))
+            events.record(session, events.INSTANCE_STARTED, actor=principal.name, instance_id=row.id,
+                          details={"process_key": key, "version": definition.version,
+                                   "business_key": business_key, "variables": data})
+            incident = self._instances.runner.start(workflow, data)
+            self._instances.save(session, Loaded(row, definition, workflow), actor=principal.name, incident=incident)
+            return instance_view(row, definition.version)
+
+        return self._tx.write(start)
+
+    def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:
+        def cancel(uow: UnitOfWork) -> InstanceView:
+            session = uow.session
+            row = self._instances.lock(session, instance_id)
+            require_visible(session, principal, row)
+            if not permissions.is_instance_leader(principal, row.started_by, row.team):
+                raise Forbidden("only the instance's leader or an admin may cancel it")
+            if row.status != "running":
+                raise Conflict(f"process instance {instance_id} is already {row.status}")
+            loaded = self._instances.load(session, row)
+            self._instances.runner.cancel(loaded.workflow)
+            row.status = "cancelled"
+            self._instances.save(session, loaded, actor=principal.name, incident=None)
+            events.record(session, events.INSTANCE_CANCELLED, actor=principal.name, instance_id=row.id,
+                          details={"reason": reason} if reason else None)
+            return instance_view(row, loaded.definition.version)
+
+        return self._tx.write(cancel)
+
+    def get_instance(self, instance_id: str, *, principal: Principal) -> InstanceDetailView:
+        def get(uow: UnitOfWork) -> InstanceDetailView:
+            session = uow.session
+            row = session.get(ProcessInstanceRow, instance_id)
+            if row is None:
+                raise NotFound(f"process instance {instance_id} not found")
+            require_visible(session, principal, row)
+            version = find_definition_version(session, row.definition_id)
+            tasks = session.exec(
+                select(OpenTaskRow).where(OpenTaskRow.instance_id == row.id).order_by(OpenTaskRow.created_at)
+            ).all()
+            history = session.exec(
+                select(AuditEventRow).where(AuditEventRow.instance_id == row.id).order_by(AuditEventRow.id)
+            ).all()
+            return InstanceDetailView(
+                instance_view(row, version), task_views(session, tasks), [audit_view(a) for a in history]
+            )
+
+        return self._tx.read(get)
+
+    def list_instances(
+        self, *, principal: Principal, process_key: str | None = None, business_key: str | None = None,
+        status: str | None = None, offset: int = 0, limit: int = 50,
+    ) -> Page[InstanceView]:
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+
+        def query(uow: UnitOfWork) -> Page[InstanceView]:
+            session = uow.session
+            q = select(ProcessInstanceRow)
+            if process_key:
+                q = q.where(ProcessInstanceRow.process_key == process_key)
+            if business_key:
+                q = q.where(ProcessInstanceRow.business_key == business_key)
+            if status:
+                q = q.where(ProcessInstanceRow.status == status)
+            if not principal.has("admin"):
+                q = q.where(_visible_clause(principal))
+            total = session.exec(select(func.count()).select_from(q.subquery())).one()
+            rows = session.exec(q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)).all()
+            versions = {r.definition_id: find_definition_version(session, r.definition_id) for r in rows}
+            return Page([instance_view(r, versions[r.definition_id]) for r in rows], total, offset, limit)
+
+        return self._tx.read(query)
+
+
+def find_definition_version(session: Session, definition_id: str) -> int:
+    return session.exec(select(ProcessDefinitionRow.version).where(ProcessDefinitionRow.id == definition_id)).one()
+
+
+def _candidate_instance_ids(principal: Principal):  # noqa: ANN202
+    return (
+        select(OpenTaskRow.instance_id)
+        .join(TaskCandidateRow, TaskCandidateRow.task_id == OpenTaskRow.id)
+        .where(
+            or_(
+                (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
+                (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
+            )
+        )
+    )
+
+
+def _visible_clause(principal: Principal):  # noqa: ANN202
+    """SQL for permissions.can_see_instance."""
+    clauses = [
+        ProcessInstanceRow.started_by == principal.name,
+        ProcessInstanceRow.id.in_(_candidate_instance_ids(principal)),
+        ProcessInstanceRow.id.in_(
+            select(InstanceMemberRow.instance_id).where(InstanceMemberRow.user_name == principal.name)
+        ),
+        ProcessInstanceRow.id.in_(select(OpenTaskRow.instance_id).where(OpenTaskRow.assignee == principal.name)),
+    ]
+    if principal.has("leader"):
+        clauses.append(~ProcessInstanceRow.id.in_(select(InstanceMemberRow.instance_id)))
+    return or_(*clauses)
+
+
+def require_visible(session: Session, principal: Principal, row: ProcessInstanceRow) -> None:
+    candidate = session.exec(
+        _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)
+    ).first() is not None
+    if not permissions.can_see_instance(principal, row.started_by, row.team, candidate):
+        raise NotFound(f"process instance {row.id} not found")
+

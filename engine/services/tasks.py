@@ -1,0 +1,256 @@
+"""The people's side: inboxes, claiming, assigning, drafts and completing user tasks."""
+
+import json
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, or_, select
+
+from engine import events, permissions
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.forms import validate_submission
+from engine.instances import Instances
+from engine.services.identity import users_with_roles
+from engine.services.repository import form_view, resolve_form
+from engine.services.runtime import require_visible
+from engine.services.views import candidates_of, instance_view, task_view, task_views
+from engine.storage.tables import (
+    AuditEventRow,
+    OpenTaskRow,
+    ProcessDefinitionRow,
+    ProcessInstanceRow,
+    TaskCandidateRow,
+    utcnow,
+)
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.team import check_team, team_rules
+from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
+
+SCOPES = ("mine", "offered", "all")
+SORTS = {"created": OpenTaskRow.created_at, "due": OpenTaskRow.due_at}
+MAX_DRAFT_BYTES = 256 * 1024
+
+
+class TaskService:
+    def __init__(self, tx: Transactions, instances: Instances) -> None:
+        self._tx = tx
+        self._instances = instances
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def inbox(
+        self, *, principal: Principal, scope: str = "all", process_key: str | None = None,
+        stage: str | None = None, instance_id: str | None = None, business_key: str | None = None,
+        overdue: bool | None = None, sort: str = "created", offset: int = 0, limit: int = 50,
+    ) -> Page[TaskView]:
+        """Tasks claimed by me (`mine`), offered to me and unclaimed (`offered`), or both (`all`).
+        Reads only the index tables, never a workflow."""
+        if scope not in SCOPES:
+            raise InvalidInput(f"scope is one of {', '.join(SCOPES)}")
+        order = SORTS.get(sort.lstrip("-"))
+        if order is None:
+            raise InvalidInput("sort is one of created, -created, due, -due")
+
+        def query(uow: UnitOfWork) -> Page[TaskView]:
+            session = uow.session
+            mine = OpenTaskRow.assignee == principal.name
+            offered = OpenTaskRow.assignee.is_(None) & OpenTaskRow.id.in_(
+                select(TaskCandidateRow.task_id).where(
+                    or_(
+                        (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
+                        (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
+                    )
+                )
+            )
+            q = select(OpenTaskRow).where({"mine": mine, "offered": offered, "all": or_(mine, offered)}[scope])
+            for column, value in (
+                (OpenTaskRow.process_key, process_key), (OpenTaskRow.stage, stage),
+                (OpenTaskRow.instance_id, instance_id), (OpenTaskRow.business_key, business_key),
+            ):
+                if value:
+                    q = q.where(column == value)
+            if overdue is not None:
+                late = OpenTaskRow.due_at.is_not(None) & (OpenTaskRow.due_at < utcnow())
+                q = q.where(late if overdue else ~late)
+            total = session.exec(select(func.count()).select_from(q.subquery())).one()
+            direction = sa.desc if sort.startswith("-") else sa.asc
+            rows = session.exec(
+                q.order_by(direction(order).nulls_last(), OpenTaskRow.id).offset(offset).limit(limit)
+            ).all()
+            return Page(task_views(session, rows), total, offset, limit)
+
+        return self._tx.read(query)
+
+    def get_task(self, task_id: str, *, principal: Principal) -> TaskDetailView:
+        def get(uow: UnitOfWork) -> TaskDetailView:
+            session = uow.session
+            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            definition = session.get(ProcessDefinitionRow, instance.definition_id)
+            entry = definition.catalog.get(row.element_id, {})
+            form = resolve_form(session, entry, definition)
+            data = {**instance.variables, **(row.draft or {})}
+            return TaskDetailView(
+                task_view(row, users, roles), entry.get("documentation", ""),
+                form_view(form) if form else None, data, row.draft, instance_view(instance, definition.version),
+            )
+
+        return self._tx.read(get)
+
+    # --- acting -----------------------------------------------------------------------------------
+
+    def claim(self, task_id: str, *, principal: Principal) -> TaskView:
+        def claim(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, roles, _ = self._visible_task(session, task_id, principal)
+            if row.assignee is not None:
+                raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
+            if not permissions.can_claim(principal, row.assignee, users, roles):
+                raise Forbidden(f"task {task_id} is not offered to {principal.name}")
+            self._set_assignee(session, row, principal.name, expected=None)
+            events.record(session, events.TASK_CLAIMED, actor=principal.name, instance_id=row.instance_id,
+                          task_id=row.id, element_id=row.element_id)
+            return task_view(row, users, roles)
+
+        return self._tx.write(claim)
+
+    def unclaim(self, task_id: str, *, principal: Principal) -> TaskView:
+        def unclaim(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            if row.assignee is None:
+                raise Conflict(f"task {task_id} is not claimed")
+            leader = permissions.is_instance_leader(principal, instance.started_by, instance.team)
+            if row.assignee != principal.name and not leader:
+                raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
+            self._set_assignee(session, row, None, expected=row.assignee)
+            events.record(session, events.TASK_UNCLAIMED, actor=principal.name, instance_id=row.instance_id,
+                          task_id=row.id, element_id=row.element_id)
+            return task_view(row, users, roles)
+
+        return self._tx.write(unclaim)
+
+    def assign(self, task_id: str, user: str, *, principal: Principal) -> TaskView:
+        def assign(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            if not permissions.is_instance_leader(principal, instance.started_by, instance.team):
+                raise Forbidden("only the instance's leader or an admin may assign its tasks")
+            target_roles = users_with_roles(session, {user}).get(user)
+            if target_roles is None:
+                raise InvalidInput(f"there is no user named {user!r}", [Problem("unknown user", path="user")])
+            if user not in users and not target_roles.intersection(roles):
+                raise InvalidInput(f"{user} is not a candidate for this task", [Problem("not a candidate", path="user")])
+            self._set_assignee(session, row, user, expected=row.assignee)
+            events.record(session, events.TASK_ASSIGNED, actor=principal.name, instance_id=row.instance_id,
+                          task_id=row.id, element_id=row.element_id, details={"assignee": user})
+            return task_view(row, users, roles)
+
+        return self._tx.write(assign)
+
+    def save_draft(self, task_id: str, data: dict, *, principal: Principal) -> TaskView:
+        if not isinstance(data, dict):
+            raise InvalidInput("a draft is a JSON object")
+        if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+            raise InvalidInput(f"a draft is at most {MAX_DRAFT_BYTES} bytes")
+
+        def save(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, roles, _ = self._visible_task(session, task_id, principal)
+            if not permissions.can_complete(principal, row.assignee, users, roles):
+                raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
+            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=data))
+            row.draft = data
+            return task_view(row, users, roles)
+
+        return self._tx.write(save)
+
+    def complete(self, task_id: str, data: dict, *, principal: Principal) -> InstanceDetailView:
+        """Validate the form data, complete the task, run the process on to its next wait states."""
+
+        def complete(uow: UnitOfWork) -> InstanceDetailView:
+            session = uow.session
+            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            if not permissions.can_complete(principal, row.assignee, users, roles):
+                if row.assignee is not None:
+                    raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")
+                raise Forbidden(f"task {task_id} is not offered to {principal.name}")
+            instance = self._instances.lock(session, row.instance_id)
+            if session.exec(select(OpenTaskRow.id).where(OpenTaskRow.id == task_id)).first() is None:
+                raise Conflict(f"task {task_id} is not open any more")  # completed while we waited for the lock
+            loaded = self._instances.load(session, instance)
+            entry = loaded.definition.catalog.get(row.element_id, {})
+            clean = self._validated(session, entry, loaded.definition, data, instance.variables)
+            incident = self._instances.runner.complete_user_task(loaded.workflow, task_id, clean)
+            events.record(session, events.TASK_COMPLETED, actor=principal.name, instance_id=instance.id,
+                          task_id=task_id, element_id=row.element_id,
+                          details={"name": row.name, "data": clean})
+            self._instances.save(session, loaded, actor=principal.name, incident=incident)
+            tasks = session.exec(
+                select(OpenTaskRow).where(OpenTaskRow.instance_id == instance.id).order_by(OpenTaskRow.created_at)
+            ).all()
+            return InstanceDetailView(
+                instance_view(instance, loaded.definition.version), task_views(session, tasks), []
+            )
+
+        return self._tx.write(complete)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _validated(
+        self, session: Session, entry: dict, definition: ProcessDefinitionRow, data: object, context: dict
+    ) -> dict:
+        form = resolve_form(session, entry, definition)
+        if form is None:
+            if not isinstance(data, dict):
+                raise InvalidInput("task data is a JSON object")
+            return data
+        clean, errors = validate_submission(form.form_schema, data, context)
+        problems = [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors]
+        required_roles = team_rules(form.form_schema)
+        if not errors and required_roles is not None and "team" in clean:
+            problems += check_team(session, clean["team"], required_roles)
+        if problems:
+            raise InvalidInput(f"the form {form.key} is not filled in correctly", problems)
+        return clean
+
+    def _visible_task(
+        self, session: Session, task_id: str, principal: Principal
+    ) -> tuple[OpenTaskRow, list[str], list[str], ProcessInstanceRow]:
+        row = session.get(OpenTaskRow, task_id)
+        if row is None:
+            self._raise_not_open(session, task_id, principal)
+        users, roles = candidates_of(session, [task_id])[task_id]
+        instance = session.get(ProcessInstanceRow, row.instance_id)
+        allowed = (
+            principal.has("admin")
+            or row.assignee == principal.name
+            or permissions.is_candidate(principal, users, roles)
+            or permissions.is_instance_leader(principal, instance.started_by, instance.team)
+        )
+        if not allowed:
+            require_visible(session, principal, instance)  # 404 to strangers, 403 to the team
+            raise Forbidden(f"task {task_id} ({row.name}) is not offered to {principal.name}")
+        return row, users, roles, instance
+
+    def _raise_not_open(self, session: Session, task_id: str, principal: Principal) -> None:
+        """A task that was open once answers 409 to whoever may see its instance; anything else is 404."""
+        created = session.exec(
+            select(AuditEventRow).where(AuditEventRow.task_id == task_id, AuditEventRow.type == events.TASK_CREATED)
+        ).first()
+        if created is not None:
+            instance = session.get(ProcessInstanceRow, created.instance_id)
+            require_visible(session, principal, instance)
+            raise Conflict(f"task {task_id} is not open (it was completed or cancelled)")
+        raise NotFound(f"task {task_id} not found")
+
+    @staticmethod
+    def _set_assignee(session: Session, row: OpenTaskRow, user: str | None, *, expected: str | None) -> None:
+        """A guarded update: of two people claiming at once, exactly one wins."""
+        guard = OpenTaskRow.assignee.is_(None) if expected is None else OpenTaskRow.assignee == expected
+        claimed_at = utcnow() if user else None
+        result = session.execute(
+            sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id, guard).values(assignee=user, claimed_at=claimed_at)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"task {row.id} was claimed by someone else just now")
+        row.assignee, row.claimed_at = user, claimed_at
+

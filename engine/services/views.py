@@ -1,0 +1,41 @@
+"""Mapping of rows to the engine's read models."""
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, select
+
+from engine.storage.tables import AuditEventRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow
+from engine.views import AuditEntry, InstanceView, TaskView
+
+
+def instance_view(row: ProcessInstanceRow, version: int) -> InstanceView:
+    return InstanceView(
+        row.id, row.definition_id, row.process_key, version, row.business_key, row.status, row.outcome,
+        row.started_by, row.started_at, row.ended_at, list(row.team or []), dict(row.variables or {}), row.incident,
+    )
+
+
+def candidates_of(session: Session, task_ids: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
+    found: dict[str, tuple[list[str], list[str]]] = {t: ([], []) for t in task_ids}
+    if task_ids:
+        rows = session.exec(select(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(task_ids))).all()
+        for c in rows:
+            found[c.task_id][0 if c.kind == "user" else 1].append(c.value)
+    return found
+
+
+def task_views(session: Session, rows: Sequence[OpenTaskRow]) -> list[TaskView]:
+    candidates = candidates_of(session, [r.id for r in rows])
+    return [task_view(r, *candidates[r.id]) for r in rows]
+
+
+def task_view(row: OpenTaskRow, users: list[str], roles: list[str]) -> TaskView:
+    return TaskView(
+        row.id, row.instance_id, row.process_key, row.business_key, row.element_id, row.name, row.role,
+        row.stage, row.form_key, row.assignee, sorted(users), sorted(roles), row.created_at, row.claimed_at,
+        row.due_at,
+    )
+
+
+def audit_view(row: AuditEventRow) -> AuditEntry:
+    return AuditEntry(row.id, row.at, row.type, row.actor, row.instance_id, row.task_id, row.element_id, row.details)

@@ -1,0 +1,182 @@
+"""Database rows. The instance's SpiffWorkflow state is the truth; every other instance table is an
+index of it, rewritten in the same transaction as the state."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Column, Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Timezone-aware UTC on every dialect (SQLite hands back naive datetimes)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(sa.JSON(), nullable=nullable))
+
+
+def _text(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(sa.Text(), nullable=nullable))
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: str = Field(primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str | None = Field(default=None, max_length=300)
+    created_at: datetime = _ts()
+
+
+class UserRoleRow(SQLModel, table=True):
+    __tablename__ = "user_role"
+    user_id: str = Field(foreign_key="app_user.id", primary_key=True)
+    role: str = Field(primary_key=True, max_length=32)
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "api_token"
+    id: str = Field(primary_key=True)
+    user_id: str = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+# --- repository -------------------------------------------------------------------------------
+
+
+class DeploymentRow(SQLModel, table=True):
+    __tablename__ = "deployment"
+    id: str = Field(primary_key=True)
+    name: str = Field(default="", max_length=200)
+    deployed_by: str | None = Field(default=None, max_length=64)
+    deployed_at: datetime = _ts()
+
+
+class ProcessDefinitionRow(SQLModel, table=True):
+    __tablename__ = "process_definition"
+    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+    id: str = Field(primary_key=True)
+    key: str = Field(index=True, max_length=200)
+    version: int
+    name: str = Field(default="", max_length=300)
+    resource_name: str = Field(max_length=300)
+    bpmn_xml: str = _text()
+    content_hash: str = Field(max_length=64)
+    catalog: dict = _json(nullable=False)
+    deployment_id: str = Field(foreign_key="deployment.id")
+    deployed_at: datetime = _ts()
+
+
+class FormDefinitionRow(SQLModel, table=True):
+    __tablename__ = "form_definition"
+    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+    id: str = Field(primary_key=True)
+    key: str = Field(index=True, max_length=200)
+    version: int
+    form_schema: dict = _json(nullable=False)
+    content_hash: str = Field(max_length=64)
+    deployment_id: str = Field(foreign_key="deployment.id")
+    deployed_at: datetime = _ts()
+
+
+# --- runtime ----------------------------------------------------------------------------------
+
+
+class ProcessInstanceRow(SQLModel, table=True):
+    __tablename__ = "process_instance"
+    id: str = Field(primary_key=True)
+    definition_id: str = Field(foreign_key="process_definition.id", index=True)
+    process_key: str = Field(index=True, max_length=200)
+    business_key: str | None = Field(default=None, index=True, max_length=200)
+    status: str = Field(index=True, max_length=16)  # running | completed | cancelled
+    outcome: str | None = Field(default=None, max_length=100)
+    state: str = _text()  # serialized SpiffWorkflow workflow, without the spec
+    serializer_version: str = Field(max_length=16)
+    version: int = 1  # optimistic lock
+    variables: dict = _json(nullable=False)  # snapshot of the process data, for reads without deserializing
+    team: list = _json(nullable=False)  # [{"user", "role", "duty"}] named at team formation
+    incident: dict | None = _json()  # {"element_id", "message"} while a script or condition fails
+    started_by: str | None = Field(default=None, max_length=64)
+    started_at: datetime = _ts(index=True)
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class InstanceMemberRow(SQLModel, table=True):
+    """Index of the team named for an instance: who fills which role."""
+
+    __tablename__ = "instance_member"
+    instance_id: str = Field(foreign_key="process_instance.id", primary_key=True)
+    user_name: str = Field(primary_key=True, max_length=64, index=True)
+    role: str = Field(primary_key=True, max_length=32)
+
+
+class OpenTaskRow(SQLModel, table=True):
+    """Index of the READY user tasks of running instances: what inboxes read."""
+
+    __tablename__ = "open_task"
+    id: str = Field(primary_key=True)  # the SpiffWorkflow task UUID, stable across serialization
+    instance_id: str = Field(foreign_key="process_instance.id", index=True)
+    process_key: str = Field(index=True, max_length=200)
+    business_key: str | None = Field(default=None, index=True, max_length=200)
+    element_id: str = Field(max_length=200)
+    name: str = Field(default="", max_length=300)
+    role: str | None = Field(default=None, max_length=32)
+    stage: str | None = Field(default=None, index=True, max_length=64)
+    form_key: str | None = Field(default=None, max_length=200)
+    assignee: str | None = Field(default=None, index=True, max_length=64)
+    draft: dict | None = _json()
+    created_at: datetime = _ts(index=True)
+    claimed_at: datetime | None = _ts(nullable=True)
+    due_at: datetime | None = _ts(nullable=True, index=True)
+
+
+class TaskCandidateRow(SQLModel, table=True):
+    """Who an open task is offered to: users by name, or whole roles."""
+
+    __tablename__ = "task_candidate"
+    task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(primary_key=True, max_length=8)  # user | role
+    value: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only history: who did what to which instance or task, and when."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    type: str = Field(max_length=40, index=True)
+    actor: str | None = Field(default=None, max_length=64)
+    instance_id: str | None = Field(default=None, index=True, max_length=36)
+    task_id: str | None = Field(default=None, max_length=36)
+    element_id: str | None = Field(default=None, max_length=200)
+    details: dict | None = _json()

@@ -1,0 +1,64 @@
+"""The unit of work: one session, one transaction, rolled back unless committed.
+This is the only place in the code base that commits."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from engine.errors import ConcurrentUpdate
+from engine.storage.db import writer
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once the transaction has committed (never when it rolls back)."""
+        self._after_commit.append(hook)
+
+
+class Transactions:
+    """Runs a function inside a unit of work: commit on return, roll back on any exception."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._writer = writer(engine)
+
+    def write(self, fn: Callable[[UnitOfWork], T]) -> T:
+        return self._run(self._writer, fn, commit=True)
+
+    def read(self, fn: Callable[[UnitOfWork], T]) -> T:
+        return self._run(self.engine, fn, commit=False)
+
+    def _run(self, bind: sa.Engine, fn: Callable[[UnitOfWork], T], *, commit: bool) -> T:
+        with Session(bind, expire_on_commit=False) as session:
+            uow = UnitOfWork(session)
+            try:
+                result = fn(uow)
+                if commit:
+                    session.commit()
+                else:
+                    session.rollback()
+            except OperationalError as exc:
+                session.rollback()
+                if _is_lock_conflict(exc):
+                    raise ConcurrentUpdate("the instance is busy; try again") from exc
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+        for hook in uow._after_commit:
+            hook()
+        return result
+
+
+def _is_lock_conflict(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock detected" in text or "could not serialize" in text

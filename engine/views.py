@@ -1,0 +1,125 @@
+"""Read models returned by the engine: frozen, plain data, no database rows."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    name: str
+    roles: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    display_name: str
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    id: str
+    key: str
+    version: int
+    name: str
+    resource_name: str
+    deployed_at: datetime
+    start_form_key: str | None
+
+
+@dataclass(frozen=True)
+class FormView:
+    id: str
+    key: str
+    version: int
+    schema: dict
+    deployed_at: datetime
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    id: str | None
+    definitions: list[DefinitionView]
+    forms: list[FormView]
+    unchanged: list[str] = field(default_factory=list)  # keys whose content was already the latest version
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    instance_id: str
+    process_key: str
+    business_key: str | None
+    element_id: str
+    name: str
+    role: str | None
+    stage: str | None
+    form_key: str | None
+    assignee: str | None
+    candidate_users: list[str]
+    candidate_roles: list[str]
+    created_at: datetime
+    claimed_at: datetime | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskDetailView:
+    task: TaskView
+    documentation: str
+    form: FormView | None
+    data: dict  # the instance's variables, overlaid with the task's saved draft
+    draft: dict | None
+    instance: "InstanceView"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    type: str
+    actor: str | None
+    instance_id: str | None
+    task_id: str | None
+    element_id: str | None
+    details: dict | None
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    id: str
+    definition_id: str
+    process_key: str
+    version: int
+    business_key: str | None
+    status: str
+    outcome: str | None
+    started_by: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    team: list[dict]
+    variables: dict
+    incident: dict | None
+
+
+@dataclass(frozen=True)
+class InstanceDetailView:
+    instance: InstanceView
+    open_tasks: list[TaskView]
+    history: list[AuditEntry]

@@ -1,0 +1,161 @@
+"""The whole handbook over HTTP, each task done by a user of the right role, with every role's inbox
+checked at each step."""
+
+import copy
+
+import pytest
+
+from tests.fixtures.handbook_data import VALID
+from tests.helpers.api import Api
+
+# The instance's team: one named person per role. `dan` and `lee` hold roles too but are not on it.
+TEAM = {"leader": "lei", "data": "dana", "execution": "eric", "support": "sara"}
+OUTSIDERS = {"leader": "lee", "data": "dan"}
+
+
+def data(form: str, **changes: object) -> dict:
+    return {**copy.deepcopy(VALID[form]), **changes}
+
+
+# (element id, role, form data) in the order the handbook runs them.
+STAGE_1 = [
+    ("Task_locate_problem", "leader", data("locate_problem", problem_type="structural")),
+    ("Task_form_team", "leader", data("form_team")),
+    ("Task_kickoff_meeting", "leader", data("kickoff_minutes")),
+]
+DIAGNOSIS = [
+    ("Task_collect_data", "data", data("collect_data")),
+    ("Task_break_down", "data", data("break_down")),
+    ("Task_qualitative_check", "execution", data("qualitative_check")),
+    ("Task_diagnosis_report", "data", data("diagnosis_report")),
+]
+DESIGN = [
+    ("Task_brainstorm", "leader", data("brainstorm")),
+    # the three feasibility checks are open at the same time
+    ("Task_tech_feasibility", "support", data("tech_feasibility", needs_development=True)),
+    ("Task_resource_assessment", "execution", data("resource_assessment")),
+    ("Task_risk_assessment", "data", data("risk_assessment")),
+    ("Task_plan_review", "leader", data("plan_review", plan_decision="approve")),
+]
+EXECUTION = [
+    ("Task_pilot", "execution", data("pilot")),
+    ("Task_monitoring", "data", data("monitoring")),
+    ("Task_tool_changes", "support", data("tool_changes")),
+    ("Task_measure_effect", "data", data("measure_effect")),
+]
+JOURNEY = [
+    *STAGE_1,
+    *DIAGNOSIS,
+    ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="back_to_collect")),
+    *DIAGNOSIS,
+    ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept")),
+    *DESIGN,
+    *EXECUTION,
+    ("Task_evaluation_decision", "leader", data("evaluation_decision", evaluation_decision="iterate_design")),
+    *DESIGN,
+    *EXECUTION,
+    ("Task_evaluation_decision", "leader", data("evaluation_decision", evaluation_decision="roll_out")),
+    ("Task_roll_out", "execution", data("roll_out")),
+    ("Task_review_standardize", "leader", data("review_standardize")),
+]
+
+
+@pytest.fixture(autouse=True)
+def outsiders(api: Api) -> None:
+    """Users who hold a role but are not on the instance's team."""
+    for name, role in OUTSIDERS.items():
+        api.call("ada", "POST", "/api/v1/users", 201, json={"name": name, "roles": [role], "password": "s3cret-pass"})
+        api.tokens[name] = api.call(None, "POST", "/api/v1/session", json={"name": name, "password": "s3cret-pass"})[
+            "token"
+        ]
+
+
+def start_handbook(api: Api) -> str:
+    instance = api.start("lei", data("start_trigger"), business_key="OPT-2026-001")
+    assert instance["status"] == "running"
+    assert instance["business_key"] == "OPT-2026-001"
+    return instance["id"]
+
+
+def do_step(api: Api, instance_id: str, element_id: str, role: str, form_data: dict, team_formed: bool) -> None:
+    """The task is offered to the right person only; they claim it and complete it."""
+    doer = TEAM[role]
+    offered = [t for t in api.inbox(doer, "offered", instance=instance_id) if t["element_id"] == element_id]
+    assert len(offered) == 1, f"{element_id} should be offered to {doer}: {api.inbox(doer, instance=instance_id)}"
+    task = offered[0]
+    assert task["role"] == role
+    for other_role, other in TEAM.items():
+        if other != doer:
+            ids = [t["id"] for t in api.inbox(other, instance=instance_id)]
+            assert task["id"] not in ids, f"{element_id} must not reach {other} ({other_role})"
+    if team_formed and role in OUTSIDERS:
+        # named people only: someone holding the role but not on the team sees nothing
+        assert api.inbox(OUTSIDERS[role], instance=instance_id) == []
+
+    api.claim(doer, task["id"])
+    assert [t["id"] for t in api.inbox(doer, "mine", instance=instance_id)].count(task["id"]) == 1
+    assert task["id"] not in [t["id"] for t in api.inbox(doer, "offered", instance=instance_id)]
+    api.complete(doer, task["id"], form_data)
+
+
+def run_journey(api: Api, restart=None) -> str:  # noqa: ANN001
+    instance_id = start_handbook(api)
+    team_formed = False
+    for element_id, role, form_data in JOURNEY:
+        if restart:
+            api = restart()
+        do_step(api, instance_id, element_id, role, form_data, team_formed)
+        team_formed = team_formed or element_id == "Task_form_team"
+    return instance_id
+
+
+def test_one_instance_runs_through_all_six_stages_to_optimized(api: Api) -> None:
+    instance_id = run_journey(api)
+    assert_finished_optimized(api, instance_id)
+
+
+def assert_finished_optimized(api: Api, instance_id: str) -> None:
+    detail = api.instance("lei", instance_id)
+    instance = detail["instance"]
+    assert instance["status"] == "completed"
+    assert instance["outcome"] == "optimized"
+    assert instance["ended_at"] is not None
+    assert detail["open_tasks"] == []
+    assert instance["variables"]["iteration_count"] == 1
+    assert instance["variables"]["problems"] == VALID["diagnosis_report"]["problems"]
+    assert instance["team"] == VALID["form_team"]["team"]
+
+    history = detail["history"]
+    completed = [(h["element_id"], h["actor"]) for h in history if h["type"] == "task_completed"]
+    assert completed == [(element_id, TEAM[role]) for element_id, role, _ in JOURNEY]
+    claimed = [h for h in history if h["type"] == "task_claimed"]
+    assert len(claimed) == len(JOURNEY)
+    created = {h["task_id"] for h in history if h["type"] == "task_created"}
+    assert {h["task_id"] for h in history if h["type"] == "task_completed"} == created
+    assert history[0]["type"] == "instance_started" and history[0]["actor"] == "lei"
+    assert history[-1]["type"] == "instance_completed"
+    assert history[-1]["details"] == {"outcome": "optimized"}
+    assert all(h["at"] for h in history)
+    for stored in (h for h in history if h["type"] == "task_completed" and h["element_id"] == "Task_diagnosis_report"):
+        assert stored["details"]["data"]["problems"][0]["module"] == "用户注册流程"
+
+
+def test_a_short_term_fluctuation_ends_the_instance_at_once(api: Api) -> None:
+    instance_id = start_handbook(api)
+    task = api.task_named("lei", "Task_locate_problem", instance_id)
+    api.complete("lei", task["id"], data("locate_problem", problem_type="short_term"))
+    detail = api.instance("lei", instance_id)
+    assert detail["instance"]["status"] == "completed"
+    assert detail["instance"]["outcome"] == "keep_observing"
+    assert detail["open_tasks"] == []
+    assert all(api.inbox(user, instance=instance_id) == [] for user in TEAM.values())
+
+
+def test_stopping_the_plan_ends_the_instance_as_stopped(api: Api) -> None:
+    instance_id = start_handbook(api)
+    steps = [*STAGE_1, *DIAGNOSIS,
+             ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept")),
+             *DESIGN[:-1], ("Task_plan_review", "leader", data("plan_review", plan_decision="stop"))]
+    for i, (element_id, role, form_data) in enumerate(steps):
+        do_step(api, instance_id, element_id, role, form_data, team_formed=i > 1)
+    assert api.instance("lei", instance_id)["instance"]["outcome"] == "stopped"
