@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from api import errors
 from api.routes import definitions, identity, instances, tasks
+from api.web import routes as web
 from engine.engine import ProcessEngine, build_engine
 from engine.config import Settings
 
@@ -49,4 +50,5 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
 
     for module in (tasks, instances, definitions, identity):
         app.include_router(module.router)
+    web.install(app)
     return app

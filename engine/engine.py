@@ -10,6 +10,7 @@ from engine.bpmn.sandbox import SandboxLimits, make_script_engine
 from engine.bpmn.serializer import SpecCache, WorkflowStore
 from engine.config import Settings
 from engine.instances import Instances
+from engine.services.history import HistoryService
 from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService
 from engine.services.runtime import RuntimeService
@@ -28,6 +29,7 @@ class ProcessEngine:
     runtime: RuntimeService
     tasks: TaskService
     identity: IdentityService
+    history: HistoryService
 
     def close(self) -> None:
         self.db.dispose()
@@ -57,4 +59,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         runtime=RuntimeService(tx, instances),
         tasks=TaskService(tx, instances),
         identity=IdentityService(tx, settings.token_ttl_days),
+        history=HistoryService(tx),
     )

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api.deps import EngineDep, PrincipalDep
-from engine.errors import Forbidden, InvalidInput
+from engine.engine import ProcessEngine
+from engine.errors import Forbidden, InvalidInput, Problem
 from engine.permissions import can_deploy
 from engine.views import DefinitionView, DeploymentView, FormView
 
@@ -54,6 +55,26 @@ async def deploy(
     content identical to the latest version is not a new version (200 instead of 201)."""
     if not can_deploy(principal):
         raise Forbidden("only designers and admins deploy")
+    result = engine.repository.deploy(await _read_uploads(engine, files), name=name, actor=principal.name)
+    if result.id is None:
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.post("/deployments/validate", response_model=list[Problem])
+async def validate(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    files: Annotated[list[UploadFile], File(description=".bpmn and .form files")],
+) -> list[Problem]:
+    """The problems a deployment of these files would report (an empty list when it would succeed);
+    nothing is stored."""
+    if not can_deploy(principal):
+        raise Forbidden("only designers and admins deploy")
+    return engine.repository.validate(await _read_uploads(engine, files))
+
+
+async def _read_uploads(engine: ProcessEngine, files: list[UploadFile]) -> list[tuple[str, bytes]]:
     limit = engine.settings.max_upload_bytes
     contents = []
     for upload in files:
@@ -61,7 +82,4 @@ async def deploy(
         if len(data) > limit:
             raise InvalidInput(f"{upload.filename} is larger than {limit} bytes")
         contents.append((upload.filename or "upload", data))
-    result = engine.repository.deploy(contents, name=name, actor=principal.name)
-    if result.id is None:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return contents

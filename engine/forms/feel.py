@@ -11,11 +11,12 @@ Supported: number/string/boolean/null literals, lists `[..]`, contexts `{a: 1}`,
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+
+from engine.forms.jsrules import js_less
 
 
 class FeelError(ValueError):
@@ -216,7 +217,10 @@ class _Parser:
 @lru_cache(maxsize=1024)
 def parse(source: str) -> tuple:
     """Parse a FEEL expression (without the leading '='); raise FeelError when it is not in the subset."""
-    return _Parser(source).parse()
+    try:
+        return _Parser(source).parse()
+    except RecursionError:
+        raise FeelError("expression nests too deeply") from None
 
 
 def strip_marker(expression: str) -> str:
@@ -226,7 +230,11 @@ def strip_marker(expression: str) -> str:
 
 def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     """Evaluate a FEEL expression (leading '=' optional) against `variables`; FeelError if unsupported."""
-    return _eval(parse(strip_marker(expression)), variables)
+    tree = parse(strip_marker(expression))
+    try:
+        return _eval(tree, variables)
+    except RecursionError:
+        raise FeelError("value nests too deeply") from None
 
 
 def unary_test(expression: str, variables: dict[str, Any]) -> bool:
@@ -235,9 +243,12 @@ def unary_test(expression: str, variables: dict[str, Any]) -> bool:
     A top-level `not(a, b)` is a negated unary test, as in feelin.
     """
     tree = parse(strip_marker(expression))
-    if tree[0] == "not":
-        return not any(_matches_null_input(_eval(arg, variables)) for arg in tree[1])
-    return _matches_null_input(_eval(tree, variables))
+    try:
+        if tree[0] == "not":
+            return not any(_matches_null_input(_eval(arg, variables)) for arg in tree[1])
+        return _matches_null_input(_eval(tree, variables))
+    except RecursionError:
+        raise FeelError("value nests too deeply") from None
 
 
 def _matches_null_input(value: Any) -> bool:
@@ -288,41 +299,6 @@ def equals(a: Any, b: Any) -> bool | None:
     return a == b
 
 
-def _js_primitive(value: Any) -> Any:
-    if isinstance(value, list):
-        return ",".join("" if v is None else str(_js_primitive(v)) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return value
-
-
-def _js_to_number(value: Any) -> float:
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0.0
-        try:
-            return float(text) if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity", text) \
-                else math.nan
-        except ValueError:
-            return math.nan
-    return math.nan
-
-
-def _js_less(a: Any, b: Any, or_equal: bool) -> bool:
-    """JavaScript's `a < b` / `a <= b`, which feelin's ranges use for their bounds."""
-    a, b = _js_primitive(a), _js_primitive(b)
-    if isinstance(a, str) and isinstance(b, str):
-        a_units, b_units = a.encode("utf-16-be"), b.encode("utf-16-be")
-        return a_units <= b_units if or_equal else a_units < b_units
-    x, y = _js_to_number(a), _js_to_number(b)
-    return x <= y if or_equal else x < y
-
-
 def _compare(op: str, left: Any, right: Any) -> bool | None:
     if op == "=":
         return equals(left, right)
@@ -333,12 +309,12 @@ def _compare(op: str, left: Any, right: Any) -> bool | None:
     if left is None or right is None:
         return None
     if op == "<":
-        return _js_less(left, right, False)
+        return js_less(left, right, False)
     if op == "<=":
-        return _js_less(left, right, True)
+        return js_less(left, right, True)
     if op == ">":
-        return _js_less(right, left, False)
-    return _js_less(right, left, True)
+        return js_less(right, left, False)
+    return js_less(right, left, True)
 
 
 def _arith(op: str, left: Any, right: Any) -> Any:

@@ -81,6 +81,39 @@ def js_truthy(value: Any) -> bool:
     return True
 
 
+def js_to_number(value: Any) -> float:
+    """JavaScript's Number(value) for JSON values (NaN when not numeric)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if _is_num(value):
+        return float(value)
+    if isinstance(value, str):
+        text = js_trim(value)
+        if not text:
+            return 0.0
+        if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity", text):
+            return float(text)
+    return math.nan
+
+
+def _js_primitive(value: Any) -> Any:
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_number_text(_js_primitive(v)) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return value
+
+
+def js_less(a: Any, b: Any, or_equal: bool) -> bool:
+    """JavaScript's `a < b` / `a <= b`, which feelin's ranges use for their bounds."""
+    a, b = _js_primitive(a), _js_primitive(b)
+    if isinstance(a, str) and isinstance(b, str):
+        a_units, b_units = a.encode("utf-16-be"), b.encode("utf-16-be")
+        return a_units <= b_units if or_equal else a_units < b_units
+    x, y = js_to_number(a), js_to_number(b)
+    return x <= y if or_equal else x < y
+
+
 def js_number_text(value: Any) -> str:
     """How JavaScript prints a number in a template string (1.0 -> '1'); other values via str()."""
     if isinstance(value, bool):
@@ -108,7 +141,7 @@ def json_equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
-    return type(a) is type(b) and a == b or (_is_num(a) and _is_num(b) and a == b)
+    return (type(a) is type(b) or (_is_num(a) and _is_num(b))) and a == b
 
 
 def _is_num(value: Any) -> bool:
@@ -123,6 +156,9 @@ _CLASS_ESCAPES = {
 }
 _PASS_THROUGH_ESCAPES = set("bBfnrtv") | set("123456789")
 _QUANTIFIER = re.compile(r"[*+?]|\{\d+(,\d*)?\}")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_GROUP_OPENINGS = ("(?:", "(?=", "(?!", "(?<=", "(?<!")
+_JS_DOT = "[^\n\r\u2028\u2029]"
 
 
 def js_regex_search(pattern: str, value: str) -> bool:
@@ -137,122 +173,100 @@ def compile_js_regex(pattern: str) -> re.Pattern[str]:
         return re.compile(_translate(utf16_units(pattern)), re.ASCII)
     except re.error as exc:
         raise JsRegexError(str(exc)) from exc
+    except RecursionError:
+        raise JsRegexError("pattern nests too deeply") from None
 
 
-def _translate(src: str) -> str:  # noqa: C901 - one linear scan over the pattern
+def _translate(src: str) -> str:
     out: list[str] = []
-    i, in_class, after_quantifier = 0, False, False
+    i, in_class = 0, False
     while i < len(src):
         ch = src[i]
-        if after_quantifier and not in_class and ch in "+*" or (ch == "{" and _QUANTIFIER.match(src, i)
-                                                               and after_quantifier):
-            raise JsRegexError(f"nothing to repeat at {i}")
-        quantified = False
         if ch == "\\":
             if i + 1 >= len(src):
                 raise JsRegexError("\\ at end of pattern")
-            out.append(_escape(src, i + 1, in_class))
-            i += 2 + _escape_extra_length(src, i + 1)
+            extra = _escape_extra_length(src, i + 1)
+            out.append(_escape(src, i + 1, extra, in_class))
+            i += 2 + extra
             continue
         if in_class:
-            if ch == "]":
-                in_class = False
-            elif ch == "[":
-                ch = "\\["
-            out.append(ch)
+            in_class = ch != "]"
+            out.append("\\" + ch if ch in "[&~|" else ch)
         elif ch == "[":
-            if src.startswith("[]", i):
-                out.append("(?!)")
-                i += 2
-                continue
-            if src.startswith("[^]", i):
-                out.append("(?s:.)")
-                i += 3
+            if src.startswith("[]", i) or src.startswith("[^]", i):
+                out.append("(?!)" if src[i + 1] == "]" else "(?s:.)")
+                i += 2 if src[i + 1] == "]" else 3
                 continue
             in_class = True
-            out.append("[")
-            if src.startswith("[^", i):
-                out.append("^")
-                i += 1
+            out.append("[^" if src.startswith("[^", i) else "[")
+            i += 1 if src.startswith("[^", i) else 0
         elif ch == "$":
             out.append(r"\Z")
-        elif ch == "(" and src.startswith("(?", i):
-            out.append(_group_opening(src, i))
-            i += len(_group_source(src, i))
+        elif ch == ".":
+            out.append(_JS_DOT)
+        elif src.startswith("(?", i):
+            opening = _group_opening(src, i)
+            out.append(opening[1])
+            i += len(opening[0])
             continue
-        elif ch in "*+?" or (ch == "{" and _QUANTIFIER.match(src, i)):
-            match = _QUANTIFIER.match(src, i)
-            token = match.group()
-            if src.startswith("?", match.end()):
-                token += "?"
-            out.append(token)
+        elif _QUANTIFIER.match(src, i):
+            token = _QUANTIFIER.match(src, i).group()
+            token += "?" if src.startswith("?", i + len(token)) else ""
             i += len(token)
-            after_quantifier = True
+            if src.startswith("+", i):  # JS has no possessive quantifiers; Python 3.11 would accept a*+
+                raise JsRegexError(f"nothing to repeat at {i}")
+            out.append(token)
             continue
-        elif ch in "{}":
-            out.append("\\" + ch)
         else:
-            out.append(ch)
-        after_quantifier = quantified
+            out.append("\\" + ch if ch in "{}" else ch)
         i += 1
     if in_class:
         raise JsRegexError("unterminated character class")
     return "".join(out)
 
 
-def _group_source(src: str, i: int) -> str:
-    for prefix in ("(?:", "(?=", "(?!", "(?<=", "(?<!"):
-        if src.startswith(prefix, i):
-            return prefix
-    named = re.match(r"\(\?<([A-Za-z_$][A-Za-z0-9_$]*)>", src[i:])
+def _group_opening(src: str, i: int) -> tuple[str, str]:
+    """(JS source of a group opening, its Python spelling)."""
+    for opening in _GROUP_OPENINGS:
+        if src.startswith(opening, i):
+            return opening, opening
+    named = re.compile(rf"\(\?<({_NAME})>").match(src, i)
     if named:
-        return named.group()
+        return named.group(), f"(?P<{named.group(1)}>"
     raise JsRegexError(f"invalid group at {i}")
-
-
-def _group_opening(src: str, i: int) -> str:
-    source = _group_source(src, i)
-    if source.startswith("(?<") and source not in ("(?<=", "(?<!"):
-        return "(?P<" + source[3:-1].replace("$", "_S_") + ">"
-    return source
 
 
 def _escape_extra_length(src: str, j: int) -> int:
     """How many characters after the escape letter belong to it (\\xHH, \\uHHHH, \\cX, \\k<name>)."""
     letter = src[j]
-    if letter == "x" and re.match(r"[0-9A-Fa-f]{2}", src[j + 1:j + 3]):
+    if letter == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", src[j + 1 : j + 3]):
         return 2
-    if letter == "u" and re.match(r"[0-9A-Fa-f]{4}", src[j + 1:j + 5]):
+    if letter == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", src[j + 1 : j + 5]):
         return 4
-    if letter == "c" and j + 1 < len(src) and src[j + 1].isascii() and src[j + 1].isalpha():
+    if letter == "c" and src[j + 1 : j + 2].isascii() and src[j + 1 : j + 2].isalpha():
         return 1
-    if letter == "k":
-        named = re.match(r"<([A-Za-z_$][A-Za-z0-9_$]*)>", src[j + 1:])
-        if named:
-            return len(named.group())
-    return 0
+    named = re.compile(rf"<{_NAME}>").match(src, j + 1) if letter == "k" else None
+    return len(named.group()) if named else 0
 
 
-def _escape(src: str, j: int, in_class: bool) -> str:
+def _escape(src: str, j: int, extra: int, in_class: bool) -> str:
     letter = src[j]
-    extra = _escape_extra_length(src, j)
     if letter in _CLASS_ESCAPES:
         body = _CLASS_ESCAPES[letter]
         return body if in_class else f"[{body}]"
     if letter.lower() in _CLASS_ESCAPES:
-        if in_class:  # a negated class inside a class has no Python spelling; ASCII \D \W \S is close
-            return "\\" + letter
-        return f"[^{_CLASS_ESCAPES[letter.lower()]}]"
+        # A negated class inside a class has no Python spelling; ASCII \D \W \S come close.
+        return "\\" + letter if in_class else f"[^{_CLASS_ESCAPES[letter.lower()]}]"
     if letter == "b" and in_class:
         return r"\x08"
     if letter in _PASS_THROUGH_ESCAPES:
         return "\\" + letter
-    if letter == "0" and not (j + 1 < len(src) and src[j + 1].isdigit()):
+    if letter == "0" and not src[j + 1 : j + 2].isdigit():
         return r"\x00"
     if extra and letter in "xu":
-        return "\\" + src[j:j + 1 + extra]
+        return "\\" + src[j : j + 1 + extra]
     if extra and letter == "c":
         return re.escape(chr(ord(src[j + 1].upper()) % 32))
     if extra and letter == "k":
-        return "(?P=" + src[j + 2:j + extra].replace("$", "_S_") + ")"
+        return f"(?P={src[j + 2 : j + extra]})"
     return re.escape(letter)

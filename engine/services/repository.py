@@ -31,33 +31,15 @@ class RepositoryService:
             raise InvalidDeployment("nothing to deploy: send at least one .bpmn or .form file")
         return self._tx.write(lambda uow: self._deploy(uow, files, name, actor))
 
+    def validate(self, files: Iterable[tuple[str, bytes]]) -> list[Problem]:
+        """Every problem a deployment of these files would report, storing nothing."""
+        return self._tx.read(lambda uow: self._check(uow.session, list(files))[2])
+
     def _deploy(self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None) -> DeploymentView:
         session = uow.session
-        problems: list[Problem] = []
-        forms: dict[str, tuple[str, dict]] = {}
-        bpmn_files: list[tuple[str, bytes]] = []
-        for filename, content in files:
-            lower = filename.lower()
-            if lower.endswith(FORM_SUFFIXES):
-                _read_form(filename, content, forms, problems)
-            elif lower.endswith(BPMN_SUFFIXES):
-                bpmn_files.append((filename, content))
-            else:
-                problems.append(Problem("unknown file type: deploy .bpmn and .form files", file=filename))
-        deployed_forms = set(session.exec(select(FormDefinitionRow.key).distinct()).all())
-        parsed = parse_bpmn_files(bpmn_files, roles=ROLES, form_keys=deployed_forms | forms.keys())
-        problems += parsed.problems
-        seen: dict[str, str] = {}
-        for process in parsed.processes:
-            if process.process_id in seen:
-                problems.append(
-                    Problem(f"process id {process.process_id} is also defined in {seen[process.process_id]}",
-                            file=process.resource_name)
-                )
-            seen[process.process_id] = process.resource_name
+        forms, parsed, problems = self._check(session, files)
         if problems:
             raise InvalidDeployment("the deployment was rejected", problems)
-
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
         new_forms, new_definitions, unchanged = [], [], []
         for key, (filename, schema) in forms.items():
@@ -72,7 +54,7 @@ class RepositoryService:
                     form_schema=schema, content_hash=digest, deployment_id=deployment.id, deployed_at=utcnow(),
                 )
             )
-        for process in parsed.processes:
+        for process in parsed:
             digest = _digest(process.process_id + "\n" + process.xml)
             latest = _latest(session, ProcessDefinitionRow, process.process_id)
             if latest is not None and latest.content_hash == digest:
@@ -103,6 +85,31 @@ class RepositoryService:
         return DeploymentView(
             deployment.id, [definition_view(r) for r in new_definitions], [form_view(r) for r in new_forms], unchanged
         )
+
+    def _check(self, session: Session, files: list[tuple[str, bytes]]) -> tuple[dict, list, list[Problem]]:
+        problems: list[Problem] = []
+        forms: dict[str, tuple[str, dict]] = {}
+        bpmn_files: list[tuple[str, bytes]] = []
+        for filename, content in files:
+            lower = filename.lower()
+            if lower.endswith(FORM_SUFFIXES):
+                _read_form(filename, content, forms, problems)
+            elif lower.endswith(BPMN_SUFFIXES):
+                bpmn_files.append((filename, content))
+            else:
+                problems.append(Problem("unknown file type: deploy .bpmn and .form files", file=filename))
+        deployed_forms = set(session.exec(select(FormDefinitionRow.key).distinct()).all())
+        parsed = parse_bpmn_files(bpmn_files, roles=ROLES, form_keys=deployed_forms | forms.keys())
+        problems += parsed.problems
+        seen: dict[str, str] = {}
+        for process in parsed.processes:
+            if process.process_id in seen:
+                problems.append(
+                    Problem(f"process id {process.process_id} is also defined in {seen[process.process_id]}",
+                            file=process.resource_name)
+                )
+            seen[process.process_id] = process.resource_name
+        return forms, parsed.processes, problems
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""

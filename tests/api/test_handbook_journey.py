@@ -8,9 +8,11 @@ import pytest
 from tests.fixtures.handbook_data import VALID
 from tests.helpers.api import Api
 
+from tests.api.conftest import OUTSIDERS
+
 # The instance's team: one named person per role. `dan` and `lee` hold roles too but are not on it.
 TEAM = {"leader": "lei", "data": "dana", "execution": "eric", "support": "sara"}
-OUTSIDERS = {"leader": "lee", "data": "dan"}
+pytestmark = pytest.mark.usefixtures("outsiders")
 
 
 def data(form: str, **changes: object) -> dict:
@@ -58,16 +60,6 @@ JOURNEY = [
     ("Task_roll_out", "execution", data("roll_out")),
     ("Task_review_standardize", "leader", data("review_standardize")),
 ]
-
-
-@pytest.fixture(autouse=True)
-def outsiders(api: Api) -> None:
-    """Users who hold a role but are not on the instance's team."""
-    for name, role in OUTSIDERS.items():
-        api.call("ada", "POST", "/api/v1/users", 201, json={"name": name, "roles": [role], "password": "s3cret-pass"})
-        api.tokens[name] = api.call(None, "POST", "/api/v1/session", json={"name": name, "password": "s3cret-pass"})[
-            "token"
-        ]
 
 
 def start_handbook(api: Api) -> str:

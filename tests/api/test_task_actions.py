@@ -13,13 +13,8 @@ from tests.helpers.server import live_server
 
 
 @pytest.fixture
-def tokens(api: Api) -> Api:
+def tokens(api: Api, outsiders: dict[str, str]) -> Api:
     """lee (a second leader) and dan (a second data specialist), neither on any team yet."""
-    for name, role in (("lee", "leader"), ("dan", "data")):
-        api.call("ada", "POST", "/api/v1/users", 201, json={"name": name, "roles": [role], "password": "pass-word-1"})
-        api.tokens[name] = api.call(None, "POST", "/api/v1/session", json={"name": name, "password": "pass-word-1"})[
-            "token"
-        ]
     return api
 
 

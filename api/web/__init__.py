@@ -1,0 +1,1 @@
+"""Browser pages served by the same app: see routes.py."""
