@@ -39,7 +39,9 @@ def _serve(args: argparse.Namespace) -> int:
     engine = build_engine(settings)
     if args.demo:
         deployment = deploy_handbook(engine)
-        deployed = [f"{d.key} v{d.version}" for d in deployment.definitions] or ["handbook already up to date"]
+        deployed = [f"{d.key} v{d.version}" for d in deployment.definitions] or [
+            "handbook already up to date"
+        ]
         print("Deployed: " + ", ".join(deployed))
         print(f"Demo users (password {DEMO_PASSWORD!r}) and bearer tokens:")
         for name, token in create_demo_users(engine).items():
@@ -73,7 +75,9 @@ def _start(args: argparse.Namespace) -> int:
         try:
             variables[name] = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise OpsflowError(f"--var {name}: not JSON ({exc.msg}); quote strings: {name}='\"text\"'") from None
+            raise OpsflowError(
+                f"--var {name}: not JSON ({exc.msg}); quote strings: {name}='\"text\"'"
+            ) from None
     with _engine() as engine:
         instance = engine.runtime.start_process_instance_by_key(
             args.process_id, principal=CLI_PRINCIPAL, business_key=args.business_key, variables=variables
@@ -109,7 +113,7 @@ def _db_upgrade(_: argparse.Namespace) -> int:
 class _engine:
     """`with _engine() as engine:` - a process engine on OPSFLOW_DATABASE_URL, closed afterwards."""
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         from engine.engine import build_engine
 
         self.engine = build_engine(Settings())
@@ -120,7 +124,9 @@ class _engine:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opsflow", description="BPMN engine service for the operations handbook")
+    parser = argparse.ArgumentParser(
+        prog="opsflow", description="BPMN engine service for the operations handbook"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the HTTP service")

@@ -9,7 +9,9 @@ from engine.engine import ProcessEngine
 from engine.errors import Unauthenticated
 from engine.views import Principal
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `opsflow token NAME` or POST /api/v1/session")
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `opsflow token NAME` or POST /api/v1/session"
+)
 
 
 def get_engine(request: Request) -> ProcessEngine:

@@ -44,16 +44,26 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            Problem(e.get("msg", "invalid"), path=".".join(str(p) for p in e.get("loc", ()) if p != "body") or None)
+            Problem(
+                e.get("msg", "invalid"),
+                path=".".join(str(p) for p in e.get("loc", ()) if p != "body") or None,
+            )
             for e in exc.errors()
         ]
-        return JSONResponse(error_body("invalid_input", "the request is not valid", problems), status_code=422)
+        return JSONResponse(
+            error_body("invalid_input", "the request is not valid", problems), status_code=422
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        kind = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(exc.status_code, "error")
-        return JSONResponse(error_body(kind, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        kind = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
+            exc.status_code, "error"
+        )
+        return JSONResponse(
+            error_body(kind, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -42,8 +42,8 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         schema.ensure_current(db)
     tx = Transactions(db)
 
-    def load_definition(definition_id: str):  # noqa: ANN202
-        def read(uow):  # noqa: ANN001, ANN202
+    def load_definition(definition_id: str):
+        def read(uow):
             row = uow.session.get(ProcessDefinitionRow, definition_id)
             return load_specs(row.bpmn_xml, row.resource_name, row.key)
 

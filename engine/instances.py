@@ -87,12 +87,19 @@ class Instances:
         self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
         if incident:
             events.record(
-                session, events.INCIDENT, actor=actor, instance_id=row.id,
-                element_id=incident.element_id, details={"message": incident.message},
+                session,
+                events.INCIDENT,
+                actor=actor,
+                instance_id=row.id,
+                element_id=incident.element_id,
+                details={"message": incident.message},
             )
         if status == "completed" and "ended_at" in values:
             events.record(
-                session, events.INSTANCE_COMPLETED, actor=actor, instance_id=row.id,
+                session,
+                events.INSTANCE_COMPLETED,
+                actor=actor,
+                instance_id=row.id,
                 details={"outcome": outcome},
             )
 
@@ -139,8 +146,13 @@ class Instances:
             session.flush()
             self._add_candidates(session, task.id, entry, row.team)
             events.record(
-                session, events.TASK_CREATED, actor=actor, instance_id=row.id, task_id=task.id,
-                element_id=task.element_id, details={"name": entry.get("name") or task.name},
+                session,
+                events.TASK_CREATED,
+                actor=actor,
+                instance_id=row.id,
+                task_id=task.id,
+                element_id=task.element_id,
+                details={"name": entry.get("name") or task.name},
             )
 
     @staticmethod

@@ -52,11 +52,15 @@ def is_candidate(p: Principal, candidate_users: list[str], candidate_roles: list
     return p.name in candidate_users or p.has(*candidate_roles)
 
 
-def can_claim(p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]) -> bool:
+def can_claim(
+    p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]
+) -> bool:
     return assignee is None and (p.has("admin") or is_candidate(p, candidate_users, candidate_roles))
 
 
-def can_complete(p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]) -> bool:
+def can_complete(
+    p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]
+) -> bool:
     if assignee is not None:
         return assignee == p.name
     return is_candidate(p, candidate_users, candidate_roles)

@@ -30,7 +30,9 @@ def collect_files(paths: list[Path]) -> list[tuple[str, bytes]]:
 
 def deploy_handbook(engine: ProcessEngine, actor: str = "opsflow") -> DeploymentView:
     s = engine.settings
-    return engine.repository.deploy(collect_files([s.forms_dir, s.processes_dir]), name="handbook", actor=actor)
+    return engine.repository.deploy(
+        collect_files([s.forms_dir, s.processes_dir]), name="handbook", actor=actor
+    )
 
 
 def create_demo_users(engine: ProcessEngine) -> dict[str, str]:

@@ -40,7 +40,7 @@ def check_team(session: Session, team: object, required_roles: list[str]) -> lis
     return problems
 
 
-def _walk(components: list[dict]):  # noqa: ANN202
+def _walk(components: list[dict]):
     for c in components:
         yield c
         yield from _walk(c.get("components", []))

@@ -29,7 +29,7 @@ def _postgres_available() -> str | None:
             conn.execute(sa.text("SELECT 1"))
         db.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         return str(exc).splitlines()[0]
 
 

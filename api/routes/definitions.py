@@ -24,13 +24,19 @@ def list_versions(key: str, engine: EngineDep, _: PrincipalDep) -> list[Definiti
     return engine.repository.list_versions(key)
 
 
-@router.get("/process-definitions/{key}/xml", response_class=Response,
-            responses={200: {"content": {"application/xml": {}}}})
+@router.get(
+    "/process-definitions/{key}/xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
 def definition_xml(key: str, engine: EngineDep, _: PrincipalDep, version: int | None = None) -> Response:
     """The BPMN XML of the latest (or the given) version."""
     xml = engine.repository.get_definition_xml(key, version)
-    return Response(xml, media_type="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'})
+    return Response(
+        xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{key}.bpmn"'},
+    )
 
 
 @router.get("/forms", response_model=list[FormView])

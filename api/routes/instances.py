@@ -30,8 +30,12 @@ def list_instances(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InstancePage:
     page = engine.runtime.list_instances(
-        principal=principal, process_key=process, business_key=business_key, status=status,
-        offset=offset, limit=limit,
+        principal=principal,
+        process_key=process,
+        business_key=business_key,
+        status=status,
+        offset=offset,
+        limit=limit,
     )
     return InstancePage(items=page.items, total=page.total, offset=page.offset, limit=page.limit)
 
@@ -43,5 +47,7 @@ def get_instance(instance_id: str, engine: EngineDep, principal: PrincipalDep) -
 
 
 @router.post("/{instance_id}/cancel", response_model=InstanceView)
-def cancel(instance_id: str, engine: EngineDep, principal: PrincipalDep, body: CancelInstance | None = None) -> InstanceView:
+def cancel(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: CancelInstance | None = None
+) -> InstanceView:
     return engine.runtime.cancel(instance_id, principal=principal, reason=body.reason if body else "")

@@ -27,8 +27,16 @@ def inbox(
 ) -> TaskPage:
     """`mine`: claimed by me; `offered`: unclaimed tasks offered to me by my roles and teams; `all`: both."""
     page = engine.tasks.inbox(
-        principal=principal, scope=scope, process_key=process, stage=stage, instance_id=instance,
-        business_key=business_key, overdue=overdue, sort=sort, offset=offset, limit=limit,
+        principal=principal,
+        scope=scope,
+        process_key=process,
+        stage=stage,
+        instance_id=instance,
+        business_key=business_key,
+        overdue=overdue,
+        sort=sort,
+        offset=offset,
+        limit=limit,
     )
     return TaskPage(items=page.items, total=page.total, offset=page.offset, limit=page.limit)
 
@@ -60,6 +68,8 @@ def save_draft(task_id: str, body: SaveDraft, engine: EngineDep, principal: Prin
 
 
 @router.post("/{task_id}/complete", response_model=InstanceDetailView)
-def complete(task_id: str, body: CompleteTask, engine: EngineDep, principal: PrincipalDep) -> InstanceDetailView:
+def complete(
+    task_id: str, body: CompleteTask, engine: EngineDep, principal: PrincipalDep
+) -> InstanceDetailView:
     """Validates the data against the task's form (422 lists every offending field), then completes."""
     return engine.tasks.complete(task_id, body.data, principal=principal)

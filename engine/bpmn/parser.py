@@ -74,13 +74,17 @@ def _parse_file(
     except UnsafeXml as exc:
         return [exc.problem], []
     if etree.QName(root).namespace != NS["bpmn"] or local_name(root) != "definitions":
-        return [Problem("not a BPMN 2.0 file: the root element must be bpmn:definitions", file=filename, line=1)], []
+        return [
+            Problem("not a BPMN 2.0 file: the root element must be bpmn:definitions", file=filename, line=1)
+        ], []
 
     problems = _check_references(root, filename)
     problems += _check_expressions(root, filename)
     executable = [p for p in root.xpath("//bpmn:process", namespaces=NS) if p.get("isExecutable") == "true"]
     if not executable:
-        problems.append(Problem('no process is marked isExecutable="true"', file=filename, line=root.sourceline))
+        problems.append(
+            Problem('no process is marked isExecutable="true"', file=filename, line=root.sourceline)
+        )
     catalogs = {p.get("id"): _catalog(p, filename, roles, form_keys, problems) for p in executable}
     if problems:
         return problems, []
@@ -154,7 +158,9 @@ def _check_expressions(root: etree._Element, filename: str) -> list[Problem]:
             if not source:
                 if kind != "condition":
                     problems.append(
-                        Problem(f"empty {kind}", file=filename, line=node.sourceline, element_id=owner.get("id"))
+                        Problem(
+                            f"empty {kind}", file=filename, line=node.sourceline, element_id=owner.get("id")
+                        )
                     )
                 continue
             error = check(source)

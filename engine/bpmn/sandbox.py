@@ -468,6 +468,11 @@ class _ScriptPolicy(RestrictingNodeTransformer):
             self.error(node, f'"{node.func.id}" is not available in scripts')
         return super().visit_Call(node)
 
+    def visit_Attribute(self, node):
+        if not node.attr.startswith("_") and node.attr not in _ALL_ATTRS:
+            self.error(node, f'".{node.attr}" is not allowed')
+        return super().visit_Attribute(node)
+
     def visit_Import(self, node):
         self.error(node, "import statements are not allowed")
         return node

@@ -18,7 +18,9 @@ class HistoryService:
         """The id of the newest audit event (0 when there is none): where a live page starts."""
         return self._tx.read(lambda uow: uow.session.exec(select(func.max(AuditEventRow.id))).one() or 0)
 
-    def events_since(self, after_id: int, *, principal: Principal, limit: int = 200) -> tuple[list[AuditEntry], int]:
+    def events_since(
+        self, after_id: int, *, principal: Principal, limit: int = 200
+    ) -> tuple[list[AuditEntry], int]:
         """Instance and task events with an id above `after_id` whose instance `principal` may see (by the
         same rule as reading the instance), oldest first; and the cursor to pass next time (the highest id
         read, seen or not). Events that belong to no instance (deployments, users) are left out."""
@@ -26,7 +28,10 @@ class HistoryService:
         def read(uow: UnitOfWork) -> tuple[list[AuditEntry], int]:
             session = uow.session
             rows = session.exec(
-                select(AuditEventRow).where(AuditEventRow.id > after_id).order_by(AuditEventRow.id).limit(limit)
+                select(AuditEventRow)
+                .where(AuditEventRow.id > after_id)
+                .order_by(AuditEventRow.id)
+                .limit(limit)
             ).all()
             if not rows:
                 return [], after_id

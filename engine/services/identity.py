@@ -29,13 +29,23 @@ class IdentityService:
         self._ttl = timedelta(days=token_ttl_days)
 
     def create_user(
-        self, name: str, roles: list[str], *, display_name: str = "", password: str | None = None,
-        actor: str | None = None, exist_ok: bool = False,
+        self,
+        name: str,
+        roles: list[str],
+        *,
+        display_name: str = "",
+        password: str | None = None,
+        actor: str | None = None,
+        exist_ok: bool = False,
     ) -> UserView:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise InvalidInput(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-        if not name or len(name) > 64 or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        if (
+            not name
+            or len(name) > 64
+            or not name.replace("_", "").replace("-", "").replace(".", "").isalnum()
+        ):
             raise InvalidInput("a user name is 1-64 letters, digits, '.', '_' or '-'")
 
         def create(uow) -> UserView:
@@ -46,7 +56,10 @@ class IdentityService:
                     raise Conflict(f"user {name} already exists")
                 return _view(session, existing)
             user = UserRow(
-                id=str(uuid.uuid4()), name=name, display_name=display_name or name, created_at=utcnow(),
+                id=str(uuid.uuid4()),
+                name=name,
+                display_name=display_name or name,
+                created_at=utcnow(),
                 password_hash=_hasher.hash(password) if password else None,
             )
             session.add(user)
@@ -67,8 +80,12 @@ class IdentityService:
                 raise NotFound(f"user {name} not found")
             uow.session.add(
                 TokenRow(
-                    id=str(uuid.uuid4()), user_id=user.id, token_hash=hash_token(token), label=label,
-                    created_at=utcnow(), expires_at=utcnow() + self._ttl,
+                    id=str(uuid.uuid4()),
+                    user_id=user.id,
+                    token_hash=hash_token(token),
+                    label=label,
+                    created_at=utcnow(),
+                    expires_at=utcnow() + self._ttl,
                 )
             )
 

@@ -15,7 +15,7 @@ from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import DefinitionView, DeploymentView, FormView, Principal
+from engine.views import DefinitionView, DeploymentView, FormView
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 FORM_SUFFIXES = (".form", ".json")
@@ -25,7 +25,9 @@ class RepositoryService:
     def __init__(self, tx: Transactions) -> None:
         self._tx = tx
 
-    def deploy(self, files: Iterable[tuple[str, bytes]], *, name: str = "", actor: str | None = None) -> DeploymentView:
+    def deploy(
+        self, files: Iterable[tuple[str, bytes]], *, name: str = "", actor: str | None = None
+    ) -> DeploymentView:
         files = list(files)
         if not files:
             raise InvalidDeployment("nothing to deploy: send at least one .bpmn or .form file")
@@ -35,14 +37,16 @@ class RepositoryService:
         """Every problem a deployment of these files would report, storing nothing."""
         return self._tx.read(lambda uow: self._check(uow.session, list(files))[2])
 
-    def _deploy(self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None) -> DeploymentView:
+    def _deploy(
+        self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None
+    ) -> DeploymentView:
         session = uow.session
         forms, parsed, problems = self._check(session, files)
         if problems:
             raise InvalidDeployment("the deployment was rejected", problems)
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
         new_forms, new_definitions, unchanged = [], [], []
-        for key, (filename, schema) in forms.items():
+        for key, (_filename, schema) in forms.items():
             digest = _digest(json.dumps(schema, sort_keys=True, ensure_ascii=False))
             latest = _latest(session, FormDefinitionRow, key)
             if latest is not None and latest.content_hash == digest:
@@ -50,8 +54,13 @@ class RepositoryService:
                 continue
             new_forms.append(
                 FormDefinitionRow(
-                    id=str(uuid.uuid4()), key=key, version=(latest.version + 1) if latest else 1,
-                    form_schema=schema, content_hash=digest, deployment_id=deployment.id, deployed_at=utcnow(),
+                    id=str(uuid.uuid4()),
+                    key=key,
+                    version=(latest.version + 1) if latest else 1,
+                    form_schema=schema,
+                    content_hash=digest,
+                    deployment_id=deployment.id,
+                    deployed_at=utcnow(),
                 )
             )
         for process in parsed:
@@ -62,9 +71,15 @@ class RepositoryService:
                 continue
             new_definitions.append(
                 ProcessDefinitionRow(
-                    id=str(uuid.uuid4()), key=process.process_id, version=(latest.version + 1) if latest else 1,
-                    name=process.name, resource_name=process.resource_name, bpmn_xml=process.xml,
-                    content_hash=digest, catalog=process.catalog, deployment_id=deployment.id,
+                    id=str(uuid.uuid4()),
+                    key=process.process_id,
+                    version=(latest.version + 1) if latest else 1,
+                    name=process.name,
+                    resource_name=process.resource_name,
+                    bpmn_xml=process.xml,
+                    content_hash=digest,
+                    catalog=process.catalog,
+                    deployment_id=deployment.id,
                     deployed_at=utcnow(),
                 )
             )
@@ -78,12 +93,21 @@ class RepositoryService:
         except IntegrityError as exc:
             raise Conflict("another deployment of the same key happened at the same time; try again") from exc
         for row in new_definitions:
-            events.record(session, events.DEFINITION_DEPLOYED, actor=actor,
-                          details={"key": row.key, "version": row.version, "definition_id": row.id})
+            events.record(
+                session,
+                events.DEFINITION_DEPLOYED,
+                actor=actor,
+                details={"key": row.key, "version": row.version, "definition_id": row.id},
+            )
         for row in new_forms:
-            events.record(session, events.FORM_DEPLOYED, actor=actor, details={"key": row.key, "version": row.version})
+            events.record(
+                session, events.FORM_DEPLOYED, actor=actor, details={"key": row.key, "version": row.version}
+            )
         return DeploymentView(
-            deployment.id, [definition_view(r) for r in new_definitions], [form_view(r) for r in new_forms], unchanged
+            deployment.id,
+            [definition_view(r) for r in new_definitions],
+            [form_view(r) for r in new_forms],
+            unchanged,
         )
 
     def _check(self, session: Session, files: list[tuple[str, bytes]]) -> tuple[dict, list, list[Problem]]:
@@ -105,8 +129,10 @@ class RepositoryService:
         for process in parsed.processes:
             if process.process_id in seen:
                 problems.append(
-                    Problem(f"process id {process.process_id} is also defined in {seen[process.process_id]}",
-                            file=process.resource_name)
+                    Problem(
+                        f"process id {process.process_id} is also defined in {seen[process.process_id]}",
+                        file=process.resource_name,
+                    )
                 )
             seen[process.process_id] = process.resource_name
         return forms, parsed.processes, problems
@@ -122,7 +148,10 @@ class RepositoryService:
             )
             rows = uow.session.exec(
                 select(ProcessDefinitionRow)
-                .join(latest, (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v))
+                .join(
+                    latest,
+                    (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v),
+                )
                 .order_by(ProcessDefinitionRow.key)
             ).all()
             return [definition_view(r) for r in rows]
@@ -132,7 +161,8 @@ class RepositoryService:
     def list_versions(self, key: str) -> list[DefinitionView]:
         def query(uow: UnitOfWork) -> list[DefinitionView]:
             rows = uow.session.exec(
-                select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
+                select(ProcessDefinitionRow)
+                .where(ProcessDefinitionRow.key == key)
                 .order_by(ProcessDefinitionRow.version.desc())
             ).all()
             if not rows:
@@ -149,7 +179,9 @@ class RepositoryService:
 
     def list_forms(self) -> list[FormView]:
         def query(uow: UnitOfWork) -> list[FormView]:
-            rows = uow.session.exec(select(FormDefinitionRow).order_by(FormDefinitionRow.key, FormDefinitionRow.version)).all()
+            rows = uow.session.exec(
+                select(FormDefinitionRow).order_by(FormDefinitionRow.key, FormDefinitionRow.version)
+            ).all()
             latest: dict[str, FormDefinitionRow] = {r.key: r for r in rows}
             return [form_view(r) for r in latest.values()]
 
@@ -186,7 +218,12 @@ def find_form(session: Session, key: str, version: int | None = None) -> FormDef
 def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
     start = next((e for e in row.catalog.values() if e["type"] == "startEvent" and e.get("form_key")), None)
     return DefinitionView(
-        row.id, row.key, row.version, row.name, row.resource_name, row.deployed_at,
+        row.id,
+        row.key,
+        row.version,
+        row.name,
+        row.resource_name,
+        row.deployed_at,
         start["form_key"] if start else None,
     )
 
@@ -195,7 +232,7 @@ def form_view(row: FormDefinitionRow) -> FormView:
     return FormView(row.id, row.key, row.version, row.form_schema, row.deployed_at)
 
 
-def _latest(session: Session, table: type, key: str):  # noqa: ANN202
+def _latest(session: Session, table: type, key: str):
     return session.exec(select(table).where(table.key == key).order_by(table.version.desc())).first()
 
 

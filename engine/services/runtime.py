@@ -31,7 +31,12 @@ class RuntimeService:
         self._instances = instances
 
     def start_process_instance_by_key(
-        self, key: str, *, principal: Principal, business_key: str | None = None, variables: dict | None = None,
+        self,
+        key: str,
+        *,
+        principal: Principal,
+        business_key: str | None = None,
+        variables: dict | None = None,
         validate_start_form: bool = True,
     ) -> InstanceView:
         if not permissions.can_start(principal):
@@ -44,7 +49,8 @@ class RuntimeService:
             session = uow.session
             definition = find_definition(session, key)
             start_form = next(
-                (e for e in definition.catalog.values() if e["type"] == "startEvent" and e.get("form_key")), None
+                (e for e in definition.catalog.values() if e["type"] == "startEvent" and e.get("form_key")),
+                None,
             )
             data = variables
             if start_form and validate_start_form:
@@ -56,18 +62,38 @@ class RuntimeService:
                         [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors],
                     )
             row = ProcessInstanceRow(
-                id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
-                business_key=business_key, status="running", state="", serializer_version="",
-                version=0, variables={}, team=[], started_by=principal.name, started_at=utcnow(),
+                id=str(uuid.uuid4()),
+                definition_id=definition.id,
+                process_key=definition.key,
+                business_key=business_key,
+                status="running",
+                state="",
+                serializer_version="",
+                version=0,
+                variables={},
+                team=[],
+                started_by=principal.name,
+                started_at=utcnow(),
             )
             session.add(row)
             session.flush()
             workflow = self._instances.runner.attach(self._instances.store.new_workflow(definition.id))
-            events.record(session, events.INSTANCE_STARTED, actor=principal.name, instance_id=row.id,
-                          details={"process_key": key, "version": definition.version,
-                                   "business_key": business_key, "variables": data})
+            events.record(
+                session,
+                events.INSTANCE_STARTED,
+                actor=principal.name,
+                instance_id=row.id,
+                details={
+                    "process_key": key,
+                    "version": definition.version,
+                    "business_key": business_key,
+                    "variables": data,
+                },
+            )
             incident = self._instances.runner.start(workflow, data)
-            self._instances.save(session, Loaded(row, definition, workflow), actor=principal.name, incident=incident)
+            self._instances.save(
+                session, Loaded(row, definition, workflow), actor=principal.name, incident=incident
+            )
             return instance_view(row, definition.version)
 
         return self._tx.write(start)
@@ -85,8 +111,13 @@ class RuntimeService:
             self._instances.runner.cancel(loaded.workflow)
             row.status = "cancelled"
             self._instances.save(session, loaded, actor=principal.name, incident=None)
-            events.record(session, events.INSTANCE_CANCELLED, actor=principal.name, instance_id=row.id,
-                          details={"reason": reason} if reason else None)
+            events.record(
+                session,
+                events.INSTANCE_CANCELLED,
+                actor=principal.name,
+                instance_id=row.id,
+                details={"reason": reason} if reason else None,
+            )
             return instance_view(row, loaded.definition.version)
 
         return self._tx.write(cancel)
@@ -112,8 +143,14 @@ class RuntimeService:
         return self._tx.read(get)
 
     def list_instances(
-        self, *, principal: Principal, process_key: str | None = None, business_key: str | None = None,
-        status: str | None = None, offset: int = 0, limit: int = 50,
+        self,
+        *,
+        principal: Principal,
+        process_key: str | None = None,
+        business_key: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
     ) -> Page[InstanceView]:
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
@@ -130,7 +167,9 @@ class RuntimeService:
             if not principal.has("admin"):
                 q = q.where(_visible_clause(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            rows = session.exec(q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)).all()
+            rows = session.exec(
+                q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
+            ).all()
             versions = {r.definition_id: find_definition_version(session, r.definition_id) for r in rows}
             return Page([instance_view(r, versions[r.definition_id]) for r in rows], total, offset, limit)
 
@@ -138,10 +177,12 @@ class RuntimeService:
 
 
 def find_definition_version(session: Session, definition_id: str) -> int:
-    return session.exec(select(ProcessDefinitionRow.version).where(ProcessDefinitionRow.id == definition_id)).one()
+    return session.exec(
+        select(ProcessDefinitionRow.version).where(ProcessDefinitionRow.id == definition_id)
+    ).one()
 
 
-def _candidate_instance_ids(principal: Principal):  # noqa: ANN202
+def _candidate_instance_ids(principal: Principal):
     return (
         select(OpenTaskRow.instance_id)
         .join(TaskCandidateRow, TaskCandidateRow.task_id == OpenTaskRow.id)
@@ -154,7 +195,7 @@ def _candidate_instance_ids(principal: Principal):  # noqa: ANN202
     )
 
 
-def _visible_clause(principal: Principal):  # noqa: ANN202
+def _visible_clause(principal: Principal):
     """SQL for permissions.can_see_instance."""
     clauses = [
         ProcessInstanceRow.started_by == principal.name,
@@ -162,7 +203,9 @@ def _visible_clause(principal: Principal):  # noqa: ANN202
         ProcessInstanceRow.id.in_(
             select(InstanceMemberRow.instance_id).where(InstanceMemberRow.user_name == principal.name)
         ),
-        ProcessInstanceRow.id.in_(select(OpenTaskRow.instance_id).where(OpenTaskRow.assignee == principal.name)),
+        ProcessInstanceRow.id.in_(
+            select(OpenTaskRow.instance_id).where(OpenTaskRow.assignee == principal.name)
+        ),
     ]
     if principal.has("leader"):
         clauses.append(~ProcessInstanceRow.id.in_(select(InstanceMemberRow.instance_id)))
@@ -170,9 +213,11 @@ def _visible_clause(principal: Principal):  # noqa: ANN202
 
 
 def require_visible(session: Session, principal: Principal, row: ProcessInstanceRow) -> None:
-    candidate = session.exec(
-        _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)
-    ).first() is not None
+    candidate = (
+        session.exec(
+            _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)
+        ).first()
+        is not None
+    )
     if not permissions.can_see_instance(principal, row.started_by, row.team, candidate):
         raise NotFound(f"process instance {row.id} not found")
-

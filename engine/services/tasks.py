@@ -38,9 +38,18 @@ class TaskService:
     # --- reading --------------------------------------------------------------------------------
 
     def inbox(
-        self, *, principal: Principal, scope: str = "all", process_key: str | None = None,
-        stage: str | None = None, instance_id: str | None = None, business_key: str | None = None,
-        overdue: bool | None = None, sort: str = "created", offset: int = 0, limit: int = 50,
+        self,
+        *,
+        principal: Principal,
+        scope: str = "all",
+        process_key: str | None = None,
+        stage: str | None = None,
+        instance_id: str | None = None,
+        business_key: str | None = None,
+        overdue: bool | None = None,
+        sort: str = "created",
+        offset: int = 0,
+        limit: int = 50,
     ) -> Page[TaskView]:
         """Tasks claimed by me (`mine`), offered to me and unclaimed (`offered`), or both (`all`).
         Reads only the index tables, never a workflow."""
@@ -61,10 +70,14 @@ class TaskService:
                     )
                 )
             )
-            q = select(OpenTaskRow).where({"mine": mine, "offered": offered, "all": or_(mine, offered)}[scope])
+            q = select(OpenTaskRow).where(
+                {"mine": mine, "offered": offered, "all": or_(mine, offered)}[scope]
+            )
             for column, value in (
-                (OpenTaskRow.process_key, process_key), (OpenTaskRow.stage, stage),
-                (OpenTaskRow.instance_id, instance_id), (OpenTaskRow.business_key, business_key),
+                (OpenTaskRow.process_key, process_key),
+                (OpenTaskRow.stage, stage),
+                (OpenTaskRow.instance_id, instance_id),
+                (OpenTaskRow.business_key, business_key),
             ):
                 if value:
                     q = q.where(column == value)
@@ -89,8 +102,12 @@ class TaskService:
             form = resolve_form(session, entry, definition)
             data = {**instance.variables, **(row.draft or {})}
             return TaskDetailView(
-                task_view(row, users, roles), entry.get("documentation", ""),
-                form_view(form) if form else None, data, row.draft, instance_view(instance, definition.version),
+                task_view(row, users, roles),
+                entry.get("documentation", ""),
+                form_view(form) if form else None,
+                data,
+                row.draft,
+                instance_view(instance, definition.version),
             )
 
         return self._tx.read(get)
@@ -106,8 +123,14 @@ class TaskService:
             if not permissions.can_claim(principal, row.assignee, users, roles):
                 raise Forbidden(f"task {task_id} is not offered to {principal.name}")
             self._set_assignee(session, row, principal.name, expected=None)
-            events.record(session, events.TASK_CLAIMED, actor=principal.name, instance_id=row.instance_id,
-                          task_id=row.id, element_id=row.element_id)
+            events.record(
+                session,
+                events.TASK_CLAIMED,
+                actor=principal.name,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                element_id=row.element_id,
+            )
             return task_view(row, users, roles)
 
         return self._tx.write(claim)
@@ -122,8 +145,14 @@ class TaskService:
             if row.assignee != principal.name and not leader:
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
             self._set_assignee(session, row, None, expected=row.assignee)
-            events.record(session, events.TASK_UNCLAIMED, actor=principal.name, instance_id=row.instance_id,
-                          task_id=row.id, element_id=row.element_id)
+            events.record(
+                session,
+                events.TASK_UNCLAIMED,
+                actor=principal.name,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                element_id=row.element_id,
+            )
             return task_view(row, users, roles)
 
         return self._tx.write(unclaim)
@@ -138,10 +167,19 @@ class TaskService:
             if target_roles is None:
                 raise InvalidInput(f"there is no user named {user!r}", [Problem("unknown user", path="user")])
             if user not in users and not target_roles.intersection(roles):
-                raise InvalidInput(f"{user} is not a candidate for this task", [Problem("not a candidate", path="user")])
+                raise InvalidInput(
+                    f"{user} is not a candidate for this task", [Problem("not a candidate", path="user")]
+                )
             self._set_assignee(session, row, user, expected=row.assignee)
-            events.record(session, events.TASK_ASSIGNED, actor=principal.name, instance_id=row.instance_id,
-                          task_id=row.id, element_id=row.element_id, details={"assignee": user})
+            events.record(
+                session,
+                events.TASK_ASSIGNED,
+                actor=principal.name,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                element_id=row.element_id,
+                details={"assignee": user},
+            )
             return task_view(row, users, roles)
 
         return self._tx.write(assign)
@@ -175,17 +213,27 @@ class TaskService:
                 raise Forbidden(f"task {task_id} is not offered to {principal.name}")
             instance = self._instances.lock(session, row.instance_id)
             if session.exec(select(OpenTaskRow.id).where(OpenTaskRow.id == task_id)).first() is None:
-                raise Conflict(f"task {task_id} is not open any more")  # completed while we waited for the lock
+                raise Conflict(
+                    f"task {task_id} is not open any more"
+                )  # completed while we waited for the lock
             loaded = self._instances.load(session, instance)
             entry = loaded.definition.catalog.get(row.element_id, {})
             clean = self._validated(session, entry, loaded.definition, data, instance.variables)
             incident = self._instances.runner.complete_user_task(loaded.workflow, task_id, clean)
-            events.record(session, events.TASK_COMPLETED, actor=principal.name, instance_id=instance.id,
-                          task_id=task_id, element_id=row.element_id,
-                          details={"name": row.name, "data": clean})
+            events.record(
+                session,
+                events.TASK_COMPLETED,
+                actor=principal.name,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                details={"name": row.name, "data": clean},
+            )
             self._instances.save(session, loaded, actor=principal.name, incident=incident)
             tasks = session.exec(
-                select(OpenTaskRow).where(OpenTaskRow.instance_id == instance.id).order_by(OpenTaskRow.created_at)
+                select(OpenTaskRow)
+                .where(OpenTaskRow.instance_id == instance.id)
+                .order_by(OpenTaskRow.created_at)
             ).all()
             return InstanceDetailView(
                 instance_view(instance, loaded.definition.version), task_views(session, tasks), []
@@ -234,7 +282,9 @@ class TaskService:
     def _raise_not_open(self, session: Session, task_id: str, principal: Principal) -> None:
         """A task that was open once answers 409 to whoever may see its instance; anything else is 404."""
         created = session.exec(
-            select(AuditEventRow).where(AuditEventRow.task_id == task_id, AuditEventRow.type == events.TASK_CREATED)
+            select(AuditEventRow).where(
+                AuditEventRow.task_id == task_id, AuditEventRow.type == events.TASK_CREATED
+            )
         ).first()
         if created is not None:
             instance = session.get(ProcessInstanceRow, created.instance_id)
@@ -248,9 +298,10 @@ class TaskService:
         guard = OpenTaskRow.assignee.is_(None) if expected is None else OpenTaskRow.assignee == expected
         claimed_at = utcnow() if user else None
         result = session.execute(
-            sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id, guard).values(assignee=user, claimed_at=claimed_at)
+            sa.update(OpenTaskRow)
+            .where(OpenTaskRow.id == row.id, guard)
+            .values(assignee=user, claimed_at=claimed_at)
         )
         if result.rowcount != 1:
             raise Conflict(f"task {row.id} was claimed by someone else just now")
         row.assignee, row.claimed_at = user, claimed_at
-

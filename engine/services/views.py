@@ -10,8 +10,19 @@ from engine.views import AuditEntry, InstanceView, TaskView
 
 def instance_view(row: ProcessInstanceRow, version: int) -> InstanceView:
     return InstanceView(
-        row.id, row.definition_id, row.process_key, version, row.business_key, row.status, row.outcome,
-        row.started_by, row.started_at, row.ended_at, list(row.team or []), dict(row.variables or {}), row.incident,
+        row.id,
+        row.definition_id,
+        row.process_key,
+        version,
+        row.business_key,
+        row.status,
+        row.outcome,
+        row.started_by,
+        row.started_at,
+        row.ended_at,
+        list(row.team or []),
+        dict(row.variables or {}),
+        row.incident,
     )
 
 
@@ -31,11 +42,25 @@ def task_views(session: Session, rows: Sequence[OpenTaskRow]) -> list[TaskView]:
 
 def task_view(row: OpenTaskRow, users: list[str], roles: list[str]) -> TaskView:
     return TaskView(
-        row.id, row.instance_id, row.process_key, row.business_key, row.element_id, row.name, row.role,
-        row.stage, row.form_key, row.assignee, sorted(users), sorted(roles), row.created_at, row.claimed_at,
+        row.id,
+        row.instance_id,
+        row.process_key,
+        row.business_key,
+        row.element_id,
+        row.name,
+        row.role,
+        row.stage,
+        row.form_key,
+        row.assignee,
+        sorted(users),
+        sorted(roles),
+        row.created_at,
+        row.claimed_at,
         row.due_at,
     )
 
 
 def audit_view(row: AuditEventRow) -> AuditEntry:
-    return AuditEntry(row.id, row.at, row.type, row.actor, row.instance_id, row.task_id, row.element_id, row.details)
+    return AuditEntry(
+        row.id, row.at, row.type, row.actor, row.instance_id, row.task_id, row.element_id, row.details
+    )

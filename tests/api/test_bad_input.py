@@ -30,7 +30,9 @@ MINIMAL = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:exclusiveGateway id="Gateway_1" default="Flow_4">
       <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing><bpmn:outgoing>Flow_4</bpmn:outgoing>
     </bpmn:exclusiveGateway>
-    <bpmn:endEvent id="End"><bpmn:incoming>Flow_3</bpmn:incoming><bpmn:incoming>Flow_4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="End">
+      <bpmn:incoming>Flow_3</bpmn:incoming><bpmn:incoming>Flow_4</bpmn:incoming>
+    </bpmn:endEvent>
     <bpmn:sequenceFlow id="Flow_1" sourceRef="Start" targetRef="Task_a" />
     <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_a" targetRef="Gateway_1" />
     <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="End">
@@ -50,8 +52,13 @@ def bpmn(condition: str = "x == 1", **replace: str) -> bytes:
 
 
 def deploy(api: Api, *files: tuple[str, bytes], user: str = "dora", expect: int = 422) -> dict:
-    return api.call(user, "POST", "/api/v1/deployments", expect,
-                    files=[("files", (name, content)) for name, content in files])
+    return api.call(
+        user,
+        "POST",
+        "/api/v1/deployments",
+        expect,
+        files=[("files", (name, content)) for name, content in files],
+    )
 
 
 def versions(api: Api, key: str) -> int:
@@ -84,8 +91,14 @@ def test_a_flow_to_a_missing_element_names_the_flow_and_its_line(api: Api) -> No
     [problem] = body["problems"]
     assert problem["element_id"] == "Flow_3"
     assert "Nowhere" in problem["message"]
-    assert problem["line"] == bpmn().decode().splitlines().index(
-        '    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="End">') + 1
+    assert (
+        problem["line"]
+        == bpmn()
+        .decode()
+        .splitlines()
+        .index('    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="End">')
+        + 1
+    )
     assert versions(api, "tiny") == 0
 
 
@@ -98,7 +111,9 @@ def test_a_condition_with_a_syntax_error_is_refused(api: Api) -> None:
 
 
 def test_a_user_task_nobody_could_be_offered_is_refused(api: Api) -> None:
-    body = deploy(api, ("tiny.bpmn", bpmn(**{'id="Lane_leader" name="组长 (leader)"': 'id="Lane_x" name="Somebody"'})))
+    body = deploy(
+        api, ("tiny.bpmn", bpmn(**{'id="Lane_leader" name="组长 (leader)"': 'id="Lane_x" name="Somebody"'}))
+    )
     [problem] = body["problems"]
     assert problem["element_id"] == "Task_a"
     assert "nobody could be offered" in problem["message"]
@@ -183,7 +198,9 @@ def test_a_missing_required_row_field_is_refused(api: Api, kickoff: tuple[str, s
 
 def test_a_team_naming_an_unknown_user_or_a_wrong_role_is_refused(api: Api) -> None:
     instance_id = api.start("lei", VALID["start_trigger"])["id"]
-    api.complete("lei", api.task_named("lei", "Task_locate_problem", instance_id)["id"], VALID["locate_problem"])
+    api.complete(
+        "lei", api.task_named("lei", "Task_locate_problem", instance_id)["id"], VALID["locate_problem"]
+    )
     task_id = api.task_named("lei", "Task_form_team", instance_id)["id"]
     team = copy.deepcopy(VALID["form_team"])
     team["team"][1]["user"] = "nobody"
@@ -201,6 +218,12 @@ def test_a_start_without_the_required_trigger_is_refused(api: Api) -> None:
 
 def test_a_request_body_that_is_not_json_is_a_clear_422(api: Api, kickoff: tuple[str, str]) -> None:
     _, task_id = kickoff
-    body = api.call("lei", "POST", f"/api/v1/tasks/{task_id}/complete", 422, content=b"{not json",
-                    headers={"content-type": "application/json"})
+    body = api.call(
+        "lei",
+        "POST",
+        f"/api/v1/tasks/{task_id}/complete",
+        422,
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert body["error"] == "invalid_input"

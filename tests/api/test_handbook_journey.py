@@ -5,10 +5,9 @@ import copy
 
 import pytest
 
+from tests.api.conftest import OUTSIDERS
 from tests.fixtures.handbook_data import VALID
 from tests.helpers.api import Api
-
-from tests.api.conftest import OUTSIDERS
 
 # The instance's team: one named person per role. `dan` and `lee` hold roles too but are not on it.
 TEAM = {"leader": "lei", "data": "dana", "execution": "eric", "support": "sara"}
@@ -69,11 +68,15 @@ def start_handbook(api: Api) -> str:
     return instance["id"]
 
 
-def do_step(api: Api, instance_id: str, element_id: str, role: str, form_data: dict, team_formed: bool) -> None:
+def do_step(
+    api: Api, instance_id: str, element_id: str, role: str, form_data: dict, team_formed: bool
+) -> None:
     """The task is offered to the right person only; they claim it and complete it."""
     doer = TEAM[role]
     offered = [t for t in api.inbox(doer, "offered", instance=instance_id) if t["element_id"] == element_id]
-    assert len(offered) == 1, f"{element_id} should be offered to {doer}: {api.inbox(doer, instance=instance_id)}"
+    assert len(offered) == 1, (
+        f"{element_id} should be offered to {doer}: {api.inbox(doer, instance=instance_id)}"
+    )
     task = offered[0]
     assert task["role"] == role
     for other_role, other in TEAM.items():
@@ -90,7 +93,7 @@ def do_step(api: Api, instance_id: str, element_id: str, role: str, form_data: d
     api.complete(doer, task["id"], form_data)
 
 
-def run_journey(api: Api, restart=None) -> str:  # noqa: ANN001
+def run_journey(api: Api, restart=None) -> str:
     instance_id = start_handbook(api)
     team_formed = False
     for element_id, role, form_data in JOURNEY:
@@ -128,7 +131,9 @@ def assert_finished_optimized(api: Api, instance_id: str) -> None:
     assert history[-1]["type"] == "instance_completed"
     assert history[-1]["details"] == {"outcome": "optimized"}
     assert all(h["at"] for h in history)
-    for stored in (h for h in history if h["type"] == "task_completed" and h["element_id"] == "Task_diagnosis_report"):
+    for stored in (
+        h for h in history if h["type"] == "task_completed" and h["element_id"] == "Task_diagnosis_report"
+    ):
         assert stored["details"]["data"]["problems"][0]["module"] == "用户注册流程"
 
 
@@ -145,9 +150,13 @@ def test_a_short_term_fluctuation_ends_the_instance_at_once(api: Api) -> None:
 
 def test_stopping_the_plan_ends_the_instance_as_stopped(api: Api) -> None:
     instance_id = start_handbook(api)
-    steps = [*STAGE_1, *DIAGNOSIS,
-             ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept")),
-             *DESIGN[:-1], ("Task_plan_review", "leader", data("plan_review", plan_decision="stop"))]
+    steps = [
+        *STAGE_1,
+        *DIAGNOSIS,
+        ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept")),
+        *DESIGN[:-1],
+        ("Task_plan_review", "leader", data("plan_review", plan_decision="stop")),
+    ]
     for i, (element_id, role, form_data) in enumerate(steps):
         do_step(api, instance_id, element_id, role, form_data, team_formed=i > 1)
     assert api.instance("lei", instance_id)["instance"]["outcome"] == "stopped"

@@ -25,7 +25,7 @@ def started(api: Api) -> tuple[str, str]:
 
 def test_a_task_is_offered_to_every_holder_of_its_role_until_someone_claims_it(tokens: Api) -> None:
     api = tokens
-    instance_id, task_id = started(api)
+    _instance_id, task_id = started(api)
     assert [t["id"] for t in api.inbox("lee", "offered")] == [task_id]
     api.claim("lee", task_id)
     assert api.inbox("lei", "offered") == []
@@ -64,7 +64,7 @@ def test_a_team_member_of_another_role_gets_403(api: Api) -> None:
 
 def test_the_leader_assigns_a_task_to_a_candidate(tokens: Api) -> None:
     api = tokens
-    instance_id, task_id = started(api)
+    _instance_id, task_id = started(api)
     assigned = api.call("lei", "POST", f"/api/v1/tasks/{task_id}/assign", json={"user": "lee"})
     assert assigned["assignee"] == "lee"
     assert [t["id"] for t in api.inbox("lee", "mine")] == [task_id]
@@ -93,7 +93,9 @@ def test_a_draft_is_kept_with_the_task_and_shown_as_its_data(api: Api) -> None:
     assert detail["instance"]["business_key"] == "OPT-7"
 
 
-def test_two_people_completing_the_same_task_at_once_exactly_one_wins(tokens: Api, settings: Settings) -> None:
+def test_two_people_completing_the_same_task_at_once_exactly_one_wins(
+    tokens: Api, settings: Settings
+) -> None:
     api = tokens
     instance_id, task_id = started(api)
     results: list[int] = []
@@ -103,8 +105,11 @@ def test_two_people_completing_the_same_task_at_once_exactly_one_wins(tokens: Ap
         def complete(user: str) -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
                 barrier.wait()
-                response = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": VALID["locate_problem"]},
-                                       headers={"Authorization": f"Bearer {api.tokens[user]}"})
+                response = client.post(
+                    f"/api/v1/tasks/{task_id}/complete",
+                    json={"data": VALID["locate_problem"]},
+                    headers={"Authorization": f"Bearer {api.tokens[user]}"},
+                )
                 results.append(response.status_code)
 
         threads = [threading.Thread(target=complete, args=(u,)) for u in ("lei", "lee")]
@@ -128,7 +133,10 @@ def test_the_inbox_filters_sorts_and_pages_with_totals(api: Api) -> None:
     assert len(api.inbox("lei", process="ops_optimization", stage="kickoff")) == 5
     assert api.inbox("lei", stage="diagnosis") == []
     assert [t["instance_id"] for t in api.inbox("lei", instance=ids[2])] == [ids[2]]
-    assert api.call("lei", "GET", "/api/v1/tasks", 422, params={"scope": "everything"})["error"] == "invalid_input"
+    assert (
+        api.call("lei", "GET", "/api/v1/tasks", 422, params={"scope": "everything"})["error"]
+        == "invalid_input"
+    )
 
 
 def test_calls_without_a_valid_token_get_401_but_health_and_openapi_are_open(api: Api) -> None:

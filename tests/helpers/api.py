@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 
 
 class Api:
-    def __init__(self, client: TestClient, tokens: dict[str, str], app_factory: Callable[[], FastAPI]) -> None:
+    def __init__(
+        self, client: TestClient, tokens: dict[str, str], app_factory: Callable[[], FastAPI]
+    ) -> None:
         self.client = client
         self.tokens = tokens
         self.app_factory = app_factory
@@ -31,8 +33,15 @@ class Api:
             return response.json()
         return response
 
-    def start(self, user: str, variables: dict, *, business_key: str | None = None,
-              process_key: str = "ops_optimization", expect: int = 201) -> dict:
+    def start(
+        self,
+        user: str,
+        variables: dict,
+        *,
+        business_key: str | None = None,
+        process_key: str = "ops_optimization",
+        expect: int = 201,
+    ) -> dict:
         body = {"process_key": process_key, "variables": variables}
         if business_key:
             body["business_key"] = business_key
