@@ -99,6 +99,20 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    import signal
+
+    with _engine() as engine:
+        worker = engine.worker()
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+        print(f"opsflow worker {engine.jobs.owner} running; Ctrl-C stops it", flush=True)
+        try:
+            worker.run_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def _db_upgrade(_: argparse.Namespace) -> int:
     from engine.storage import schema
     from engine.storage.db import make_engine
@@ -155,6 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a new bearer token for a user")
     token.add_argument("name", metavar="NAME")
     token.set_defaults(run=_token)
+
+    commands.add_parser("worker", help="run only the job worker (timers, deadlines, deliveries)").set_defaults(
+        run=_worker
+    )
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)

@@ -24,9 +24,12 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = engine is None
         app.state.engine = engine or build_engine(settings)
+        worker = app.state.engine.worker().start() if settings.run_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             if own:
                 app.state.engine.close()
 

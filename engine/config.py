@@ -24,3 +24,5 @@ class Settings(BaseSettings):
     token_ttl_days: int = 30
     max_upload_bytes: int = 5 * 1024 * 1024
     script_cpu_seconds: float = 1.0
+    run_worker: bool = Field(default=True, description="run the job worker inside `opsflow serve`")
+    worker_poll_seconds: float = 0.25

@@ -10,6 +10,8 @@ from engine.bpmn.sandbox import SandboxLimits, make_script_engine
 from engine.bpmn.serializer import SpecCache, WorkflowStore
 from engine.config import Settings
 from engine.instances import Instances
+from engine.jobs.executor import JobExecutor
+from engine.jobs.worker import Worker
 from engine.services.history import HistoryService
 from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService
@@ -30,6 +32,11 @@ class ProcessEngine:
     tasks: TaskService
     identity: IdentityService
     history: HistoryService
+    jobs: JobExecutor
+
+    def worker(self) -> Worker:
+        """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
+        return Worker(self.jobs, poll=self.settings.worker_poll_seconds)
 
     def close(self) -> None:
         self.db.dispose()
@@ -52,6 +59,7 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
     instances = Instances(store, runner)
+    jobs = JobExecutor(tx, {"timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id)})
     return ProcessEngine(
         settings=settings,
         db=db,
@@ -60,4 +68,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         tasks=TaskService(tx, instances),
         identity=IdentityService(tx, settings.token_ttl_days),
         history=HistoryService(tx),
+        jobs=jobs,
     )

@@ -3,17 +3,26 @@ Shared by the runtime and task services so that no service calls another inside 
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlmodel import Session, delete, select
 
 from engine import events
-from engine.bpmn.runner import Incident, Runner, current_variables, reached_outcome, ready_user_tasks
+from engine.bpmn.runner import (
+    Incident,
+    Runner,
+    current_variables,
+    next_timer_due,
+    reached_outcome,
+    ready_user_tasks,
+)
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
 from engine.storage.tables import (
     InstanceMemberRow,
+    JobRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
@@ -85,6 +94,7 @@ class Instances:
         if team_changed:
             self._reindex_team(session, row.id, team)
         self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
+        self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
         if incident:
             events.record(
                 session,
@@ -102,6 +112,29 @@ class Instances:
                 instance_id=row.id,
                 details={"outcome": outcome},
             )
+
+    def fire_timers(self, session: Session, instance_id: str) -> None:
+        """The timer job's handler: let due timers fire and run on to the next wait states."""
+        row = self.lock(session, instance_id)
+        if row.status != "running":
+            return
+        loaded = self.load(session, row)
+        incident = self.runner.advance(loaded.workflow)
+        self.save(session, loaded, actor=None, incident=incident)
+
+    @staticmethod
+    def _reindex_timer(session: Session, instance_id: str, due: datetime | None) -> None:
+        """One timer job per instance, due when its earliest timer is."""
+        job_id = f"timer:{instance_id}"
+        job = session.get(JobRow, job_id)
+        if due is None:
+            if job is not None:
+                session.delete(job)
+            return
+        if job is None:
+            job = JobRow(id=job_id, kind="timer", instance_id=instance_id, created_at=utcnow())
+        job.due_at, job.lock_owner, job.lock_expires_at, job.attempts = due, None, None, 0
+        session.add(job)
 
     def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
         session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))

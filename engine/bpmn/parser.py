@@ -15,6 +15,8 @@ from engine.bpmn.sandbox import check_expression, check_script
 from engine.bpmn.xml import NS, UnsafeXml, camunda, camunda_properties, line_of, local_name, parse_xml
 from engine.errors import Problem
 
+# SpiffWorkflow names its own start and end task specs so; an element with one of these ids vanishes.
+RESERVED_IDS = {"Start", "End"}
 FORM_KEY_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:", "embedded:deployment:")
 
 
@@ -116,6 +118,12 @@ def _check_references(root: etree._Element, filename: str) -> list[Problem]:
     """Dangling references, which SpiffWorkflow reports with a misleading message or not at all."""
     ids = set(root.xpath("//@id"))
     problems = []
+    for reserved in RESERVED_IDS & ids:
+        node = root.xpath("//*[@id=$id]", id=reserved)[0]
+        problems.append(
+            Problem(f"the id '{reserved}' is reserved by the engine; rename the element", file=filename,
+                    line=node.sourceline, element_id=reserved)
+        )
     for flow in root.xpath("//bpmn:sequenceFlow", namespaces=NS):
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)

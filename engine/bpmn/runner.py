@@ -2,11 +2,13 @@
 back the facts the index tables hold."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -103,6 +105,21 @@ def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | N
         return None
     last = max(reached, key=lambda t: t.last_state_change)
     return catalog[last.task_spec.bpmn_id]["outcome"]
+
+
+TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """When the earliest waiting timer (boundary, intermediate, start; in subprocesses too) is due."""
+    dues = []
+    for event in workflow.waiting_events():
+        if event.event_type not in TIMER_EVENTS:
+            continue
+        value = event.value.get("next") if isinstance(event.value, dict) else event.value
+        if isinstance(value, str):
+            dues.append(TimerEventDefinition.get_datetime(value))
+    return min(dues) if dues else None
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict:

@@ -1,9 +1,10 @@
 """The sandbox for everything a BPMN model makes the engine evaluate.
 
-Expressions (conditions, timers, correlations, multi-instance, payloads) run in simpleeval with an
-allow-list of functions and attributes. Scripts (script tasks, pre/post scripts) are compiled by
-RestrictedPython with a stricter policy and run under a deadline, a memory-growth check and size
-guards. Both share one set of guards, so a limit means the same thing in either place.
+Expressions (conditions, timers, correlations, multi-instance, payloads) run in simpleeval with
+allow-listed functions and attributes. Scripts (script tasks, pre/post scripts) are compiled by
+RestrictedPython with a stricter policy: every loop iteration and function call "ticks", which
+enforces the time and memory limits, and operators and methods that can blow up check sizes first.
+Expressions and scripts share one set of guards, so a limit means the same in both.
 """
 
 import ast
@@ -15,7 +16,6 @@ import math
 import operator
 import os
 import re
-import sys
 import textwrap
 import threading
 import time
@@ -47,17 +47,16 @@ class ScriptLimitError(SandboxError):
 
 
 class _Stop(BaseException):
-    """Raised by the trace function. Not an Exception, so `except Exception:` in a script cannot swallow
-    it: CPython uninstalls a trace function that raised, so a swallowed stop would never come again."""
+    """Raised by a tick. Not an Exception, so `except Exception:` in a script does not catch it."""
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    cpu_seconds: float = 1.0  # elapsed time of one script run, checked at every line and call
+    cpu_seconds: float = 1.0  # elapsed time of one script run
     max_power_result_bits: int = 4096  # int results of **, * and <<
-    max_sequence_length: int = 1_000_000  # str/list/tuple results of *, +, padding, join, range, str()
-    max_data_size: int = 2_000_000  # elements + characters of task data after a script, of a result
-    max_memory_growth_mb: int | None = 512  # process RSS growth during a script (Linux); None: no check
+    max_sequence_length: int = 1_000_000  # results of *, +, padding, join, range, str(), f-strings
+    max_data_size: int = 2_000_000  # items + characters in the task data a script leaves, or a result
+    max_memory_growth_mb: int | None = 512  # process RSS growth during one script (Linux); None: off
 
 
 def _names(text: str) -> frozenset[str]:
@@ -71,8 +70,6 @@ _STR = _names(
     "splitlines startswith strip swapcase title upper zfill"
 )
 _NUM = _names("real imag conjugate numerator denominator bit_length as_integer_ratio is_integer")
-_DICT = _names("get items keys values copy clear pop popitem setdefault update")
-_LIST = _names("append clear copy count extend index insert pop remove reverse sort")
 _SET = _names(
     "add clear copy difference difference_update discard intersection intersection_update isdisjoint "
     "issubset issuperset pop remove symmetric_difference symmetric_difference_update union update"
@@ -81,39 +78,40 @@ _TIME = _names(
     "year month day hour minute second microsecond days seconds microseconds isoformat weekday "
     "isoweekday date time timestamp total_seconds strftime"
 )
-_ATTRS: dict[type, frozenset] = {
-    str: _STR, int: _NUM, bool: _NUM, float: _NUM | {"hex"}, decimal.Decimal: _NUM, dict: _DICT,
-    list: _LIST, tuple: frozenset({"count", "index"}), set: _SET, frozenset: _SET,
+_ATTRS: dict[type, frozenset[str]] = {
+    str: _STR, int: _NUM, bool: _NUM, float: _NUM | {"hex"}, decimal.Decimal: _NUM,
+    dict: _names("get items keys values copy clear pop popitem setdefault update"),
+    list: _names("append clear copy count extend index insert pop remove reverse sort"),
+    tuple: _names("count index"), set: _SET, frozenset: _SET,
     dt.datetime: _TIME, dt.date: _TIME, dt.time: _TIME, dt.timedelta: _TIME,
 }  # fmt: skip
-_ALL_ATTRS = frozenset().union(*_ATTRS.values(), {"args"})
+_ALL_ATTRS = frozenset().union(*_ATTRS.values(), {"args"})  # "args" of exceptions
 _MUTATING = _names(
     "append clear extend insert pop popitem remove reverse sort setdefault update add discard "
     "difference_update intersection_update symmetric_difference_update"
 )
-_SEQ = (str, bytes, list, tuple)
 _EXPR_FUNCTIONS = _names("len min max abs round int float str bool sum any all sorted list tuple dict set")
-_NOT_DATA = (types.ModuleType, Iterator, range, MappingView)
+_SCRIPT_BUILTINS = _names(
+    "frozenset enumerate zip reversed divmod chr ord isinstance next hex oct bin Exception ArithmeticError "
+    "AssertionError AttributeError IndexError KeyError LookupError NameError NotImplementedError "
+    "RuntimeError StopIteration TypeError ValueError ZeroDivisionError"
+)
 _FORBIDDEN_CALLS = _names(
     "getattr setattr delattr hasattr vars dir globals locals open compile eval exec input breakpoint "
     "help type object super memoryview classmethod staticmethod property"
 )
-_EXCEPTIONS = _names(
-    "Exception ArithmeticError AssertionError AttributeError IndexError KeyError LookupError NameError "
-    "NotImplementedError RuntimeError StopIteration TypeError ValueError ZeroDivisionError"
-)
-_PLAIN_BUILTINS = _names(
-    "len min max abs int float bool any all sorted list dict tuple set frozenset enumerate zip map "
-    "filter reversed divmod chr ord isinstance next hex oct bin"
-)
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
-}  # fmt: skip
+_SEQ = (str, bytes, list, tuple)
+_NOT_DATA = (types.ModuleType, Iterator, range, MappingView)
 _BINOPS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
+_INPLACE = {
+    "+=": ("_add_", operator.iadd), "-=": (None, operator.isub), "*=": ("_mul_", operator.imul),
+    "/=": (None, operator.itruediv), "//=": (None, operator.ifloordiv), "%=": ("_mod_", operator.imod),
+    "**=": ("_pow_", operator.ipow), "<<=": ("_lshift_", operator.ilshift), ">>=": (None, operator.irshift),
+    "&=": (None, operator.iand), "|=": (None, operator.ior), "^=": (None, operator.ixor),
+}  # fmt: skip
 _PAGE_MB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / 2**20
 _SAMPLE_SECONDS = 0.01
+_state = threading.local()
 
 
 def _rss_mb() -> float | None:
@@ -124,17 +122,53 @@ def _rss_mb() -> float | None:
         return None
 
 
+class _Run:
+    def __init__(self, limits: SandboxLimits) -> None:
+        self.limits = limits
+        now = time.perf_counter()
+        self.deadline = now + limits.cpu_seconds
+        self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
+        self.base_mb = _rss_mb() if limits.max_memory_growth_mb is not None else None
+
+    def check(self, now: float) -> None:
+        if now >= self.deadline:
+            raise _Stop(f"the script ran longer than its limit of {self.limits.cpu_seconds} s")
+        if self.base_mb is not None and (_rss_mb() or 0) - self.base_mb > self.limits.max_memory_growth_mb:
+            raise _Stop(f"the script used more than {self.limits.max_memory_growth_mb} MB of memory")
+        self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
+
+
 def _tick() -> None:
-    """Called at the top of every while-loop body: the call is the trace event that checks the deadline
-    (CPython emits no line event for a loop that stays on one line, like `while True: pass`)."""
+    """Starts every loop iteration and function call of a script. Ticks raise again and again once
+    the limit is hit, so no handler or `finally:` in the script can keep it running."""
+    run = getattr(_state, "run", None)
+    if run is None:  # e.g. a generator's finally block run by the garbage collector later
+        raise _Stop("script code can only run inside its task")
+    now = time.perf_counter()
+    if now >= run.checkpoint:
+        run.check(now)
 
 
 def _ticking_iter(iterable):
-    yield from iterable  # each resume is a trace 'call' event: for-loops and comprehensions get checked
+    for item in iterable:
+        _tick()
+        yield item
+
+
+def _ticking_map(func, *iterables):
+    for args in zip(*iterables, strict=False):
+        _tick()
+        yield func(*args)
+
+
+def _ticking_filter(func, iterable):
+    for item in _ticking_iter(iterable):
+        if (func or bool)(item):
+            yield item
 
 
 class _GuardedType(type):
-    """Stands in for a builtin type: isinstance() still works, calling it goes through a size check."""
+    """Stands in for `str`: isinstance() still works, calling it checks the argument's size first."""
 
     def __instancecheck__(cls, obj):
         return isinstance(obj, cls.wrapped)
@@ -142,12 +176,12 @@ class _GuardedType(type):
     def __subclasscheck__(cls, sub):
         return issubclass(sub, cls.wrapped)
 
-    def __call__(cls, *args, **kwargs):
-        return cls.make(*args, **kwargs)
+    def __call__(cls, *args):
+        return cls.make(*args)
 
 
 class _Guards:
-    """Everything that depends on the limits: guarded operators, attribute access, builtins, runner."""
+    """Everything that depends on the limits: operators, attribute access, builtins, the runner."""
 
     def __init__(self, limits: SandboxLimits) -> None:
         self.limits = limits
@@ -155,40 +189,39 @@ class _Guards:
                   "_lshift_": self._check_lshift, "_mod_": self._check_mod}  # fmt: skip
         ops = {"_add_": operator.add, "_mul_": operator.mul, "_pow_": operator.pow,
                "_lshift_": operator.lshift, "_mod_": operator.mod}  # fmt: skip
+        self.checks = checks
         self.binops = {name: self._guarded(checks[name], ops[name]) for name in checks}
-        self.inplace_checks = {"+=": checks["_add_"], "*=": checks["_mul_"], "**=": checks["_pow_"],
-                               "<<=": checks["_lshift_"], "%=": checks["_mod_"]}  # fmt: skip
         self.operators = {**DEFAULT_OPERATORS, **{op: self.binops[name] for op, name in _BINOPS.items()}}
-        str_type = _GuardedType("str", (), {"wrapped": str, "make": staticmethod(self.to_str)})
-        self.functions = {name: getattr(builtins, name) for name in _EXPR_FUNCTIONS - {"str", "round", "sum"}}
-        self.functions.update(str=str_type, round=self.round_, sum=self.sum_)
-        script_builtins = {name: getattr(builtins, name) for name in (*_PLAIN_BUILTINS, *_EXCEPTIONS)}
-        script_builtins.update(self.functions, range=self.range_, pow=self.pow_, repr=self.to_repr)
+        guarded_str = _GuardedType("str", (), {"wrapped": str, "make": staticmethod(self.to_str)})
+        self.functions = {name: getattr(builtins, name) for name in _EXPR_FUNCTIONS}
+        self.functions.update(str=guarded_str, round=self.round_, sum=self.sum_)
+        script_builtins = {name: getattr(builtins, name) for name in _SCRIPT_BUILTINS}
+        script_builtins.update(self.functions, range=self.range_, pow=self.pow_, repr=self.to_repr,
+                               map=_ticking_map, filter=_ticking_filter)  # fmt: skip
         self.script_globals = {
             "__builtins__": script_builtins, "_getattr_": self.attr, "_getitem_": operator.getitem,
-            "_getiter_": _ticking_iter, "_write_": full_write_guard, "_tick_": _tick,
-            "_unpack_sequence_": guarded_unpack_sequence, "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_inplacevar_": self.inplacevar,
-            "_apply_": self.apply, "_print_": self.printer, "_format_": self.format,
-            "_display_": self.display, **self.binops,
+            "_getiter_": _ticking_iter, "_tick_": _tick, "_write_": full_write_guard,
+            "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": self.inplacevar,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_apply_": self.apply,
+            "_print_": self.printer, "_format_": self.format, "_display_": self.display, **self.binops,
         }  # fmt: skip
         self.local = threading.local()
 
-    # -- checks --------------------------------------------------------------------------------------
+    # -- size checks ---------------------------------------------------------------------------------
 
     def length(self, n: int, what: str) -> int:
         if n > self.limits.max_sequence_length:
-            raise ScriptLimitError(f"{what} would create {n:,} items; the limit is "
-                                   f"{self.limits.max_sequence_length:,}")  # fmt: skip
+            raise ScriptLimitError(f"{what} would make {n:,} items; the limit is {self.limits.max_sequence_length:,}")
         return n
 
     def _bits(self, bits: float, what: str) -> None:
         if bits > self.limits.max_power_result_bits:
-            raise ScriptLimitError(f"'{what}' would create an integer of more than "
-                                   f"{self.limits.max_power_result_bits} bits")  # fmt: skip
+            limit = self.limits.max_power_result_bits
+            raise ScriptLimitError(f"'{what}' would make an integer of more than {limit} bits")
 
     def exceeds(self, value, limit: int) -> bool:
-        """Whether the value's expanded size (what repr() or JSON would produce) is over the limit.
-        Walks without a memo on purpose: aliased containers cost their expanded size everywhere."""
+        """Whether the size of `value` as repr() or JSON would write it is over `limit`. No memo on
+        purpose: a container referenced a million times is written a million times."""
         total, stack = 0, [value]
         while stack:
             v = stack.pop()
@@ -198,9 +231,8 @@ class _Guards:
                 total += len(v) + 1
                 if total > limit:
                     return True
-                stack.extend(v)
-                if isinstance(v, dict):
-                    stack.extend(v.values())
+                stack.extend(v.values() if isinstance(v, dict) else v)
+                stack.extend(v.keys() if isinstance(v, dict) else ())
             else:
                 total += 1
             if total > limit:
@@ -208,9 +240,9 @@ class _Guards:
         return False
 
     def _check_text(self, value, what: str):
-        if not isinstance(value, (int, float, bool)) and self.exceeds(value, self.limits.max_sequence_length):
-            raise ScriptLimitError(f"{what} would create a string longer than "
-                                   f"{self.limits.max_sequence_length:,} characters")  # fmt: skip
+        if not isinstance(value, (int, float)) and self.exceeds(value, self.limits.max_sequence_length):
+            limit = self.limits.max_sequence_length
+            raise ScriptLimitError(f"{what} would make a string longer than {limit:,} characters")
         return value
 
     def _check_add(self, a, b) -> None:
@@ -220,10 +252,8 @@ class _Guards:
     def _check_mul(self, a, b) -> None:
         if isinstance(a, int) and isinstance(b, int):
             self._bits(a.bit_length() + b.bit_length(), "*")
-        elif isinstance(a, _SEQ) and isinstance(b, int):
-            self.length(len(a) * b, "'*'")
-        elif isinstance(a, int) and isinstance(b, _SEQ):
-            self.length(a * len(b), "'*'")
+        elif isinstance(a, _SEQ) and isinstance(b, int) or isinstance(a, int) and isinstance(b, _SEQ):
+            self.length(len(a) * b if isinstance(b, int) else a * len(b), "'*'")
 
     def _check_pow(self, a, b) -> None:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
@@ -235,14 +265,11 @@ class _Guards:
 
     def _check_mod(self, a, b) -> None:
         if isinstance(a, str):
-            args = b if isinstance(b, tuple) else (b,)
             for spec in re.findall(r"%(?:\([^)]*\))?([-#0 +*.\d]*)", a):
                 for n in re.findall(r"\d+", spec):
-                    self.length(int(n), "a '%' format width")
-                if "*" in spec:
-                    for n in args:
-                        if isinstance(n, int):
-                            self.length(abs(n), "a '%' format width")
+                    self.length(int(n), "a '%' width")
+                for n in (b if isinstance(b, tuple) else (b,)) if "*" in spec else ():
+                    self.length(abs(n) if isinstance(n, int) else 0, "a '%' width")
             self._check_text(b, "'%'")
 
     @staticmethod
@@ -256,10 +283,10 @@ class _Guards:
     # -- what compiled scripts and expressions call --------------------------------------------------
 
     def inplacevar(self, op: str, x, y):
-        check = self.inplace_checks.get(op)
+        check, apply = _INPLACE[op]
         if check:
-            check(x, y)
-        return _INPLACE[op](x, y)
+            self.checks[check](x, y)
+        return apply(x, y)
 
     def attr(self, obj, name: str, readonly: bool = False):
         allowed = _ATTRS.get(type(obj))
@@ -269,57 +296,42 @@ class _Guards:
             allowed = next((a for t, a in _ATTRS.items() if isinstance(obj, t)), frozenset())
         if name not in allowed or (readonly and name in _MUTATING):
             raise ScriptPolicyError(f'"{type(obj).__name__}.{name}" is not allowed')
-        return self._sized(obj, name, getattr(obj, name))
-
-    def _sized(self, obj, name: str, method):
-        """Methods whose result can be far larger than their inputs check the size first."""
+        method = getattr(obj, name)
         if isinstance(obj, str) and name in ("center", "ljust", "rjust", "zfill"):
             return lambda width, *args: method(self.length(width, f"str.{name}()"), *args)
         if isinstance(obj, str) and name == "expandtabs":
-
-            def expandtabs(tabsize=8):
-                self.length(len(obj) * max(tabsize, 1), "str.expandtabs()")
-                return method(tabsize)
-
-            return expandtabs
+            return lambda tabsize=8: method(tabsize + 0 * self.length(len(obj) * tabsize, "str.expandtabs()"))
         if isinstance(obj, str) and name == "replace":
-
-            def replace(old, new, count=-1):
-                hits = obj.count(old) if old else len(obj) + 1
-                hits = hits if count < 0 else min(hits, count)
-                self.length(len(obj) + hits * max(len(new) - len(old), 0), "str.replace()")
-                return method(old, new, count)
-
-            return replace
+            return functools.partial(self._replace, obj)
         if isinstance(obj, str) and name == "join":
-
-            def join(items):
-                items = list(items)
-                self.length(sum(len(i) for i in items if isinstance(i, str)) + len(obj) * len(items), name)
-                return method(items)
-
-            return join
+            return lambda items: self._join(obj, list(items))
         if isinstance(obj, list) and name == "extend":
-
-            def extend(items):
-                items = list(items)
-                self.length(len(obj) + len(items), "list.extend()")
-                return method(items)
-
-            return extend
+            return lambda items: self._extend(obj, list(items))
         return method
+
+    def _replace(self, s: str, old: str, new: str, count: int = -1) -> str:
+        hits = s.count(old) if old else len(s) + 1
+        self.length(len(s) + (hits if count < 0 else min(hits, count)) * max(len(new) - len(old), 0), "replace")
+        return s.replace(old, new, count)
+
+    def _join(self, sep: str, items: list) -> str:
+        self.length(sum(len(i) for i in items if isinstance(i, str)) + len(sep) * len(items), "str.join()")
+        return sep.join(items)
+
+    def _extend(self, target: list, items: list) -> None:
+        self.length(len(target) + len(items), "list.extend()")
+        target.extend(items)
 
     def format(self, value, conversion: int = -1, spec: str = "") -> str:
         self._check_text(value, "an f-string")
         for n in re.findall(r"\d+", spec):
             self.length(int(n), "an f-string width")
-        value = {115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value)
-        return format(value, spec)
+        return format({115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value), spec)
 
-    def to_str(self, value="", *args):
+    def to_str(self, value="", *args) -> str:
         return str(self._check_text(value, "str()"), *args)
 
-    def to_repr(self, value):
+    def to_repr(self, value) -> str:
         return repr(self._check_text(value, "repr()"))
 
     def round_(self, number, ndigits=None):
@@ -332,12 +344,9 @@ class _Guards:
             raise ScriptPolicyError("sum() adds numbers; use str.join() or a comprehension for sequences")
         return sum(iterable, start)
 
-    def range_(self, *args):
+    def range_(self, *args) -> range:
         r = range(*args)
-        try:
-            self.length(len(r), "range()")
-        except OverflowError:
-            self.length(sys.maxsize, "range()")
+        self.length(len(r) if r.stop - r.start < 2**62 else 2**62, "range()")
         return r
 
     def pow_(self, base, exp, mod=None):
@@ -348,60 +357,28 @@ class _Guards:
         return func(*args, **kwargs)
 
     def display(self, seq):
-        self.length(len(seq), "a list or tuple display")
+        self.length(len(seq), "a starred list or tuple")
         return seq
 
     def printer(self, _getattr_=None):
-        """print() in scripts: checked for size, then discarded (there is nowhere to show it)."""
-        guards = self
-
-        class Printer:
-            def _call_print(self, *objects, **kwargs):
-                guards._check_text(objects, "print()")
-
-            def __call__(self):
-                return ""
-
-        return Printer()
+        """`print()` in scripts: size-checked, then dropped (there is nowhere to show it)."""
+        return types.SimpleNamespace(_call_print=lambda *objects, **_: self._check_text(objects, "print()"))
 
     # -- running -------------------------------------------------------------------------------------
 
     def run(self, code: types.CodeType, context: dict) -> None:
-        limits, clock = self.limits, time.perf_counter
-        deadline = clock() + limits.cpu_seconds
-        base = _rss_mb() if limits.max_memory_growth_mb is not None else None
-        checkpoint = min(clock() + _SAMPLE_SECONDS, deadline)
-
-        def on_line(frame, event, arg):
-            nonlocal checkpoint
-            now = clock()
-            if now >= checkpoint:
-                if now >= deadline:
-                    raise _Stop(f"the script ran longer than its limit of {limits.cpu_seconds} s")
-                if base is not None and (_rss_mb() or base) - base > limits.max_memory_growth_mb:
-                    raise _Stop(f"the script used more than {limits.max_memory_growth_mb} MB of memory")
-                checkpoint = min(now + _SAMPLE_SECONDS, deadline)
-            return on_line
-
-        def on_call(frame, event, arg):
-            on_line(frame, event, arg)
-            return on_line if frame.f_code.co_filename == SCRIPT_FILENAME else None
-
-        previous = sys.gettrace()
-        sys.settrace(on_call)
+        previous, _state.run = getattr(_state, "run", None), _Run(self.limits)
         try:
             exec(code, context)
         except _Stop as stop:
             raise ScriptLimitError(str(stop)).with_traceback(stop.__traceback__) from None
         finally:
-            sys.settrace(previous)
+            _state.run = previous
 
-    def evaluator(self, names) -> "_Evaluator":
-        evaluator = getattr(self.local, "evaluator", None)
-        if evaluator is None:
-            evaluator = self.local.evaluator = _Evaluator(self)
-        evaluator.names = names
-        return evaluator
+    def evaluator(self) -> "_Evaluator":
+        if not hasattr(self.local, "evaluator"):  # simpleeval keeps per-evaluation state: one per thread
+            self.local.evaluator = _Evaluator(self)
+        return self.local.evaluator
 
 
 class _Evaluator(EvalWithCompoundTypes):
@@ -410,7 +387,7 @@ class _Evaluator(EvalWithCompoundTypes):
         self.guards = guards
 
     def _check_disallowed_items(self, item):
-        pass  # names are task data, attributes are allow-listed; the default walk is exponential on aliases
+        pass  # names are task data and attributes are allow-listed; the default walk is exponential on aliases
 
     def _eval_attribute(self, node):
         return self.guards.attr(self._eval(node.value), node.attr, readonly=True)
@@ -429,13 +406,19 @@ def _guards_for(limits: SandboxLimits) -> _Guards:
 
 
 class _ScriptPolicy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus size guards on operators and f-strings, and no constructs that
-    could swallow the stop signal (bare except, control flow in finally) or that we have no use for."""
+    """RestrictedPython's policy plus: guarded operators and f-strings, ticks in loops and functions,
+    allow-listed attribute names, and no imports, classes, bare excepts or finally blocks (a finally
+    block runs while the stop unwinds; only ticks bound it, and a crafted one could outlast them)."""
 
     def _call(self, name: str, args: list, like: ast.AST) -> ast.Call:
         call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
         copy_locations(call, like)
         return call
+
+    def _tick(self, node) -> ast.Expr:
+        tick = ast.Expr(self._call("_tick_", [], node))
+        copy_locations(tick, node)
+        return tick
 
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
@@ -458,30 +441,39 @@ class _ScriptPolicy(RestrictingNodeTransformer):
 
     def visit_While(self, node):
         node = self.node_contents_visit(node)
-        tick = ast.Expr(self._call("_tick_", [], node))
-        copy_locations(tick, node)
-        node.body.insert(0, tick)
+        node.body.insert(0, self._tick(node))
         return node
 
-    def visit_Call(self, node):
-        if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
-            self.error(node, f'"{node.func.id}" is not available in scripts')
-        return super().visit_Call(node)
+    def visit_FunctionDef(self, node):
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, self._tick(node))
+        return node
+
+    def visit_Lambda(self, node):
+        node = super().visit_Lambda(node)
+        node.body = ast.BoolOp(ast.Or(), [self._call("_tick_", [], node), node.body])
+        copy_locations(node.body, node)
+        return node
 
     def visit_Attribute(self, node):
         if not node.attr.startswith("_") and node.attr not in _ALL_ATTRS:
             self.error(node, f'".{node.attr}" is not allowed')
         return super().visit_Attribute(node)
 
-    def visit_Import(self, node):
-        self.error(node, "import statements are not allowed")
-        return node
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
+            self.error(node, f'"{node.func.id}" is not available in scripts')
+        return super().visit_Call(node)
 
-    visit_ImportFrom = visit_Import
+    def _refuse(self, what: str):
+        def visit(self, node):
+            self.error(node, what)
+            return node
 
-    def visit_ClassDef(self, node):
-        self.error(node, "class definitions are not allowed")
-        return node
+        return visit
+
+    visit_Import = visit_ImportFrom = _refuse(None, "import statements are not allowed")
+    visit_ClassDef = _refuse(None, "class definitions are not allowed")
 
     def visit_ExceptHandler(self, node):
         if node.type is None:
@@ -489,15 +481,9 @@ class _ScriptPolicy(RestrictingNodeTransformer):
         return super().visit_ExceptHandler(node)
 
     def visit_Try(self, node):
-        for stmt in node.finalbody:
-            for inner in ast.walk(stmt):
-                if isinstance(inner, (ast.Return, ast.Break, ast.Continue)):
-                    self.error(inner, "return, break and continue are not allowed in a 'finally' block")
+        if node.finalbody:
+            self.error(node.finalbody[0], "'finally' blocks are not allowed")
         return super().visit_Try(node)
-
-
-def _one_line(error: str) -> str:
-    return re.sub(r"^Line (\d+): ", r"line \1: ", error.removeprefix("Line None: ")).rstrip(".")
 
 
 def _syntax_error(e: SyntaxError) -> ScriptPolicyError:
@@ -507,12 +493,12 @@ def _syntax_error(e: SyntaxError) -> ScriptPolicyError:
 @functools.lru_cache(maxsize=2048)
 def _compile_script(source: str) -> types.CodeType:
     try:
-        tree = ast.parse(textwrap.dedent(source), SCRIPT_FILENAME, "exec")
+        tree = ast.parse(textwrap.dedent(source), SCRIPT_FILENAME, "exec")  # scripts come indented from XML
     except SyntaxError as e:
         raise _syntax_error(e) from None
     result = compile_restricted_exec(tree, SCRIPT_FILENAME, policy=_ScriptPolicy)
-    if result.errors:
-        raise ScriptPolicyError(_one_line(result.errors[0]))
+    if result.errors:  # "Line 3: ..." -> "line 3: ..."; never a SyntaxError, Spiff's formatter needs a lineno
+        raise ScriptPolicyError(re.sub(r"^Line (\d+): |^Line None: ", r"line \1: ", result.errors[0]).rstrip("."))
     return result.code
 
 
@@ -533,12 +519,11 @@ _EXPR_NODES = (
 
 
 def _translate_juel(text: str) -> str:
-    """`${a && !b}` -> `a and not b`, outside string literals. `!` and `empty` become Python's `not`,
-    which binds looser than comparisons: `!a == b` means `not (a == b)` here."""
+    """`a && !b` -> `a and not b`, outside string literals. `!` and `empty` become `not`, which binds
+    looser than a comparison: `!a == b` reads as `not (a == b)` here."""
     parts = _JUEL_STRINGS.split(text)
-    for i in range(0, len(parts), 2):
-        p = parts[i].replace("&&", " and ").replace("||", " or ")
-        p = re.sub(r"!(?!=)", " not ", p)
+    for i in range(0, len(parts), 2):  # even parts are outside string literals
+        p = re.sub(r"!(?!=)", " not ", parts[i].replace("&&", " and ").replace("||", " or "))
         parts[i] = re.sub(r"\b(?:eq|ne|lt|gt|le|ge|true|false|null|div|mod|empty)\b",
                           lambda m: f" {_JUEL_WORDS[m[0]]} ", p)  # fmt: skip
     return "".join(parts)
@@ -546,30 +531,26 @@ def _translate_juel(text: str) -> str:
 
 def _check_expression_tree(tree: ast.Expression) -> None:
     for node in ast.walk(tree):
-        line = f"line {getattr(node, 'lineno', 1)}: "
+        at = f"line {getattr(node, 'lineno', 1)}: "
         if not isinstance(node, _EXPR_NODES):
-            raise ScriptPolicyError(f"{line}{type(node).__name__} is not allowed in an expression")
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            raise ScriptPolicyError(
-                f'{line}"{node.id}" is an invalid variable name because it starts with "_"'
-            )
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise ScriptPolicyError(
-                f'{line}"{node.attr}" is an invalid attribute name because it starts with "_"'
-            )
+            raise ScriptPolicyError(f"{at}{type(node).__name__} is not allowed in an expression")
+        name = getattr(node, "id", None) or getattr(node, "attr", None) or ""
+        if name.startswith("_"):
+            kind = "variable" if isinstance(node, ast.Name) else "attribute"
+            raise ScriptPolicyError(f'{at}"{name}" is an invalid {kind} name because it starts with "_"')
         if isinstance(node, ast.Attribute) and (node.attr not in _ALL_ATTRS or node.attr in _MUTATING):
-            raise ScriptPolicyError(f'{line}".{node.attr}" is not allowed in an expression')
+            raise ScriptPolicyError(f'{at}".{node.attr}" is not allowed in an expression')
         if isinstance(node, ast.keyword) and node.arg is None:
-            raise ScriptPolicyError(f"{line}'**' arguments are not allowed in an expression")
+            raise ScriptPolicyError(f"{at}'**' arguments are not allowed in an expression")
         if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute | ast.Name):
-            raise ScriptPolicyError(f"{line}only functions and methods can be called in an expression")
+            raise ScriptPolicyError(f"{at}only functions and methods can be called in an expression")
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) not in _EXPR_FUNCTIONS | {None}:
-            raise ScriptPolicyError(f'{line}calling "{node.func.id}" is not allowed in an expression')
+            raise ScriptPolicyError(f'{at}calling "{node.func.id}" is not allowed in an expression')
 
 
 @functools.lru_cache(maxsize=4096)
 def _parse_expression(source: str) -> tuple[ast.expr | None, str | None]:
-    """The checked tree, and the ISO-8601 string the source also reads as (for Camunda timers)."""
+    """The checked tree, and the ISO-8601 string the source also reads as (Camunda timers)."""
     text = source.strip()
     if juel := _JUEL.fullmatch(text):
         text = _translate_juel(juel[1]).strip()
@@ -581,16 +562,16 @@ def _parse_expression(source: str) -> tuple[ast.expr | None, str | None]:
             tree = ast.parse(f"({text}\n)", "<expression>", "eval") if "\n" in text else None
         except SyntaxError:
             tree = None
+        if tree is None and iso is not None:
+            return None, iso
         if tree is None:
-            if iso is not None:
-                return None, iso
             raise _syntax_error(e) from None
     _check_expression_tree(tree)
     return tree.body, iso
 
 
 def check_expression(source: str) -> str | None:
-    """Deploy-time check without running anything: None if fine, else a one-line message."""
+    """Deploy-time check, runs nothing: None if fine, else a one-line message."""
     try:
         _parse_expression(source)
     except ScriptPolicyError as e:
@@ -599,7 +580,7 @@ def check_expression(source: str) -> str | None:
 
 
 def check_script(source: str) -> str | None:
-    """Deploy-time check without running anything: None if fine, else a one-line message."""
+    """Deploy-time check, runs nothing: None if fine, else a one-line message."""
     try:
         _compile_script(source)
     except ScriptPolicyError as e:
@@ -620,22 +601,22 @@ class SandboxedEnvironment(TaskDataEnvironment):
         tree, iso = _parse_expression(expression)
         if tree is None:
             return iso
-        names = {**external_context, **context} if external_context else context
-        evaluator = self._guards.evaluator(names)
+        evaluator = self._guards.evaluator()
+        evaluator.names = {**external_context, **context} if external_context else context
         try:
             result = evaluator.eval(expression, previously_parsed=tree)
         except NameNotDefined as e:
-            if iso is not None:
+            if iso is not None:  # `PT1H` parses as a name; no such variable means it is the duration
                 return iso
             raise NameError(f"name '{e.name}' is not defined") from None
         except InvalidExpression as e:
             raise ScriptPolicyError(str(e)) from None
         finally:
-            evaluator.names = {}  # do not keep the task data alive in the thread-local evaluator
-        if isinstance(result, (list, tuple, dict, set, str)) and self._guards.exceeds(
+            evaluator.names = {}  # do not keep the task data alive
+        if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(
             result, self.limits.max_data_size
         ):
-            raise ScriptLimitError(f"the expression's result is larger than {self.limits.max_data_size:,}")
+            raise ScriptLimitError(f"the result is larger than {self.limits.max_data_size:,} items and characters")
         return result
 
     def execute(self, script, context, external_context=None):
@@ -656,8 +637,8 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
     def _undo_if_oversized(self, context: dict, before: dict) -> bool:
-        """Task data is serialized after every step, even a failed one: an oversized or aliased
-        (exponential when expanded) value would stall the serializer, so undo the assignments and drop it."""
+        """Task data is serialized after every step, failed ones too: an oversized or aliased value
+        (exponential once written out) would stall the serializer, so undo the assignments and drop it."""
         limit = self.limits.max_data_size
         if not self._guards.exceeds(context, limit):
             return False
@@ -670,16 +651,15 @@ class SandboxedEnvironment(TaskDataEnvironment):
 
 class _SandboxedScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
-        """As SpiffWorkflow's, but the message names the cause (Spiff's says only which expression)."""
+        """As SpiffWorkflow's, but the message names the cause, not only the expression."""
         try:
             return self.environment.evaluate(expression, task.data, external_context)
-        except SpiffWorkflowException as se:
-            se.add_note(f"Error evaluating expression '{expression}'")
+        except SpiffWorkflowException as e:
+            e.add_note(f"Error evaluating expression '{expression}'")
             raise
         except Exception as e:
-            raise WorkflowTaskException(
-                f"Error evaluating expression '{expression}': {type(e).__name__}: {e}", task=task, exception=e
-            ) from e
+            message = f"Error evaluating expression '{expression}': {type(e).__name__}: {e}"
+            raise WorkflowTaskException(message, task=task, exception=e) from e
 
 
 def make_script_engine(limits: SandboxLimits = SandboxLimits()) -> PythonScriptEngine:

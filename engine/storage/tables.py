@@ -180,3 +180,25 @@ class AuditEventRow(SQLModel, table=True):
     task_id: str | None = Field(default=None, max_length=36)
     element_id: str | None = Field(default=None, max_length=200)
     details: dict | None = _json()
+
+
+# --- background work --------------------------------------------------------------------------
+
+
+class JobRow(SQLModel, table=True):
+    """Work due at a time: timers, task deadlines, webhook deliveries. Claimed by one worker at a
+    time through lock_owner + lock_expires_at, so a dead worker's jobs are taken over."""
+
+    __tablename__ = "job"
+    id: str = Field(primary_key=True, max_length=200)  # deterministic per purpose, e.g. timer:<instance>
+    kind: str = Field(max_length=32, index=True)
+    instance_id: str | None = Field(default=None, index=True, max_length=36)
+    task_id: str | None = Field(default=None, max_length=36)
+    due_at: datetime = _ts(index=True)
+    lock_owner: str | None = Field(default=None, max_length=100)
+    lock_expires_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    payload: dict | None = _json()
+    last_error: str | None = _text(nullable=True)
+    failed_at: datetime | None = _ts(nullable=True)  # retries exhausted: an incident, no longer picked up
+    created_at: datetime = _ts()

@@ -17,28 +17,28 @@ MINIMAL = """<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:process id="tiny" isExecutable="true">
     <bpmn:laneSet id="LaneSet_1">
       <bpmn:lane id="Lane_leader" name="组长 (leader)">
-        <bpmn:flowNodeRef>Start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>Task_a</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>Gateway_1</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>End</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>EndEvent_1</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="Start"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="Task_a" name="A">
       <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:exclusiveGateway id="Gateway_1" default="Flow_4">
       <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing><bpmn:outgoing>Flow_4</bpmn:outgoing>
     </bpmn:exclusiveGateway>
-    <bpmn:endEvent id="End">
+    <bpmn:endEvent id="EndEvent_1">
       <bpmn:incoming>Flow_3</bpmn:incoming><bpmn:incoming>Flow_4</bpmn:incoming>
     </bpmn:endEvent>
-    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start" targetRef="Task_a" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_a" />
     <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_a" targetRef="Gateway_1" />
-    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="End">
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="EndEvent_1">
       <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">CONDITION</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="Flow_4" sourceRef="Gateway_1" targetRef="End" />
+    <bpmn:sequenceFlow id="Flow_4" sourceRef="Gateway_1" targetRef="EndEvent_1" />
   </bpmn:process>
 </bpmn:definitions>
 """
@@ -87,7 +87,7 @@ def test_malformed_xml_is_refused_with_its_line(api: Api) -> None:
 
 
 def test_a_flow_to_a_missing_element_names_the_flow_and_its_line(api: Api) -> None:
-    body = deploy(api, ("tiny.bpmn", bpmn(**{'targetRef="End">': 'targetRef="Nowhere">'})))
+    body = deploy(api, ("tiny.bpmn", bpmn(**{'targetRef="EndEvent_1">': 'targetRef="Nowhere">'})))
     [problem] = body["problems"]
     assert problem["element_id"] == "Flow_3"
     assert "Nowhere" in problem["message"]
@@ -96,7 +96,7 @@ def test_a_flow_to_a_missing_element_names_the_flow_and_its_line(api: Api) -> No
         == bpmn()
         .decode()
         .splitlines()
-        .index('    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="End">')
+        .index('    <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="EndEvent_1">')
         + 1
     )
     assert versions(api, "tiny") == 0
@@ -227,3 +227,10 @@ def test_a_request_body_that_is_not_json_is_a_clear_422(api: Api, kickoff: tuple
         headers={"content-type": "application/json"},
     )
     assert body["error"] == "invalid_input"
+
+
+def test_an_element_id_the_engine_reserves_is_refused(api: Api) -> None:
+    body = deploy(api, ("tiny.bpmn", bpmn().replace(b"StartEvent_1", b"Start")))
+    [problem] = body["problems"]
+    assert problem["element_id"] == "Start"
+    assert "reserved" in problem["message"]

@@ -59,6 +59,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "job",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("instance_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("task_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("due_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lock_owner", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("lock_expires_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("failed_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_job_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_job_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_job_kind"), ["kind"], unique=False)
+
+    op.create_table(
         "api_token",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -260,6 +281,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 
     op.drop_table("api_token")
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_job_kind"))
+        batch_op.drop_index(batch_op.f("ix_job_instance_id"))
+        batch_op.drop_index(batch_op.f("ix_job_due_at"))
+
+    op.drop_table("job")
     op.drop_table("deployment")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_type"))

@@ -1,0 +1,145 @@
+/* Instance page: the BPMN diagram of the instance's version with finished elements and open tasks
+   marked, the history (who did what, when), the open tasks and the team. Refreshes itself. */
+(function () {
+  'use strict';
+  const { api, requireUser, el, fmtDate, label, showMessage, debounce, live, t, errorText, announce } = window.Opsflow;
+  const user = requireUser();
+  if (!user) return;
+
+  const instanceId = document.getElementById('instance-root').dataset.instanceId;
+  const $ = (id) => document.getElementById(id);
+  let detail = null;
+  let viewer = null;
+  let shownXmlFor = null;
+  let marked = [];
+  let camunda = null;
+
+  async function load(reason) {
+    try {
+      detail = await api('GET', '/api/v1/process-instances/' + instanceId);
+    } catch (e) {
+      $('instance-loading').hidden = true;
+      showMessage($('instance-error'), t('common.error', { message: errorText(e) }), 'error');
+      return;
+    }
+    $('instance-loading').hidden = true;
+    $('instance-view').hidden = false;
+    render();
+    await renderDiagram();
+    if (reason === 'live') announce(t('common.updated'));
+    document.body.dataset.instanceLoaded = String(detail.history.length);
+  }
+
+  function elementName(id) {
+    if (viewer && id) {
+      const element = viewer.get('elementRegistry').get(id);
+      if (element && element.businessObject.name) return element.businessObject.name;
+    }
+    return id || '';
+  }
+
+  function render() {
+    const { instance, open_tasks: open, history } = detail;
+    $('instance-process').textContent = `${instance.process_key} · ${t('common.version', { version: instance.version })}`;
+    $('instance-title').textContent = (instance.variables && instance.variables.title) || instance.business_key || instance.id;
+    const status = $('instance-status');
+    status.textContent = label('status', instance.status) + (instance.outcome ? ' · ' + label('outcome', instance.outcome) : '');
+    status.className = 'badge ' + (instance.status === 'running' ? 'badge-info' : instance.status === 'completed' ? 'badge-ok' : 'badge-muted');
+    status.dataset.version = instance.version;
+    const meta = [
+      ['instance.business_key', instance.business_key || t('common.none')],
+      ['instance.version', String(instance.version)],
+      ['instance.started_by', instance.started_by || t('common.none')],
+      ['instance.started_at', fmtDate(instance.started_at)],
+      ['instance.ended_at', instance.ended_at ? fmtDate(instance.ended_at) : t('common.none')]
+    ];
+    $('instance-meta').replaceChildren(...meta.flatMap(([key, value]) => [el('dt', null, t(key)), el('dd', { 'data-meta': key }, value)]));
+    if (instance.incident) {
+      showMessage($('instance-error'), t('instance.incident', { message: instance.incident.message }), 'error');
+    }
+
+    $('open-tasks').replaceChildren(...(open.length ? open.map((task) => el('li', { 'data-element-id': task.element_id },
+      el('a', { href: '/tasks/' + task.id }, task.name || task.element_id), ' ',
+      el('span', { class: 'muted' }, task.assignee ||
+        `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ')})`)))
+      : [el('li', { class: 'muted' }, t('instance.no_open'))]));
+
+    const team = instance.team || [];
+    $('team-rows').replaceChildren(...team.map((m) => el('tr', null,
+      el('td', null, m.user), el('td', null, label('role', m.role)), el('td', null, m.duty || ''))));
+    $('team-empty').hidden = team.length > 0;
+
+    $('history-rows').replaceChildren(...history.slice().reverse().map((h) => el('tr', { 'data-type': h.type },
+      el('td', null, el('time', { datetime: h.at }, fmtDate(h.at))),
+      el('td', null, h.actor || t('common.none')),
+      el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : ''),
+      el('td', null, (h.details && h.details.name) || elementName(h.element_id)))));
+  }
+
+  async function renderDiagram() {
+    const { instance } = detail;
+    if (!window.BpmnJS) return;
+    if (shownXmlFor !== instance.definition_id) {
+      if (!camunda) camunda = await fetch('/web/vendor/camunda-bpmn-moddle/camunda.json').then((r) => r.json()).catch(() => null);
+      const xml = await api('GET', `/api/v1/process-definitions/${encodeURIComponent(instance.process_key)}/xml?version=${instance.version}`);
+      if (!viewer) viewer = new window.BpmnJS({ container: '#diagram', moddleExtensions: camunda ? { camunda } : {} });
+      await viewer.importXML(xml);
+      viewer.get('canvas').zoom('fit-viewport', 'auto');
+      shownXmlFor = instance.definition_id;
+      render();  // element names for the history
+    }
+    mark();
+  }
+
+  function outcomeOf(bo) {
+    const ext = bo.extensionElements && bo.extensionElements.values || [];
+    for (const value of ext) {
+      for (const p of value.values || []) if (p.name === 'outcome') return p.value;
+    }
+    return null;
+  }
+
+  function mark() {
+    const canvas = viewer.get('canvas');
+    const registry = viewer.get('elementRegistry');
+    for (const [id, marker] of marked) canvas.removeMarker(id, marker);
+    marked = [];
+    const { instance, open_tasks: open, history } = detail;
+    const done = new Set(history.filter((h) => h.type === 'task_completed').map((h) => h.element_id));
+    const openIds = new Set(open.map((task) => task.element_id));
+    const nodes = registry.filter((e) => !e.waypoints && e.businessObject && e.businessObject.$instanceOf('bpmn:FlowNode'));
+    for (const node of nodes) {
+      if (node.type === 'bpmn:StartEvent' && !node.businessObject.eventDefinitions) done.add(node.id);
+      if (node.type === 'bpmn:EndEvent' && instance.outcome && outcomeOf(node.businessObject) === instance.outcome) done.add(node.id);
+    }
+    // gateways, scripts and events between finished or open steps were passed too
+    const reached = (id) => done.has(id) || openIds.has(id);
+    for (let round = 0, changed = true; changed && round < 20; round++) {
+      changed = false;
+      for (const node of nodes) {
+        if (reached(node.id) || node.type === 'bpmn:UserTask') continue;
+        const from = (node.incoming || []).some((c) => done.has(c.source.id));
+        const to = (node.outgoing || []).some((c) => reached(c.target.id));
+        if (from && to) { done.add(node.id); changed = true; }
+      }
+    }
+    const add = (id, marker) => { canvas.addMarker(id, marker); marked.push([id, marker]); };
+    for (const id of done) if (registry.get(id) && !openIds.has(id)) add(id, 'done');
+    for (const id of openIds) if (registry.get(id)) add(id, 'open-task');
+    for (const flow of registry.filter((e) => e.type === 'bpmn:SequenceFlow')) {
+      if (done.has(flow.source.id) && reached(flow.target.id)) add(flow.id, 'done');
+    }
+    if (instance.incident && instance.incident.element_id && registry.get(instance.incident.element_id)) {
+      add(instance.incident.element_id, 'incident');
+    }
+    $('diagram').dataset.done = [...done].sort().join(' ');
+    $('diagram').dataset.open = [...openIds].sort().join(' ');
+  }
+
+  const refresh = debounce(() => load('live'), 150);
+  live((type, event) => {
+    if (type === 'ready' || event.instance_id === instanceId) refresh();
+  });
+  document.addEventListener('langchange', () => { if (detail) render(); });
+  load();
+})();

@@ -1,0 +1,38 @@
+/* Sign-in: name + password -> bearer token (POST /api/v1/session), kept in sessionStorage. */
+(function () {
+  'use strict';
+  const { api, session, showMessage, t, ApiError } = window.Opsflow;
+  const form = document.getElementById('signin-form');
+  const error = document.getElementById('signin-error');
+  const params = new URLSearchParams(location.search);
+  if (params.get('signed_out')) showMessage(error, t('signin.signed_out'), 'info');
+
+  function nextPage(roles) {
+    const next = params.get('next');
+    if (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/signin')) return next;
+    return roles.includes('designer') && !roles.some((r) => ['leader', 'data', 'execution', 'support'].includes(r))
+      ? '/designer' : '/inbox';
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    showMessage(error, '');
+    const name = form.elements.name.value.trim();
+    const password = form.elements.password.value;
+    if (!name || !password) {
+      showMessage(error, t('signin.failed'), 'error');
+      return;
+    }
+    try {
+      const { token } = await api('POST', '/api/v1/session', { name, password }, { keepSession: true });
+      session.set({ token, name, display_name: name, roles: [] });
+      const me = await api('GET', '/api/v1/me');
+      session.set({ token, name: me.name, display_name: me.display_name, roles: me.roles });
+      location.assign(nextPage(me.roles));
+    } catch (e) {
+      session.clear();
+      showMessage(error, e instanceof ApiError && e.status === 401 ? t('signin.failed') : t('common.error', { message: e.message }), 'error');
+      form.elements.password.focus();
+    }
+  });
+})();

@@ -1,0 +1,121 @@
+"""Claims due jobs and runs each in its own transaction. Several executors (threads, processes,
+hosts) may share one database: a job is claimed by a guarded update, and a claim expires so that a
+dead worker's jobs are taken over."""
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from engine.storage.tables import JobRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+
+log = logging.getLogger("opsflow.jobs")
+
+#: kind -> handler(uow, job). A handler completes its job by deleting or rescheduling it; when it
+#: leaves the job untouched the executor deletes it.
+Handler = Callable[[UnitOfWork, JobRow], None]
+
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential: 1 s, 2 s, 4 s ... capped at 10 minutes."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))
+
+
+class JobExecutor:
+    def __init__(
+        self, tx: Transactions, handlers: dict[str, Handler], *, owner: str | None = None,
+        lock_seconds: float = 60, batch: int = 20,
+    ) -> None:
+        self._tx = tx
+        self._handlers = handlers
+        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self._lock = timedelta(seconds=lock_seconds)
+        self._batch = batch
+
+    def run_due_jobs(self, now: datetime | None = None) -> int:
+        """Claim what is due and run it; returns how many jobs ran (successfully or not)."""
+        claimed = self._claim(now or utcnow())
+        for job_id, expires in claimed:
+            self._run(job_id, expires)
+        return len(claimed)
+
+    def next_due(self) -> datetime | None:
+        def query(uow: UnitOfWork) -> datetime | None:
+            return uow.session.exec(
+                select(sa.func.min(JobRow.due_at)).where(JobRow.failed_at.is_(None))
+            ).one()
+
+        return self._tx.read(query)
+
+    def _claim(self, now: datetime) -> list[tuple[str, datetime]]:
+        expires = now + self._lock
+
+        def claim(uow: UnitOfWork) -> list[tuple[str, datetime]]:
+            session = uow.session
+            due = (
+                select(JobRow.id)
+                .where(
+                    JobRow.due_at <= now,
+                    JobRow.failed_at.is_(None),
+                    sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
+                )
+                .order_by(JobRow.due_at)
+                .limit(self._batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)  # other workers skip, never wait
+            ids = list(session.exec(due).all())
+            if not ids:
+                return []
+            # The guard repeats the due condition: on any database, a row another worker claimed
+            # meanwhile is not claimed again.
+            result = session.execute(
+                sa.update(JobRow)
+                .where(JobRow.id.in_(ids), sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now))
+                .values(lock_owner=self.owner, lock_expires_at=expires)
+                .returning(JobRow.id)
+            )
+            return [(job_id, expires) for job_id in result.scalars().all()]
+
+        return self._tx.write(claim)
+
+    def _run(self, job_id: str, expires: datetime) -> None:
+        def run(uow: UnitOfWork) -> None:
+            job = uow.session.get(JobRow, job_id)
+            if job is None or job.lock_owner != self.owner:
+                return  # finished or taken over meanwhile
+            self._handlers[job.kind](uow, job)
+            uow.session.execute(
+                sa.delete(JobRow).where(
+                    JobRow.id == job_id, JobRow.lock_owner == self.owner, JobRow.lock_expires_at == expires
+                )
+            )
+
+        try:
+            self._tx.write(run)
+        except Exception as exc:  # a failing job must not stop the others
+            log.warning("job %s failed: %s", job_id, exc)
+            self._record_failure(job_id, exc)
+
+    def _record_failure(self, job_id: str, exc: Exception) -> None:
+        def fail(uow: UnitOfWork) -> None:
+            job = uow.session.get(JobRow, job_id)
+            if job is None or job.lock_owner != self.owner:
+                return
+            job.attempts += 1
+            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.lock_owner = job.lock_expires_at = None
+            if job.attempts >= (job.payload or {}).get("max_attempts", MAX_ATTEMPTS):
+                job.failed_at = utcnow()
+            else:
+                job.due_at = utcnow() + backoff(job.attempts)
+            uow.session.add(job)
+
+        self._tx.write(fail)

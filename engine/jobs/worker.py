@@ -1,0 +1,48 @@
+"""The worker loop: runs due jobs, sleeps until the next one is due (at most `poll` seconds), and
+wakes early when this process commits new work."""
+
+import logging
+import threading
+
+from engine.jobs.executor import JobExecutor
+from engine.storage.tables import utcnow
+
+log = logging.getLogger("opsflow.worker")
+
+
+class Worker:
+    def __init__(self, executor: JobExecutor, poll: float = 0.25) -> None:
+        self.executor = executor
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.executor.run_due_jobs() and not self._stop.is_set():
+                    pass
+                next_due = self.executor.next_due()
+            except Exception:  # the database may be briefly unreachable: keep going
+                log.exception("worker loop error")
+                next_due = None
+            wait = self.poll
+            if next_due is not None:
+                wait = max(0.0, min(wait, (next_due - utcnow()).total_seconds()))
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def start(self) -> "Worker":
+        self._thread = threading.Thread(target=self.run_forever, name="opsflow-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
