@@ -1,8 +1,11 @@
-"""Domain events. Each is written as an audit row in the same transaction as the change it reports."""
+"""Domain events. Each is written as an audit row in the same transaction as the change it reports,
+and, for every webhook subscription that wants it, as an outbox job delivered after commit."""
 
-from sqlmodel import Session
+import uuid
 
-from engine.storage.tables import AuditEventRow, utcnow
+from sqlmodel import Session, select
+
+from engine.storage.tables import AuditEventRow, JobRow, WebhookSubscriptionRow, utcnow
 
 INSTANCE_STARTED = "instance_started"
 INSTANCE_COMPLETED = "instance_completed"
@@ -12,11 +15,30 @@ TASK_CLAIMED = "task_claimed"
 TASK_UNCLAIMED = "task_unclaimed"
 TASK_ASSIGNED = "task_assigned"
 TASK_COMPLETED = "task_completed"
-TASK_CANCELLED = "task_cancelled"
+TASK_OVERDUE = "task_overdue"
+TASK_ESCALATED = "task_escalated"
+MESSAGE_CORRELATED = "message_correlated"
+MESSAGE_THROWN = "message_thrown"
+APPROVAL_REQUESTED = "approval_requested"
 INCIDENT = "incident"
 DEFINITION_DEPLOYED = "definition_deployed"
 FORM_DEPLOYED = "form_deployed"
 USER_CREATED = "user_created"
+
+#: What integrators can subscribe to: audit type -> webhook event type.
+WEBHOOK_TYPES = {
+    INSTANCE_STARTED: "instance.started",
+    INSTANCE_COMPLETED: "instance.completed",
+    INSTANCE_CANCELLED: "instance.cancelled",
+    TASK_CREATED: "task.created",
+    TASK_CLAIMED: "task.claimed",
+    TASK_COMPLETED: "task.completed",
+    TASK_OVERDUE: "task.overdue",
+    TASK_ESCALATED: "task.escalated",
+    MESSAGE_THROWN: "message.thrown",
+    APPROVAL_REQUESTED: "approval.requested",
+    INCIDENT: "incident",
+}
 
 
 def record(
@@ -29,14 +51,31 @@ def record(
     element_id: str | None = None,
     details: dict | None = None,
 ) -> None:
+    at = utcnow()
     session.add(
         AuditEventRow(
-            at=utcnow(),
-            type=type,
-            actor=actor,
-            instance_id=instance_id,
-            task_id=task_id,
-            element_id=element_id,
+            at=at, type=type, actor=actor, instance_id=instance_id, task_id=task_id, element_id=element_id,
             details=details,
         )
     )
+    webhook_type = WEBHOOK_TYPES.get(type)
+    if webhook_type is None:
+        return
+    subscriptions = session.exec(
+        select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(WebhookSubscriptionRow.active)
+    ).all()
+    wanted = [sid for sid, types in subscriptions if webhook_type in types or "*" in types]
+    if not wanted:
+        return
+    event_id = f"evt_{uuid.uuid4().hex}"
+    event = {
+        "id": event_id, "type": webhook_type, "occurred_at": at.isoformat(), "actor": actor,
+        "instance_id": instance_id, "task_id": task_id, "element_id": element_id, "data": details or {},
+    }
+    for subscription_id in wanted:
+        session.add(
+            JobRow(
+                id=f"webhook:{event_id}:{subscription_id}", kind="webhook", instance_id=instance_id,
+                due_at=at, payload={"subscription_id": subscription_id, "event": event}, created_at=at,
+            )
+        )

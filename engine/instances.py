@@ -17,12 +17,15 @@ from engine.bpmn.runner import (
     next_timer_due,
     reached_outcome,
     ready_user_tasks,
+    thrown_messages,
+    waiting_messages,
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
 from engine.storage.tables import (
     InstanceMemberRow,
     JobRow,
+    MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
@@ -62,6 +65,7 @@ class Instances:
     def save(self, session: Session, loaded: Loaded, *, actor: str | None, incident: Incident | None) -> None:
         """Write the state with an optimistic version check, then bring every index in line with it."""
         row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
+        thrown = thrown_messages(workflow)  # drains the queue: before the state is written
         variables = _jsonable(current_variables(workflow))
         team = variables.get("team") if _is_team(variables.get("team")) else row.team
         status = row.status
@@ -95,6 +99,11 @@ class Instances:
             self._reindex_team(session, row.id, team)
         self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
         self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
+        self._reindex_messages(session, loaded, actor)
+        for name, payload in thrown:
+            events.record(session, events.MESSAGE_THROWN, actor=actor, instance_id=row.id,
+                          details={"message": name, "payload": _jsonable({"p": payload})["p"],
+                                   "business_key": row.business_key})
         if incident:
             events.record(
                 session,
@@ -135,6 +144,29 @@ class Instances:
             job = JobRow(id=job_id, kind="timer", instance_id=instance_id, created_at=utcnow())
         job.due_at, job.lock_owner, job.lock_expires_at, job.attempts = due, None, None, 0
         session.add(job)
+
+    def _reindex_messages(self, session: Session, loaded: Loaded, actor: str | None) -> None:
+        """Subscriptions for the messages the instance waits for. A newly waiting element marked with
+        the `approval` property asks the approval system for a decision (an approval_requested event)."""
+        row, catalog = loaded.row, loaded.definition.catalog
+        waiting = waiting_messages(loaded.workflow) if row.status == "running" else []
+        existing = {
+            s.message_name: s
+            for s in session.exec(select(MessageSubscriptionRow).where(MessageSubscriptionRow.instance_id == row.id))
+        }
+        wanted = {w.message: w for w in waiting}
+        for name in existing.keys() - wanted.keys():
+            session.delete(existing[name])
+        for name in wanted.keys() - existing.keys():
+            w = wanted[name]
+            session.add(MessageSubscriptionRow(instance_id=row.id, message_name=name, element_id=w.element_id))
+            approval = (catalog.get(w.element_id, {}).get("properties") or {}).get("approval")
+            if approval:
+                events.record(
+                    session, events.APPROVAL_REQUESTED, actor=actor, instance_id=row.id, element_id=w.element_id,
+                    details={"approval": approval, "reply_message": name, "business_key": row.business_key,
+                             "variables": row.variables},
+                )
 
     def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
         session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))

@@ -11,6 +11,7 @@
 | see / claim a task    | admin, its assignee, its candidates (named users, else holders of its role) |
 | complete a task       | its assignee; a candidate when nobody has claimed it                         |
 | manage users          | admin                                                                       |
+| send messages         | admin, integration accounts                                                 |
 """
 
 from engine.views import Principal
@@ -25,6 +26,10 @@ def can_deploy(p: Principal) -> bool:
 
 def can_start(p: Principal) -> bool:
     return p.has(*STARTERS)
+
+
+def can_correlate(p: Principal) -> bool:
+    return p.has("admin", "integration")
 
 
 def can_manage_users(p: Principal) -> bool:

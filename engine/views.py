@@ -123,3 +123,10 @@ class InstanceDetailView:
     instance: InstanceView
     open_tasks: list[TaskView]
     history: list[AuditEntry]
+
+
+@dataclass(frozen=True)
+class MessageCorrelationView:
+    message: str
+    instance_id: str
+    started: bool  # True when the message started a new instance

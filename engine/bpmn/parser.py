@@ -57,6 +57,14 @@ def load_specs(xml: str, resource_name: str, process_id: str) -> tuple[BpmnProce
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
 
 
+def start_event(catalog: dict[str, dict], process_id: str, *, message: str | None = None) -> dict | None:
+    """The process's none start event (or the start event for `message`)."""
+    for entry in catalog.values():
+        if entry["type"] == "startEvent" and entry["process_id"] == process_id and entry.get("message") == message:
+            return entry
+    return None
+
+
 def normalize_form_key(value: str) -> str:
     for prefix in FORM_KEY_PREFIXES:
         if value.startswith(prefix):
@@ -87,7 +95,10 @@ def _parse_file(
         problems.append(
             Problem('no process is marked isExecutable="true"', file=filename, line=root.sourceline)
         )
-    catalogs = {p.get("id"): _catalog(p, filename, roles, form_keys, problems) for p in executable}
+    # One catalog per file: a process's call activities run elements of the other processes in it.
+    catalog: dict[str, dict] = {}
+    for p in executable:
+        catalog.update(_catalog(p, filename, roles, form_keys, problems))
     if problems:
         return problems, []
 
@@ -102,7 +113,7 @@ def _parse_file(
 
     xml = content.decode("utf-8")
     return [], [
-        ParsedProcess(p.get("id"), p.get("name") or p.get("id"), filename, xml, catalogs[p.get("id")])
+        ParsedProcess(p.get("id"), p.get("name") or p.get("id"), filename, xml, catalog)
         for p in executable
     ]
 
@@ -192,8 +203,18 @@ def _catalog(
 ) -> dict[str, dict]:
     lanes = _lane_roles(process, roles)
     catalog = {}
-    for node in process.xpath(".//bpmn:userTask | .//bpmn:startEvent | .//bpmn:endEvent", namespaces=NS):
+    messages = {m.get("id"): m.get("name") or m.get("id") for m in process.xpath("//bpmn:message", namespaces=NS)}
+    nodes = process.xpath(
+        ".//bpmn:userTask | .//bpmn:startEvent | .//bpmn:endEvent | .//bpmn:receiveTask"
+        " | .//bpmn:intermediateCatchEvent | .//bpmn:boundaryEvent",
+        namespaces=NS,
+    )
+    for node in nodes:
         entry = _catalog_entry(node, process, lanes)
+        ref = node.get("messageRef") or next(
+            iter(node.xpath("./bpmn:messageEventDefinition/@messageRef", namespaces=NS)), None
+        )
+        entry["message"] = messages.get(ref) if ref else None
         if local_name(node) == "userTask":
             _check_user_task(node, entry, filename, roles, form_keys, problems)
         elif entry["form_key"] and entry["form_key"] not in form_keys:

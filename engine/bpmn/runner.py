@@ -8,7 +8,9 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -95,11 +97,12 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
 
 
 def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | None:
-    """The `outcome` property of the last end event the top-level process reached."""
+    """The `outcome` property of the last end event reached that has one."""
+    tasks = [*workflow.tasks.values()]
+    for subprocess in workflow.subprocesses.values():
+        tasks += subprocess.tasks.values()  # a called process's end events count too
     reached = [
-        t
-        for t in workflow.tasks.values()
-        if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
+        t for t in tasks if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
     ]
     if not reached:
         return None
@@ -120,6 +123,36 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
         if isinstance(value, str):
             dues.append(TimerEventDefinition.get_datetime(value))
     return min(dues) if dues else None
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    task_id: str
+    element_id: str
+    message: str
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
+    """Message catch events, receive tasks and message start events that wait for a message."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition):
+            found.append(WaitingMessage(str(task.id), task.task_spec.bpmn_id, definition.name))
+    return found
+
+
+def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: dict) -> None:
+    """Hand a message to the task waiting for it; its payload becomes process data (as in Camunda)."""
+    task = find_task(workflow, waiting.task_id)
+    definition = task.task_spec.event_definition
+    task.data.update(payload)
+    workflow.send_event(BpmnEvent(definition, payload, {}, target=None))
+
+
+def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, object]]:
+    """Messages the instance threw that nothing inside it caught (drains the queue)."""
+    return [(e.event_definition.name, e.payload) for e in workflow.get_events()]
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict:

@@ -49,6 +49,10 @@ class ScriptLimitError(SandboxError):
 class _Stop(BaseException):
     """Raised by a tick. Not an Exception, so `except Exception:` in a script does not catch it."""
 
+    def __init__(self, run: "_Run", message: str) -> None:
+        super().__init__(message)
+        run.stopped = message  # a bare except or a finally can swallow it: the run still fails
+
 
 @dataclass(frozen=True)
 class SandboxLimits:
@@ -101,6 +105,7 @@ _FORBIDDEN_CALLS = _names(
     "help type object super memoryview classmethod staticmethod property"
 )
 _SEQ = (str, bytes, list, tuple)
+_SCALARS = frozenset({int, float, bool, type(None), decimal.Decimal, dt.datetime, dt.date, dt.timedelta})
 _NOT_DATA = (types.ModuleType, Iterator, range, MappingView)
 _BINOPS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
 _INPLACE = {
@@ -123,27 +128,32 @@ def _rss_mb() -> float | None:
 
 
 class _Run:
-    def __init__(self, limits: SandboxLimits) -> None:
-        self.limits = limits
+    def __init__(self, limits: SandboxLimits, what: str) -> None:
+        self.limits, self.what = limits, what
         now = time.perf_counter()
         self.deadline = now + limits.cpu_seconds
         self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
-        self.base_mb = _rss_mb() if limits.max_memory_growth_mb is not None else None
+        self.base_mb: float | None = None  # read at the first checkpoint: most runs end long before
+        self.stopped: str | None = None
 
     def check(self, now: float) -> None:
         if now >= self.deadline:
-            raise _Stop(f"the script ran longer than its limit of {self.limits.cpu_seconds} s")
-        if self.base_mb is not None and (_rss_mb() or 0) - self.base_mb > self.limits.max_memory_growth_mb:
-            raise _Stop(f"the script used more than {self.limits.max_memory_growth_mb} MB of memory")
+            raise _Stop(self, f"the {self.what} ran longer than its limit of {self.limits.cpu_seconds} s")
+        if self.limits.max_memory_growth_mb is not None and (rss := _rss_mb()) is not None:
+            self.base_mb = rss if self.base_mb is None else self.base_mb
+            if rss - self.base_mb > self.limits.max_memory_growth_mb:
+                limit = self.limits.max_memory_growth_mb
+                raise _Stop(self, f"the {self.what} used more than {limit} MB of memory")
         self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
 
 
 def _tick() -> None:
-    """Starts every loop iteration and function call of a script. Ticks raise again and again once
-    the limit is hit, so no handler or `finally:` in the script can keep it running."""
+    """Starts every loop iteration and function call of a script, every node of an expression and
+    every C-level callback. Once over the limit every tick raises, so a handler that swallows one
+    stop only reaches the next tick: nothing can loop on."""
     run = getattr(_state, "run", None)
     if run is None:  # e.g. a generator's finally block run by the garbage collector later
-        raise _Stop("script code can only run inside its task")
+        raise _Stop(_Run(SandboxLimits(), "script"), "script code can only run inside its task")
     now = time.perf_counter()
     if now >= run.checkpoint:
         run.check(now)
@@ -165,6 +175,17 @@ def _ticking_filter(func, iterable):
     for item in _ticking_iter(iterable):
         if (func or bool)(item):
             yield item
+
+
+def _ticking_key(func):
+    """sorted/min/max/list.sort call `key` from C, where nothing else would tick."""
+
+    def call(*args, key=None, **kwargs):
+        if key is not None:
+            kwargs["key"] = lambda value: (_tick(), key(value))[1]
+        return func(*args, **kwargs)
+
+    return call
 
 
 class _GuardedType(type):
@@ -195,6 +216,7 @@ class _Guards:
         guarded_str = _GuardedType("str", (), {"wrapped": str, "make": staticmethod(self.to_str)})
         self.functions = {name: getattr(builtins, name) for name in _EXPR_FUNCTIONS}
         self.functions.update(str=guarded_str, round=self.round_, sum=self.sum_)
+        self.functions.update({f: _ticking_key(getattr(builtins, f)) for f in ("sorted", "min", "max")})
         script_builtins = {name: getattr(builtins, name) for name in _SCRIPT_BUILTINS}
         script_builtins.update(self.functions, range=self.range_, pow=self.pow_, repr=self.to_repr,
                                map=_ticking_map, filter=_ticking_filter)  # fmt: skip
@@ -211,7 +233,8 @@ class _Guards:
 
     def length(self, n: int, what: str) -> int:
         if n > self.limits.max_sequence_length:
-            raise ScriptLimitError(f"{what} would make {n:,} items; the limit is {self.limits.max_sequence_length:,}")
+            limit = self.limits.max_sequence_length
+            raise ScriptLimitError(f"{what} would make {n:,} items; the limit is {limit:,}")
         return n
 
     def _bits(self, bits: float, what: str) -> None:
@@ -228,11 +251,11 @@ class _Guards:
             if isinstance(v, (str, bytes)):
                 total += len(v)
             elif isinstance(v, (list, tuple, set, frozenset, dict)):
-                total += len(v) + 1
+                total += len(v) + 1  # each scalar item counts one; only the others need a visit
                 if total > limit:
                     return True
-                stack.extend(v.values() if isinstance(v, dict) else v)
-                stack.extend(v.keys() if isinstance(v, dict) else ())
+                stack += [x for x in (v.values() if isinstance(v, dict) else v) if type(x) not in _SCALARS]
+                stack += v.keys() if isinstance(v, dict) else ()
             else:
                 total += 1
             if total > limit:
@@ -252,8 +275,10 @@ class _Guards:
     def _check_mul(self, a, b) -> None:
         if isinstance(a, int) and isinstance(b, int):
             self._bits(a.bit_length() + b.bit_length(), "*")
-        elif isinstance(a, _SEQ) and isinstance(b, int) or isinstance(a, int) and isinstance(b, _SEQ):
-            self.length(len(a) * b if isinstance(b, int) else a * len(b), "'*'")
+        elif isinstance(a, _SEQ) and isinstance(b, int):
+            self.length(len(a) * b, "'*'")
+        elif isinstance(a, int) and isinstance(b, _SEQ):
+            self.length(a * len(b), "'*'")
 
     def _check_pow(self, a, b) -> None:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
@@ -300,18 +325,25 @@ class _Guards:
         if isinstance(obj, str) and name in ("center", "ljust", "rjust", "zfill"):
             return lambda width, *args: method(self.length(width, f"str.{name}()"), *args)
         if isinstance(obj, str) and name == "expandtabs":
-            return lambda tabsize=8: method(tabsize + 0 * self.length(len(obj) * tabsize, "str.expandtabs()"))
+            return functools.partial(self._expandtabs, obj)
         if isinstance(obj, str) and name == "replace":
             return functools.partial(self._replace, obj)
         if isinstance(obj, str) and name == "join":
             return lambda items: self._join(obj, list(items))
         if isinstance(obj, list) and name == "extend":
             return lambda items: self._extend(obj, list(items))
+        if isinstance(obj, list) and name == "sort":
+            return _ticking_key(method)
         return method
+
+    def _expandtabs(self, s: str, tabsize: int = 8) -> str:
+        self.length(len(s) * tabsize, "str.expandtabs()")
+        return s.expandtabs(tabsize)
 
     def _replace(self, s: str, old: str, new: str, count: int = -1) -> str:
         hits = s.count(old) if old else len(s) + 1
-        self.length(len(s) + (hits if count < 0 else min(hits, count)) * max(len(new) - len(old), 0), "replace")
+        hits = hits if count < 0 else min(hits, count)
+        self.length(len(s) + hits * max(len(new) - len(old), 0), "str.replace()")
         return s.replace(old, new, count)
 
     def _join(self, sep: str, items: list) -> str:
@@ -346,13 +378,16 @@ class _Guards:
 
     def range_(self, *args) -> range:
         r = range(*args)
-        self.length(len(r) if r.stop - r.start < 2**62 else 2**62, "range()")
+        try:
+            self.length(len(r), "range()")
+        except OverflowError:
+            self.length(self.limits.max_sequence_length + 1, "range()")
         return r
 
     def pow_(self, base, exp, mod=None):
         return self.binops["_pow_"](base, exp) if mod is None else pow(base, exp, mod)
 
-    def apply(self, func, *args, **kwargs):
+    def apply(self, func, /, *args, **kwargs):
         self.length(len(args) + len(kwargs), "a call with *args")
         return func(*args, **kwargs)
 
@@ -361,19 +396,30 @@ class _Guards:
         return seq
 
     def printer(self, _getattr_=None):
-        """`print()` in scripts: size-checked, then dropped (there is nowhere to show it)."""
-        return types.SimpleNamespace(_call_print=lambda *objects, **_: self._check_text(objects, "print()"))
+        """`print()` in scripts: size-checked, then dropped (there is nowhere to show it). Callable,
+        as `printed` calls it, and so that the clean-up removes it from the task data."""
+
+        def printed() -> str:
+            return ""
+
+        printed._call_print = lambda *objects, **_: self._check_text(objects, "print()")
+        return printed
 
     # -- running -------------------------------------------------------------------------------------
 
-    def run(self, code: types.CodeType, context: dict) -> None:
-        previous, _state.run = getattr(_state, "run", None), _Run(self.limits)
+    def limited(self, what: str, func, *args):
+        """Calls func(*args) with the time and memory limits in force for every tick it makes."""
+        run = _Run(self.limits, what)
+        previous, _state.run = getattr(_state, "run", None), run
         try:
-            exec(code, context)
+            result = func(*args)
         except _Stop as stop:
             raise ScriptLimitError(str(stop)).with_traceback(stop.__traceback__) from None
         finally:
             _state.run = previous
+        if run.stopped:
+            raise ScriptLimitError(run.stopped)
+        return result
 
     def evaluator(self) -> "_Evaluator":
         if not hasattr(self.local, "evaluator"):  # simpleeval keeps per-evaluation state: one per thread
@@ -386,8 +432,12 @@ class _Evaluator(EvalWithCompoundTypes):
         super().__init__(operators=guards.operators, functions=dict(guards.functions), names={})
         self.guards = guards
 
+    def _eval(self, node):
+        _tick()
+        return super()._eval(node)
+
     def _check_disallowed_items(self, item):
-        pass  # names are task data and attributes are allow-listed; the default walk is exponential on aliases
+        pass  # names are task data, attributes are allow-listed; the default walk is exponential on aliases
 
     def _eval_attribute(self, node):
         return self.guards.attr(self._eval(node.value), node.attr, readonly=True)
@@ -405,10 +455,17 @@ def _guards_for(limits: SandboxLimits) -> _Guards:
 # -- compiling ---------------------------------------------------------------------------------------
 
 
+def _refusing(what: str):
+    def visit(self, node):
+        self.error(node, what)
+        return node
+
+    return visit
+
+
 class _ScriptPolicy(RestrictingNodeTransformer):
-    """RestrictedPython's policy plus: guarded operators and f-strings, ticks in loops and functions,
-    allow-listed attribute names, and no imports, classes, bare excepts or finally blocks (a finally
-    block runs while the stop unwinds; only ticks bound it, and a crafted one could outlast them)."""
+    """RestrictedPython's policy plus guarded operators and f-strings, ticks in loops and functions,
+    allow-listed attribute names, and no imports or classes."""
 
     def _call(self, name: str, args: list, like: ast.AST) -> ast.Call:
         call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
@@ -465,25 +522,8 @@ class _ScriptPolicy(RestrictingNodeTransformer):
             self.error(node, f'"{node.func.id}" is not available in scripts')
         return super().visit_Call(node)
 
-    def _refuse(self, what: str):
-        def visit(self, node):
-            self.error(node, what)
-            return node
-
-        return visit
-
-    visit_Import = visit_ImportFrom = _refuse(None, "import statements are not allowed")
-    visit_ClassDef = _refuse(None, "class definitions are not allowed")
-
-    def visit_ExceptHandler(self, node):
-        if node.type is None:
-            self.error(node, "a bare 'except:' is not allowed; name the exception, e.g. 'except Exception:'")
-        return super().visit_ExceptHandler(node)
-
-    def visit_Try(self, node):
-        if node.finalbody:
-            self.error(node.finalbody[0], "'finally' blocks are not allowed")
-        return super().visit_Try(node)
+    visit_Import = visit_ImportFrom = _refusing("import statements are not allowed")
+    visit_ClassDef = _refusing("class definitions are not allowed")
 
 
 def _syntax_error(e: SyntaxError) -> ScriptPolicyError:
@@ -497,8 +537,9 @@ def _compile_script(source: str) -> types.CodeType:
     except SyntaxError as e:
         raise _syntax_error(e) from None
     result = compile_restricted_exec(tree, SCRIPT_FILENAME, policy=_ScriptPolicy)
-    if result.errors:  # "Line 3: ..." -> "line 3: ..."; never a SyntaxError, Spiff's formatter needs a lineno
-        raise ScriptPolicyError(re.sub(r"^Line (\d+): |^Line None: ", r"line \1: ", result.errors[0]).rstrip("."))
+    if result.errors:  # not a SyntaxError: Spiff's error formatter fails on one without a line number
+        line, message = re.fullmatch(r"Line (\d+|None): (.*)", result.errors[0], re.S).groups()
+        raise ScriptPolicyError((f"line {line}: " if line != "None" else "") + message.rstrip("."))
     return result.code
 
 
@@ -604,7 +645,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         evaluator = self._guards.evaluator()
         evaluator.names = {**external_context, **context} if external_context else context
         try:
-            result = evaluator.eval(expression, previously_parsed=tree)
+            result = self._guards.limited("expression", evaluator.eval, expression, tree)
         except NameNotDefined as e:
             if iso is not None:  # `PT1H` parses as a name; no such variable means it is the duration
                 return iso
@@ -613,38 +654,39 @@ class SandboxedEnvironment(TaskDataEnvironment):
             raise ScriptPolicyError(str(e)) from None
         finally:
             evaluator.names = {}  # do not keep the task data alive
-        if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(
-            result, self.limits.max_data_size
-        ):
-            raise ScriptLimitError(f"the result is larger than {self.limits.max_data_size:,} items and characters")
+        limit = self.limits.max_data_size
+        if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(result, limit):
+            raise ScriptLimitError(f"the result is larger than {limit:,} items and characters")
         return result
 
     def execute(self, script, context, external_context=None):
         code = _compile_script(script)
-        before = dict(context)
+        before, was_oversized = dict(context), self._guards.exceeds(context, self.limits.max_data_size)
         context.update(external_context or {})
         context.update(self.globals)
         try:
-            self._guards.run(code, context)
+            self._guards.limited("script", exec, code, context)
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
             for key in [k for k, v in context.items() if isinstance(v, _NOT_DATA)]:
                 del context[key]
-            oversized = self._undo_if_oversized(context, before)
+            oversized = self._undo_if_oversized(context, before, was_oversized)
         if oversized:
             limit = self.limits.max_data_size
-            raise ScriptLimitError(f"the script left more than {limit:,} items and characters in the task data")
+            raise ScriptLimitError(f"the script left more than {limit:,} items and characters in task data")
         return True
 
-    def _undo_if_oversized(self, context: dict, before: dict) -> bool:
+    def _undo_if_oversized(self, context: dict, before: dict, was_oversized: bool) -> bool:
         """Task data is serialized after every step, failed ones too: an oversized or aliased value
-        (exponential once written out) would stall the serializer, so undo the assignments and drop it."""
-        limit = self.limits.max_data_size
-        if not self._guards.exceeds(context, limit):
+        (exponential once written out) would stall the serializer, so undo the script's assignments,
+        and drop values it grew in place. Data that was already large on the way in is kept."""
+        limit, exceeds = self.limits.max_data_size, self._guards.exceeds
+        changed = {k: v for k, v in context.items() if k not in before or before[k] is not v}
+        if not exceeds(changed, limit) and (was_oversized or not exceeds(context, limit)):
             return False
         context.clear()
         context.update(before)
-        for key in [k for k, v in context.items() if self._guards.exceeds(v, limit)]:
+        for key in [] if was_oversized else [k for k, v in context.items() if exceeds(v, limit)]:
             del context[key]
         return True
 

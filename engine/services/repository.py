@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from engine import events
-from engine.bpmn.parser import parse_bpmn_files
+from engine.bpmn.parser import parse_bpmn_files, start_event
 from engine.config import ROLES
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
@@ -139,24 +139,7 @@ class RepositoryService:
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""
-
-        def query(uow: UnitOfWork) -> list[DefinitionView]:
-            latest = (
-                select(ProcessDefinitionRow.key, func.max(ProcessDefinitionRow.version).label("v"))
-                .group_by(ProcessDefinitionRow.key)
-                .subquery()
-            )
-            rows = uow.session.exec(
-                select(ProcessDefinitionRow)
-                .join(
-                    latest,
-                    (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v),
-                )
-                .order_by(ProcessDefinitionRow.key)
-            ).all()
-            return [definition_view(r) for r in rows]
-
-        return self._tx.read(query)
+        return self._tx.read(lambda uow: [definition_view(r) for r in latest_definitions(uow.session)])
 
     def list_versions(self, key: str) -> list[DefinitionView]:
         def query(uow: UnitOfWork) -> list[DefinitionView]:
@@ -197,6 +180,21 @@ class RepositoryService:
         return self._tx.read(query)
 
 
+def latest_definitions(session: Session) -> list[ProcessDefinitionRow]:
+    latest = (
+        select(ProcessDefinitionRow.key, func.max(ProcessDefinitionRow.version).label("v"))
+        .group_by(ProcessDefinitionRow.key)
+        .subquery()
+    )
+    return list(
+        session.exec(
+            select(ProcessDefinitionRow)
+            .join(latest, (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v))
+            .order_by(ProcessDefinitionRow.key)
+        ).all()
+    )
+
+
 def find_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinitionRow:
     query = select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
     if version is not None:
@@ -216,7 +214,7 @@ def find_form(session: Session, key: str, version: int | None = None) -> FormDef
 
 
 def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
-    start = next((e for e in row.catalog.values() if e["type"] == "startEvent" and e.get("form_key")), None)
+    start = start_event(row.catalog, row.key)
     return DefinitionView(
         row.id,
         row.key,
@@ -224,7 +222,7 @@ def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
         row.name,
         row.resource_name,
         row.deployed_at,
-        start["form_key"] if start else None,
+        start.get("form_key") if start else None,
     )
 
 

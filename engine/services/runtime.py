@@ -7,12 +7,15 @@ from sqlmodel import Session, func, or_, select
 from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
+from engine.bpmn.parser import start_event
+from engine.bpmn.runner import deliver_message, waiting_messages
 from engine.instances import Instances, Loaded
-from engine.services.repository import find_definition, find_form
+from engine.services.repository import find_definition, find_form, latest_definitions
 from engine.services.views import audit_view, instance_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     InstanceMemberRow,
+    MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
@@ -20,7 +23,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import InstanceDetailView, InstanceView, Page, Principal
+from engine.views import InstanceDetailView, InstanceView, MessageCorrelationView, Page, Principal
 
 STATUSES = ("running", "completed", "cancelled")
 
@@ -48,55 +51,96 @@ class RuntimeService:
         def start(uow: UnitOfWork) -> InstanceView:
             session = uow.session
             definition = find_definition(session, key)
-            start_form = next(
-                (e for e in definition.catalog.values() if e["type"] == "startEvent" and e.get("form_key")),
-                None,
-            )
+            entry = start_event(definition.catalog, definition.key)
             data = variables
-            if start_form and validate_start_form:
-                form = find_form(session, start_form["form_key"])
+            if entry and entry.get("form_key") and validate_start_form:
+                form = find_form(session, entry["form_key"])
                 data, errors = validate_submission(form.form_schema, variables, {})
                 if errors:
                     raise InvalidInput(
                         "the start form is not filled in correctly",
                         [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors],
                     )
-            row = ProcessInstanceRow(
-                id=str(uuid.uuid4()),
-                definition_id=definition.id,
-                process_key=definition.key,
-                business_key=business_key,
-                status="running",
-                state="",
-                serializer_version="",
-                version=0,
-                variables={},
-                team=[],
-                started_by=principal.name,
-                started_at=utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            workflow = self._instances.runner.attach(self._instances.store.new_workflow(definition.id))
-            events.record(
-                session,
-                events.INSTANCE_STARTED,
-                actor=principal.name,
-                instance_id=row.id,
-                details={
-                    "process_key": key,
-                    "version": definition.version,
-                    "business_key": business_key,
-                    "variables": data,
-                },
-            )
-            incident = self._instances.runner.start(workflow, data)
-            self._instances.save(
-                session, Loaded(row, definition, workflow), actor=principal.name, incident=incident
-            )
-            return instance_view(row, definition.version)
+            return self._create(session, definition, principal.name, business_key, data)
 
         return self._tx.write(start)
+
+    def correlate_message(
+        self, name: str, *, principal: Principal, business_key: str | None = None,
+        correlation_keys: dict | None = None, payload: dict | None = None,
+    ) -> MessageCorrelationView:
+        """Deliver a message to the one instance waiting for it (matched by business key and by
+        correlation keys compared with process variables), or start the process whose start event
+        waits for it. Nothing or several matching is an error: a message is never guessed."""
+        if not permissions.can_correlate(principal):
+            raise Forbidden("only admins and integration accounts send messages")
+        payload, correlation_keys = dict(payload or {}), dict(correlation_keys or {})
+
+        def correlate(uow: UnitOfWork) -> MessageCorrelationView:
+            session = uow.session
+            query = (
+                select(ProcessInstanceRow)
+                .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
+                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status == "running")
+            )
+            if business_key is not None:
+                query = query.where(ProcessInstanceRow.business_key == business_key)
+            candidates = [
+                r for r in session.exec(query).all()
+                if all(r.variables.get(k) == v for k, v in correlation_keys.items())
+            ]
+            if len(candidates) > 1:
+                raise Conflict(
+                    f"message {name!r} matches {len(candidates)} waiting instances; "
+                    "narrow it with a business key or correlation keys"
+                )
+            if candidates:
+                row = self._instances.lock(session, candidates[0].id)
+                loaded = self._instances.load(session, row)
+                waiting = next(w for w in waiting_messages(loaded.workflow) if w.message == name)
+                deliver_message(loaded.workflow, waiting, payload)
+                events.record(session, events.MESSAGE_CORRELATED, actor=principal.name, instance_id=row.id,
+                              element_id=waiting.element_id, details={"message": name, "payload": payload})
+                incident = self._instances.runner.advance(loaded.workflow)
+                self._instances.save(session, loaded, actor=principal.name, incident=incident)
+                return MessageCorrelationView(name, row.id, started=False)
+            starters = [d for d in latest_definitions(session) if start_event(d.catalog, d.key, message=name)]
+            if len(starters) > 1:
+                keys = ", ".join(d.key for d in starters)
+                raise Conflict(f"message {name!r} starts several processes ({keys}); it cannot choose")
+            if not starters:
+                where = f" with business key {business_key!r}" if business_key else ""
+                raise NotFound(f"no instance waits for message {name!r}{where} and no process starts with it")
+            view = self._create(session, starters[0], principal.name, business_key, {}, message=(name, payload))
+            return MessageCorrelationView(name, view.id, started=True)
+
+        return self._tx.write(correlate)
+
+    def _create(
+        self, session: Session, definition: ProcessDefinitionRow, actor: str, business_key: str | None,
+        data: dict, *, message: tuple[str, dict] | None = None,
+    ) -> InstanceView:
+        row = ProcessInstanceRow(
+            id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
+            business_key=business_key, status="running", state="", serializer_version="", version=0,
+            variables={}, team=[], started_by=actor, started_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        runner = self._instances.runner
+        workflow = runner.attach(self._instances.store.new_workflow(definition.id))
+        details = {"process_key": definition.key, "version": definition.version, "business_key": business_key,
+                   "variables": data}
+        if message:
+            details["message"] = message[0]
+        events.record(session, events.INSTANCE_STARTED, actor=actor, instance_id=row.id, details=details)
+        incident = runner.start(workflow, data)
+        if message and incident is None:
+            waiting = next(w for w in waiting_messages(workflow) if w.message == message[0])
+            deliver_message(workflow, waiting, message[1])
+            incident = runner.advance(workflow)
+        self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
+        return instance_view(row, definition.version)
 
     def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:
         def cancel(uow: UnitOfWork) -> InstanceView:

@@ -139,6 +139,15 @@ class InstanceMemberRow(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=32)
 
 
+class MessageSubscriptionRow(SQLModel, table=True):
+    """Index of the message events running instances wait for."""
+
+    __tablename__ = "message_subscription"
+    instance_id: str = Field(foreign_key="process_instance.id", primary_key=True)
+    message_name: str = Field(primary_key=True, max_length=200, index=True)
+    element_id: str = Field(max_length=200)
+
+
 class OpenTaskRow(SQLModel, table=True):
     """Index of the READY user tasks of running instances: what inboxes read."""
 
@@ -202,3 +211,32 @@ class JobRow(SQLModel, table=True):
     last_error: str | None = _text(nullable=True)
     failed_at: datetime | None = _ts(nullable=True)  # retries exhausted: an incident, no longer picked up
     created_at: datetime = _ts()
+
+
+# --- integration ------------------------------------------------------------------------------
+
+
+class WebhookSubscriptionRow(SQLModel, table=True):
+    __tablename__ = "webhook_subscription"
+    id: str = Field(primary_key=True)
+    url: str = Field(max_length=2000)
+    event_types: list = _json(nullable=False)  # e.g. ["task.created", "instance.completed"]; ["*"] for all
+    secret: str = Field(max_length=200)
+    active: bool = True
+    created_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts()
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """The delivery log: one row per attempt."""
+
+    __tablename__ = "webhook_delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: str = Field(foreign_key="webhook_subscription.id", index=True)
+    event_id: str = Field(max_length=64, index=True)
+    event_type: str = Field(max_length=40)
+    attempt: int
+    status_code: int | None = None
+    error: str | None = _text(nullable=True)
+    delivered: bool = False
+    at: datetime = _ts()

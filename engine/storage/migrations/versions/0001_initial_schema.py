@@ -80,6 +80,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_job_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "webhook_subscription",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("event_types", sa.JSON(), nullable=False),
+        sa.Column("secret", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("created_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "api_token",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -150,6 +161,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "role"),
     )
     op.create_table(
+        "webhook_delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscription_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("delivered", sa.Boolean(), nullable=False),
+        sa.Column("at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscription.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhook_delivery_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_webhook_delivery_subscription_id"), ["subscription_id"], unique=False
+        )
+
+    op.create_table(
         "process_instance",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("definition_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -194,6 +228,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("instance_member", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_instance_member_user_name"), ["user_name"], unique=False)
+
+    op.create_table(
+        "message_subscription",
+        sa.Column("instance_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("message_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("element_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instance.id"],
+        ),
+        sa.PrimaryKeyConstraint("instance_id", "message_name"),
+    )
+    with op.batch_alter_table("message_subscription", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_message_subscription_message_name"), ["message_name"], unique=False
+        )
 
     op.create_table(
         "open_task",
@@ -256,6 +306,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_open_task_assignee"))
 
     op.drop_table("open_task")
+    with op.batch_alter_table("message_subscription", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_subscription_message_name"))
+
+    op.drop_table("message_subscription")
     with op.batch_alter_table("instance_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_instance_member_user_name"))
 
@@ -268,6 +322,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_process_instance_business_key"))
 
     op.drop_table("process_instance")
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_delivery_subscription_id"))
+        batch_op.drop_index(batch_op.f("ix_webhook_delivery_event_id"))
+
+    op.drop_table("webhook_delivery")
     op.drop_table("user_role")
     with op.batch_alter_table("process_definition", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_process_definition_key"))
@@ -281,6 +340,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_token_user_id"))
 
     op.drop_table("api_token")
+    op.drop_table("webhook_subscription")
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_job_kind"))
         batch_op.drop_index(batch_op.f("ix_job_instance_id"))
