@@ -49,9 +49,10 @@ class ScriptLimitError(SandboxError):
 class _Stop(BaseException):
     """Raised by a tick. Not an Exception, so `except Exception:` in a script does not catch it."""
 
-    def __init__(self, run: "_Run", message: str) -> None:
+    def __init__(self, message: str, run: "_Run | None" = None) -> None:
         super().__init__(message)
-        run.stopped = message  # a bare except or a finally can swallow it: the run still fails
+        if run:
+            run.stopped = message  # a bare except or a finally can swallow it: the run still fails
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,12 @@ class _Run:
 
     def check(self, now: float) -> None:
         if now >= self.deadline:
-            raise _Stop(self, f"the {self.what} ran longer than its limit of {self.limits.cpu_seconds} s")
+            raise _Stop(f"the {self.what} ran longer than its limit of {self.limits.cpu_seconds} s", self)
         if self.limits.max_memory_growth_mb is not None and (rss := _rss_mb()) is not None:
             self.base_mb = rss if self.base_mb is None else self.base_mb
             if rss - self.base_mb > self.limits.max_memory_growth_mb:
                 limit = self.limits.max_memory_growth_mb
-                raise _Stop(self, f"the {self.what} used more than {limit} MB of memory")
+                raise _Stop(f"the {self.what} used more than {limit} MB of memory", self)
         self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
 
 
@@ -153,7 +154,7 @@ def _tick() -> None:
     stop only reaches the next tick: nothing can loop on."""
     run = getattr(_state, "run", None)
     if run is None:  # e.g. a generator's finally block run by the garbage collector later
-        raise _Stop(_Run(SandboxLimits(), "script"), "script code can only run inside its task")
+        raise _Stop("script code can only run inside its task")
     now = time.perf_counter()
     if now >= run.checkpoint:
         run.check(now)
@@ -666,10 +667,10 @@ class SandboxedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         try:
             self._guards.limited("script", exec, code, context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
+        finally:  # generators first: their finally blocks run now, and may leave functions behind
             for key in [k for k, v in context.items() if isinstance(v, _NOT_DATA)]:
                 del context[key]
+            self._remove_globals_and_functions_from_context(context, external_context)
             oversized = self._undo_if_oversized(context, before, was_oversized)
         if oversized:
             limit = self.limits.max_data_size

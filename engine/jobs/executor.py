@@ -16,9 +16,12 @@ from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
 
-#: kind -> handler(uow, job). A handler completes its job by deleting or rescheduling it; when it
-#: leaves the job untouched the executor deletes it.
+#: kind -> handler(uow, job), run inside the job's transaction. A handler completes its job by
+#: deleting or rescheduling it; when it leaves the job untouched the executor deletes it.
 Handler = Callable[[UnitOfWork, JobRow], None]
+#: kind -> handler(job) for slow work outside any transaction (an HTTP call): it gets a detached copy
+#: of the claimed job; returning means done (the job is deleted), raising means retry with backoff.
+OutsideHandler = Callable[[JobRow], None]
 
 MAX_ATTEMPTS = 8
 
@@ -35,9 +38,17 @@ class JobExecutor:
     ) -> None:
         self._tx = tx
         self._handlers = handlers
+        self._outside: dict[str, OutsideHandler] = {}
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lock = timedelta(seconds=lock_seconds)
         self._batch = batch
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def register_outside(self, kind: str, handler: OutsideHandler) -> None:
+        """A handler that must not hold a transaction while it works (network calls)."""
+        self._outside[kind] = handler
 
     def run_due_jobs(self, now: datetime | None = None) -> int:
         """Claim what is due and run it; returns how many jobs ran (successfully or not)."""
@@ -87,6 +98,20 @@ class JobExecutor:
         return self._tx.write(claim)
 
     def _run(self, job_id: str, expires: datetime) -> None:
+        def detached(uow: UnitOfWork) -> JobRow | None:
+            job = uow.session.get(JobRow, job_id)
+            if job is None or job.lock_owner != self.owner:
+                return None
+            uow.session.expunge(job)
+            return job
+
+        def finish(uow: UnitOfWork) -> None:
+            uow.session.execute(
+                sa.delete(JobRow).where(
+                    JobRow.id == job_id, JobRow.lock_owner == self.owner, JobRow.lock_expires_at == expires
+                )
+            )
+
         def run(uow: UnitOfWork) -> None:
             job = uow.session.get(JobRow, job_id)
             if job is None or job.lock_owner != self.owner:
@@ -99,7 +124,14 @@ class JobExecutor:
             )
 
         try:
-            self._tx.write(run)
+            job = self._tx.read(detached)
+            if job is None:
+                return
+            if job.kind in self._outside:
+                self._outside[job.kind](job)
+                self._tx.write(finish)
+            else:
+                self._tx.write(run)
         except Exception as exc:  # a failing job must not stop the others
             log.warning("job %s failed: %s", job_id, exc)
             self._record_failure(job_id, exc)

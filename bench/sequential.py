@@ -1,0 +1,177 @@
+"""1. Sequential: one client, keep-alive, against a running `opsflow serve` (SQLite, one process).
+
+N instances of the three-user-task process (start > A > B > C > end) and of the handbook process.
+Reported: completions per second (completions / time spent in the complete calls), end-to-end
+completions per second (including starts and the inbox look-up after each start), p50/p95/p99 of start
+and of complete. Also two calibration baselines on the same machine: an empty FastAPI endpoint and
+our /health.
+
+    .venv/bin/python -m bench.sequential [--quick] [--n 300] [--handbook-n 20] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+
+from bench.common import (
+    PYTHON,
+    ROOT,
+    THREE,
+    Client,
+    Server,
+    base_args,
+    free_port,
+    fresh_database,
+    latency_summary,
+    machine_info,
+    median_of,
+    prepare,
+    print_machine,
+    print_table,
+    print_targets,
+    run_three_tasks,
+    target,
+    write_result,
+)
+from bench.handbook import JOURNEY, USERS, run_handbook
+
+
+def requests_per_second(url: str, seconds: float) -> dict:
+    """One keep-alive client hammering GET `url` for `seconds`."""
+    lat = []
+    with httpx.Client() as http:
+        for _ in range(50):
+            http.get(url)
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            http.get(url).raise_for_status()
+            lat.append(time.perf_counter() - t0)
+    return {"rps": round(len(lat) / sum(lat), 1), **latency_summary(lat)}
+
+
+def baseline(seconds: float) -> dict:
+    port = free_port()
+    proc = subprocess.Popen([PYTHON, "-m", "bench.empty_app", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/empty"
+        for _ in range(100):
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        return requests_per_second(url, seconds)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def one_run(n: int, handbook_n: int, warmup: int) -> dict:
+    users = {"bench": ["leader"], **USERS}
+    with fresh_database("sqlite") as db:
+        tokens = prepare(db.url, users)
+        with Server(db) as server:
+            health = requests_per_second(server.url + "/health", 2)
+            # three tasks
+            client = Client(server.url, tokens["bench"])
+            for i in range(warmup):
+                run_three_tasks(client, i)
+            client.timings.clear()
+            t0 = time.perf_counter()
+            done = sum(run_three_tasks(client, i) for i in range(n))
+            wall = time.perf_counter() - t0
+            three = {
+                "instances": n,
+                "completions": done,
+                "completions_per_s": round(done / sum(client.timings["complete"]), 1),
+                "e2e_completions_per_s": round(done / wall, 1),
+                "start": latency_summary(client.timings["start"]),
+                "complete": latency_summary(client.timings["complete"]),
+                "inbox": latency_summary(client.timings["inbox"]),
+            }
+            client.close()
+            # handbook
+            clients = {name: Client(server.url, tokens[name]) for name in USERS}
+            for i in range(max(1, warmup // 10)):
+                run_handbook(clients, -1 - i)
+            for c in clients.values():
+                c.timings.clear()
+            t0 = time.perf_counter()
+            done = sum(run_handbook(clients, i) for i in range(handbook_n))
+            wall = time.perf_counter() - t0
+            completes = [t for c in clients.values() for t in c.timings.get("complete", [])]
+            starts = [t for c in clients.values() for t in c.timings.get("start", [])]
+            handbook = {
+                "instances": handbook_n,
+                "completions": done,
+                "completions_per_s": round(done / sum(completes), 1),
+                "e2e_completions_per_s": round(done / wall, 1),
+                "start": latency_summary(starts),
+                "complete": latency_summary(completes),
+            }
+            for c in clients.values():
+                c.close()
+            return {"health": health, "three_tasks": three, "handbook": handbook}
+
+
+def main() -> None:
+    parser = base_args(__doc__)
+    parser.add_argument("--n", type=int, default=None, help="three-task instances per run")
+    parser.add_argument("--handbook-n", type=int, default=None, help="handbook instances per run")
+    args = parser.parse_args()
+    n = args.n or (20 if args.quick else 300)
+    handbook_n = args.handbook_n or (2 if args.quick else 15)
+    repeats = args.repeats or (1 if args.quick else 3)
+    warmup = 5 if args.quick else 20
+    info = machine_info()
+    print_machine(info)
+    print(f"sequential: {n} three-task instances and {handbook_n} handbook instances "
+          f"({len(JOURNEY)} completions each) per run, {repeats} run(s), SQLite, one server process")
+
+    base_runs = [baseline(1 if args.quick else 3) for _ in range(repeats)]
+    runs = []
+    for r in range(repeats):
+        run = one_run(n, handbook_n, warmup)
+        runs.append(run)
+        print(f"  run {r + 1}: three-task {run['three_tasks']['completions_per_s']}/s "
+              f"(p50 {run['three_tasks']['complete']['p50_ms']} ms), "
+              f"handbook {run['handbook']['completions_per_s']}/s "
+              f"(p50 {run['handbook']['complete']['p50_ms']} ms)")
+    med = median_of(runs)
+    med["empty_fastapi"] = median_of(base_runs)
+
+    print()
+    rows = [
+        ["empty FastAPI endpoint (GET)", f"{med['empty_fastapi']['rps']} req/s", "",
+         med["empty_fastapi"]["p50_ms"], med["empty_fastapi"]["p95_ms"], "", ""],
+        ["opsflow GET /health", f"{med['health']['rps']} req/s", "",
+         med["health"]["p50_ms"], med["health"]["p95_ms"], "", ""],
+    ]
+    for key, label in (("three_tasks", "three-task process"), ("handbook", "handbook process")):
+        m = med[key]
+        rows.append([label, f"{m['completions_per_s']} /s", f"{m['e2e_completions_per_s']} /s",
+                     m["complete"]["p50_ms"], m["complete"]["p95_ms"], m["start"]["p50_ms"], m["start"]["p95_ms"]])
+    print_table(["workload", "completions (or req)", "end-to-end", "complete p50 ms", "complete p95 ms",
+                 "start p50 ms", "start p95 ms"], rows)
+
+    targets = [
+        target("three-task sequential completions/s", med["three_tasks"]["completions_per_s"], ">=", 500, "/s"),
+        target("three-task p50 complete", med["three_tasks"]["complete"]["p50_ms"], "<", 2, "ms"),
+        target("handbook sequential completions/s", med["handbook"]["completions_per_s"], ">=", 300, "/s"),
+    ]
+    print_targets(targets)
+    write_result("sequential", {
+        "benchmark": "sequential", "machine": info,
+        "parameters": {"three_task_instances": n, "handbook_instances": handbook_n, "repeats": repeats,
+                       "warmup_instances": warmup, "database": "sqlite", "server_processes": 1},
+        "median": med, "runs": runs, "empty_fastapi_runs": base_runs, "targets": targets,
+    })
+
+
+if __name__ == "__main__":
+    main()
