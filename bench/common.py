@@ -349,7 +349,7 @@ LOOP = "bench_loop"
 
 def three_task_data(element_id: str, i: int = 0) -> dict:
     k = element_id.removeprefix("Task_").lower()
-    return {f"note_{k}": f"step {k} of instance {i}", f"amount_{k}": 100 + i, f"ok_{k}": True}
+    return {f"note_{k}": f"step {k} of instance {i}", f"amount_{k}": 100 + i % 1000, f"ok_{k}": True}
 
 
 def run_three_tasks(client: Client, i: int = 0) -> int:

@@ -12,6 +12,7 @@ from engine.config import Settings
 from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
 from engine.jobs.worker import Worker
+from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
 from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService
@@ -33,6 +34,7 @@ class ProcessEngine:
     identity: IdentityService
     history: HistoryService
     jobs: JobExecutor
+    external_tasks: ExternalTaskService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -69,4 +71,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         identity=IdentityService(tx, settings.token_ttl_days),
         history=HistoryService(tx),
         jobs=jobs,
+        external_tasks=ExternalTaskService(tx, instances),
     )

@@ -16,6 +16,7 @@ from engine.bpmn.runner import (
     current_variables,
     next_timer_due,
     reached_outcome,
+    ready_external_tasks,
     ready_user_tasks,
     thrown_messages,
     waiting_messages,
@@ -23,6 +24,7 @@ from engine.bpmn.runner import (
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
 from engine.storage.tables import (
+    ExternalTaskRow,
     InstanceMemberRow,
     JobRow,
     MessageSubscriptionRow,
@@ -100,6 +102,7 @@ class Instances:
         self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
         self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
         self._reindex_messages(session, loaded, actor)
+        self._reindex_external_tasks(session, loaded)
         for name, payload in thrown:
             events.record(session, events.MESSAGE_THROWN, actor=actor, instance_id=row.id,
                           details={"message": name, "payload": _jsonable({"p": payload})["p"],
@@ -167,6 +170,25 @@ class Instances:
                     details={"approval": approval, "reply_message": name, "business_key": row.business_key,
                              "variables": row.variables},
                 )
+
+    @staticmethod
+    def _reindex_external_tasks(session: Session, loaded: Loaded) -> None:
+        row, catalog = loaded.row, loaded.definition.catalog
+        ready = {t.id: t for t in ready_external_tasks(loaded.workflow)} if row.status == "running" else {}
+        existing = set(session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all())
+        gone = existing - ready.keys()
+        if gone:
+            session.exec(delete(ExternalTaskRow).where(ExternalTaskRow.id.in_(gone)))
+        for task_id in ready.keys() - existing:
+            task = ready[task_id]
+            entry = catalog.get(task.element_id, {})
+            session.add(
+                ExternalTaskRow(
+                    id=task_id, instance_id=row.id, process_key=row.process_key, definition_id=row.definition_id,
+                    business_key=row.business_key, element_id=task.element_id, topic=entry.get("topic") or "",
+                    priority=int((entry.get("properties") or {}).get("priority", 0) or 0), created_at=utcnow(),
+                )
+            )
 
     def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
         session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))

@@ -12,6 +12,7 @@
 | complete a task       | its assignee; a candidate when nobody has claimed it                         |
 | manage users          | admin                                                                       |
 | send messages         | admin, integration accounts                                                 |
+| work external tasks   | admin, integration accounts                                                 |
 """
 
 from engine.views import Principal
@@ -30,6 +31,10 @@ def can_start(p: Principal) -> bool:
 
 def can_correlate(p: Principal) -> bool:
     return p.has("admin", "integration")
+
+
+def can_work_external_tasks(roles: frozenset[str]) -> bool:
+    return bool(roles.intersection(("admin", "integration")))
 
 
 def can_manage_users(p: Principal) -> bool:

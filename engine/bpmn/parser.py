@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.sandbox import check_expression, check_script
+from engine.bpmn.specs import OpsflowParser
 from engine.bpmn.xml import NS, UnsafeXml, camunda, camunda_properties, line_of, local_name, parse_xml
 from engine.errors import Problem
 
@@ -52,7 +53,7 @@ def parse_bpmn_files(
 
 def load_specs(xml: str, resource_name: str, process_id: str) -> tuple[BpmnProcessSpec, dict]:
     """Specs of an already validated definition (no XSD pass: it was checked at deploy)."""
-    parser = SpiffBpmnParser()
+    parser = OpsflowParser()
     parser.add_bpmn_xml(parse_xml(xml.encode(), resource_name), resource_name)
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
 
@@ -102,7 +103,7 @@ def _parse_file(
     if problems:
         return problems, []
 
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = OpsflowParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename)
         for process in executable:
@@ -205,7 +206,7 @@ def _catalog(
     catalog = {}
     messages = {m.get("id"): m.get("name") or m.get("id") for m in process.xpath("//bpmn:message", namespaces=NS)}
     nodes = process.xpath(
-        ".//bpmn:userTask | .//bpmn:startEvent | .//bpmn:endEvent | .//bpmn:receiveTask"
+        ".//bpmn:userTask | .//bpmn:startEvent | .//bpmn:endEvent | .//bpmn:receiveTask | .//bpmn:serviceTask"
         " | .//bpmn:intermediateCatchEvent | .//bpmn:boundaryEvent",
         namespaces=NS,
     )
@@ -217,6 +218,16 @@ def _catalog(
         entry["message"] = messages.get(ref) if ref else None
         if local_name(node) == "userTask":
             _check_user_task(node, entry, filename, roles, form_keys, problems)
+        elif local_name(node) == "serviceTask":
+            entry["topic"] = camunda(node, "topic")
+            if camunda(node, "type") != "external" or not entry["topic"]:
+                problems.append(
+                    Problem(
+                        'a service task is done by an external worker: set camunda:type="external" and '
+                        "camunda:topic",
+                        file=filename, line=node.sourceline, element_id=node.get("id"),
+                    )
+                )
         elif entry["form_key"] and entry["form_key"] not in form_keys:
             problems.append(_missing_form(node, entry, filename))
         catalog[node.get("id")] = entry

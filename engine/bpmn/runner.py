@@ -8,6 +8,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -15,6 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.specs import ExternalTask
 from engine.errors import Conflict, NotFound
 
 
@@ -67,6 +69,14 @@ class Runner:
             return Incident(task.task_spec.bpmn_id, _message(exc))
         return self.advance(workflow)
 
+    def complete_external_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
+        task = find_task(workflow, task_id)
+        if task.state != TaskState.READY or not isinstance(task.task_spec, ExternalTask):
+            raise Conflict(f"external task {task_id} is not open")
+        task.data.update(data)
+        task.run()
+        return self.advance(workflow)
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 
@@ -93,7 +103,33 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
     return [
         ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
         for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        if not isinstance(t.task_spec, ExternalTask)
     ]
+
+
+def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+    return [
+        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        for t in workflow.get_tasks(state=TaskState.READY, spec_class=ExternalTask)
+    ]
+
+
+def throw_bpmn_error(workflow: BpmnWorkflow, task_id: str, code: str, message: str, data: dict) -> bool:
+    """Raise a BPMN error on an external task: an error boundary event on it (matching the code, or
+    catching all) takes over. False when nothing catches it."""
+    task = find_task(workflow, task_id)
+    for boundary in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(boundary.task_spec, "event_definition", None)
+        if not isinstance(definition, ErrorEventDefinition) or definition.code not in (None, code):
+            continue
+        if boundary.parent is not task.parent:
+            continue  # a boundary event of another task
+        task.data.update(data)
+        boundary.data.update({**data, "error_code": code, "error_message": message})
+        # The boundary's own definition: events match by definition class, name and code.
+        workflow.send_event(BpmnEvent(definition, {**data, "error_code": code, "error_message": message}))
+        return True
+    return False
 
 
 def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | None:

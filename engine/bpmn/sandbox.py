@@ -57,11 +57,11 @@ class _Stop(BaseException):
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    cpu_seconds: float = 1.0  # elapsed time of one script run
+    cpu_seconds: float = 1.0  # elapsed time of one script or expression
     max_power_result_bits: int = 4096  # int results of **, * and <<
     max_sequence_length: int = 1_000_000  # results of *, +, padding, join, range, str(), f-strings
     max_data_size: int = 2_000_000  # items + characters in the task data a script leaves, or a result
-    max_memory_growth_mb: int | None = 512  # process RSS growth during one script (Linux); None: off
+    max_memory_growth_mb: int | None = 512  # process RSS growth during one run (Linux); None: off
 
 
 def _names(text: str) -> frozenset[str]:

@@ -65,6 +65,8 @@ class TokenRow(SQLModel, table=True):
     user_id: str = Field(foreign_key="app_user.id", index=True)
     token_hash: str = Field(unique=True, max_length=64)
     label: str = Field(default="", max_length=100)
+    kind: str = Field(default="session", max_length=16)  # session | api_key (a system's key)
+    scopes: list | None = _json()  # an API key's scopes; None: everything the user's roles allow
     created_at: datetime = _ts()
     expires_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
@@ -168,6 +170,26 @@ class OpenTaskRow(SQLModel, table=True):
     due_at: datetime | None = _ts(nullable=True, index=True)
 
 
+class ExternalTaskRow(SQLModel, table=True):
+    """Index of the READY external (service) tasks, fetched and locked by workers per topic."""
+
+    __tablename__ = "external_task"
+    id: str = Field(primary_key=True)  # the SpiffWorkflow task UUID
+    instance_id: str = Field(foreign_key="process_instance.id", index=True)
+    process_key: str = Field(max_length=200)
+    definition_id: str = Field(max_length=36)
+    business_key: str | None = Field(default=None, max_length=200)
+    element_id: str = Field(max_length=200)
+    topic: str = Field(max_length=200, index=True)
+    priority: int = 0
+    worker_id: str | None = Field(default=None, max_length=200)
+    lock_expires_at: datetime | None = _ts(nullable=True)
+    retries: int | None = None  # None until a worker reports a failure; 0 = an incident, not fetched
+    error_message: str | None = _text(nullable=True)
+    error_details: str | None = _text(nullable=True)
+    created_at: datetime = _ts()
+
+
 class TaskCandidateRow(SQLModel, table=True):
     """Who an open task is offered to: users by name, or whole roles."""
 
@@ -240,3 +262,16 @@ class WebhookDeliveryRow(SQLModel, table=True):
     error: str | None = _text(nullable=True)
     delivered: bool = False
     at: datetime = _ts()
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """The first answer to a state-changing POST with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_key"
+    principal: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)  # method + path + body
+    status_code: int | None = None  # None while the first request is still running
+    response_body: str | None = _text(nullable=True)
+    content_type: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _ts(index=True)

@@ -1,6 +1,6 @@
 """Filling form-js fields the way a person does: by the component id (`Field_<key>`) and visible labels."""
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 
 def field(page: Page, field_id: str, row: int | None = None, scope: str = "#form") -> Locator:
@@ -9,8 +9,21 @@ def field(page: Page, field_id: str, row: int | None = None, scope: str = "#form
     return page.locator(f'{scope} [id$="-{suffix}"]')
 
 
+def settle(page: Page) -> None:
+    """Let preact render what is pending (two animation frames)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def fill(page: Page, field_id: str, text: str, row: int | None = None) -> None:
-    field(page, field_id, row).fill(text)
+    """Type into a text, textarea or number field. form-js re-renders when a field gets focus, so focus
+    first; it debounces typing, so leave the field to hand the value over."""
+    box = field(page, field_id, row)
+    box.focus()
+    settle(page)
+    box.fill(text)
+    box.blur()
+    settle(page)
+    expect(box).to_have_value(text)
 
 
 def choose(page: Page, field_id: str, option: str, row: int | None = None) -> None:

@@ -102,6 +102,7 @@
     await form.importSchema(translateSchema(schema), data || {});
     if (options.readOnly) form.setProperty('readOnly', true);
     form.opsflow = { schema, index };
+    container.formjs = form;  // for tests and the curious
     return form;
   }
 

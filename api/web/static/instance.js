@@ -15,6 +15,7 @@
   let camunda = null;
 
   async function load(reason) {
+    const before = detail ? detail.history.length : null;
     try {
       detail = await api('GET', '/api/v1/process-instances/' + instanceId);
     } catch (e) {
@@ -26,7 +27,7 @@
     $('instance-view').hidden = false;
     render();
     await renderDiagram();
-    if (reason === 'live') announce(t('common.updated'));
+    if (reason === 'live' && before !== null && before !== detail.history.length) announce(t('common.updated'));
     document.body.dataset.instanceLoaded = String(detail.history.length);
   }
 
@@ -53,7 +54,7 @@
       ['instance.started_at', fmtDate(instance.started_at)],
       ['instance.ended_at', instance.ended_at ? fmtDate(instance.ended_at) : t('common.none')]
     ];
-    $('instance-meta').replaceChildren(...meta.flatMap(([key, value]) => [el('dt', null, t(key)), el('dd', { 'data-meta': key }, value)]));
+    $('instance-meta').replaceChildren(...meta.map(([key, value]) => el('div', null, el('dt', null, t(key)), el('dd', { 'data-meta': key }, value))));
     if (instance.incident) {
       showMessage($('instance-error'), t('instance.incident', { message: instance.incident.message }), 'error');
     }

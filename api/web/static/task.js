@@ -62,7 +62,7 @@
       ['task.created', fmtDate(task.created_at)],
       ['task.due', task.due_at ? fmtDate(task.due_at) : t('common.none')]
     ];
-    $('task-meta').replaceChildren(...meta.flatMap(([key, value]) => [el('dt', null, t(key)), el('dd', null, value)]));
+    $('task-meta').replaceChildren(...meta.map(([key, value]) => el('div', null, el('dt', null, t(key)), el('dd', null, value))));
     const doc = $('task-doc');
     doc.hidden = !detail.documentation;
     doc.textContent = detail.documentation || '';

@@ -59,6 +59,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "idempotency_key",
+        sa.Column("principal", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("request_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("created_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "key"),
+    )
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_key_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
         "job",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -96,6 +110,8 @@ def upgrade() -> None:
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("scopes", sa.JSON(), nullable=True),
         sa.Column("created_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True),
@@ -216,6 +232,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_process_instance_status"), ["status"], unique=False)
 
     op.create_table(
+        "external_task",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("instance_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("process_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("definition_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("business_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("element_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("worker_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("lock_expires_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("retries", sa.Integer(), nullable=True),
+        sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("error_details", sa.Text(), nullable=True),
+        sa.Column("created_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instance.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("external_task", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_external_task_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_external_task_topic"), ["topic"], unique=False)
+
+    op.create_table(
         "instance_member",
         sa.Column("instance_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("user_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -314,6 +356,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_instance_member_user_name"))
 
     op.drop_table("instance_member")
+    with op.batch_alter_table("external_task", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_external_task_topic"))
+        batch_op.drop_index(batch_op.f("ix_external_task_instance_id"))
+
+    op.drop_table("external_task")
     with op.batch_alter_table("process_instance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_process_instance_status"))
         batch_op.drop_index(batch_op.f("ix_process_instance_started_at"))
@@ -347,6 +394,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_job_due_at"))
 
     op.drop_table("job")
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_key_created_at"))
+
+    op.drop_table("idempotency_key")
     op.drop_table("deployment")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_type"))

@@ -1,0 +1,217 @@
+"""4. Cost growth: the loop process (one user task in a loop with a counter, `n` iterations) at
+n = 10, 100 and 300. For every completion k = 1..n we time:
+
+  http        POST /api/v1/tasks/{id}/complete against `opsflow serve` (SQLite)
+  in-process  engine.tasks.complete(...) through the facade (same code, no HTTP), with the number of
+              SQL statements it ran and the size of the stored state afterwards
+  spiff       SpiffWorkflow alone at the same tree size: WorkflowStore.load (our spec-ref serializer)
+              > set the data on the READY task and run() it > refresh_timers + do_engine_steps (with
+              our sandboxed script engine) > WorkflowStore.dump
+
+Per size we report the mean time per completion over the instance (and over its last tenth, where the
+tree is largest) for each, and our overhead = ours - spiff. Target: overhead < 1.5 ms at every size.
+
+    .venv/bin/python -m bench.growth [--quick] [--sizes 10,100,300] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from bench.common import (
+    LOOP,
+    Client,
+    Server,
+    base_args,
+    build,
+    fresh_database,
+    machine_info,
+    median_of,
+    prepare,
+    print_machine,
+    print_table,
+    print_targets,
+    target,
+    write_result,
+)
+
+STEP_DATA = {"note": "looped"}
+OVERHEAD_LIMIT_MS = 1.5
+
+
+def per_step_median(runs: list[list[float]]) -> list[float]:
+    return [statistics.median(step) for step in zip(*runs)]
+
+
+def summary(steps_s: list[float]) -> dict:
+    ms = [s * 1000 for s in steps_s]
+    tail = ms[-max(1, len(ms) // 10):]
+    return {"mean_ms": round(statistics.fmean(ms), 3), "last_tenth_mean_ms": round(statistics.fmean(tail), 3),
+            "first_ms": round(ms[0], 3), "last_ms": round(ms[-1], 3)}
+
+
+def http_run(server: Server, token: str, n: int) -> list[float]:
+    client = Client(server.url, token)
+    try:
+        instance = client.start(LOOP, {"n": n})
+        tasks = client.inbox(label=None, scope="offered", instance=instance["id"])["items"]
+        while tasks:
+            tasks = client.complete(tasks[0]["id"], STEP_DATA)["open_tasks"]
+        times = client.timings["complete"]
+        if len(times) != n:
+            raise RuntimeError(f"expected {n} completions, did {len(times)}")
+        return times
+    finally:
+        client.close()
+
+
+def in_process_run(engine, principal, n: int) -> tuple[list[float], list[int], list[int]]:
+    from engine.storage.tables import ProcessInstanceRow
+
+    statements = [0]
+
+    def count(*_a, **_k) -> None:
+        statements[0] += 1
+
+    event.listen(engine.db, "before_cursor_execute", count)
+    try:
+        instance = engine.runtime.start_process_instance_by_key(LOOP, principal=principal, variables={"n": n})
+        tasks = engine.tasks.inbox(principal=principal, scope="offered", instance_id=instance.id).items
+        times, sql, sizes = [], [], []
+        while tasks:
+            statements[0] = 0
+            t0 = time.perf_counter()
+            detail = engine.tasks.complete(tasks[0].id, dict(STEP_DATA), principal=principal)
+            times.append(time.perf_counter() - t0)
+            sql.append(statements[0])
+            tasks = detail.open_tasks
+            with engine.db.connect() as conn:
+                sizes.append(conn.execute(
+                    sa.select(sa.func.length(ProcessInstanceRow.state)).where(ProcessInstanceRow.id == instance.id)
+                ).scalar_one())
+        if len(times) != n:
+            raise RuntimeError(f"expected {n} completions, did {len(times)}")
+        return times, sql, sizes
+    finally:
+        event.remove(engine.db, "before_cursor_execute", count)
+
+
+def spiff_run(url: str, n: int) -> tuple[list[float], int]:
+    """SpiffWorkflow alone, with the engine's own serializer and script engine (wired as build_engine
+    wires them), restoring and saving the state around every completion."""
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.bpmn.parser import load_specs
+    from engine.bpmn.runner import Runner
+    from engine.bpmn.sandbox import SandboxLimits, make_script_engine
+    from engine.bpmn.serializer import SpecCache, WorkflowStore
+    from engine.storage.tables import ProcessDefinitionRow
+
+    engine = build(url)
+    try:
+        with engine.db.connect() as conn:
+            row = conn.execute(sa.select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == LOOP)).one()
+    finally:
+        engine.close()
+    store = WorkflowStore(SpecCache(lambda _id: load_specs(row.bpmn_xml, row.resource_name, row.key)))
+    runner = Runner(make_script_engine(SandboxLimits()))
+    wf = runner.attach(store.new_workflow(row.id))
+    runner.start(wf, {"n": n})
+    state = store.dump(wf)
+    ready = wf.get_tasks(state=TaskState.READY, manual=True)
+    times = []
+    while ready:
+        task_id = ready[0].id
+        t0 = time.perf_counter()
+        wf = runner.attach(store.load(state))
+        task = wf.get_task_from_id(task_id)
+        task.data.update(STEP_DATA)
+        task.run()
+        incident = runner.advance(wf)
+        state = store.dump(wf)
+        times.append(time.perf_counter() - t0)
+        if incident:
+            raise RuntimeError(f"incident in the spiff-only run: {incident}")
+        ready = wf.get_tasks(state=TaskState.READY, manual=True)
+    if len(times) != n or not wf.is_completed():
+        raise RuntimeError(f"spiff-only run: {len(times)} completions of {n}, completed={wf.is_completed()}")
+    return times, len(state)
+
+
+def main() -> None:
+    parser = base_args(__doc__)
+    parser.add_argument("--sizes", default=None, help="loop sizes, e.g. 10,100,300")
+    args = parser.parse_args()
+    sizes = [int(s) for s in (args.sizes or ("10,50" if args.quick else "10,100,300")).split(",")]
+    repeats = args.repeats or (1 if args.quick else 3)
+    info = machine_info()
+    print_machine(info)
+    print(f"growth: loop sizes {sizes}, {repeats} instance(s) per size and path; SQLite, one server process")
+
+    results, rows, targets = {}, [], []
+    with fresh_database("sqlite") as db:
+        tokens = prepare(db.url, {"bench": ["leader"]}, handbook=False)
+        with Server(db) as server:
+            http_run(server, tokens["bench"], 5)  # warm-up
+            http = {n: [http_run(server, tokens["bench"], n) for _ in range(repeats)] for n in sizes}
+        engine = build(db.url)
+        try:
+            principal = engine.identity.authenticate(tokens["bench"])
+            in_process_run(engine, principal, 5)
+            inproc = {n: [in_process_run(engine, principal, n) for _ in range(repeats)] for n in sizes}
+        finally:
+            engine.close()
+        spiff_run(db.url, 5)
+        spiff = {n: [spiff_run(db.url, n) for _ in range(repeats)] for n in sizes}
+
+    for n in sizes:
+        h = per_step_median(http[n])
+        i = per_step_median([r[0] for r in inproc[n]])
+        s = per_step_median([r[0] for r in spiff[n]])
+        sql = per_step_median([r[1] for r in inproc[n]])
+        state_bytes = inproc[n][0][2][-2] if n > 1 else inproc[n][0][2][-1]
+        res = {
+            "http": summary(h), "in_process": summary(i), "spiff": summary(s),
+            "overhead_http_ms": round((statistics.fmean(h) - statistics.fmean(s)) * 1000, 3),
+            "overhead_in_process_ms": round((statistics.fmean(i) - statistics.fmean(s)) * 1000, 3),
+            "overhead_http_last_tenth_ms": None, "overhead_in_process_last_tenth_ms": None,
+            "sql_statements_per_completion": {"first": sql[0], "last": sql[-1], "mean": round(statistics.fmean(sql), 1)},
+            "state_bytes_before_last_completion": state_bytes,
+            "spiff_state_bytes_final": spiff[n][0][1],
+            "per_step_ms": {"http": [round(x * 1000, 3) for x in h], "in_process": [round(x * 1000, 3) for x in i],
+                            "spiff": [round(x * 1000, 3) for x in s]},
+            "runs_mean_ms": {
+                "http": [round(statistics.fmean(r) * 1000, 3) for r in http[n]],
+                "in_process": [round(statistics.fmean(r[0]) * 1000, 3) for r in inproc[n]],
+                "spiff": [round(statistics.fmean(r[0]) * 1000, 3) for r in spiff[n]],
+            },
+        }
+        res["overhead_http_last_tenth_ms"] = round(res["http"]["last_tenth_mean_ms"] - res["spiff"]["last_tenth_mean_ms"], 3)
+        res["overhead_in_process_last_tenth_ms"] = round(
+            res["in_process"]["last_tenth_mean_ms"] - res["spiff"]["last_tenth_mean_ms"], 3)
+        results[str(n)] = res
+        rows.append([n, res["http"]["mean_ms"], res["in_process"]["mean_ms"], res["spiff"]["mean_ms"],
+                     res["overhead_http_ms"], res["overhead_in_process_ms"], res["http"]["last_tenth_mean_ms"],
+                     res["spiff"]["last_tenth_mean_ms"], res["overhead_http_last_tenth_ms"],
+                     f"{sql[0]}/{sql[-1]}", state_bytes])
+        targets.append(target(f"growth n={n}: HTTP time per completion minus SpiffWorkflow's",
+                              res["overhead_http_ms"], "<", OVERHEAD_LIMIT_MS, "ms"))
+    print()
+    print_table(["n", "http ms/compl", "in-proc ms", "spiff ms", "overhead http", "overhead in-proc",
+                 "http last 10%", "spiff last 10%", "overhead last 10%", "SQL first/last", "state bytes"], rows)
+    print_targets(targets)
+    write_result("growth", {
+        "benchmark": "growth", "machine": info,
+        "parameters": {"sizes": sizes, "repeats": repeats, "database": "sqlite", "server_processes": 1,
+                       "note": "per-step medians over the repeats, then the mean over the steps"},
+        "results": results, "targets": targets,
+    })
+
+
+if __name__ == "__main__":
+    main()
