@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from engine import deadlines
 from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
@@ -61,7 +62,14 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
     instances = Instances(store, runner)
-    jobs = JobExecutor(tx, {"timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id)})
+    jobs = JobExecutor(
+        tx,
+        {
+            "timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id),
+            "task_due": deadlines.remind,
+            "task_escalate": deadlines.escalate,
+        },
+    )
     return ProcessEngine(
         settings=settings,
         db=db,

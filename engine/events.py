@@ -24,6 +24,10 @@ INCIDENT = "incident"
 DEFINITION_DEPLOYED = "definition_deployed"
 FORM_DEPLOYED = "form_deployed"
 USER_CREATED = "user_created"
+WEBHOOK_CREATED = "webhook_created"
+WEBHOOK_UPDATED = "webhook_updated"
+WEBHOOK_DELETED = "webhook_deleted"
+WEBHOOK_REDELIVERY_REQUESTED = "webhook_redelivery_requested"
 
 #: What integrators can subscribe to: audit type -> webhook event type.
 WEBHOOK_TYPES = {

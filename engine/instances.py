@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlmodel import Session, delete, select
 
-from engine import events
+from engine import deadlines, events
 from engine.bpmn.runner import (
     Incident,
     Runner,
@@ -48,6 +48,10 @@ class Instances:
     def __init__(self, store: WorkflowStore, runner: Runner) -> None:
         self.store = store
         self.runner = runner
+
+    def evaluate(self, expression: str, context: dict) -> object:
+        """An expression of the model (a due date, say) in the sandbox, against process data."""
+        return self.runner.script_engine.environment.evaluate(expression, context)
 
     def lock(self, session: Session, instance_id: str) -> ProcessInstanceRow:
         """The instance row, locked for this transaction (row lock on PostgreSQL; on SQLite the
@@ -104,9 +108,17 @@ class Instances:
         self._reindex_messages(session, loaded, actor)
         self._reindex_external_tasks(session, loaded)
         for name, payload in thrown:
-            events.record(session, events.MESSAGE_THROWN, actor=actor, instance_id=row.id,
-                          details={"message": name, "payload": _jsonable({"p": payload})["p"],
-                                   "business_key": row.business_key})
+            events.record(
+                session,
+                events.MESSAGE_THROWN,
+                actor=actor,
+                instance_id=row.id,
+                details={
+                    "message": name,
+                    "payload": _jsonable({"p": payload})["p"],
+                    "business_key": row.business_key,
+                },
+            )
         if incident:
             events.record(
                 session,
@@ -155,27 +167,41 @@ class Instances:
         waiting = waiting_messages(loaded.workflow) if row.status == "running" else []
         existing = {
             s.message_name: s
-            for s in session.exec(select(MessageSubscriptionRow).where(MessageSubscriptionRow.instance_id == row.id))
+            for s in session.exec(
+                select(MessageSubscriptionRow).where(MessageSubscriptionRow.instance_id == row.id)
+            )
         }
         wanted = {w.message: w for w in waiting}
         for name in existing.keys() - wanted.keys():
             session.delete(existing[name])
         for name in wanted.keys() - existing.keys():
             w = wanted[name]
-            session.add(MessageSubscriptionRow(instance_id=row.id, message_name=name, element_id=w.element_id))
+            session.add(
+                MessageSubscriptionRow(instance_id=row.id, message_name=name, element_id=w.element_id)
+            )
             approval = (catalog.get(w.element_id, {}).get("properties") or {}).get("approval")
             if approval:
                 events.record(
-                    session, events.APPROVAL_REQUESTED, actor=actor, instance_id=row.id, element_id=w.element_id,
-                    details={"approval": approval, "reply_message": name, "business_key": row.business_key,
-                             "variables": row.variables},
+                    session,
+                    events.APPROVAL_REQUESTED,
+                    actor=actor,
+                    instance_id=row.id,
+                    element_id=w.element_id,
+                    details={
+                        "approval": approval,
+                        "reply_message": name,
+                        "business_key": row.business_key,
+                        "variables": row.variables,
+                    },
                 )
 
     @staticmethod
     def _reindex_external_tasks(session: Session, loaded: Loaded) -> None:
         row, catalog = loaded.row, loaded.definition.catalog
         ready = {t.id: t for t in ready_external_tasks(loaded.workflow)} if row.status == "running" else {}
-        existing = set(session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all())
+        existing = set(
+            session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all()
+        )
         gone = existing - ready.keys()
         if gone:
             session.exec(delete(ExternalTaskRow).where(ExternalTaskRow.id.in_(gone)))
@@ -184,9 +210,15 @@ class Instances:
             entry = catalog.get(task.element_id, {})
             session.add(
                 ExternalTaskRow(
-                    id=task_id, instance_id=row.id, process_key=row.process_key, definition_id=row.definition_id,
-                    business_key=row.business_key, element_id=task.element_id, topic=entry.get("topic") or "",
-                    priority=int((entry.get("properties") or {}).get("priority", 0) or 0), created_at=utcnow(),
+                    id=task_id,
+                    instance_id=row.id,
+                    process_key=row.process_key,
+                    definition_id=row.definition_id,
+                    business_key=row.business_key,
+                    element_id=task.element_id,
+                    topic=entry.get("topic") or "",
+                    priority=int((entry.get("properties") or {}).get("priority", 0) or 0),
+                    created_at=utcnow(),
                 )
             )
 
@@ -207,6 +239,7 @@ class Instances:
         if gone:
             session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(gone)))
             session.exec(delete(OpenTaskRow).where(OpenTaskRow.id.in_(gone)))
+            deadlines.cancel(session, gone)
         if reoffer:  # the team changed: tasks already open go to the newly named people
             for task_id in existing.keys() - gone:
                 session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task_id))
@@ -215,21 +248,22 @@ class Instances:
         for task_id in ready.keys() - existing:
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
-            session.add(
-                OpenTaskRow(
-                    id=task.id,
-                    instance_id=row.id,
-                    process_key=row.process_key,
-                    business_key=row.business_key,
-                    element_id=task.element_id,
-                    name=entry.get("name") or task.name,
-                    role=(entry.get("candidate_groups") or [entry.get("lane_role")])[0],
-                    stage=entry.get("stage"),
-                    form_key=entry.get("form_key"),
-                    assignee=entry.get("assignee"),
-                    created_at=now,
-                )
+            open_task = OpenTaskRow(
+                id=task.id,
+                instance_id=row.id,
+                process_key=row.process_key,
+                business_key=row.business_key,
+                element_id=task.element_id,
+                name=entry.get("name") or task.name,
+                role=(entry.get("candidate_groups") or [entry.get("lane_role")])[0],
+                stage=entry.get("stage"),
+                form_key=entry.get("form_key"),
+                assignee=entry.get("assignee"),
+                created_at=now,
+                due_at=deadlines.due_at(entry.get("due_date"), row.variables, self.evaluate),
             )
+            session.add(open_task)
+            deadlines.schedule(session, open_task, entry)
             session.flush()
             self._add_candidates(session, task.id, entry, row.team)
             events.record(

@@ -61,7 +61,11 @@ def load_specs(xml: str, resource_name: str, process_id: str) -> tuple[BpmnProce
 def start_event(catalog: dict[str, dict], process_id: str, *, message: str | None = None) -> dict | None:
     """The process's none start event (or the start event for `message`)."""
     for entry in catalog.values():
-        if entry["type"] == "startEvent" and entry["process_id"] == process_id and entry.get("message") == message:
+        if (
+            entry["type"] == "startEvent"
+            and entry["process_id"] == process_id
+            and entry.get("message") == message
+        ):
             return entry
     return None
 
@@ -114,8 +118,7 @@ def _parse_file(
 
     xml = content.decode("utf-8")
     return [], [
-        ParsedProcess(p.get("id"), p.get("name") or p.get("id"), filename, xml, catalog)
-        for p in executable
+        ParsedProcess(p.get("id"), p.get("name") or p.get("id"), filename, xml, catalog) for p in executable
     ]
 
 
@@ -133,8 +136,12 @@ def _check_references(root: etree._Element, filename: str) -> list[Problem]:
     for reserved in RESERVED_IDS & ids:
         node = root.xpath("//*[@id=$id]", id=reserved)[0]
         problems.append(
-            Problem(f"the id '{reserved}' is reserved by the engine; rename the element", file=filename,
-                    line=node.sourceline, element_id=reserved)
+            Problem(
+                f"the id '{reserved}' is reserved by the engine; rename the element",
+                file=filename,
+                line=node.sourceline,
+                element_id=reserved,
+            )
         )
     for flow in root.xpath("//bpmn:sequenceFlow", namespaces=NS):
         for end in ("sourceRef", "targetRef"):
@@ -204,7 +211,9 @@ def _catalog(
 ) -> dict[str, dict]:
     lanes = _lane_roles(process, roles)
     catalog = {}
-    messages = {m.get("id"): m.get("name") or m.get("id") for m in process.xpath("//bpmn:message", namespaces=NS)}
+    messages = {
+        m.get("id"): m.get("name") or m.get("id") for m in process.xpath("//bpmn:message", namespaces=NS)
+    }
     nodes = process.xpath(
         ".//bpmn:userTask | .//bpmn:startEvent | .//bpmn:endEvent | .//bpmn:receiveTask | .//bpmn:serviceTask"
         " | .//bpmn:intermediateCatchEvent | .//bpmn:boundaryEvent",
@@ -225,7 +234,9 @@ def _catalog(
                     Problem(
                         'a service task is done by an external worker: set camunda:type="external" and '
                         "camunda:topic",
-                        file=filename, line=node.sourceline, element_id=node.get("id"),
+                        file=filename,
+                        line=node.sourceline,
+                        element_id=node.get("id"),
                     )
                 )
         elif entry["form_key"] and entry["form_key"] not in form_keys:

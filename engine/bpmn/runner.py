@@ -138,7 +138,9 @@ def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | N
     for subprocess in workflow.subprocesses.values():
         tasks += subprocess.tasks.values()  # a called process's end events count too
     reached = [
-        t for t in tasks if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
+        t
+        for t in tasks
+        if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
     ]
     if not reached:
         return None

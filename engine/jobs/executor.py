@@ -33,8 +33,13 @@ def backoff(attempts: int) -> timedelta:
 
 class JobExecutor:
     def __init__(
-        self, tx: Transactions, handlers: dict[str, Handler], *, owner: str | None = None,
-        lock_seconds: float = 60, batch: int = 20,
+        self,
+        tx: Transactions,
+        handlers: dict[str, Handler],
+        *,
+        owner: str | None = None,
+        lock_seconds: float = 60,
+        batch: int = 20,
     ) -> None:
         self._tx = tx
         self._handlers = handlers

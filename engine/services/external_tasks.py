@@ -47,7 +47,12 @@ class ExternalTaskService:
         self._instances = instances
 
     def fetch_and_lock(
-        self, worker_id: str, topics: list[TopicRequest], *, max_tasks: int, principal_roles: frozenset[str],
+        self,
+        worker_id: str,
+        topics: list[TopicRequest],
+        *,
+        max_tasks: int,
+        principal_roles: frozenset[str],
     ) -> list[ExternalTaskView]:
         _require_worker(principal_roles)
         if not worker_id:
@@ -83,7 +88,9 @@ class ExternalTaskService:
                     sa.update(ExternalTaskRow)
                     .where(
                         ExternalTaskRow.id == row.id,
-                        sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
+                        sa.or_(
+                            ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now
+                        ),
                     )
                     .values(worker_id=worker_id, lock_expires_at=expires)
                 ).rowcount
@@ -96,8 +103,9 @@ class ExternalTaskService:
 
         return self._tx.write(fetch)
 
-    def complete(self, task_id: str, worker_id: str, variables: dict, *, principal_roles: frozenset[str],
-                 actor: str) -> None:
+    def complete(
+        self, task_id: str, worker_id: str, variables: dict, *, principal_roles: frozenset[str], actor: str
+    ) -> None:
         _require_worker(principal_roles)
 
         def complete(uow: UnitOfWork) -> None:
@@ -106,15 +114,30 @@ class ExternalTaskService:
             instance = self._instances.lock(session, row.instance_id)
             loaded = self._instances.load(session, instance)
             incident = self._instances.runner.complete_external_task(loaded.workflow, task_id, variables)
-            events.record(session, events.TASK_COMPLETED, actor=actor, instance_id=instance.id, task_id=task_id,
-                          element_id=row.element_id, details={"worker_id": worker_id, "data": variables})
+            events.record(
+                session,
+                events.TASK_COMPLETED,
+                actor=actor,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                details={"worker_id": worker_id, "data": variables},
+            )
             self._instances.save(session, loaded, actor=actor, incident=incident)
 
         self._tx.write(complete)
 
     def handle_failure(
-        self, task_id: str, worker_id: str, *, error_message: str, error_details: str | None, retries: int,
-        retry_timeout_ms: int, principal_roles: frozenset[str], actor: str,
+        self,
+        task_id: str,
+        worker_id: str,
+        *,
+        error_message: str,
+        error_details: str | None,
+        retries: int,
+        retry_timeout_ms: int,
+        principal_roles: frozenset[str],
+        actor: str,
     ) -> None:
         """The worker could not do it: retry after the timeout, or, with no retries left, an incident."""
         _require_worker(principal_roles)
@@ -131,16 +154,32 @@ class ExternalTaskService:
             if retries == 0:
                 incident = {"element_id": row.element_id, "message": f"external task failed: {error_message}"}
                 session.execute(
-                    sa.update(ProcessInstanceRow).where(ProcessInstanceRow.id == row.instance_id).values(incident=incident)
+                    sa.update(ProcessInstanceRow)
+                    .where(ProcessInstanceRow.id == row.instance_id)
+                    .values(incident=incident)
                 )
-                events.record(session, events.INCIDENT, actor=actor, instance_id=row.instance_id, task_id=task_id,
-                              element_id=row.element_id, details={"message": error_message, "details": error_details})
+                events.record(
+                    session,
+                    events.INCIDENT,
+                    actor=actor,
+                    instance_id=row.instance_id,
+                    task_id=task_id,
+                    element_id=row.element_id,
+                    details={"message": error_message, "details": error_details},
+                )
 
         self._tx.write(fail)
 
     def bpmn_error(
-        self, task_id: str, worker_id: str, *, error_code: str, error_message: str, variables: dict,
-        principal_roles: frozenset[str], actor: str,
+        self,
+        task_id: str,
+        worker_id: str,
+        *,
+        error_code: str,
+        error_message: str,
+        variables: dict,
+        principal_roles: frozenset[str],
+        actor: str,
     ) -> None:
         _require_worker(principal_roles)
 
@@ -150,15 +189,26 @@ class ExternalTaskService:
             instance = self._instances.lock(session, row.instance_id)
             loaded = self._instances.load(session, instance)
             if not throw_bpmn_error(loaded.workflow, task_id, error_code, error_message, variables):
-                raise InvalidInput(f"no error boundary event on {row.element_id} catches the error code {error_code!r}")
-            events.record(session, events.TASK_COMPLETED, actor=actor, instance_id=instance.id, task_id=task_id,
-                          element_id=row.element_id, details={"bpmn_error": error_code, "message": error_message})
+                raise InvalidInput(
+                    f"no error boundary event on {row.element_id} catches the error code {error_code!r}"
+                )
+            events.record(
+                session,
+                events.TASK_COMPLETED,
+                actor=actor,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                details={"bpmn_error": error_code, "message": error_message},
+            )
             incident = self._instances.runner.advance(loaded.workflow)
             self._instances.save(session, loaded, actor=actor, incident=incident)
 
         self._tx.write(throw)
 
-    def extend_lock(self, task_id: str, worker_id: str, new_duration_ms: int, *, principal_roles: frozenset[str]) -> None:
+    def extend_lock(
+        self, task_id: str, worker_id: str, new_duration_ms: int, *, principal_roles: frozenset[str]
+    ) -> None:
         _require_worker(principal_roles)
         if new_duration_ms <= 0:
             raise InvalidInput("the new lock duration must be positive")
@@ -184,7 +234,11 @@ class ExternalTaskService:
         self._tx.write(update)
 
     def list(
-        self, *, topic: str | None = None, instance_id: str | None = None, locked: bool | None = None,
+        self,
+        *,
+        topic: str | None = None,
+        instance_id: str | None = None,
+        locked: bool | None = None,
         principal_roles: frozenset[str],
     ) -> list[ExternalTaskView]:
         _require_worker(principal_roles)
@@ -231,10 +285,24 @@ def _locked_by(session: Session, task_id: str, worker_id: str) -> ExternalTaskRo
 
 
 def _view(session: Session, row: ExternalTaskRow, names: list[str] | None) -> ExternalTaskView:
-    variables = session.exec(select(ProcessInstanceRow.variables).where(ProcessInstanceRow.id == row.instance_id)).one()
+    variables = session.exec(
+        select(ProcessInstanceRow.variables).where(ProcessInstanceRow.id == row.instance_id)
+    ).one()
     if names is not None:
         variables = {k: v for k, v in variables.items() if k in names}
     return ExternalTaskView(
-        row.id, row.topic, row.worker_id, row.lock_expires_at, row.instance_id, row.process_key, row.definition_id,
-        row.business_key, row.element_id, row.retries, row.error_message, row.error_details, row.priority, variables,
+        row.id,
+        row.topic,
+        row.worker_id,
+        row.lock_expires_at,
+        row.instance_id,
+        row.process_key,
+        row.definition_id,
+        row.business_key,
+        row.element_id,
+        row.retries,
+        row.error_message,
+        row.error_details,
+        row.priority,
+        variables,
     )

@@ -24,7 +24,9 @@ def fetch(engine, worker: str = "w1", topics=TOPIC):  # noqa: ANN001, ANN201
 
 def test_a_worker_fetches_locks_and_completes_with_variables(engine, deployed) -> None:
     deployed("external")
-    instance = engine.runtime.start_process_instance_by_key("external", principal=ADMIN, variables={"metric": "cvr"})
+    instance = engine.runtime.start_process_instance_by_key(
+        "external", principal=ADMIN, variables={"metric": "cvr"}
+    )
     assert open_elements(engine, instance.id) == []  # an external task is no one's inbox item
     [task] = fetch(engine)
     assert task.topic == "bi-score" and task.variables["metric"] == "cvr" and task.worker_id == "w1"
@@ -54,14 +56,30 @@ def test_failures_are_retried_and_an_incident_is_raised_when_retries_run_out(eng
     with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), tick=False) as clock:
         instance = engine.runtime.start_process_instance_by_key("external", principal=ADMIN)
         [task] = fetch(engine)
-        engine.external_tasks.handle_failure(task.id, "w1", error_message="BI timeout", error_details="...",
-                                             retries=1, retry_timeout_ms=5000, principal_roles=WORKER, actor="bi")
+        engine.external_tasks.handle_failure(
+            task.id,
+            "w1",
+            error_message="BI timeout",
+            error_details="...",
+            retries=1,
+            retry_timeout_ms=5000,
+            principal_roles=WORKER,
+            actor="bi",
+        )
         assert fetch(engine) == []  # waits for the retry timeout
         clock.shift(timedelta(seconds=6))
         [retry] = fetch(engine)
         assert retry.retries == 1 and retry.error_message == "BI timeout"
-        engine.external_tasks.handle_failure(task.id, "w1", error_message="BI down", error_details=None,
-                                             retries=0, retry_timeout_ms=0, principal_roles=WORKER, actor="bi")
+        engine.external_tasks.handle_failure(
+            task.id,
+            "w1",
+            error_message="BI down",
+            error_details=None,
+            retries=0,
+            retry_timeout_ms=0,
+            principal_roles=WORKER,
+            actor="bi",
+        )
         clock.shift(timedelta(seconds=10))
         assert fetch(engine) == []
         detail = engine.runtime.get_instance(instance.id, principal=ADMIN)
@@ -75,8 +93,15 @@ def test_a_bpmn_error_is_caught_by_the_error_boundary_event(engine, deployed) ->
     deployed("external")
     instance = engine.runtime.start_process_instance_by_key("external", principal=ADMIN)
     [task] = fetch(engine)
-    engine.external_tasks.bpmn_error(task.id, "w1", error_code="UNREACHABLE", error_message="no route",
-                                     variables={"tried": 3}, principal_roles=WORKER, actor="bi")
+    engine.external_tasks.bpmn_error(
+        task.id,
+        "w1",
+        error_code="UNREACHABLE",
+        error_message="no route",
+        variables={"tried": 3},
+        principal_roles=WORKER,
+        actor="bi",
+    )
     assert open_elements(engine, instance.id) == ["Task_fix"]
     assert fetch(engine) == []
 

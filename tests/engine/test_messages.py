@@ -6,19 +6,27 @@ from engine.errors import Conflict, NotFound
 from tests.engine.conftest import ADMIN
 
 
-def test_a_message_resumes_the_instance_with_its_business_key_and_its_payload_becomes_data(engine, deployed) -> None:
+def test_a_message_resumes_the_instance_with_its_business_key_and_its_payload_becomes_data(
+    engine, deployed
+) -> None:
     deployed("messages")
     first = engine.runtime.start_process_instance_by_key("approval", principal=ADMIN, business_key="A-1")
     engine.runtime.start_process_instance_by_key("approval", principal=ADMIN, business_key="A-2")
     history = engine.runtime.get_instance(first.id, principal=ADMIN).history
     requested = [h for h in history if h.type == "approval_requested"]
-    assert requested[0].details["approval"] == "budget" and requested[0].details["reply_message"] == "approval_decision"
+    assert (
+        requested[0].details["approval"] == "budget"
+        and requested[0].details["reply_message"] == "approval_decision"
+    )
 
     with pytest.raises(Conflict, match="matches 2 waiting instances"):
         engine.runtime.correlate_message("approval_decision", principal=ADMIN, payload={"approved": True})
 
     result = engine.runtime.correlate_message(
-        "approval_decision", principal=ADMIN, business_key="A-1", payload={"approved": True, "approval_comment": "ok"}
+        "approval_decision",
+        principal=ADMIN,
+        business_key="A-1",
+        payload={"approved": True, "approval_comment": "ok"},
     )
     assert result.instance_id == first.id and not result.started
     detail = engine.runtime.get_instance(first.id, principal=ADMIN)
@@ -33,7 +41,9 @@ def test_correlation_keys_match_process_variables(engine, deployed) -> None:
     deployed("messages")
     a = engine.runtime.start_process_instance_by_key("approval", principal=ADMIN, variables={"request_no": 7})
     engine.runtime.start_process_instance_by_key("approval", principal=ADMIN, variables={"request_no": 8})
-    result = engine.runtime.correlate_message("approval_decision", principal=ADMIN, correlation_keys={"request_no": 7})
+    result = engine.runtime.correlate_message(
+        "approval_decision", principal=ADMIN, correlation_keys={"request_no": 7}
+    )
     assert result.instance_id == a.id
 
 

@@ -27,11 +27,15 @@ def test_a_boundary_timer_written_as_plain_iso_fires_when_due_and_not_before(eng
         assert open_elements(engine, instance.id) == ["Task_escalated"]
         assert engine.jobs.run_due_jobs() == 0  # fired once
         history = engine.runtime.get_instance(instance.id, principal=ADMIN).history
-        assert [h.element_id for h in history if h.type == "task_created"] == ["Task_report", "Task_escalated"]
+        assert [h.element_id for h in history if h.type == "task_created"] == [
+            "Task_report",
+            "Task_escalated",
+        ]
 
 
-def test_an_intermediate_timer_that_fell_due_while_everything_was_down_fires_at_once(settings: Settings, deployed,
-                                                                                      engine) -> None:
+def test_an_intermediate_timer_that_fell_due_while_everything_was_down_fires_at_once(
+    settings: Settings, deployed, engine
+) -> None:
     deployed("timers")
     with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), tick=False) as clock:
         instance = engine.runtime.start_process_instance_by_key("timers", principal=ADMIN)
@@ -68,7 +72,9 @@ def test_the_worker_inside_the_server_fires_a_timer_within_a_second_of_its_due_t
         completed_at = time.monotonic()
         engine.tasks.complete(report.id, {}, principal=dana)
         while open_elements(engine, instance.id) != ["Task_check"]:
-            assert time.monotonic() - completed_at < 1 + 1.0, "the timer did not fire within a second of its due time"
+            assert time.monotonic() - completed_at < 1 + 1.0, (
+                "the timer did not fire within a second of its due time"
+            )
             time.sleep(0.02)
     finally:
         worker.stop()

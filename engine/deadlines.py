@@ -1,0 +1,144 @@
+"""Due dates of user tasks, and what happens when one passes: a reminder to the task's holder, then,
+after a grace period the designer sets (`escalationGrace`, default P1D), escalation to the leader."""
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlmodel import Session, select
+
+from engine import events
+from engine.storage.tables import JobRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow, utcnow
+from engine.storage.uow import UnitOfWork
+
+log = logging.getLogger("opsflow.deadlines")
+
+DEFAULT_GRACE = "P1D"
+
+
+def due_at(expression: str | None, variables: dict, evaluate) -> datetime | None:  # noqa: ANN001
+    """Evaluate a task's `camunda:dueDate`: a date means by the end of that day (UTC); a datetime is
+    taken as is; a duration counts from now. An expression that fails gives no due date."""
+    if not expression:
+        return None
+    try:
+        value = evaluate(expression, dict(variables))
+    except Exception as exc:  # a model's data problem must not block the work itself
+        log.warning("dueDate %r could not be evaluated: %s", expression, exc)
+        return None
+    return _as_datetime(value)
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value + timedelta(days=1), time(), UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith("P"):
+        try:
+            return utcnow() + duration(value)
+        except Exception:
+            return None
+    try:
+        if len(value) == 10:
+            return _as_datetime(date.fromisoformat(value))
+        return _as_datetime(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def duration(text: str) -> timedelta:
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    return TimerEventDefinition.get_timedelta_from_start(parsed, utcnow())
+
+
+def schedule(session: Session, task: OpenTaskRow, entry: dict) -> None:
+    if task.due_at is None:
+        return
+    grace = (entry.get("properties") or {}).get("escalationGrace") or DEFAULT_GRACE
+    session.add(
+        JobRow(
+            id=f"due:{task.id}",
+            kind="task_due",
+            instance_id=task.instance_id,
+            task_id=task.id,
+            due_at=task.due_at,
+            payload={"grace": grace},
+            created_at=utcnow(),
+        )
+    )
+
+
+def remind(uow: UnitOfWork, job: JobRow) -> None:
+    """The task is overdue: tell its holder (an event), and schedule the escalation."""
+    session = uow.session
+    task = session.get(OpenTaskRow, job.task_id)
+    if task is None:
+        return
+    events.record(
+        session,
+        events.TASK_OVERDUE,
+        actor=None,
+        instance_id=task.instance_id,
+        task_id=task.id,
+        element_id=task.element_id,
+        details={"name": task.name, "assignee": task.assignee, "due_at": task.due_at.isoformat()},
+    )
+    try:
+        grace = duration((job.payload or {}).get("grace") or DEFAULT_GRACE)
+    except Exception:
+        grace = duration(DEFAULT_GRACE)
+    session.add(
+        JobRow(
+            id=f"escalate:{task.id}",
+            kind="task_escalate",
+            instance_id=task.instance_id,
+            task_id=task.id,
+            due_at=job.due_at + grace,
+            created_at=utcnow(),
+        )
+    )
+
+
+def escalate(uow: UnitOfWork, job: JobRow) -> None:
+    """Still open after the grace period: the instance's leaders are offered the task, and a task
+    someone holds is handed to the leader, who may give it back or to someone else."""
+    session = uow.session
+    task = session.get(OpenTaskRow, job.task_id)
+    if task is None:
+        return
+    instance = session.get(ProcessInstanceRow, task.instance_id)
+    leaders = sorted({m["user"] for m in instance.team if m.get("role") == "leader"}) or [instance.started_by]
+    leaders = [leader for leader in leaders if leader]
+    present = set(
+        session.exec(
+            select(TaskCandidateRow.value).where(
+                TaskCandidateRow.task_id == task.id, TaskCandidateRow.kind == "user"
+            )
+        ).all()
+    )
+    session.add_all(
+        TaskCandidateRow(task_id=task.id, kind="user", value=name) for name in leaders if name not in present
+    )
+    previous = task.assignee
+    if previous is not None and leaders and previous not in leaders:
+        task.assignee, task.claimed_at = leaders[0], utcnow()
+        session.add(task)
+    events.record(
+        session,
+        events.TASK_ESCALATED,
+        actor=None,
+        instance_id=task.instance_id,
+        task_id=task.id,
+        element_id=task.element_id,
+        details={"name": task.name, "to": leaders, "previous_assignee": previous},
+    )
+
+
+def cancel(session: Session, task_ids: set[str]) -> None:
+    """Completed or cancelled tasks need no reminders."""
+    if task_ids:
+        for job in session.exec(select(JobRow).where(JobRow.task_id.in_(task_ids))).all():
+            session.delete(job)

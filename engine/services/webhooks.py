@@ -1,0 +1,314 @@
+"""Webhook subscriptions: which URL gets which domain events, signed with which secret; the delivery
+log; and redelivery on request. Admins only.
+
+The events themselves are queued by `engine.events.record` as outbox jobs (kind "webhook", id
+"webhook:<event id>:<subscription id>") in the transaction of the change they report; the job handler
+in `engine.jobs.webhooks` sends them after commit and writes one delivery log row per attempt, with the
+event body, so that an event can be sent again later."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from engine import events
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Page, Principal
+
+JOB_KIND = "webhook"
+ALL_TYPES = "*"
+MAX_URL_LENGTH = 2000
+SECRET_LENGTHS = (16, 200)
+
+
+def job_id(event_id: str, subscription_id: str) -> str:
+    """The outbox job of one event for one subscription (the id `engine.events.record` writes)."""
+    return f"{JOB_KIND}:{event_id}:{subscription_id}"
+
+
+def event_types() -> list[str]:
+    """What a subscription may ask for, besides `*` (everything)."""
+    return sorted(set(events.WEBHOOK_TYPES.values()))
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    id: str
+    url: str
+    event_types: list[str]
+    active: bool
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CreatedWebhookView(WebhookView):
+    secret: str  # shown once, when the subscription is created
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One delivery attempt: `status_code` when the receiver answered, `error` when it did not or
+    answered with anything but 2xx."""
+
+    id: int
+    subscription_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    delivered: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RedeliveryView:
+    subscription_id: str
+    event_id: str
+    event_type: str
+    due_at: datetime
+
+
+def can_manage_webhooks(p: Principal) -> bool:
+    # TODO(lead): move to engine.permissions as `can_manage_webhooks` ("manage webhooks | admin").
+    return p.has("admin")
+
+
+class WebhookService:
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+
+    def create(
+        self, url: str, event_types: list[str], *, principal: Principal, secret: str | None = None
+    ) -> CreatedWebhookView:
+        """Subscribe `url` to `event_types`. Without a secret one is generated; either way the secret
+        is in this answer only."""
+        _require_admin(principal)
+        url, types = _check_url(url), _check_types(event_types)
+        if secret is None:
+            secret = "whsec_" + secrets.token_urlsafe(32)
+        elif not SECRET_LENGTHS[0] <= len(secret) <= SECRET_LENGTHS[1]:
+            raise InvalidInput(
+                "the secret is not valid",
+                [Problem(f"a secret is {SECRET_LENGTHS[0]}-{SECRET_LENGTHS[1]} characters", path="secret")],
+            )
+
+        def create(uow: UnitOfWork) -> CreatedWebhookView:
+            row = WebhookSubscriptionRow(
+                id=str(uuid.uuid4()), url=url, event_types=types, secret=secret, active=True,
+                created_by=principal.name, created_at=utcnow(),
+            )
+            uow.session.add(row)
+            events.record(
+                uow.session, events.WEBHOOK_CREATED, actor=principal.name,
+                details={"webhook_id": row.id, "url": _redacted(url), "event_types": types},
+            )
+            return CreatedWebhookView(**_view(row).__dict__, secret=secret)
+
+        return self._tx.write(create)
+
+    def list_webhooks(self, *, principal: Principal) -> list[WebhookView]:
+        _require_admin(principal)
+
+        def read(uow: UnitOfWork) -> list[WebhookView]:
+            rows = uow.session.exec(
+                select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id)
+            ).all()
+            return [_view(r) for r in rows]
+
+        return self._tx.read(read)
+
+    def get(self, webhook_id: str, *, principal: Principal) -> WebhookView:
+        _require_admin(principal)
+        return self._tx.read(lambda uow: _view(_find(uow.session, webhook_id)))
+
+    def update(
+        self, webhook_id: str, *, principal: Principal, url: str | None = None,
+        event_types: list[str] | None = None, active: bool | None = None,
+    ) -> WebhookView:
+        """Change what is given. Deactivating stops deliveries at once: queued events for an inactive
+        subscription are dropped when they come due."""
+        _require_admin(principal)
+        changes: dict = {}
+        if url is not None:
+            changes["url"] = _check_url(url)
+        if event_types is not None:
+            changes["event_types"] = _check_types(event_types)
+        if active is not None:
+            changes["active"] = active
+
+        def update(uow: UnitOfWork) -> WebhookView:
+            row = _find(uow.session, webhook_id, lock=True)
+            changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+            if changed:
+                for key, value in changed.items():
+                    setattr(row, key, value)
+                uow.session.add(row)
+                if "url" in changed:
+                    changed["url"] = _redacted(changed["url"])
+                events.record(
+                    uow.session, events.WEBHOOK_UPDATED, actor=principal.name,
+                    details={"webhook_id": row.id, "changes": changed},
+                )
+            return _view(row)
+
+        return self._tx.write(update)
+
+    def delete(self, webhook_id: str, *, principal: Principal) -> None:
+        """Remove the subscription, its delivery log and its queued deliveries."""
+        _require_admin(principal)
+
+        def delete(uow: UnitOfWork) -> None:
+            session = uow.session
+            row = _find(session, webhook_id, lock=True)
+            session.execute(sa.delete(JobRow).where(JobRow.kind == JOB_KIND, JobRow.id.like(job_id("%", row.id))))
+            session.execute(sa.delete(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == row.id))
+            events.record(
+                session, events.WEBHOOK_DELETED, actor=principal.name,
+                details={"webhook_id": row.id, "url": _redacted(row.url), "event_types": row.event_types},
+            )
+            session.delete(row)
+
+        self._tx.write(delete)
+
+    def deliveries(
+        self, webhook_id: str, *, principal: Principal, event_id: str | None = None,
+        offset: int = 0, limit: int = 50,
+    ) -> Page[DeliveryView]:
+        """The delivery log, newest attempt first."""
+        _require_admin(principal)
+        if offset < 0 or not 1 <= limit <= 500:
+            raise InvalidInput("offset is 0 or more and limit 1-500")
+
+        def read(uow: UnitOfWork) -> Page[DeliveryView]:
+            session = uow.session
+            _find(session, webhook_id)
+            q = select(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == webhook_id)
+            if event_id is not None:
+                q = q.where(WebhookDeliveryRow.event_id == event_id)
+            total = session.exec(select(func.count()).select_from(q.subquery())).one()
+            rows = session.exec(
+                q.order_by(WebhookDeliveryRow.at.desc(), WebhookDeliveryRow.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return Page([_delivery_view(r) for r in rows], total, offset, limit)
+
+        return self._tx.read(read)
+
+    def redeliver(self, webhook_id: str, event_id: str, *, principal: Principal) -> RedeliveryView:
+        """Queue the event for this subscription again, with the same event id, due now. The body is
+        the one kept in the delivery log (or in the queued job when no attempt was made yet). When
+        the event is still queued (waiting for a retry, or given up on) it is made due now with a fresh
+        count of attempts instead, so that it is never queued twice."""
+        _require_admin(principal)
+
+        def redeliver(uow: UnitOfWork) -> RedeliveryView:
+            session = uow.session
+            row = _find(session, webhook_id)
+            if not row.active:
+                raise Conflict("the webhook is inactive; activate it before asking for a redelivery")
+            now = utcnow()
+            job = session.get(JobRow, job_id(event_id, row.id))
+            if job is not None:
+                job.due_at, job.attempts, job.failed_at, job.last_error = now, 0, None, None
+                event = (job.payload or {}).get("event") or {}
+            else:
+                event = _logged_event(session, row.id, event_id)
+                job = JobRow(
+                    id=job_id(event_id, row.id), kind=JOB_KIND, instance_id=event.get("instance_id"),
+                    task_id=event.get("task_id"), due_at=now, created_at=now,
+                    payload={"subscription_id": row.id, "event": event, "redelivery": True},
+                )
+            session.add(job)
+            events.record(
+                session, events.WEBHOOK_REDELIVERY_REQUESTED, actor=principal.name,
+                details={"webhook_id": row.id, "event_id": event_id, "event_type": event.get("type")},
+            )
+            return RedeliveryView(row.id, event_id, event.get("type", ""), now)
+
+        return self._tx.write(redeliver)
+
+
+def _require_admin(principal: Principal) -> None:
+    if not can_manage_webhooks(principal):
+        raise Forbidden("only admins manage webhooks")
+
+
+def _find(session: Session, webhook_id: str, *, lock: bool = False) -> WebhookSubscriptionRow:
+    row = session.get(WebhookSubscriptionRow, webhook_id, with_for_update=True if lock else None)
+    if row is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    return row
+
+
+def _logged_event(session: Session, subscription_id: str, event_id: str) -> dict:
+    event = session.exec(
+        select(WebhookDeliveryRow.event)
+        .where(
+            WebhookDeliveryRow.subscription_id == subscription_id,
+            WebhookDeliveryRow.event_id == event_id,
+            WebhookDeliveryRow.event.is_not(None),
+        )
+        .order_by(WebhookDeliveryRow.id.desc())
+        .limit(1)
+    ).first()
+    if not event:
+        raise NotFound(f"event {event_id} was never sent to webhook {subscription_id}")
+    return event
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number, a malformed IPv6 address
+        ok = False
+    if not ok or len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(
+            "the webhook URL is not valid",
+            [Problem(f"an absolute http:// or https:// URL of at most {MAX_URL_LENGTH} characters", path="url")],
+        )
+    return url
+
+
+def _check_types(types: list[str]) -> list[str]:
+    known = set(event_types())
+    if not types:
+        raise InvalidInput("the event types are not valid", [Problem("name at least one event type", path="event_types")])
+    problems = [
+        Problem(f"unknown event type {t!r}; one of {', '.join(sorted(known))}, or * for all", path=f"event_types.{i}")
+        for i, t in enumerate(types)
+        if t != ALL_TYPES and t not in known
+    ]
+    if problems:
+        raise InvalidInput("the event types are not valid", problems)
+    if ALL_TYPES in types:
+        return [ALL_TYPES]
+    return list(dict.fromkeys(types))
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for the audit log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _view(row: WebhookSubscriptionRow) -> WebhookView:
+    return WebhookView(row.id, row.url, list(row.event_types), row.active, row.created_by, row.created_at)
+
+
+def _delivery_view(row: WebhookDeliveryRow) -> DeliveryView:
+    return DeliveryView(
+        row.id, row.subscription_id, row.event_id, row.event_type, row.attempt, row.status_code, row.error,
+        row.delivered, row.at,
+    )
