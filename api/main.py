@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import errors
-from api.routes import definitions, identity, instances, messages, tasks
+from api.routes import definitions, identity, instances, messages, tasks, webhooks
 from api.web import routes as web
 from engine.engine import ProcessEngine, build_engine
 from engine.config import Settings
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (tasks, instances, definitions, messages, identity):
+    for module in (tasks, instances, definitions, messages, identity, webhooks):
         app.include_router(module.router)
     web.install(app)
     return app

@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--servers", default="1,2")
     parser.add_argument("--clients", default="4,16")
     args = parser.parse_args()
-    seconds = args.seconds or (3 if args.quick else 10)
+    seconds = args.seconds or (2 if args.quick else 8)
     repeats = args.repeats or (1 if args.quick else 3)
     kinds = [k for k in args.db.split(",") if k]
     if "postgres" in kinds and not postgres_available():

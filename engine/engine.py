@@ -12,6 +12,7 @@ from engine.bpmn.serializer import SpecCache, WorkflowStore
 from engine.config import Settings
 from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
+from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
@@ -19,6 +20,7 @@ from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService
 from engine.services.runtime import RuntimeService
 from engine.services.tasks import TaskService
+from engine.services.webhooks import WebhookService
 from engine.storage import schema
 from engine.storage.db import make_engine
 from engine.storage.tables import ProcessDefinitionRow
@@ -36,6 +38,7 @@ class ProcessEngine:
     history: HistoryService
     jobs: JobExecutor
     external_tasks: ExternalTaskService
+    webhooks: WebhookService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -70,6 +73,7 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
             "task_escalate": deadlines.escalate,
         },
     )
+    jobs.register_outside("webhook", WebhookSender(tx))
     return ProcessEngine(
         settings=settings,
         db=db,
@@ -80,4 +84,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         history=HistoryService(tx),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),
+        webhooks=WebhookService(tx),
     )

@@ -273,7 +273,7 @@ class Instances:
                 instance_id=row.id,
                 task_id=task.id,
                 element_id=task.element_id,
-                details={"name": entry.get("name") or task.name},
+                details={"name": entry.get("name") or task.name, "role": open_task.role},
             )
 
     @staticmethod

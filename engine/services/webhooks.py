@@ -32,7 +32,7 @@ def job_id(event_id: str, subscription_id: str) -> str:
     return f"{JOB_KIND}:{event_id}:{subscription_id}"
 
 
-def event_types() -> list[str]:
+def known_event_types() -> list[str]:
     """What a subscription may ask for, besides `*` (everything)."""
     return sorted(set(events.WEBHOOK_TYPES.values()))
 
@@ -119,7 +119,8 @@ class WebhookService:
 
         def read(uow: UnitOfWork) -> list[WebhookView]:
             rows = uow.session.exec(
-                select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id)
+                select(WebhookSubscriptionRow)
+                .order_by(WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id)
             ).all()
             return [_view(r) for r in rows]
 
@@ -168,7 +169,8 @@ class WebhookService:
         def delete(uow: UnitOfWork) -> None:
             session = uow.session
             row = _find(session, webhook_id, lock=True)
-            session.execute(sa.delete(JobRow).where(JobRow.kind == JOB_KIND, JobRow.id.like(job_id("%", row.id))))
+            queued = JobRow.id.like(job_id("%", row.id))
+            session.execute(sa.delete(JobRow).where(JobRow.kind == JOB_KIND, queued))
             session.execute(sa.delete(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == row.id))
             events.record(
                 session, events.WEBHOOK_DELETED, actor=principal.name,
@@ -194,9 +196,8 @@ class WebhookService:
             if event_id is not None:
                 q = q.where(WebhookDeliveryRow.event_id == event_id)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            rows = session.exec(
-                q.order_by(WebhookDeliveryRow.at.desc(), WebhookDeliveryRow.id.desc()).offset(offset).limit(limit)
-            ).all()
+            newest_first = (WebhookDeliveryRow.at.desc(), WebhookDeliveryRow.id.desc())
+            rows = session.exec(q.order_by(*newest_first).offset(offset).limit(limit)).all()
             return Page([_delivery_view(r) for r in rows], total, offset, limit)
 
         return self._tx.read(read)
@@ -273,17 +274,19 @@ def _check_url(url: str) -> str:
     if not ok or len(url) > MAX_URL_LENGTH:
         raise InvalidInput(
             "the webhook URL is not valid",
-            [Problem(f"an absolute http:// or https:// URL of at most {MAX_URL_LENGTH} characters", path="url")],
+            [Problem(f"an absolute http(s):// URL of at most {MAX_URL_LENGTH} characters", path="url")],
         )
     return url
 
 
 def _check_types(types: list[str]) -> list[str]:
-    known = set(event_types())
+    known = known_event_types()
     if not types:
-        raise InvalidInput("the event types are not valid", [Problem("name at least one event type", path="event_types")])
+        raise InvalidInput(
+            "the event types are not valid", [Problem("name at least one event type", path="event_types")]
+        )
     problems = [
-        Problem(f"unknown event type {t!r}; one of {', '.join(sorted(known))}, or * for all", path=f"event_types.{i}")
+        Problem(f"unknown event type {t!r}; one of {', '.join(known)}, or * for all", path=f"event_types.{i}")
         for i, t in enumerate(types)
         if t != ALL_TYPES and t not in known
     ]

@@ -1,0 +1,150 @@
+"""Sends webhook jobs: one signed HTTP POST per attempt, outside any transaction.
+
+The request
+    POST <subscription url>
+    Content-Type: application/json
+    X-Opsflow-Event: <event type, e.g. task.created>
+    X-Opsflow-Delivery: <event id; the same on every retry and redelivery of the event>
+    X-Opsflow-Timestamp: <unix seconds when this attempt was signed>
+    X-Opsflow-Signature: sha256=<hex>
+
+    body: the event as compact JSON (UTF-8): {"id", "type", "occurred_at", "actor", "instance_id",
+    "task_id", "element_id", "data"}
+
+The signature is HMAC-SHA256, keyed with the subscription's secret (its UTF-8 bytes), over the bytes
+
+    <X-Opsflow-Timestamp> + "." + <raw request body>
+
+in lower-case hex. A receiver recomputes it over the body exactly as received (before parsing it),
+compares in constant time, and rejects a timestamp too far from its own clock (five minutes, say):
+a captured request cannot be replayed later, and its body cannot be changed. Deliveries are at least
+once, so receivers drop an X-Opsflow-Delivery they have already processed.
+
+Outcome: a 2xx answer within the timeout is delivered; any other status, a timeout or a connection
+error raises, so the job executor retries with backoff (and gives up after its maximum attempts,
+leaving the job as failed). Every attempt is written to the delivery log in its own short
+transaction. A job for a subscription that was deactivated or deleted meanwhile is dropped quietly.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import httpx
+from sqlmodel import func, select
+
+from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+
+log = logging.getLogger("opsflow.webhooks")
+
+TIMEOUT_SECONDS = 5.0
+USER_AGENT = "opsflow-webhooks/0.1"
+_ERROR_BODY_CHARS = 200
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the event (non-2xx, timeout, connection error): retry later."""
+
+
+def encode(event: dict) -> bytes:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Opsflow-Signature value: sha256=<hex HMAC-SHA256 of b"<timestamp>." + body>."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def signed_headers(secret: str, event: dict, body: bytes, timestamp: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Opsflow-Event": str(event.get("type", "")),
+        "X-Opsflow-Delivery": str(event["id"]),
+        "X-Opsflow-Timestamp": str(timestamp),
+        "X-Opsflow-Signature": signature(secret, str(timestamp), body),
+    }
+
+
+class WebhookSender:
+    """The outside-transaction handler of "webhook" jobs (register with `register_outside`)."""
+
+    def __init__(self, tx: Transactions, *, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._tx = tx
+        self._timeout = timeout
+
+    def __call__(self, job: JobRow) -> None:
+        payload = job.payload or {}
+        subscription_id, event = payload["subscription_id"], payload["event"]
+        target = self._tx.read(lambda uow: _target(uow, subscription_id))
+        if target is None:
+            log.info("dropping event %s: webhook %s is inactive or deleted", event.get("id"), subscription_id)
+            return
+        url, secret = target
+        body = encode(event)
+        headers = signed_headers(secret, event, body, int(time.time()))
+        status, error = self._post(url, body, headers)
+        attempt = self._tx.write(lambda uow: _log_attempt(uow, subscription_id, event, status, error))
+        if error is not None and attempt is not None:
+            raise DeliveryFailed(f"webhook {subscription_id} event {event['id']} attempt {attempt}: {error}")
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        """(status code or None, error or None); never raises for what the receiver does."""
+        try:
+            with (
+                httpx.Client(timeout=self._timeout, follow_redirects=False) as client,
+                client.stream("POST", url, content=body, headers=headers) as response,
+            ):
+                if response.is_success:
+                    return response.status_code, None
+                return response.status_code, f"HTTP {response.status_code}{_excerpt(response)}"
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _target(uow: UnitOfWork, subscription_id: str) -> tuple[str, str] | None:
+    row = uow.session.get(WebhookSubscriptionRow, subscription_id)
+    if row is None or not row.active:
+        return None
+    return row.url, row.secret
+
+
+def _log_attempt(
+    uow: UnitOfWork, subscription_id: str, event: dict, status: int | None, error: str | None
+) -> int | None:
+    """Writes the attempt (numbered per event and subscription, counting redeliveries) and returns its
+    number; None when the subscription was deleted meanwhile."""
+    session = uow.session
+    if session.get(WebhookSubscriptionRow, subscription_id) is None:
+        return None
+    previous = session.exec(
+        select(func.count()).where(
+            WebhookDeliveryRow.subscription_id == subscription_id, WebhookDeliveryRow.event_id == event["id"]
+        )
+    ).one()
+    session.add(
+        WebhookDeliveryRow(
+            subscription_id=subscription_id, event_id=event["id"], event_type=str(event.get("type", ""))[:40],
+            attempt=previous + 1, status_code=status, error=error, delivered=error is None, at=utcnow(),
+            event=event,
+        )
+    )
+    return previous + 1
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The start of an error answer, for the delivery log (read no more than that)."""
+    chunk = b""
+    try:
+        for part in response.iter_bytes():
+            chunk += part
+            if len(chunk) >= _ERROR_BODY_CHARS:
+                break
+    except httpx.HTTPError:
+        pass
+    text = chunk.decode(errors="replace").strip()[:_ERROR_BODY_CHARS]
+    return f": {text}" if text else ""

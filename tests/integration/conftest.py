@@ -1,0 +1,20 @@
+from collections.abc import Iterator
+
+import pytest
+
+from engine.config import Settings
+from tests.integration.receiver import Receiver
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """No worker inside the app: tests run the jobs themselves (or start a worker where they say so)."""
+    return Settings(database_url=db_url, run_worker=False)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver that is up."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
