@@ -78,7 +78,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/inbox", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _static_page(template: str):  # noqa: ANN202
+def _static_page(template: str):
     def page(request: Request) -> HTMLResponse:
         return _page(request, template)
 

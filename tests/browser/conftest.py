@@ -68,7 +68,8 @@ class Rest:
             r = self.client.post("/api/v1/session", json={"name": user, "password": DEMO_PASSWORD})
             r.raise_for_status()
             self.tokens[user] = r.json()["token"]
-        r = self.client.request(method, path, headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kwargs)
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        r = self.client.request(method, path, headers=headers, **kwargs)
         assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
         return r.json() if r.headers.get("content-type", "").startswith("application/json") else r.text
 

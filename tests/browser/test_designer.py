@@ -29,8 +29,8 @@ def set_property(page: Page, entry: str, value: str, check: str) -> None:
     box.fill(value)
     box.blur()
     page.wait_for_function(
-        f"() => {{ const bo = window.opsflowModeler.get('elementRegistry').get('Task_locate_problem').businessObject;"
-        f" return {check}; }}"
+        "() => { const registry = window.opsflowModeler.get('elementRegistry');"
+        f" const bo = registry.get('Task_locate_problem').businessObject; return {check}; }}"
     )
 
 
@@ -46,7 +46,9 @@ def start_in_browser(page: Page, server: str, business_key: str, version: int) -
     return re.search(r"/instances/([0-9a-f-]+)", page.url).group(1)
 
 
-def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(sign_in, rest, shot, server) -> None:
+def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(
+    sign_in, rest, shot, server
+) -> None:
     running = rest.call("lei", "POST", "/api/v1/process-instances", 201, json={
         "process_key": "ops_optimization", "business_key": "OPT-V1", "variables": VALID["start_trigger"]})
 
@@ -69,7 +71,8 @@ def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(si
     set_property(dora, "formRef", "no_such_form", "bo.get('camunda:formRef') === 'no_such_form'")
     dora.click("#btn-validate")
     expect(dora.locator("#designer-problems")).to_contain_text("no_such_form")
-    expect(dora.locator('#canvas .djs-element.has-problem[data-element-id="Task_locate_problem"]')).to_be_visible()
+    marked = dora.locator('#canvas .djs-element.has-problem[data-element-id="Task_locate_problem"]')
+    expect(marked).to_be_visible()
     expect(dora.locator("#canvas .problem-badge")).to_be_visible()
     shot(dora, "02-problem-on-element")
 
@@ -120,6 +123,7 @@ def test_a_form_deployed_in_the_form_designer_shows_in_the_next_task(sign_in, re
     label = dora.locator('#form-editor .fjs-form-field:has([id$="-Field_anomaly_summary"])').first
     expect(label).to_be_visible()
     label.click()
+    dora.locator('#form-editor [data-group-id="group-general"] .bio-properties-panel-group-header').click()
     box = dora.locator("#form-editor #bio-properties-panel-label")  # a CodeMirror text box (FEEL-capable)
     expect(box).to_have_text("异常指标或问题现象")
     box.click()

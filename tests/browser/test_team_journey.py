@@ -13,7 +13,11 @@ from tests.fixtures.handbook_data import VALID
 
 pytestmark = pytest.mark.browser
 
-TEAM = [("lei", "组长", "统筹进度、决策拍板"), ("dana", "数据组", "数据支撑、效果量化"), ("eric", "执行组", "方案落地")]
+TEAM = [
+    ("lei", "组长", "统筹进度、决策拍板"),
+    ("dana", "数据组", "数据支撑、效果量化"),
+    ("eric", "执行组", "方案落地"),
+]
 
 
 def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(sign_in, rest, shot) -> None:

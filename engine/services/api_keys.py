@@ -1,0 +1,210 @@
+"""API keys for connected systems (service accounts), each limited to the scopes it may use.
+
+A key is a bearer token like any other: a `TokenRow(kind="api_key", scopes=[...])` of a user holding the
+integration role, stored as a SHA-256 hash. Its secret (`opf_key_...`) is shown once, when it is created.
+Scopes are a ceiling, not a grant: the account's roles still decide what it may do (`engine.permissions`),
+and a key may only call the routes whose scope it holds. Session tokens have no scopes (None).
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from engine import events
+from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
+from engine.permissions import can_manage_users
+from engine.services.identity import IdentityService, hash_token
+from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Principal
+
+#: Every scope an API key can hold, and what it allows. The one list: routes name these (api/deps.py).
+SCOPES: dict[str, str] = {
+    "messages:send": "send messages to waiting instances, or start processes with them",
+    "external-tasks": "fetch, lock, complete and fail external (service) tasks",
+    "instances:start": "start process instances",
+    "instances:read": "read process instances, their variables and history",
+    "tasks:read": "read tasks and inboxes",
+    "tasks:work": "claim, assign, save drafts of and complete tasks",
+    "webhooks:manage": "create, change, delete and redeliver webhook subscriptions",
+    "definitions:deploy": "deploy and validate BPMN and form files",
+    "definitions:read": "read process definitions, their BPMN and forms",
+}
+
+KEY_PREFIX = "opf_key_"
+KIND = "api_key"
+SYSTEM_ROLE = "integration"
+MAX_NAME_LENGTH = 100  # TokenRow.label
+MAX_EXPIRY_DAYS = 3650
+API_KEY_CREATED = "api_key_created"
+API_KEY_REVOKED = "api_key_revoked"
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: str
+    name: str
+    system: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CreatedApiKeyView(ApiKeyView):
+    key: str  # the secret: shown in this answer only
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who a bearer token speaks for, and the scopes it is limited to (None: a session, no limit)."""
+
+    principal: Principal
+    scopes: frozenset[str] | None
+
+
+class ApiKeyService:
+    def __init__(self, tx: Transactions, identity: IdentityService) -> None:
+        self._tx = tx
+        self._identity = identity
+
+    def create(
+        self,
+        name: str,
+        system: str,
+        scopes: list[str],
+        *,
+        principal: Principal,
+        expires_in_days: int | None = None,
+    ) -> CreatedApiKeyView:
+        """A new key for the system account `system` (created with the integration role if missing)."""
+        _require_admin(principal)
+        scopes = _check(name, scopes, expires_in_days)
+        self._identity.create_user(system, [SYSTEM_ROLE], actor=principal.name, exist_ok=True)
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+
+        def issue(uow: UnitOfWork) -> CreatedApiKeyView:
+            session = uow.session
+            user = session.exec(select(UserRow).where(UserRow.name == system)).first()
+            if user is None:
+                raise NotFound(f"user {system} not found")
+            roles = session.exec(select(UserRoleRow.role).where(UserRoleRow.user_id == user.id)).all()
+            if SYSTEM_ROLE not in roles:
+                raise InvalidInput(
+                    f"{system} is not a system account: API keys are for users with the {SYSTEM_ROLE} role",
+                    [Problem(f"{system} lacks the {SYSTEM_ROLE} role", path="system")],
+                )
+            now = utcnow()
+            row = TokenRow(
+                id=str(uuid.uuid4()),
+                user_id=user.id,
+                token_hash=hash_token(secret),
+                label=name,
+                kind=KIND,
+                scopes=scopes,
+                created_at=now,
+                expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+            )
+            session.add(row)
+            events.record(
+                session, API_KEY_CREATED, actor=principal.name,
+                details={"id": row.id, "name": name, "system": system, "scopes": scopes},
+            )
+            session.flush()
+            return CreatedApiKeyView(**_view(row, system).__dict__, key=secret)
+
+        return self._tx.write(issue)
+
+    def list_keys(self, *, principal: Principal) -> list[ApiKeyView]:
+        """Every API key, revoked ones included, oldest first; never a secret."""
+        _require_admin(principal)
+
+        def read(uow: UnitOfWork) -> list[ApiKeyView]:
+            rows = uow.session.exec(
+                select(TokenRow, UserRow.name)
+                .join(UserRow, UserRow.id == TokenRow.user_id)
+                .where(TokenRow.kind == KIND)
+                .order_by(TokenRow.created_at, TokenRow.id)
+            ).all()
+            return [_view(row, system) for row, system in rows]
+
+        return self._tx.read(read)
+
+    def revoke(self, key_id: str, *, principal: Principal) -> ApiKeyView:
+        """Revoke a key at once (revoking a revoked key changes nothing)."""
+        _require_admin(principal)
+
+        def revoke(uow: UnitOfWork) -> ApiKeyView:
+            session = uow.session
+            row = _find(session, key_id)
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+                session.add(row)
+                events.record(session, API_KEY_REVOKED, actor=principal.name, details={"id": key_id})
+            system = session.get(UserRow, row.user_id).name
+            return _view(row, system)
+
+        return self._tx.write(revoke)
+
+    def authenticate(self, token: str) -> Credentials:
+        """The principal of a bearer token (any kind) and, for an API key, its scopes."""
+        principal = self._identity.authenticate(token)  # the one place that decides validity
+
+        def scopes(uow: UnitOfWork) -> tuple[str, list | None] | None:
+            return uow.session.exec(
+                select(TokenRow.kind, TokenRow.scopes).where(TokenRow.token_hash == hash_token(token))
+            ).first()
+
+        found = self._tx.read(scopes)
+        if found is None:  # deleted in between
+            raise Unauthenticated("invalid or expired token")
+        kind, granted = found
+        if kind != KIND or granted is None:  # TokenRow.scopes None: everything the roles allow
+            return Credentials(principal, None)
+        return Credentials(principal, frozenset(granted))
+
+
+def _require_admin(principal: Principal) -> None:
+    if not can_manage_users(principal):
+        raise Forbidden("only admins manage API keys")
+
+
+def _check(name: str, scopes: list[str], expires_in_days: int | None) -> list[str]:
+    problems = []
+    if not name.strip() or len(name) > MAX_NAME_LENGTH:
+        problems.append(Problem(f"a key's name is 1-{MAX_NAME_LENGTH} characters", path="name"))
+    if not scopes:
+        problems.append(Problem("name at least one scope", path="scopes"))
+    problems += [
+        Problem(f"unknown scope {s!r}; scopes are {', '.join(SCOPES)}", path="scopes")
+        for s in scopes
+        if s not in SCOPES
+    ]
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        problems.append(Problem(f"between 1 and {MAX_EXPIRY_DAYS} days", path="expires_in_days"))
+    if problems:
+        raise InvalidInput("the API key is not valid", problems)
+    return sorted(set(scopes))
+
+
+def _find(session: Session, key_id: str) -> TokenRow:
+    row = session.get(TokenRow, key_id)
+    if row is None or row.kind != KIND:
+        raise NotFound(f"API key {key_id} not found")
+    return row
+
+
+def _view(row: TokenRow, system: str) -> ApiKeyView:
+    return ApiKeyView(
+        id=row.id,
+        name=row.label,
+        system=system,
+        scopes=list(row.scopes or []),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )

@@ -1,0 +1,68 @@
+"""The audit log for administrators: every audit event, filtered and paged (the append-only
+`audit_event` table, read as it is: nothing here writes)."""
+
+from datetime import UTC, datetime
+
+from sqlmodel import func, select
+
+from engine.errors import Forbidden, InvalidInput
+from engine.services.views import audit_view
+from engine.storage.tables import AuditEventRow
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import AuditEntry, Page, Principal
+
+SORTS = ("-id", "id")  # newest first, or by id ascending (ids grow with time)
+MAX_LIMIT = 500
+MAX_OFFSET = 2**31 - 1
+
+
+def can_read_audit_log(p: Principal) -> bool:
+    # Belongs in engine/permissions.py (the one table of rules) as `read the audit log | admin`.
+    return p.has("admin")
+
+
+class AuditService:
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+
+    def list_events(
+        self,
+        *,
+        principal: Principal,
+        instance_id: str | None = None,
+        actor: str | None = None,
+        type: str | None = None,
+        since: datetime | None = None,
+        sort: str = "-id",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Page[AuditEntry]:
+        """Audit events matching every given filter (`since`: at or after that moment; a time without a
+        zone is UTC), with the total that match. Admins only."""
+        if not can_read_audit_log(principal):
+            raise Forbidden("only admins read the audit log")
+        if sort not in SORTS:
+            raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
+        if not (0 <= offset <= MAX_OFFSET) or not (1 <= limit <= MAX_LIMIT):
+            raise InvalidInput(f"offset is 0-{MAX_OFFSET} and limit is 1-{MAX_LIMIT}")
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+
+        def query(uow: UnitOfWork) -> Page[AuditEntry]:
+            session = uow.session
+            q = select(AuditEventRow)
+            for column, value in (
+                (AuditEventRow.instance_id, instance_id),
+                (AuditEventRow.actor, actor),
+                (AuditEventRow.type, type),
+            ):
+                if value is not None:
+                    q = q.where(column == value)
+            if since is not None:
+                q = q.where(AuditEventRow.at >= since)
+            total = session.exec(select(func.count()).select_from(q.subquery())).one()
+            by_id = AuditEventRow.id.desc() if sort == "-id" else AuditEventRow.id.asc()
+            rows = session.exec(q.order_by(by_id).offset(offset).limit(limit)).all()
+            return Page([audit_view(r) for r in rows], total, offset, limit)
+
+        return self._tx.read(query)

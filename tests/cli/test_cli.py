@@ -1,0 +1,65 @@
+"""The `opsflow` command line: the names other tools rely on, and clear failures."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def opsflow(*args: str, db_url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120,
+        env={"OPSFLOW_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=ROOT,
+    )
+
+
+def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> None:
+    deployed = opsflow("deploy", str(ROOT / "forms"), str(ROOT / "processes"), db_url=db_url)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "deployed process ops_optimization version 1" in deployed.stdout
+    again = opsflow("deploy", str(ROOT / "forms"), str(ROOT / "processes"), db_url=db_url)
+    assert "unchanged ops_optimization" in again.stdout
+
+    added = opsflow("user", "add", "lei", "--role", "leader", "--role", "admin", db_url=db_url)
+    assert added.returncode == 0 and "leader" in added.stdout
+    token = opsflow("token", "lei", db_url=db_url)
+    assert token.returncode == 0 and token.stdout.strip().startswith("opf_")
+
+    trigger = json.dumps("user_feedback")
+    started = opsflow(
+        "start", "ops_optimization", "--business-key", "CLI-1", "--var", f"trigger={trigger}",
+        "--var", 'title="提升注册转化率"', "--var", 'description="投诉集中在注册环节"', db_url=db_url,
+    )
+    assert started.returncode == 0, started.stderr
+    assert len(started.stdout.strip()) == 36  # the instance id
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("start", "no_such_process"), "no_such_process is not deployed"),
+        (("start", "ops_optimization", "--var", "trigger=not json"), "not JSON"),
+        (("start", "ops_optimization", "--var", "novalue"), "NAME=JSON"),
+        (("token", "nobody"), "user nobody not found"),
+        (("deploy", "/no/such/file.bpmn"), "no such file"),
+        (("user", "add", "x y", "--role", "leader"), "user name"),
+    ],
+)
+def test_failures_exit_non_zero_with_a_clear_message(db_url: str, args: tuple[str, ...], message: str) -> None:
+    opsflow("deploy", str(ROOT / "forms"), str(ROOT / "processes"), db_url=db_url)
+    result = opsflow(*args, db_url=db_url)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_broken_bpmn_file_is_reported_with_its_line_and_nothing_is_deployed(db_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text((ROOT / "processes" / "ops_optimization.bpmn").read_text().replace("</bpmn:userTask>", "", 1))
+    result = opsflow("deploy", str(broken), db_url=db_url)
+    assert result.returncode == 1
+    assert "broken.bpmn, line" in result.stderr
