@@ -41,7 +41,7 @@ def audit_log(
     actor: Annotated[str | None, Query(max_length=64, description="events done by this user")] = None,
     type: Annotated[str | None, Query(max_length=40, description="e.g. task_completed")] = None,
     since: Annotated[datetime | None, Query(description="at or after this moment (UTC if no zone)")] = None,
-    sort: Annotated[Literal["-id", "id"], Query(description="`-id`: newest first; `id`: oldest first")] = "-id",
+    sort: Annotated[Literal["-id", "id"], Query(description="-id: newest first; id: oldest first")] = "-id",
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> AuditPage:

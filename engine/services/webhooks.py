@@ -196,8 +196,7 @@ class WebhookService:
             if event_id is not None:
                 q = q.where(WebhookDeliveryRow.event_id == event_id)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            newest_first = (WebhookDeliveryRow.at.desc(), WebhookDeliveryRow.id.desc())
-            rows = session.exec(q.order_by(*newest_first).offset(offset).limit(limit)).all()
+            rows = session.exec(q.order_by(WebhookDeliveryRow.id.desc()).offset(offset).limit(limit)).all()
             return Page([_delivery_view(r) for r in rows], total, offset, limit)
 
         return self._tx.read(read)

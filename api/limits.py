@@ -1,0 +1,207 @@
+"""Hostile requests, refused at the door before any route reads them:
+
+- a body larger than its limit answers 413: a Content-Length over the limit is refused without reading
+  a byte, and a body sent without one (chunked) is counted as it streams and refused as soon as it
+  passes the limit. JSON (and every other non-multipart body) may be `JSON_BODY_BYTES`; a multipart
+  upload `settings.max_upload_bytes` plus `MULTIPART_ENVELOPE_BYTES` for its part headers and
+  boundaries (the deployment route still checks each file against `max_upload_bytes`);
+- a JSON body nested deeper than `MAX_JSON_DEPTH` answers 422 (no form needs more; deeper documents
+  are how recursion limits are reached);
+- a NUL character in the URL (path or query) or in a JSON string answers 422: no name, key or text
+  of ours contains one, and PostgreSQL cannot store or even compare text that does.
+
+Every refusal uses the API's one error shape (api/errors.py).
+"""
+
+import re
+from itertools import accumulate, count
+from operator import sub
+from urllib.parse import unquote_to_bytes
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body
+from engine.config import Settings
+from engine.errors import Problem
+
+MIB = 1024 * 1024
+JSON_BODY_BYTES = 1 * MIB
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*+\\u0000")
+# brackets -> 2 (open) or 0 (close), everything else dropped: the running sum minus the count of
+# brackets seen is the nesting depth, computed by C-level iterators even for a megabyte of "[[[["
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{]}")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON document (brackets inside strings do not
+    count; a document that is not JSON gives a number that does not matter, as it is refused later)."""
+    brackets = _STRING.sub(b"", body).translate(_BRACKETS, _NOT_BRACKETS)
+    return max(map(sub, accumulate(brackets), count(1)), default=0)
+
+
+def is_json(content_type: str | None) -> bool:
+    """What FastAPI parses as JSON: no content type, application/json, application/*+json."""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class RequestLimits:
+    """ASGI middleware enforcing the limits above on every HTTP request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        json_bytes: int = JSON_BODY_BYTES,
+        multipart_bytes: int,
+        max_json_depth: int = MAX_JSON_DEPTH,
+    ) -> None:
+        self.app = app
+        self.json_bytes = json_bytes
+        self.multipart_bytes = multipart_bytes
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope):
+            await _refuse(scope, send, 422, "invalid_input", "the URL contains a NUL character")
+            return
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type")
+        multipart = (content_type or "").lower().startswith("multipart/")
+        limit = self.multipart_bytes if multipart else self.json_bytes
+        too_large = f"the request body is larger than {limit} bytes"
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                await _refuse(scope, send, 400, "bad_request", "the Content-Length is not a number")
+                return
+            if int(declared) > limit:
+                await _refuse(scope, send, 413, "payload_too_large", too_large)
+                return
+
+        if is_json(content_type) and not multipart:
+            try:
+                body, more = await _read_body(receive, limit)
+            except BodyTooLarge:
+                await _refuse(scope, send, 413, "payload_too_large", too_large)
+                return
+            problem = self._json_problem(body)
+            if problem is not None:
+                await _refuse(scope, send, 422, "invalid_input", problem)
+                return
+            await self.app(scope, _replay(body, more, receive), send)
+            return
+        await self._stream(scope, receive, send, limit, too_large)
+
+    def _json_problem(self, body: bytes) -> str | None:
+        if json_depth(body) > self.max_json_depth:
+            return f"the JSON body is nested more than {self.max_json_depth} levels deep"
+        if _NUL_ESCAPE.search(body):
+            return "the JSON body contains a NUL character (\\u0000)"
+        return None
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: str) -> None:
+        """Pass the body on as it arrives, counting; past the limit the route's reading fails, and
+        whatever the route would answer then is replaced by the 413."""
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise BodyTooLarge(too_large)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # swallow the route's own answer to the broken read; the 413 follows
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except BodyTooLarge:
+            pass
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await _refuse(scope, send, 413, "payload_too_large", too_large)
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[Message]]:
+    """The whole body, refusing it once it passes `limit`; and any non-body message met (a disconnect)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), [message]
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), []
+
+
+def _replay(body: bytes, more: list[Message], receive: Receive) -> Receive:
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *more]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+def _has_nul(scope: Scope) -> bool:
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+    query = scope.get("query_string", b"")
+    return b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(query)
+
+
+async def _refuse(scope: Scope, send: Send, status: int, kind: str, message: str) -> None:
+    body = error_body(kind, message, [Problem(message)] if status == 422 else None)
+    # the connection is not reused after a refused body: the client may still be sending it
+    headers = {"Connection": "close"} if status == 413 else None
+    await JSONResponse(body, status_code=status, headers=headers)(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Refuse hostile requests (see the module's docstring) before any route or body parser runs."""
+    app.add_middleware(
+        RequestLimits,
+        json_bytes=JSON_BODY_BYTES,
+        multipart_bytes=settings.max_upload_bytes + MULTIPART_ENVELOPE_BYTES,
+        max_json_depth=MAX_JSON_DEPTH,
+    )

@@ -1,0 +1,127 @@
+"""Idempotency keys: the first answer to a state-changing request, replayed when it is retried.
+
+A key belongs to one principal. The first request claims it by inserting its row (status_code None) in a
+transaction of its own, before it runs: the primary key lets exactly one request win, on every database.
+The winner stores its answer afterwards, or releases the claim when it failed (5xx) so a retry can run.
+Rows expire after `ttl` (24 h); expired rows are deleted whenever a key is claimed. A claim still
+unanswered after `stale_after` is taken to be abandoned (its server died) and may be claimed again.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from engine.errors import ConcurrentUpdate, InvalidInput, Problem
+from engine.storage.tables import IdempotencyRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+
+MAX_KEY_LENGTH = 200  # IdempotencyRow.key
+MAX_CONTENT_TYPE_LENGTH = 100  # IdempotencyRow.content_type
+TTL = timedelta(hours=24)
+STALE_AFTER = timedelta(minutes=10)
+
+Outcome = Literal["claimed", "replay", "in_progress", "mismatch"]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    body: str | None  # None: the answer was not kept (it held a secret)
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """claimed: run the request; replay: send `answer`; in_progress: the first request still runs;
+    mismatch: the key was used for another request."""
+
+    outcome: Outcome
+    answer: StoredAnswer | None = None
+
+
+def check_key(key: str) -> None:
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            "the Idempotency-Key is not valid",
+            [Problem(f"1-{MAX_KEY_LENGTH} characters", path="Idempotency-Key")],
+        )
+
+
+class IdempotencyService:
+    def __init__(self, tx: Transactions, *, ttl: timedelta = TTL, stale_after: timedelta = STALE_AFTER) -> None:
+        self._tx = tx
+        self._ttl = ttl
+        self._stale_after = stale_after
+
+    def claim(self, principal: str, key: str, request_hash: str) -> Claim:
+        """Claim `key` for the request whose fingerprint is `request_hash`, or say why not."""
+        check_key(key)
+
+        def insert(uow: UnitOfWork) -> None:
+            session = uow.session
+            now = utcnow()
+            session.execute(sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < now - self._ttl))
+            session.add(IdempotencyRow(principal=principal, key=key, request_hash=request_hash, created_at=now))
+            session.flush()
+
+        def existing(uow: UnitOfWork) -> Claim | None:
+            session = uow.session
+            row = session.exec(_select(principal, key).with_for_update()).first()
+            if row is None:
+                return None  # released (or expired) since: claim it again
+            if row.request_hash != request_hash:
+                return Claim("mismatch")
+            if row.status_code is None:
+                if row.created_at < utcnow() - self._stale_after:
+                    row.created_at = utcnow()
+                    session.add(row)
+                    return Claim("claimed")
+                return Claim("in_progress")
+            return Claim("replay", StoredAnswer(row.status_code, row.response_body, row.content_type))
+
+        for _ in range(3):
+            try:
+                self._tx.write(insert)
+                return Claim("claimed")
+            except IntegrityError:
+                pass  # the key is taken: by whom, and for what?
+            found = self._tx.write(existing)
+            if found is not None:
+                return found
+        raise ConcurrentUpdate("the Idempotency-Key is busy; try again")
+
+    def store(self, principal: str, key: str, answer: StoredAnswer) -> None:
+        """Keep the answer of a claimed key, to be replayed."""
+
+        def save(uow: UnitOfWork) -> None:
+            row = uow.session.exec(_select(principal, key).with_for_update()).first()
+            if row is None:
+                return
+            row.status_code = answer.status_code
+            row.response_body = answer.body
+            row.content_type = (answer.content_type or None) and answer.content_type[:MAX_CONTENT_TYPE_LENGTH]
+            uow.session.add(row)
+
+        self._tx.write(save)
+
+    def release(self, principal: str, key: str) -> None:
+        """Give a claimed key up (the request failed): the next request with it runs."""
+
+        def delete(uow: UnitOfWork) -> None:
+            uow.session.execute(
+                sa.delete(IdempotencyRow).where(
+                    IdempotencyRow.principal == principal,
+                    IdempotencyRow.key == key,
+                    IdempotencyRow.status_code.is_(None),
+                )
+            )
+
+        self._tx.write(delete)
+
+
+def _select(principal: str, key: str):  # noqa: ANN202
+    return select(IdempotencyRow).where(IdempotencyRow.principal == principal, IdempotencyRow.key == key)
