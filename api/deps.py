@@ -1,4 +1,9 @@
-"""Request dependencies as Annotated aliases: the engine, and the signed-in principal."""
+"""Request dependencies as Annotated aliases: the engine, and the signed-in principal.
+
+API keys (systems) are limited to scopes: `ROUTE_SCOPES` names the scope each authenticated route needs,
+and `get_principal` checks it, so no route can forget. A route missing from the table is closed to API
+keys (tests/api_keys checks that every route is listed). Session tokens have no scopes: roles decide.
+"""
 
 from typing import Annotated
 
@@ -6,12 +11,64 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.engine import ProcessEngine
-from engine.errors import Unauthenticated
+from engine.errors import Forbidden, Unauthenticated
 from engine.views import Principal
 
 _bearer = HTTPBearer(
-    auto_error=False, description="A token from `opsflow token NAME` or POST /api/v1/session"
+    auto_error=False,
+    description="A token from `opsflow token NAME` or POST /api/v1/session, or an API key (opf_key_...)",
 )
+
+#: Open to every valid API key, whatever its scopes.
+ANY_KEY = "*"
+#: Closed to API keys: people only.
+SESSIONS_ONLY = None
+
+#: (method, route path) -> the scope an API key needs (a name of engine.services.api_keys.SCOPES),
+#: ANY_KEY, or SESSIONS_ONLY.
+ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
+    # tasks
+    ("GET", "/api/v1/tasks"): "tasks:read",
+    ("GET", "/api/v1/tasks/{task_id}"): "tasks:read",
+    ("POST", "/api/v1/tasks/{task_id}/claim"): "tasks:work",
+    ("POST", "/api/v1/tasks/{task_id}/unclaim"): "tasks:work",
+    ("POST", "/api/v1/tasks/{task_id}/assign"): "tasks:work",
+    ("PUT", "/api/v1/tasks/{task_id}/draft"): "tasks:work",
+    ("POST", "/api/v1/tasks/{task_id}/complete"): "tasks:work",
+    # process instances
+    ("POST", "/api/v1/process-instances"): "instances:start",
+    ("GET", "/api/v1/process-instances"): "instances:read",
+    ("GET", "/api/v1/process-instances/{instance_id}"): "instances:read",
+    ("POST", "/api/v1/process-instances/{instance_id}/cancel"): SESSIONS_ONLY,
+    # definitions, forms, deployments
+    ("GET", "/api/v1/process-definitions"): "definitions:read",
+    ("GET", "/api/v1/process-definitions/{key}/versions"): "definitions:read",
+    ("GET", "/api/v1/process-definitions/{key}/xml"): "definitions:read",
+    ("GET", "/api/v1/forms"): "definitions:read",
+    ("GET", "/api/v1/forms/{key}"): "definitions:read",
+    ("POST", "/api/v1/deployments"): "definitions:deploy",
+    ("POST", "/api/v1/deployments/validate"): "definitions:deploy",
+    # messages
+    ("POST", "/api/v1/messages"): "messages:send",
+    # webhooks
+    ("POST", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): "webhooks:manage",
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver"): "webhooks:manage",
+    # identity, API keys, audit, the browser's stream session
+    ("GET", "/api/v1/me"): ANY_KEY,
+    ("DELETE", "/api/v1/session"): SESSIONS_ONLY,
+    ("GET", "/api/v1/users"): SESSIONS_ONLY,
+    ("POST", "/api/v1/users"): SESSIONS_ONLY,
+    ("POST", "/api/v1/api-keys"): SESSIONS_ONLY,
+    ("GET", "/api/v1/api-keys"): SESSIONS_ONLY,
+    ("DELETE", "/api/v1/api-keys/{key_id}"): SESSIONS_ONLY,
+    ("GET", "/api/v1/audit"): SESSIONS_ONLY,
+    ("POST", "/web/session"): SESSIONS_ONLY,
+}
 
 
 def get_engine(request: Request) -> ProcessEngine:
@@ -22,12 +79,29 @@ EngineDep = Annotated[ProcessEngine, Depends(get_engine)]
 
 
 def get_principal(
+    request: Request,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("send Authorization: Bearer <token>")
-    return engine.identity.authenticate(credentials.credentials)
+    found = engine.api_keys.authenticate(credentials.credentials)
+    if found.scopes is not None:
+        require_scope(request, found.scopes)
+    return found.principal
+
+
+def require_scope(request: Request, scopes: frozenset[str]) -> None:
+    """Refuse an API key the scope of the route it calls."""
+    method = "GET" if request.method == "HEAD" else request.method
+    path = getattr(request.scope.get("route"), "path", request.url.path)
+    needed = ROUTE_SCOPES.get((method, path), SESSIONS_ONLY)
+    if needed == ANY_KEY:
+        return
+    if needed is SESSIONS_ONLY:
+        raise Forbidden(f"API keys may not call {method} {path}; it is for signed-in users")
+    if needed not in scopes:
+        raise Forbidden(f"this API key lacks the scope {needed}")
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -3,8 +3,7 @@
 - a body larger than its limit answers 413: a Content-Length over the limit is refused without reading
   a byte, and a body sent without one (chunked) is counted as it streams and refused as soon as it
   passes the limit. JSON (and every other non-multipart body) may be `JSON_BODY_BYTES`; a multipart
-  upload `settings.max_upload_bytes` plus `MULTIPART_ENVELOPE_BYTES` for its part headers and
-  boundaries (the deployment route still checks each file against `max_upload_bytes`);
+  upload `settings.max_upload_bytes`, all its files and part headers together;
 - a JSON body nested deeper than `MAX_JSON_DEPTH` answers 422 (no form needs more; deeper documents
   are how recursion limits are reached);
 - a NUL character in the URL (path or query) or in a JSON string answers 422: no name, key or text
@@ -29,7 +28,6 @@ from engine.errors import Problem
 
 MIB = 1024 * 1024
 JSON_BODY_BYTES = 1 * MIB
-MULTIPART_ENVELOPE_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
@@ -202,6 +200,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         RequestLimits,
         json_bytes=JSON_BODY_BYTES,
-        multipart_bytes=settings.max_upload_bytes + MULTIPART_ENVELOPE_BYTES,
+        multipart_bytes=settings.max_upload_bytes,
         max_json_depth=MAX_JSON_DEPTH,
     )

@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors
-from api.routes import definitions, identity, instances, messages, tasks, webhooks
+from api import errors, limits
+from api.idempotency import IdempotencyMiddleware
+from api.routes import api_keys, audit, definitions, identity, instances, messages, tasks, webhooks
 from api.web import routes as web
 from engine.engine import ProcessEngine, build_engine
 from engine.config import Settings
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         generate_unique_id_function=_operation_id,
     )
     errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it
+    limits.install(app, settings)
 
     @app.get("/health", tags=["health"])
     def health() -> dict:
@@ -51,7 +54,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (tasks, instances, definitions, messages, identity, webhooks):
+    for module in (tasks, instances, definitions, messages, identity, webhooks, audit, api_keys):
         app.include_router(module.router)
     web.install(app)
     return app

@@ -59,13 +59,23 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
+        "loadavg_at_start": load_average(),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on the machine shows here (2 cores: 2.0 is full)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def print_machine(info: dict) -> None:
     print(f"machine: {info['nproc']} cores, {info['cpu_model']}, {info['mem_total_mb']} MB, "
-          f"Python {info['python']}, SpiffWorkflow {info['packages'].get('spiffworkflow')}")
+          f"Python {info['python']}, SpiffWorkflow {info['packages'].get('spiffworkflow')}, "
+          f"load average {info['loadavg_at_start']}")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -268,6 +278,13 @@ class Server:
         except Exception:
             pass
         return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (all its threads)."""
+        import psutil
+
+        t = psutil.Process(self.server_pid()).cpu_times()
+        return t.user + t.system
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.server_pid()}/status").read_text()

@@ -22,6 +22,7 @@ from bench.common import (
     base_args,
     fresh_database,
     latency_summary,
+    load_average,
     machine_info,
     median_of,
     postgres_available,
@@ -65,6 +66,7 @@ def load(servers: list[Server], tokens: dict[str, str], clients: int, seconds: f
     stop = threading.Event()
     outs = [{} for _ in cs]
     threads = [threading.Thread(target=worker, args=(c, stop, o, n)) for n, (c, o) in enumerate(zip(cs, outs))]
+    cpu0 = sum(s.cpu_seconds() for s in servers)
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -73,6 +75,7 @@ def load(servers: list[Server], tokens: dict[str, str], clients: int, seconds: f
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    cpu = sum(s.cpu_seconds() for s in servers) - cpu0
     completes = [t for c in cs for t in c.timings.get("complete", [])]
     starts = [t for c in cs for t in c.timings.get("start", [])]
     for c in cs:
@@ -83,6 +86,8 @@ def load(servers: list[Server], tokens: dict[str, str], clients: int, seconds: f
         "completions": done,
         "completions_per_s": round(done / wall, 1),
         "errors": sum(o["errors"] for o in outs),
+        "server_cpu_ms_per_completion": round(cpu * 1000 / max(done, 1), 3),
+        "loadavg_after": load_average(),
         "error_samples": [s for o in outs for s in o.get("error_samples", [])][:5],
         "complete": latency_summary(completes),
         "start": latency_summary(starts),
@@ -134,10 +139,10 @@ def main() -> None:
                 m = med[str(c)]
                 rows.append([kind, n_servers, c, m["completions_per_s"], m["complete"]["p50_ms"],
                              m["complete"]["p95_ms"], m["complete"]["p99_ms"], m["start"]["p50_ms"],
-                             m["start"]["p95_ms"], m["errors"]])
+                             m["start"]["p95_ms"], m["server_cpu_ms_per_completion"], m["errors"]])
     print()
     print_table(["database", "servers", "clients", "completions/s", "complete p50 ms", "p95 ms", "p99 ms",
-                 "start p50 ms", "start p95 ms", "errors"], rows)
+                 "start p50 ms", "start p95 ms", "server CPU ms/compl", "errors"], rows)
     print_targets([])
     write_result("concurrent", {
         "benchmark": "concurrent", "machine": info,

@@ -26,6 +26,7 @@ from bench.common import (
     free_port,
     fresh_database,
     latency_summary,
+    load_average,
     machine_info,
     median_of,
     prepare,
@@ -82,14 +83,15 @@ def one_run(n: int, handbook_n: int, warmup: int) -> dict:
             for i in range(warmup):
                 run_three_tasks(client, i)
             client.timings.clear()
-            t0 = time.perf_counter()
+            cpu0, t0 = server.cpu_seconds(), time.perf_counter()
             done = sum(run_three_tasks(client, i) for i in range(n))
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, server.cpu_seconds() - cpu0
             three = {
                 "instances": n,
                 "completions": done,
                 "completions_per_s": round(done / sum(client.timings["complete"]), 1),
                 "e2e_completions_per_s": round(done / wall, 1),
+                "server_cpu_ms_per_instance": round(cpu * 1000 / n, 3),
                 "start": latency_summary(client.timings["start"]),
                 "complete": latency_summary(client.timings["complete"]),
                 "inbox": latency_summary(client.timings["inbox"]),
@@ -101,9 +103,9 @@ def one_run(n: int, handbook_n: int, warmup: int) -> dict:
                 run_handbook(clients, -1 - i)
             for c in clients.values():
                 c.timings.clear()
-            t0 = time.perf_counter()
+            cpu0, t0 = server.cpu_seconds(), time.perf_counter()
             done = sum(run_handbook(clients, i) for i in range(handbook_n))
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, server.cpu_seconds() - cpu0
             completes = [t for c in clients.values() for t in c.timings.get("complete", [])]
             starts = [t for c in clients.values() for t in c.timings.get("start", [])]
             handbook = {
@@ -111,12 +113,13 @@ def one_run(n: int, handbook_n: int, warmup: int) -> dict:
                 "completions": done,
                 "completions_per_s": round(done / sum(completes), 1),
                 "e2e_completions_per_s": round(done / wall, 1),
+                "server_cpu_ms_per_instance": round(cpu * 1000 / handbook_n, 3),
                 "start": latency_summary(starts),
                 "complete": latency_summary(completes),
             }
             for c in clients.values():
                 c.close()
-            return {"health": health, "three_tasks": three, "handbook": handbook}
+            return {"health": health, "three_tasks": three, "handbook": handbook, "loadavg_after": load_average()}
 
 
 def main() -> None:
@@ -158,6 +161,9 @@ def main() -> None:
                      m["complete"]["p50_ms"], m["complete"]["p95_ms"], m["start"]["p50_ms"], m["start"]["p95_ms"]])
     print_table(["workload", "completions (or req)", "end-to-end", "complete p50 ms", "complete p95 ms",
                  "start p50 ms", "start p95 ms"], rows)
+    print(f"\nserver CPU per instance (start + inbox look-up + completions): three-task "
+          f"{med['three_tasks']['server_cpu_ms_per_instance']} ms, handbook "
+          f"{med['handbook']['server_cpu_ms_per_instance']} ms; load average after: {load_average()}")
 
     targets = [
         target("three-task sequential completions/s", med["three_tasks"]["completions_per_s"], ">=", 500, "/s"),

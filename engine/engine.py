@@ -14,8 +14,11 @@ from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
 from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
+from engine.services.api_keys import ApiKeyService
+from engine.services.audit import AuditService
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
+from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService
 from engine.services.runtime import RuntimeService
@@ -39,6 +42,10 @@ class ProcessEngine:
     jobs: JobExecutor
     external_tasks: ExternalTaskService
     webhooks: WebhookService
+    api_keys: ApiKeyService
+    idempotency: IdempotencyService
+
+    audit = property(lambda self: AuditService(Transactions(self.db)))  # the admins' audit log (read-only)
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -74,15 +81,18 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         },
     )
     jobs.register_outside("webhook", WebhookSender(tx))
+    identity = IdentityService(tx, settings.token_ttl_days)
     return ProcessEngine(
         settings=settings,
         db=db,
         repository=RepositoryService(tx),
         runtime=RuntimeService(tx, instances),
         tasks=TaskService(tx, instances),
-        identity=IdentityService(tx, settings.token_ttl_days),
+        identity=identity,
         history=HistoryService(tx),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),
         webhooks=WebhookService(tx),
+        api_keys=ApiKeyService(tx, identity),
+        idempotency=IdempotencyService(tx),
     )

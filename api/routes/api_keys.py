@@ -47,7 +47,7 @@ def list_api_keys(engine: EngineDep, principal: PrincipalDep) -> list[ApiKeyView
     return engine.api_keys.list_keys(principal=principal)
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def revoke_api_key(key_id: str, engine: EngineDep, principal: PrincipalDep) -> None:
     """Revoke a key: it is refused (401) from now on."""
     engine.api_keys.revoke(key_id, principal=principal)

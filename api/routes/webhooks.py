@@ -4,7 +4,7 @@ Deliveries are signed: see `engine.jobs.webhooks` for the headers and the signed
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from api.deps import EngineDep, PrincipalDep
@@ -68,7 +68,7 @@ def update_webhook(
     )
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def delete_webhook(webhook_id: str, engine: EngineDep, principal: PrincipalDep) -> None:
     """Remove the subscription with its delivery log; queued deliveries are dropped."""
     engine.webhooks.delete(webhook_id, principal=principal)

@@ -14,6 +14,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from engine.errors import ConcurrentUpdate, InvalidInput, Problem
 from engine.storage.tables import IdempotencyRow, utcnow
@@ -52,7 +53,9 @@ def check_key(key: str) -> None:
 
 
 class IdempotencyService:
-    def __init__(self, tx: Transactions, *, ttl: timedelta = TTL, stale_after: timedelta = STALE_AFTER) -> None:
+    def __init__(
+        self, tx: Transactions, *, ttl: timedelta = TTL, stale_after: timedelta = STALE_AFTER
+    ) -> None:
         self._tx = tx
         self._ttl = ttl
         self._stale_after = stale_after
@@ -65,7 +68,9 @@ class IdempotencyService:
             session = uow.session
             now = utcnow()
             session.execute(sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < now - self._ttl))
-            session.add(IdempotencyRow(principal=principal, key=key, request_hash=request_hash, created_at=now))
+            session.add(
+                IdempotencyRow(principal=principal, key=key, request_hash=request_hash, created_at=now)
+            )
             session.flush()
 
         def existing(uow: UnitOfWork) -> Claim | None:
@@ -123,5 +128,5 @@ class IdempotencyService:
         self._tx.write(delete)
 
 
-def _select(principal: str, key: str):  # noqa: ANN202
+def _select(principal: str, key: str) -> SelectOfScalar[IdempotencyRow]:
     return select(IdempotencyRow).where(IdempotencyRow.principal == principal, IdempotencyRow.key == key)

@@ -210,16 +210,18 @@ class WebhookService:
 
         def redeliver(uow: UnitOfWork) -> RedeliveryView:
             session = uow.session
-            row = _find(session, webhook_id)
-            if not row.active:
-                raise Conflict("the webhook is inactive; activate it before asking for a redelivery")
-            now = utcnow()
+            row = _find(session, webhook_id, lock=True)  # one redelivery request at a time
             job = session.get(JobRow, job_id(event_id, row.id))
             if job is not None:
-                job.due_at, job.attempts, job.failed_at, job.last_error = now, 0, None, None
                 event = (job.payload or {}).get("event") or {}
             else:
                 event = _logged_event(session, row.id, event_id)
+            if not row.active:
+                raise Conflict("the webhook is inactive; activate it before asking for a redelivery")
+            now = utcnow()
+            if job is not None:
+                job.due_at, job.attempts, job.failed_at, job.last_error = now, 0, None, None
+            else:
                 job = JobRow(
                     id=job_id(event_id, row.id), kind=JOB_KIND, instance_id=event.get("instance_id"),
                     task_id=event.get("task_id"), due_at=now, created_at=now,

@@ -112,6 +112,12 @@ def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(
     shot(lei, "05-running-instance-v1")
     assert rest.call("lei", "GET", f"/api/v1/process-instances/{new_id}")["instance"]["version"] == 2
 
+    # a new process starts from a blank diagram
+    dora.click("#btn-new")
+    expect(dora.locator("#designer-status")).to_have_text("已新建空白流程。")
+    expect(dora.locator('#canvas [data-element-id="StartEvent_1"]')).to_be_visible()
+    shot(dora, "06-blank-diagram")
+
 
 def test_a_form_deployed_in_the_form_designer_shows_in_the_next_task(sign_in, rest, shot, server) -> None:
     instance = rest.call("lei", "POST", "/api/v1/process-instances", 201, json={

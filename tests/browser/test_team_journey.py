@@ -99,6 +99,11 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     fill(dana, "Field_duplicates_removed", "1240")
     fill(dana, "Field_missing_values_handled", "312")
     fill(dana, "Field_errors_corrected", "57")  # the time range stays empty: an error
+    dana.click("#btn-draft")
+    expect(dana.locator("#task-notice")).to_have_text("草稿已保存。")
+    dana.reload()  # the draft comes back
+    expect(field(dana, "Field_duplicates_removed")).to_have_value("1240")
+    expect(dana.locator("#task-state")).to_have_text("我已认领")
     with dana.expect_response(lambda r: r.url.endswith("/complete")) as response:
         dana.click("#btn-complete")
     assert response.value.status == 422

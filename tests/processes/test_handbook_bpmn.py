@@ -1,23 +1,41 @@
 """The handbook process (processes/ops_optimization.bpmn): model contract, diagram, and walks.
 
-No database and no service: the file is parsed and run with SpiffWorkflow directly. The script
-engine evaluates with plain Python on purpose; this file checks the model, not the sandbox.
+The file holds two executable processes: `ops_optimization`, the handbook, and `ops_metric_anomaly`,
+which a monitoring/BI message starts and which calls the handbook.
+
+No database and no service: the file is parsed and run with SpiffWorkflow directly. The walks of the
+handbook's paths evaluate with plain Python on purpose; this file checks the model, not the sandbox.
+Walks that reach an approval, a timer or the anomaly trigger use the engine's sandboxed environment
+instead, because the timers are written as plain ISO durations (`P2D`), which only the engine reads.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import time_machine
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-BPMN_FILE = Path(__file__).resolve().parents[2] / "processes" / "ops_optimization.bpmn"
+from engine.bpmn.parser import parse_bpmn_files
+from engine.bpmn.sandbox import SandboxedEnvironment, check_expression, check_script
+from engine.forms import validate_submission
+from tests.fixtures.handbook_data import VALID
+
+REPO = Path(__file__).resolve().parents[2]
+BPMN_FILE = REPO / "processes" / "ops_optimization.bpmn"
+FORMS_DIR = REPO / "forms"
 PROCESS_ID = "ops_optimization"
+ANOMALY_ID = "ops_metric_anomaly"
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -57,6 +75,7 @@ USER_TASKS = {
     "Task_locate_problem": ("Lane_leader", "kickoff", "locate_problem"),
     "Task_form_team": ("Lane_leader", "kickoff", "form_team"),
     "Task_kickoff_meeting": ("Lane_leader", "kickoff", "kickoff_minutes"),
+    "Task_chase_resource_approval": ("Lane_leader", "kickoff", "chase_approval"),
     "Task_collect_data": ("Lane_data", "diagnosis", "collect_data"),
     "Task_break_down": ("Lane_data", "diagnosis", "break_down"),
     "Task_qualitative_check": ("Lane_execution", "diagnosis", "qualitative_check"),
@@ -67,6 +86,7 @@ USER_TASKS = {
     "Task_resource_assessment": ("Lane_execution", "design", "resource_assessment"),
     "Task_risk_assessment": ("Lane_data", "design", "risk_assessment"),
     "Task_plan_review": ("Lane_leader", "design", "plan_review"),
+    "Task_chase_investment_approval": ("Lane_leader", "design", "chase_approval"),
     "Task_pilot": ("Lane_execution", "execution", "pilot"),
     "Task_monitoring": ("Lane_data", "execution", "monitoring"),
     "Task_tool_changes": ("Lane_support", "execution", "tool_changes"),
@@ -79,6 +99,9 @@ END_EVENTS = {
     "EndEvent_keep_observing": "keep_observing",
     "EndEvent_stopped": "stopped",
     "EndEvent_optimized": "optimized",
+    # a chase branch ends here while the main path goes on: no outcome, the instance is not done
+    "EndEvent_resource_chase_done": None,
+    "EndEvent_investment_chase_done": None,
 }
 # gateway -> {condition expression: target}; the default flow is named separately
 GATEWAYS = {
@@ -101,9 +124,31 @@ GATEWAYS = {
         {
             'plan_decision == "rework"': "Gateway_merge_design",
             'plan_decision == "stop"': "EndEvent_stopped",
-            'plan_decision == "approve"': "Gateway_execution_split",
+            'plan_decision == "approve"': "Gateway_investment_approval",
         },
-        "Gateway_execution_split",
+        "Gateway_investment_approval",
+    ),
+    "Gateway_resources_approval": (
+        {
+            "resources_need_approval == True": "Task_await_resource_approval",
+            "resources_need_approval != True": "Gateway_merge_resources",
+        },
+        "Gateway_merge_resources",
+    ),
+    "Gateway_resources_approved": (
+        {"approved == True": "Gateway_merge_resources", "approved != True": "Gateway_merge_kickoff"},
+        "Gateway_merge_kickoff",
+    ),
+    "Gateway_investment_approval": (
+        {
+            "investment_needs_approval == True": "Task_await_investment_approval",
+            "investment_needs_approval != True": "Gateway_merge_investment",
+        },
+        "Gateway_merge_investment",
+    ),
+    "Gateway_investment_approved": (
+        {"approved == True": "Gateway_merge_investment", "approved != True": "Gateway_merge_design"},
+        "Gateway_merge_design",
     ),
     "Gateway_needs_development": (
         {"needs_development == True": "Task_tool_changes", "needs_development != True": "Gateway_tool_merge"},
@@ -119,6 +164,36 @@ GATEWAYS = {
     ),
 }
 FEASIBILITY = {"Task_tech_feasibility", "Task_resource_assessment", "Task_risk_assessment"}
+# receive task -> (camunda property `approval`, its overdue boundary timer, the chase task, the chase's end)
+APPROVALS = {
+    "Task_await_resource_approval": (
+        "resources",
+        "Boundary_resource_approval_overdue",
+        "Task_chase_resource_approval",
+        "EndEvent_resource_chase_done",
+    ),
+    "Task_await_investment_approval": (
+        "investment",
+        "Boundary_investment_approval_overdue",
+        "Task_chase_investment_approval",
+        "EndEvent_investment_chase_done",
+    ),
+}
+MERGES = ("Gateway_merge_kickoff", "Gateway_merge_resources", "Gateway_merge_investment")
+# camunda:dueDate of every user task of stages 2-6: the date of its stage's milestone in Table 2-1
+DUE_DATE = 'min([m["due_date"] for m in milestones if m["stage"] == "{stage}"] or [None])'
+LATER_STAGES = STAGES[1:]
+ROLES = {"leader", "data", "execution", "support", "designer", "admin"}
+# Script_reset_feasibility: the feasibility branches start from one copy of the data, and at the join the
+# last branch to finish wins; a decision left from the last round must not overwrite this round's.
+RESET_SCRIPT = """try:
+    del needs_development
+except NameError:
+    pass
+try:
+    del investment_needs_approval
+except NameError:
+    pass"""
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -142,8 +217,45 @@ def subprocess_specs(parser):
 
 
 @pytest.fixture(scope="module")
+def anomaly_spec(parser):
+    return parser.get_spec(ANOMALY_ID)
+
+
+@pytest.fixture(scope="module")
+def anomaly_subprocess_specs(parser):
+    return parser.get_subprocess_specs(ANOMALY_ID)
+
+
+@pytest.fixture(scope="module")
 def doc():
     return etree.parse(str(BPMN_FILE))
+
+
+@pytest.fixture(scope="module")
+def anomaly_process(doc):
+    found = doc.xpath(f"//bpmn:process[@id='{ANOMALY_ID}']", namespaces=NS)
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def anomaly_nodes(anomaly_process):
+    return {
+        el.get("id"): el
+        for el in anomaly_process
+        if isinstance(el.tag, str) and etree.QName(el).localname in FLOW_NODE_TAGS
+    }
+
+
+@pytest.fixture(scope="module")
+def anomaly_flows(anomaly_process):
+    return {f.get("id"): f for f in anomaly_process.xpath("./bpmn:sequenceFlow", namespaces=NS)}
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="module")
@@ -205,9 +317,10 @@ def properties(el):
 # --------------------------------------------------------------------------- walking helpers
 
 
-def new_workflow(spec, subprocess_specs, **trigger):
-    engine = PythonScriptEngine(environment=TaskDataEnvironment())  # plain eval/exec: model test only
-    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+def new_workflow(spec, subprocess_specs, sandboxed=False, **trigger):
+    """sandboxed: evaluate with the engine's environment, which reads plain ISO timers such as `P2D`."""
+    environment = SandboxedEnvironment() if sandboxed else TaskDataEnvironment()  # plain eval: model test only
+    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=PythonScriptEngine(environment=environment))
     start = wf.get_tasks(state=TaskState.READY)[0]
     start.data.update(trigger or {"trigger_type": "metric_anomaly", "description": "注册转化率连续3周下滑"})
     wf.do_engine_steps()
@@ -216,6 +329,30 @@ def new_workflow(spec, subprocess_specs, **trigger):
 
 def ready(wf):
     return {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY)}
+
+
+def waiting(wf):
+    """What waits for an event (a message, a timer); not the joins waiting for their branches."""
+    return {
+        t.task_spec.bpmn_id
+        for t in wf.get_tasks(state=TaskState.WAITING)
+        if getattr(t.task_spec, "event_definition", None) is not None
+    }
+
+
+def deliver(wf, bpmn_id, **payload):
+    """A message for the task waiting at `bpmn_id`; its payload becomes process data, as the engine does."""
+    tasks = [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id == bpmn_id]
+    assert len(tasks) == 1, f"{bpmn_id} is not WAITING once; WAITING: {sorted(waiting(wf))}"
+    tasks[0].data.update(payload)
+    wf.send_event(BpmnEvent(tasks[0].task_spec.event_definition, payload, {}))
+    wf.do_engine_steps()
+
+
+def pass_time(wf, clock, delta):
+    clock.shift(delta)
+    wf.refresh_timers()
+    wf.do_engine_steps()
 
 
 def complete(wf, bpmn_id, **data):
@@ -238,7 +375,7 @@ def ended_at(wf):
     }
 
 
-def kickoff(wf):
+def kickoff(wf, resources_need_approval=False):
     assert ready(wf) == {"Task_locate_problem"}
     complete(wf, "Task_locate_problem", problem_type="structural")
     complete(wf, "Task_form_team", team={"leader": ["mgr"], "data": ["ana"], "execution": ["ops"]})
@@ -247,6 +384,7 @@ def kickoff(wf):
         "Task_kickoff_meeting",
         topic="提升用户注册转化率",
         goal={"metric": "注册转化率", "baseline": 15, "target": 20},
+        resources_need_approval=resources_need_approval,
     )
 
 
@@ -258,11 +396,11 @@ def diagnosis(wf, decision):
     complete(wf, "Task_review_diagnosis", diagnosis_decision=decision)
 
 
-def design(wf, decision, needs_development=False):
+def design(wf, decision, needs_development=False, investment_needs_approval=False):
     complete(wf, "Task_brainstorm")
     assert ready(wf) == FEASIBILITY
     complete(wf, "Task_risk_assessment")
-    complete(wf, "Task_resource_assessment")
+    complete(wf, "Task_resource_assessment", investment_needs_approval=investment_needs_approval)
     complete(wf, "Task_tech_feasibility", needs_development=needs_development)
     assert ready(wf) == {"Task_plan_review"}
     complete(wf, "Task_plan_review", plan_decision=decision)
@@ -284,11 +422,38 @@ def evaluation(wf, decision):
 # --------------------------------------------------------------------------- parsing and contract
 
 
-def test_parses_with_the_validator(spec, subprocess_specs):
+def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly_subprocess_specs):
     assert spec.name == PROCESS_ID
     assert subprocess_specs == {}
-    for task_id in [*USER_TASKS, *END_EVENTS, "StartEvent_trigger", "Script_init"]:
+    for task_id in [*USER_TASKS, *END_EVENTS, *APPROVALS, *MERGES, "StartEvent_trigger", "Script_init"]:
         assert task_id in spec.task_specs
+    for _, boundary, _, _ in APPROVALS.values():
+        assert boundary in spec.task_specs
+    assert anomaly_spec.name == ANOMALY_ID
+    assert set(anomaly_subprocess_specs) == {PROCESS_ID}
+
+
+def test_the_engine_accepts_the_file():
+    form_keys = {json.loads(f.read_text(encoding="utf-8"))["id"] for f in FORMS_DIR.glob("*.form")}
+    result = parse_bpmn_files([(BPMN_FILE.name, BPMN_FILE.read_bytes())], roles=ROLES, form_keys=form_keys)
+    assert result.problems == []
+    assert {p.process_id for p in result.processes} == {PROCESS_ID, ANOMALY_ID}
+    catalog = result.processes[0].catalog
+    assert catalog["Task_await_resource_approval"]["message"] == "approval_decision"
+    assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
+    assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
+    assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
+    assert catalog["Task_chase_resource_approval"]["lane_role"] == "leader"
+
+
+def test_every_form_the_process_names_exists_and_has_valid_reference_data(flow_nodes):
+    refs = {el.get(f"{CAMUNDA}formRef") for el in flow_nodes.values()} - {None}
+    assert "chase_approval" in refs
+    for form_key in refs:
+        schema = json.loads((FORMS_DIR / f"{form_key}.form").read_text(encoding="utf-8"))
+        assert schema["id"] == form_key
+        _, errors = validate_submission(schema, copy.deepcopy(VALID[form_key]))
+        assert errors == [], form_key
 
 
 def test_process_header(doc, process):
@@ -297,7 +462,7 @@ def test_process_header(doc, process):
     assert process.get("name") == "运营优化流程 Operations optimization"
     assert process.get("isExecutable") == "true"
     participants = doc.xpath("//bpmn:collaboration/bpmn:participant", namespaces=NS)
-    assert [p.get("processRef") for p in participants] == [PROCESS_ID]
+    assert [p.get("processRef") for p in participants] == [PROCESS_ID, ANOMALY_ID]
     lanes = process.xpath("./bpmn:laneSet/bpmn:lane", namespaces=NS)
     assert [lane.get("id") for lane in lanes] == list(LANES)
     assert [lane.get("name") for lane in lanes] == [
@@ -339,7 +504,7 @@ def test_start_event_and_end_events(flow_nodes):
     ends = {k: v for k, v in flow_nodes.items() if etree.QName(v).localname == "endEvent"}
     assert set(ends) == set(END_EVENTS)
     for end_id, outcome in END_EVENTS.items():
-        assert properties(ends[end_id]) == {"outcome": outcome}
+        assert properties(ends[end_id]) == ({"outcome": outcome} if outcome else {}), end_id
     assert ends["EndEvent_keep_observing"].get("name") == "持续观察 Keep observing"
     assert ends["EndEvent_stopped"].get("name") == "方案终止 Stopped"
     assert ends["EndEvent_optimized"].get("name") == "优化完成 Optimized"
@@ -350,12 +515,14 @@ def test_scripts(flow_nodes):
         "Script_init": "iteration_count = 0",
         "Script_count_iteration_diagnosis": "iteration_count = iteration_count + 1",
         "Script_count_iteration_design": "iteration_count = iteration_count + 1",
+        "Script_reset_feasibility": RESET_SCRIPT,
     }
     scripts = {k: v for k, v in flow_nodes.items() if etree.QName(v).localname == "scriptTask"}
     assert set(scripts) == set(expected)
     for script_id, body in expected.items():
         assert scripts[script_id].get("scriptFormat") == "python"
         assert scripts[script_id].findtext("bpmn:script", namespaces=NS).strip() == body
+        assert check_script(body) is None
 
 
 def test_gateway_conditions_and_defaults(flow_nodes, sequence_flows):
@@ -384,20 +551,123 @@ def test_no_task_has_an_implicit_split(flow_nodes, sequence_flows):
         assert len(outgoing) <= 1, node_id
 
 
+def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
+    doc, flow_nodes, lane_of, sequence_flows
+):
+    messages = {m.get("id"): m.get("name") for m in doc.xpath("//bpmn:message", namespaces=NS)}
+    assert messages == {"Message_approval_decision": "approval_decision", "Message_metric_anomaly": "metric_anomaly"}
+    env = SandboxedEnvironment()
+    for task_id, (approval, boundary_id, chase_id, end_id) in APPROVALS.items():
+        task = flow_nodes[task_id]
+        assert etree.QName(task).localname == "receiveTask"
+        assert task.get("messageRef") == "Message_approval_decision"
+        assert properties(task) == {"approval": approval}
+        assert lane_of[task_id] == ["Lane_leader"]
+        assert task.findtext("bpmn:documentation", namespaces=NS)
+
+        boundary = flow_nodes[boundary_id]
+        assert etree.QName(boundary).localname == "boundaryEvent"
+        assert boundary.get("attachedToRef") == task_id
+        assert boundary.get("cancelActivity") == "false"  # the approval keeps waiting
+        duration = boundary.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=NS).strip()
+        assert duration == "P2D"
+        assert check_expression(duration) is None and env.evaluate(duration, {}) == "P2D"
+        assert lane_of[boundary_id] == ["Lane_leader"]
+
+        [to_chase] = [f for f in sequence_flows.values() if f.get("sourceRef") == boundary_id]
+        assert to_chase.get("targetRef") == chase_id
+        [to_end] = [f for f in sequence_flows.values() if f.get("sourceRef") == chase_id]
+        assert to_end.get("targetRef") == end_id
+    assert flow_nodes["Task_await_resource_approval"].get("name") == "等待资源审批 Await resource approval"
+    assert flow_nodes["Task_chase_resource_approval"].get("name") == "催办审批 Chase the approval"
+
+
+def test_merge_gateways_read_nothing(flow_nodes, sequence_flows):
+    for gateway_id in (*MERGES, "Gateway_merge_collect", "Gateway_merge_design"):
+        assert etree.QName(flow_nodes[gateway_id]).localname == "exclusiveGateway"
+        outgoing = [f for f in sequence_flows.values() if f.get("sourceRef") == gateway_id]
+        assert len(outgoing) == 1 and outgoing[0].find("bpmn:conditionExpression", NS) is None, gateway_id
+    into = {f.get("sourceRef") for f in sequence_flows.values() if f.get("targetRef") == "Gateway_merge_kickoff"}
+    assert into == {"Task_form_team", "Gateway_resources_approved"}
+    [out] = [f for f in sequence_flows.values() if f.get("sourceRef") == "Gateway_merge_kickoff"]
+    assert out.get("targetRef") == "Task_kickoff_meeting"
+
+
+def test_later_stage_tasks_are_due_by_their_stage_milestone(flow_nodes):
+    minutes = copy.deepcopy(VALID["kickoff_minutes"])
+    milestone = {m["stage"]: m["due_date"] for m in minutes["milestones"]}
+    assert sorted(milestone) == sorted(LATER_STAGES) and len(minutes["milestones"]) == len(LATER_STAGES)
+    env = SandboxedEnvironment()
+    for task_id, (_, stage, _) in USER_TASKS.items():
+        task = flow_nodes[task_id]
+        expression = task.get(f"{CAMUNDA}dueDate")
+        if stage == "kickoff":
+            assert expression is None and "escalationGrace" not in properties(task), task_id
+            continue
+        assert expression == DUE_DATE.format(stage=stage), task_id
+        assert check_expression(expression) is None, task_id
+        assert env.evaluate(expression, copy.deepcopy(minutes)) == milestone[stage], task_id
+        assert env.evaluate(expression, {"milestones": []}) is None  # no milestone for the stage: no due date
+        assert properties(task)["escalationGrace"] == "P1D", task_id
+    # the earliest date wins when a stage has two milestones
+    two = {"milestones": [{"stage": "design", "due_date": "2027-01-20"}, {"stage": "design", "due_date": "2027-01-08"}]}
+    assert env.evaluate(DUE_DATE.format(stage="design"), two) == "2027-01-08"
+    # written as Camunda Modeler writes it: double-quoted attribute, &quot; inside
+    assert 'camunda:dueDate="min([m[&quot;due_date&quot;] for m in milestones' in BPMN_FILE.read_text(encoding="utf-8")
+
+
+def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
+    anomaly_process, anomaly_nodes, anomaly_flows
+):
+    assert anomaly_process.get("name") == "指标异常自动触发 Metric anomaly trigger"
+    assert anomaly_process.get("isExecutable") == "true"
+    assert anomaly_process.find("bpmn:laneSet", NS) is None
+    kinds = {k: etree.QName(v).localname for k, v in anomaly_nodes.items()}
+    assert kinds == {
+        "StartEvent_metric_anomaly": "startEvent",
+        "Gateway_anomaly_rule": "exclusiveGateway",
+        "Script_anomaly_trigger": "scriptTask",
+        "Call_ops_optimization": "callActivity",
+        "EndEvent_anomaly_handled": "endEvent",
+        "EndEvent_below_threshold": "endEvent",
+    }
+    start = anomaly_nodes["StartEvent_metric_anomaly"]
+    assert start.find("bpmn:messageEventDefinition", NS).get("messageRef") == "Message_metric_anomaly"
+    gateway = anomaly_nodes["Gateway_anomaly_rule"]
+    assert gateway.get("name") == "连续2-3个周期未达标? Missed target 2-3 periods?"
+    outgoing = {f.get("id"): f for f in anomaly_flows.values() if f.get("sourceRef") == "Gateway_anomaly_rule"}
+    conditions = {f.findtext("bpmn:conditionExpression", namespaces=NS).strip(): f.get("targetRef") for f in outgoing.values()}
+    assert conditions["consecutive_missed_periods >= 2"] == "Script_anomaly_trigger"
+    assert outgoing[gateway.get("default")].get("targetRef") == "EndEvent_below_threshold"
+    script = anomaly_nodes["Script_anomaly_trigger"]
+    assert script.get("scriptFormat") == "python"
+    assert check_script(script.findtext("bpmn:script", namespaces=NS)) is None
+    assert anomaly_nodes["Call_ops_optimization"].get("calledElement") == PROCESS_ID
+    assert properties(anomaly_nodes["EndEvent_below_threshold"]) == {"outcome": "below_threshold"}
+    assert properties(anomaly_nodes["EndEvent_anomaly_handled"]) == {}  # the called handbook sets the outcome
+    path = ["StartEvent_metric_anomaly", "Gateway_anomaly_rule", "Script_anomaly_trigger", "Call_ops_optimization",
+            "EndEvent_anomaly_handled"]
+    for source, target in pairwise(path):
+        assert any(f.get("sourceRef") == source and f.get("targetRef") == target for f in anomaly_flows.values())
+
+
 # --------------------------------------------------------------------------- diagram
 
 
 def test_diagram_has_a_shape_for_every_node_and_an_edge_for_every_flow(
-    doc, process, flow_nodes, sequence_flows, shapes, edges
+    doc, process, flow_nodes, sequence_flows, anomaly_nodes, anomaly_flows, shapes, edges
 ):
     lanes = [lane.get("id") for lane in process.xpath("./bpmn:laneSet/bpmn:lane", namespaces=NS)]
     groups = [g.get("id") for g in process.xpath("./bpmn:group", namespaces=NS)]
     participants = [p.get("id") for p in doc.xpath("//bpmn:participant", namespaces=NS)]
-    for element_id in [*flow_nodes, *lanes, *groups, *participants]:
+    assert len(participants) == 2
+    for element_id in [*flow_nodes, *anomaly_nodes, *lanes, *groups, *participants]:
         assert element_id in shapes, element_id
     assert len(groups) == len(STAGES)
-    for flow_id in sequence_flows:
+    for flow_id in [*sequence_flows, *anomaly_flows]:
         assert len(edges.get(flow_id, [])) >= 2, flow_id
+    assert set(shapes) == {*flow_nodes, *anomaly_nodes, *lanes, *groups, *participants}
+    assert set(edges) == {*sequence_flows, *anomaly_flows}
     plane = doc.find(".//bpmndi:BPMNPlane", NS)
     assert plane.get("bpmnElement") == doc.find(".//bpmn:collaboration", NS).get("id")
 
@@ -423,23 +693,51 @@ def _on_border(point, box, tol=1.0):
     return inside and on_edge
 
 
-def test_diagram_layout_is_clean(flow_nodes, lane_of, sequence_flows, shapes, edges):
-    # nodes sit inside their lane, and no two nodes overlap
-    for node_id in flow_nodes:
-        assert _inside(shapes[node_id], shapes[lane_of[node_id][0]]), node_id
-    ids = sorted(flow_nodes)
+def _overlap(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def _center(box):
+    x, y, w, h = box
+    return (x + w / 2, y + h / 2)
+
+
+def _check_pool_layout(nodes, flows, shapes, edges, container_of):
+    # nodes sit inside their lane (or pool), and no two nodes overlap, except a boundary event on its host
+    for node_id in nodes:
+        assert _inside(shapes[node_id], shapes[container_of(node_id)]), node_id
+    attached = {k: v.get("attachedToRef") for k, v in nodes.items() if v.get("attachedToRef")}
+    ids = sorted(nodes)
     for i, a in enumerate(ids):
-        ax, ay, aw, ah = shapes[a]
         for b in ids[i + 1 :]:
-            bx, by, bw, bh = shapes[b]
-            assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), (a, b)
+            if attached.get(a) == b or attached.get(b) == a:
+                continue
+            assert not _overlap(shapes[a], shapes[b]), (a, b)
+    # a boundary event sits on its host's border, its centre on the edge
+    for event_id, host in attached.items():
+        assert _on_border(_center(shapes[event_id]), shapes[host]), event_id
     # edges are orthogonal and start/end on their shapes' borders
-    for flow_id, flow in sequence_flows.items():
+    for flow_id, flow in flows.items():
         points = edges[flow_id]
         for (x1, y1), (x2, y2) in pairwise(points):
             assert x1 == x2 or y1 == y2, flow_id
         assert _on_border(points[0], shapes[flow.get("sourceRef")]), flow_id
         assert _on_border(points[-1], shapes[flow.get("targetRef")]), flow_id
+
+
+def test_diagram_layout_is_clean(flow_nodes, lane_of, sequence_flows, shapes, edges):
+    _check_pool_layout(flow_nodes, sequence_flows, shapes, edges, lambda node_id: lane_of[node_id][0])
+
+
+def test_the_anomaly_pool_lies_below_the_handbook_pool_and_is_clean(
+    anomaly_nodes, anomaly_flows, shapes, edges
+):
+    handbook, anomaly = shapes["Participant_ops_team"], shapes["Participant_metric_anomaly"]
+    assert anomaly[1] >= handbook[1] + handbook[3]
+    assert anomaly[0] == handbook[0]
+    _check_pool_layout(anomaly_nodes, anomaly_flows, shapes, edges, lambda _: "Participant_metric_anomaly")
 
 
 # --------------------------------------------------------------------------- walks
@@ -529,3 +827,172 @@ def test_feasibility_tasks_are_ready_together(spec, subprocess_specs):
     assert ready(wf) == FEASIBILITY
     complete(wf, "Task_tech_feasibility", needs_development=False)
     assert ready(wf) == FEASIBILITY - {"Task_tech_feasibility"}  # the join waits for all three
+
+
+# --------------------------------------------------------------------------- walks: approvals, timers, triggers
+
+
+def test_valid_reference_data_runs_the_happy_path_without_waiting_for_an_approval(spec, subprocess_specs):
+    wf = new_workflow(spec, subprocess_specs, **copy.deepcopy(VALID["start_trigger"]))
+    done = []
+    while ready(wf):
+        task_id = sorted(ready(wf))[0]
+        complete(wf, task_id, **copy.deepcopy(VALID[USER_TASKS[task_id][2]]))
+        done.append(task_id)
+        assert not waiting(wf) & set(APPROVALS), done
+        assert len(done) < 40
+    assert wf.is_completed()
+    assert ended_at(wf) == {"EndEvent_optimized"}
+    assert "Task_tool_changes" in done  # VALID needs development
+    assert not {"Task_chase_resource_approval", "Task_chase_investment_approval"} & set(done)
+
+
+def to_resource_approval(spec, subprocess_specs):
+    wf = new_workflow(spec, subprocess_specs, sandboxed=True)
+    kickoff(wf, resources_need_approval=True)
+    assert ready(wf) == set()
+    assert waiting(wf) == {"Task_await_resource_approval", "Boundary_resource_approval_overdue"}
+    return wf
+
+
+def to_investment_approval(spec, subprocess_specs):
+    wf = new_workflow(spec, subprocess_specs, sandboxed=True)
+    kickoff(wf)
+    diagnosis(wf, "accept")
+    design(wf, "approve", investment_needs_approval=True)
+    assert ready(wf) == set()
+    assert waiting(wf) == {"Task_await_investment_approval", "Boundary_investment_approval_overdue"}
+    return wf
+
+
+def test_approved_resources_go_on_to_diagnosis(spec, subprocess_specs, clock):
+    wf = to_resource_approval(spec, subprocess_specs)
+    pass_time(wf, clock, timedelta(days=1))
+    deliver(wf, "Task_await_resource_approval", approved=True, approval_comment="同意")
+    assert ready(wf) == {"Task_collect_data"}
+    assert waiting(wf) == set()  # the timer went with the answered approval
+    pass_time(wf, clock, timedelta(days=3))
+    assert ready(wf) == {"Task_collect_data"}
+    [task] = wf.get_tasks(state=TaskState.READY)
+    assert task.data["approved"] is True and task.data["approval_comment"] == "同意"
+
+
+def test_rejected_resources_go_back_to_the_kickoff_meeting(spec, subprocess_specs, clock):
+    wf = to_resource_approval(spec, subprocess_specs)
+    deliver(wf, "Task_await_resource_approval", approved=False, approval_comment="预算不足,请缩减")
+    assert ready(wf) == {"Task_kickoff_meeting"}
+    assert waiting(wf) == set()
+    # the leader re-plans without the resources that needed approval
+    complete(wf, "Task_kickoff_meeting", resources_need_approval=False)
+    assert ready(wf) == {"Task_collect_data"}
+    assert len(finished(wf, "Task_kickoff_meeting")) == 2
+
+
+def test_an_unanswered_resource_approval_is_chased_after_two_days(spec, subprocess_specs, clock):
+    wf = to_resource_approval(spec, subprocess_specs)
+    pass_time(wf, clock, timedelta(days=2) - timedelta(minutes=1))
+    assert ready(wf) == set()
+    pass_time(wf, clock, timedelta(minutes=2))
+    assert ready(wf) == {"Task_chase_resource_approval"}
+    assert waiting(wf) == {"Task_await_resource_approval"}  # non-interrupting: the approval still waits
+    pass_time(wf, clock, timedelta(days=3))
+    assert ready(wf) == {"Task_chase_resource_approval"}  # fires once
+    deliver(wf, "Task_await_resource_approval", approved=True, approval_comment="同意")
+    assert ready(wf) == {"Task_chase_resource_approval", "Task_collect_data"}
+    complete(wf, "Task_chase_resource_approval", **copy.deepcopy(VALID["chase_approval"]))
+    assert ready(wf) == {"Task_collect_data"}
+    assert "EndEvent_resource_chase_done" in ended_at(wf)
+    assert not wf.is_completed()
+
+
+def test_approved_investment_goes_on_to_execution(spec, subprocess_specs, clock):
+    wf = to_investment_approval(spec, subprocess_specs)
+    deliver(wf, "Task_await_investment_approval", approved=True, approval_comment="同意投入")
+    assert ready(wf) == {"Task_pilot", "Task_monitoring"}
+    assert waiting(wf) == set()
+
+
+def test_rejected_investment_goes_back_to_brainstorming(spec, subprocess_specs, clock):
+    wf = to_investment_approval(spec, subprocess_specs)
+    deliver(wf, "Task_await_investment_approval", approved=False, approval_comment="成本过高")
+    assert ready(wf) == {"Task_brainstorm"}
+    design(wf, "approve")
+    assert ready(wf) == {"Task_pilot", "Task_monitoring"}
+    assert len(finished(wf, "Task_brainstorm")) == 2
+
+
+@pytest.mark.parametrize(
+    "last",
+    ["Task_risk_assessment", "Task_resource_assessment", "Task_tech_feasibility"],
+)
+def test_this_rounds_feasibility_decisions_win_whichever_check_finishes_last(spec, subprocess_specs, last):
+    # round 1: no investment approval, no development; the evaluation sends the plan back to design
+    wf = new_workflow(spec, subprocess_specs, sandboxed=True)
+    kickoff(wf)
+    diagnosis(wf, "accept")
+    design(wf, "approve")
+    execution(wf)
+    evaluation(wf, "iterate_design")
+    # round 2: both decisions change, and the other checks must not bring back round 1's
+    complete(wf, "Task_brainstorm")
+    round_two = {
+        "Task_resource_assessment": {"investment_needs_approval": True},
+        "Task_tech_feasibility": {"needs_development": True},
+        "Task_risk_assessment": {},
+    }
+    for task_id in sorted(FEASIBILITY - {last}) + [last]:
+        complete(wf, task_id, **round_two[task_id])
+    complete(wf, "Task_plan_review", plan_decision="approve")
+    assert waiting(wf) == {"Task_await_investment_approval", "Boundary_investment_approval_overdue"}
+    deliver(wf, "Task_await_investment_approval", approved=True)
+    assert ready(wf) == {"Task_pilot", "Task_monitoring", "Task_tool_changes"}
+
+
+def test_an_unanswered_investment_approval_is_chased_after_two_days(spec, subprocess_specs, clock):
+    wf = to_investment_approval(spec, subprocess_specs)
+    pass_time(wf, clock, timedelta(days=2) - timedelta(minutes=1))
+    assert ready(wf) == set()
+    pass_time(wf, clock, timedelta(minutes=2))
+    assert ready(wf) == {"Task_chase_investment_approval"}
+    assert waiting(wf) == {"Task_await_investment_approval"}
+    complete(wf, "Task_chase_investment_approval", **copy.deepcopy(VALID["chase_approval"]))
+    assert ready(wf) == set()
+    assert waiting(wf) == {"Task_await_investment_approval"}
+    deliver(wf, "Task_await_investment_approval", approved=True)
+    assert ready(wf) == {"Task_pilot", "Task_monitoring"}
+
+
+def new_anomaly(anomaly_spec, anomaly_subprocess_specs, **payload):
+    engine = PythonScriptEngine(environment=SandboxedEnvironment())
+    wf = BpmnWorkflow(anomaly_spec, anomaly_subprocess_specs, script_engine=engine)
+    wf.do_engine_steps()
+    assert waiting(wf) == {"StartEvent_metric_anomaly"}
+    deliver(wf, "StartEvent_metric_anomaly", **payload)
+    return wf
+
+
+@pytest.mark.parametrize("periods", [2, 3])
+def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
+    anomaly_spec, anomaly_subprocess_specs, periods
+):
+    wf = new_anomaly(anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods)
+    assert ready(wf) == {"Task_locate_problem"}
+    [task] = wf.get_tasks(state=TaskState.READY)
+    assert task.workflow.spec.name == PROCESS_ID  # inside the called handbook
+    assert task.data["trigger"] == "metric_anomaly"
+    assert task.data["title"] == f"注册转化率 连续{periods}个周期未达标"
+    assert task.data["description"] == "监控/BI自动触发: 注册转化率"
+    assert task.data["iteration_count"] == 0
+    # a short-term fluctuation ends the handbook, and with it the trigger
+    complete(wf, "Task_locate_problem", problem_type="short_term")
+    assert wf.is_completed()
+    assert ended_at(wf) == {"EndEvent_anomaly_handled"}
+    assert wf.data["problem_type"] == "short_term"
+
+
+@pytest.mark.parametrize("periods", [0, 1])
+def test_a_metric_anomaly_of_one_period_ends_below_threshold(anomaly_spec, anomaly_subprocess_specs, periods):
+    wf = new_anomaly(anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods)
+    assert wf.is_completed()
+    assert ended_at(wf) == {"EndEvent_below_threshold"}
+    assert "trigger" not in wf.data

@@ -13,6 +13,7 @@
   let shownXmlFor = null;
   let marked = [];
   let camunda = null;
+  let focused = false;
 
   async function load(reason) {
     const before = detail ? detail.history.length : null;
@@ -133,8 +134,26 @@
     if (instance.incident && instance.incident.element_id && registry.get(instance.incident.element_id)) {
       add(instance.incident.element_id, 'incident');
     }
+    if (!focused) {
+      focused = true;
+      focus([...openIds].map((id) => registry.get(id)).filter(Boolean));
+    }
     $('diagram').dataset.done = [...done].sort().join(' ');
     $('diagram').dataset.open = [...openIds].sort().join(' ');
+  }
+
+  /** A large process fits only tiny: show the open tasks at a readable size instead (drag to pan). */
+  function focus(elements) {
+    const canvas = viewer.get('canvas');
+    const box = canvas.viewbox();
+    if (!elements.length || box.scale >= 0.6) return;
+    const xs = elements.flatMap((e) => [e.x, e.x + e.width]);
+    const ys = elements.flatMap((e) => [e.y, e.y + e.height]);
+    const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+    const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+    const width = box.outer.width / 0.75;
+    const height = box.outer.height / 0.75;
+    canvas.viewbox({ x: cx - width / 2, y: cy - height / 2, width, height });
   }
 
   const refresh = debounce(() => load('live'), 150);
