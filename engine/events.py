@@ -65,9 +65,7 @@ def record(
     webhook_type = WEBHOOK_TYPES.get(type)
     if webhook_type is None:
         return
-    subscriptions = session.exec(
-        select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(WebhookSubscriptionRow.active)
-    ).all()
+    subscriptions = _subscriptions(session)
     wanted = [sid for sid, types in subscriptions if webhook_type in types or "*" in types]
     if not wanted:
         return
@@ -83,3 +81,14 @@ def record(
                 due_at=at, payload={"subscription_id": subscription_id, "event": event}, created_at=at,
             )
         )
+
+
+def _subscriptions(session: Session) -> list[tuple[str, list]]:
+    """Active subscriptions, read once per transaction (a completion records several events)."""
+    cached = session.info.get("webhook_subscriptions")
+    if cached is None:
+        cached = session.exec(
+            select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(WebhookSubscriptionRow.active)
+        ).all()
+        session.info["webhook_subscriptions"] = cached
+    return cached

@@ -57,7 +57,10 @@ class Instances:
         """The instance row, locked for this transaction (row lock on PostgreSQL; on SQLite the
         write transaction already holds the database's write lock)."""
         row = session.exec(
-            select(ProcessInstanceRow).where(ProcessInstanceRow.id == instance_id).with_for_update()
+            select(ProcessInstanceRow)
+            .where(ProcessInstanceRow.id == instance_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # what we read before the lock may be stale
         ).first()
         if row is None:
             raise NotFound(f"process instance {instance_id} not found")
