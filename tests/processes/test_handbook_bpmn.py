@@ -318,8 +318,9 @@ def properties(el):
 
 
 def new_workflow(spec, subprocess_specs, sandboxed=False, **trigger):
-    """sandboxed: evaluate with the engine's environment, which reads plain ISO timers such as `P2D`."""
-    environment = SandboxedEnvironment() if sandboxed else TaskDataEnvironment()  # plain eval: model test only
+    """Plain eval/exec (model test only), or, sandboxed, the engine's environment, which reads plain ISO
+    timers such as `P2D`."""
+    environment = SandboxedEnvironment() if sandboxed else TaskDataEnvironment()
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=PythonScriptEngine(environment=environment))
     start = wf.get_tasks(state=TaskState.READY)[0]
     start.data.update(trigger or {"trigger_type": "metric_anomaly", "description": "注册转化率连续3周下滑"})
@@ -555,7 +556,10 @@ def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
     doc, flow_nodes, lane_of, sequence_flows
 ):
     messages = {m.get("id"): m.get("name") for m in doc.xpath("//bpmn:message", namespaces=NS)}
-    assert messages == {"Message_approval_decision": "approval_decision", "Message_metric_anomaly": "metric_anomaly"}
+    assert messages == {
+        "Message_approval_decision": "approval_decision",
+        "Message_metric_anomaly": "metric_anomaly",
+    }
     env = SandboxedEnvironment()
     for task_id, (approval, boundary_id, chase_id, end_id) in APPROVALS.items():
         task = flow_nodes[task_id]
@@ -587,7 +591,9 @@ def test_merge_gateways_read_nothing(flow_nodes, sequence_flows):
         assert etree.QName(flow_nodes[gateway_id]).localname == "exclusiveGateway"
         outgoing = [f for f in sequence_flows.values() if f.get("sourceRef") == gateway_id]
         assert len(outgoing) == 1 and outgoing[0].find("bpmn:conditionExpression", NS) is None, gateway_id
-    into = {f.get("sourceRef") for f in sequence_flows.values() if f.get("targetRef") == "Gateway_merge_kickoff"}
+    into = {
+        f.get("sourceRef") for f in sequence_flows.values() if f.get("targetRef") == "Gateway_merge_kickoff"
+    }
     assert into == {"Task_form_team", "Gateway_resources_approved"}
     [out] = [f for f in sequence_flows.values() if f.get("sourceRef") == "Gateway_merge_kickoff"]
     assert out.get("targetRef") == "Task_kickoff_meeting"
@@ -610,10 +616,16 @@ def test_later_stage_tasks_are_due_by_their_stage_milestone(flow_nodes):
         assert env.evaluate(expression, {"milestones": []}) is None  # no milestone for the stage: no due date
         assert properties(task)["escalationGrace"] == "P1D", task_id
     # the earliest date wins when a stage has two milestones
-    two = {"milestones": [{"stage": "design", "due_date": "2027-01-20"}, {"stage": "design", "due_date": "2027-01-08"}]}
+    two = {
+        "milestones": [
+            {"stage": "design", "due_date": "2027-01-20"},
+            {"stage": "design", "due_date": "2027-01-08"},
+        ]
+    }
     assert env.evaluate(DUE_DATE.format(stage="design"), two) == "2027-01-08"
     # written as Camunda Modeler writes it: double-quoted attribute, &quot; inside
-    assert 'camunda:dueDate="min([m[&quot;due_date&quot;] for m in milestones' in BPMN_FILE.read_text(encoding="utf-8")
+    written = 'camunda:dueDate="min([m[&quot;due_date&quot;] for m in milestones'
+    assert written in BPMN_FILE.read_text(encoding="utf-8")
 
 
 def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
@@ -635,8 +647,13 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     assert start.find("bpmn:messageEventDefinition", NS).get("messageRef") == "Message_metric_anomaly"
     gateway = anomaly_nodes["Gateway_anomaly_rule"]
     assert gateway.get("name") == "连续2-3个周期未达标? Missed target 2-3 periods?"
-    outgoing = {f.get("id"): f for f in anomaly_flows.values() if f.get("sourceRef") == "Gateway_anomaly_rule"}
-    conditions = {f.findtext("bpmn:conditionExpression", namespaces=NS).strip(): f.get("targetRef") for f in outgoing.values()}
+    outgoing = {
+        f.get("id"): f for f in anomaly_flows.values() if f.get("sourceRef") == "Gateway_anomaly_rule"
+    }
+    conditions = {
+        f.findtext("bpmn:conditionExpression", namespaces=NS).strip(): f.get("targetRef")
+        for f in outgoing.values()
+    }
     assert conditions["consecutive_missed_periods >= 2"] == "Script_anomaly_trigger"
     assert outgoing[gateway.get("default")].get("targetRef") == "EndEvent_below_threshold"
     script = anomaly_nodes["Script_anomaly_trigger"]
@@ -645,10 +662,17 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     assert anomaly_nodes["Call_ops_optimization"].get("calledElement") == PROCESS_ID
     assert properties(anomaly_nodes["EndEvent_below_threshold"]) == {"outcome": "below_threshold"}
     assert properties(anomaly_nodes["EndEvent_anomaly_handled"]) == {}  # the called handbook sets the outcome
-    path = ["StartEvent_metric_anomaly", "Gateway_anomaly_rule", "Script_anomaly_trigger", "Call_ops_optimization",
-            "EndEvent_anomaly_handled"]
+    path = [
+        "StartEvent_metric_anomaly",
+        "Gateway_anomaly_rule",
+        "Script_anomaly_trigger",
+        "Call_ops_optimization",
+        "EndEvent_anomaly_handled",
+    ]
     for source, target in pairwise(path):
-        assert any(f.get("sourceRef") == source and f.get("targetRef") == target for f in anomaly_flows.values())
+        assert any(
+            f.get("sourceRef") == source and f.get("targetRef") == target for f in anomaly_flows.values()
+        )
 
 
 # --------------------------------------------------------------------------- diagram
@@ -829,7 +853,7 @@ def test_feasibility_tasks_are_ready_together(spec, subprocess_specs):
     assert ready(wf) == FEASIBILITY - {"Task_tech_feasibility"}  # the join waits for all three
 
 
-# --------------------------------------------------------------------------- walks: approvals, timers, triggers
+# --------------------------------------------------------------------------- walks: approvals, timers
 
 
 def test_valid_reference_data_runs_the_happy_path_without_waiting_for_an_approval(spec, subprocess_specs):
@@ -877,7 +901,7 @@ def test_approved_resources_go_on_to_diagnosis(spec, subprocess_specs, clock):
     assert task.data["approved"] is True and task.data["approval_comment"] == "同意"
 
 
-def test_rejected_resources_go_back_to_the_kickoff_meeting(spec, subprocess_specs, clock):
+def test_rejected_resources_go_back_to_the_kickoff_meeting(spec, subprocess_specs):
     wf = to_resource_approval(spec, subprocess_specs)
     deliver(wf, "Task_await_resource_approval", approved=False, approval_comment="预算不足,请缩减")
     assert ready(wf) == {"Task_kickoff_meeting"}
@@ -905,14 +929,14 @@ def test_an_unanswered_resource_approval_is_chased_after_two_days(spec, subproce
     assert not wf.is_completed()
 
 
-def test_approved_investment_goes_on_to_execution(spec, subprocess_specs, clock):
+def test_approved_investment_goes_on_to_execution(spec, subprocess_specs):
     wf = to_investment_approval(spec, subprocess_specs)
     deliver(wf, "Task_await_investment_approval", approved=True, approval_comment="同意投入")
     assert ready(wf) == {"Task_pilot", "Task_monitoring"}
     assert waiting(wf) == set()
 
 
-def test_rejected_investment_goes_back_to_brainstorming(spec, subprocess_specs, clock):
+def test_rejected_investment_goes_back_to_brainstorming(spec, subprocess_specs):
     wf = to_investment_approval(spec, subprocess_specs)
     deliver(wf, "Task_await_investment_approval", approved=False, approval_comment="成本过高")
     assert ready(wf) == {"Task_brainstorm"}
@@ -940,7 +964,7 @@ def test_this_rounds_feasibility_decisions_win_whichever_check_finishes_last(spe
         "Task_tech_feasibility": {"needs_development": True},
         "Task_risk_assessment": {},
     }
-    for task_id in sorted(FEASIBILITY - {last}) + [last]:
+    for task_id in [*sorted(FEASIBILITY - {last}), last]:
         complete(wf, task_id, **round_two[task_id])
     complete(wf, "Task_plan_review", plan_decision="approve")
     assert waiting(wf) == {"Task_await_investment_approval", "Boundary_investment_approval_overdue"}
@@ -975,7 +999,9 @@ def new_anomaly(anomaly_spec, anomaly_subprocess_specs, **payload):
 def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
     anomaly_spec, anomaly_subprocess_specs, periods
 ):
-    wf = new_anomaly(anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods)
+    wf = new_anomaly(
+        anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods
+    )
     assert ready(wf) == {"Task_locate_problem"}
     [task] = wf.get_tasks(state=TaskState.READY)
     assert task.workflow.spec.name == PROCESS_ID  # inside the called handbook
@@ -992,7 +1018,9 @@ def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
 
 @pytest.mark.parametrize("periods", [0, 1])
 def test_a_metric_anomaly_of_one_period_ends_below_threshold(anomaly_spec, anomaly_subprocess_specs, periods):
-    wf = new_anomaly(anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods)
+    wf = new_anomaly(
+        anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods
+    )
     assert wf.is_completed()
     assert ended_at(wf) == {"EndEvent_below_threshold"}
     assert "trigger" not in wf.data

@@ -1,0 +1,237 @@
+"""Read-only queries that the Camunda 7 REST layer (api/camunda) needs and the other services do not
+offer in this shape: a task query with Camunda's filters over every task the caller may see (not only
+their inbox), facts about external tasks that their view lacks (creation time, extension properties),
+and a cheap "is anything lockable?" probe for long polling. Nothing here writes.
+
+Who may see a task is decided exactly as `TaskService` decides it for one task (engine.permissions):
+an admin, its assignee, its candidates, and the leader of its instance.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Session, or_, select
+
+from engine import permissions
+from engine.errors import InvalidInput
+from engine.services.identity import users_with_roles
+from engine.services.views import candidates_of, task_view
+from engine.storage.tables import (
+    ExternalTaskRow,
+    InstanceMemberRow,
+    OpenTaskRow,
+    ProcessDefinitionRow,
+    ProcessInstanceRow,
+    TaskCandidateRow,
+    utcnow,
+)
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Page, Principal, TaskView
+
+if TYPE_CHECKING:
+    from engine.engine import ProcessEngine
+
+MAX_RESULTS = 1000
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Camunda's task query parameters that opsflow can answer (names in snake_case)."""
+
+    process_instance_id: str | None = None
+    process_instance_business_key: str | None = None
+    process_definition_key: str | None = None
+    process_definition_id: str | None = None
+    task_definition_key: str | None = None
+    name: str | None = None
+    assignee: str | None = None
+    candidate_group: str | None = None
+    candidate_user: str | None = None
+    include_assigned_tasks: bool = False
+    assigned: bool | None = None  # True: only assigned tasks; False (Camunda's `unassigned`): only unassigned
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    task: TaskView
+    definition_id: str
+    documentation: str
+
+
+@dataclass(frozen=True)
+class ExternalTaskFacts:
+    created_at: datetime
+    extension_properties: dict[str, str]
+
+
+class CamundaQueries:
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+
+    @classmethod
+    def of(cls, engine: "ProcessEngine") -> "CamundaQueries":
+        return cls(Transactions(engine.db))
+
+    # --- tasks ------------------------------------------------------------------------------------
+
+    def tasks(
+        self, task_filter: TaskFilter, *, principal: Principal, offset: int = 0, limit: int = MAX_RESULTS
+    ) -> Page[TaskRecord]:
+        """Open user tasks matching the filter that the principal may see, oldest first."""
+        if offset < 0 or limit < 0:
+            raise InvalidInput("firstResult and maxResults must not be negative")
+        limit = min(limit, MAX_RESULTS)
+
+        def query(uow: UnitOfWork) -> Page[TaskRecord]:
+            session = uow.session
+            q = (
+                select(OpenTaskRow, ProcessInstanceRow)
+                .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
+                .where(*_conditions(session, task_filter))
+            )
+            if not principal.has("admin"):
+                q = q.where(_maybe_visible(principal))
+            rows = session.exec(q.order_by(OpenTaskRow.created_at, OpenTaskRow.id)).all()
+            candidates = candidates_of(session, [task.id for task, _ in rows])
+            visible = [
+                (task, instance)
+                for task, instance in rows
+                if _may_see(principal, task, instance, *candidates[task.id])
+            ]
+            page = visible[offset : offset + limit]
+            definitions = _catalogs(session, {instance.definition_id for _, instance in page})
+            records = [
+                TaskRecord(
+                    task_view(task, *candidates[task.id]),
+                    instance.definition_id,
+                    definitions[instance.definition_id].get(task.element_id, {}).get("documentation") or "",
+                )
+                for task, instance in page
+            ]
+            return Page(records, len(visible), offset, limit)
+
+        return self._tx.read(query)
+
+    # --- external tasks ---------------------------------------------------------------------------
+
+    def external_task_facts(self, task_ids: list[str]) -> dict[str, ExternalTaskFacts]:
+        """Creation time and `camunda:properties` of the service task, per external task id."""
+        if not task_ids:
+            return {}
+
+        def query(uow: UnitOfWork) -> dict[str, ExternalTaskFacts]:
+            session = uow.session
+            rows = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.id.in_(task_ids))).all()
+            catalogs = _catalogs(session, {r.definition_id for r in rows})
+            return {
+                r.id: ExternalTaskFacts(r.created_at, _properties(catalogs[r.definition_id], r.element_id))
+                for r in rows
+            }
+
+        return self._tx.read(query)
+
+    def has_lockable_external_tasks(self, topics: list[str]) -> bool:
+        """Whether fetch_and_lock could lock anything for these topics now (lets long polling poll
+        with a cheap read instead of a write transaction). Business key filters are not considered."""
+        if not topics:
+            return False
+
+        def query(uow: UnitOfWork) -> bool:
+            now = utcnow()
+            found = uow.session.exec(
+                select(ExternalTaskRow.id)
+                .where(
+                    ExternalTaskRow.topic.in_(topics),
+                    sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
+                    sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
+                )
+                .limit(1)
+            ).first()
+            return found is not None
+
+        return self._tx.read(query)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _conditions(session: Session, f: TaskFilter) -> list:
+    conditions = []
+    for column, value in (
+        (OpenTaskRow.instance_id, f.process_instance_id),
+        (OpenTaskRow.business_key, f.process_instance_business_key),
+        (OpenTaskRow.process_key, f.process_definition_key),
+        (ProcessInstanceRow.definition_id, f.process_definition_id),
+        (OpenTaskRow.element_id, f.task_definition_key),
+        (OpenTaskRow.name, f.name),
+        (OpenTaskRow.assignee, f.assignee),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    offered_to = []
+    if f.candidate_group is not None:
+        offered_to.append(_offered(roles=[f.candidate_group]))
+    if f.candidate_user is not None:
+        roles = sorted(users_with_roles(session, {f.candidate_user}).get(f.candidate_user, set()))
+        offered_to.append(_offered(user=f.candidate_user, roles=roles))
+    conditions += offered_to
+    if offered_to and not f.include_assigned_tasks:
+        conditions.append(OpenTaskRow.assignee.is_(None))
+    if f.assigned is True:
+        conditions.append(OpenTaskRow.assignee.is_not(None))
+    elif f.assigned is False:
+        conditions.append(OpenTaskRow.assignee.is_(None))
+    return conditions
+
+
+def _offered(*, user: str | None = None, roles: list[str]):
+    clauses = [(TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(roles)] if roles else []
+    if user is not None:
+        clauses.append((TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == user))
+    if not clauses:
+        return sa.false()
+    return OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(or_(*clauses)))
+
+
+def _maybe_visible(principal: Principal):
+    """A SQL superset of _may_see, so that only plausible rows are loaded."""
+    clauses = [
+        OpenTaskRow.assignee == principal.name,
+        _offered(user=principal.name, roles=sorted(principal.roles)),
+    ]
+    if principal.has("leader"):
+        clauses.append(ProcessInstanceRow.started_by == principal.name)
+        clauses.append(
+            OpenTaskRow.instance_id.in_(
+                select(InstanceMemberRow.instance_id).where(InstanceMemberRow.user_name == principal.name)
+            )
+        )
+    return or_(*clauses)
+
+
+def _may_see(
+    principal: Principal, task: OpenTaskRow, instance: ProcessInstanceRow, users: list[str], roles: list[str]
+) -> bool:
+    return (
+        principal.has("admin")
+        or task.assignee == principal.name
+        or permissions.is_candidate(principal, users, roles)
+        or permissions.is_instance_leader(principal, instance.started_by, instance.team)
+    )
+
+
+def _properties(catalog: dict, element_id: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (catalog.get(element_id, {}).get("properties") or {}).items()}
+
+
+def _catalogs(session: Session, definition_ids: set[str]) -> dict[str, dict]:
+    if not definition_ids:
+        return {}
+    rows = session.exec(
+        select(ProcessDefinitionRow.id, ProcessDefinitionRow.catalog).where(
+            ProcessDefinitionRow.id.in_(definition_ids)
+        )
+    ).all()
+    return {definition_id: catalog or {} for definition_id, catalog in rows}
