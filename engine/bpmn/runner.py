@@ -183,9 +183,10 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
 def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: dict) -> None:
     """Hand a message to the task waiting for it; its payload becomes process data (as in Camunda)."""
     task = find_task(workflow, waiting.task_id)
-    definition = task.task_spec.event_definition
+    workflow.send_event(BpmnEvent(task.task_spec.event_definition, payload, {}, target=None))
+    # Catching makes the task inherit its parent's data again, which would hide the payload:
+    # merge it once the task is READY, before it runs and hands its data on.
     task.data.update(payload)
-    workflow.send_event(BpmnEvent(definition, payload, {}, target=None))
 
 
 def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, object]]:

@@ -1,0 +1,124 @@
+"""Camunda-shaped errors for /engine-rest only: `{"type", "message", "code"}` (Camunda's ExceptionDto,
+nulls included as Camunda's Jackson writes them), with Camunda's status codes.
+
+Installed per route, not per app: every router of this package uses `CamundaRoute`, whose handler
+catches what the route (and its dependencies, authentication included) raises. The native API's
+exception handlers (api/errors.py) are untouched.
+
+| raised                           | status | type                         | why                                    |
+|----------------------------------|--------|------------------------------|----------------------------------------|
+| request body/query not valid     | 400    | InvalidRequestException      | Camunda's answer to a malformed DTO    |
+| engine InvalidInput              | 400    | InvalidRequestException      | a form or argument that can never work |
+| engine NotFound                  | 404    | InvalidRequestException      | Camunda's "... does not exist"         |
+| engine Forbidden                 | 403    | AuthorizationException       | as Camunda's authorization checks      |
+| engine Unauthenticated           | 401    | AuthenticationException      | + `WWW-Authenticate: Bearer`           |
+| engine ConcurrentUpdate          | 400    | OptimisticLockingException   | see below; retrying may succeed        |
+| engine Conflict (claimed, closed,| 400    | RestException                | see below                              |
+|   locked by another worker, ...) |        |                              |                                        |
+| engine IncidentError             | 500    | ProcessEngineException       | the process model failed, not the call |
+| anything else                    | 500    | RestException                | logged; never a stack trace            |
+
+Conflicts: Camunda answers a task claimed by someone else or an external task locked by another worker
+with 400 (external tasks: BadUserRequestException -> RestException 400) or 500 (TaskAlreadyClaimed,
+OptimisticLocking). We never answer 500 for a state the caller can cause, so every conflict is 400;
+the type tells a retryable concurrent update apart. A resource may translate errors itself to follow
+Camunda more closely (message correlation: nothing or several matching is 400, not 404).
+"""
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from engine.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    Forbidden,
+    IncidentError,
+    InvalidInput,
+    NotFound,
+    OpsflowError,
+    Unauthenticated,
+)
+
+log = logging.getLogger("opsflow.api.camunda")
+
+INVALID_REQUEST = "InvalidRequestException"
+REST_EXCEPTION = "RestException"
+AUTHORIZATION = "AuthorizationException"
+
+#: engine error family -> (status, Camunda exception type); the first match wins
+STATUS: list[tuple[type[OpsflowError], int, str]] = [
+    (Unauthenticated, 401, "AuthenticationException"),
+    (Forbidden, 403, AUTHORIZATION),
+    (NotFound, 404, INVALID_REQUEST),
+    (InvalidInput, 400, INVALID_REQUEST),
+    (ConcurrentUpdate, 400, "OptimisticLockingException"),
+    (Conflict, 400, REST_EXCEPTION),
+    (IncidentError, 500, "ProcessEngineException"),
+]
+
+
+class CamundaError(Exception):
+    """An error this layer decides itself (an unsupported variable type, a Camunda-only rule)."""
+
+    def __init__(self, status: int, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.message = message
+
+
+def invalid(message: str, status: int = 400) -> CamundaError:
+    return CamundaError(status, INVALID_REQUEST, message)
+
+
+def exception_body(type_: str, message: str) -> dict[str, Any]:
+    return {"type": type_, "message": message, "code": None}
+
+
+def error_response(exc: Exception) -> JSONResponse:
+    if isinstance(exc, CamundaError):
+        return JSONResponse(exception_body(exc.type, exc.message), status_code=exc.status)
+    if isinstance(exc, OpsflowError):
+        status, type_ = next(((s, t) for cls, s, t in STATUS if isinstance(exc, cls)), (400, REST_EXCEPTION))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(exception_body(type_, str(exc)), status_code=status, headers=headers)
+    if isinstance(exc, RequestValidationError):
+        return JSONResponse(exception_body(INVALID_REQUEST, _describe(exc)), status_code=400)
+    raise exc
+
+
+def _describe(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid"))
+    return "Invalid request: " + "; ".join(parts)
+
+
+class CamundaRoute(APIRoute):
+    """An APIRoute whose errors come out in Camunda's shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def camunda_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (CamundaError, OpsflowError, RequestValidationError) as exc:
+                return error_response(exc)
+            except Exception:
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                return JSONResponse(exception_body(REST_EXCEPTION, "internal server error"), status_code=500)
+
+        return camunda_handler
+
+
+def camunda_router(prefix: str, tag: str) -> APIRouter:
+    """A router of one Camunda resource: its routes answer errors in Camunda's shape."""
+    return APIRouter(prefix=prefix, tags=[f"camunda: {tag}"], route_class=CamundaRoute)

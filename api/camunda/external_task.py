@@ -1,0 +1,174 @@
+"""/engine-rest/external-task: fetch and lock (with long polling), complete, failure, BPMN error, extend
+lock. Workers hold the `integration` role (or admin); the engine checks it.
+
+Long polling: with `asyncResponseTimeout` and nothing to lock, the request waits, probing with a cheap
+read every POLL_SECONDS and locking as soon as something can be locked, until a task arrives or the
+timeout passes (capped at MAX_WAIT_MS; a client asking more gets an empty answer after the cap and
+simply asks again, as Camunda clients do). Over Camunda's own limit (30 minutes) is a 400, as in Camunda.
+"""
+
+import asyncio
+import time
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.camunda.dto import (
+    CompleteExternalTaskDto,
+    ExtendLockOnExternalTaskDto,
+    ExternalTaskBpmnErrorDto,
+    ExternalTaskFailureDto,
+    FetchExternalTasksDto,
+    FetchExternalTaskTopicDto,
+    LockedExternalTaskDto,
+    locked_external_task_dto,
+)
+from api.camunda.errors import camunda_router, invalid
+from api.camunda.variables import from_camunda
+from api.deps import EngineDep, PrincipalDep
+from engine.services.camunda_queries import CamundaQueries
+from engine.services.external_tasks import ExternalTaskView, TopicRequest
+
+router = camunda_router("/external-task", "external task")
+
+CAMUNDA_MAX_TIMEOUT_MS = 1_800_000
+MAX_WAIT_MS = 30_000
+POLL_SECONDS = 0.1
+
+
+@router.post("/fetchAndLock", response_model=list[LockedExternalTaskDto])
+async def fetch_and_lock(
+    body: FetchExternalTasksDto, request: Request, engine: EngineDep, principal: PrincipalDep
+) -> list[LockedExternalTaskDto]:
+    """Locks up to maxTasks tasks of the topics for the worker; `[]` when none is available in time."""
+    worker_id = _worker(body.workerId)
+    timeout = body.asyncResponseTimeout
+    if timeout is not None and timeout > CAMUNDA_MAX_TIMEOUT_MS:
+        raise invalid(
+            f"The asynchronous response timeout cannot be set to a value greater than "
+            f"{CAMUNDA_MAX_TIMEOUT_MS} milliseconds"
+        )
+    topics = [_topic(t) for t in body.topics or []]
+    max_tasks = body.maxTasks or 0
+    include_properties = bool(body.includeExtensionProperties)
+    queries = CamundaQueries.of(engine)
+
+    def fetch() -> list[ExternalTaskView]:
+        return engine.external_tasks.fetch_and_lock(
+            worker_id, topics, max_tasks=max_tasks, principal_roles=principal.roles
+        )
+
+    deadline = time.monotonic() + min(max(timeout or 0, 0), MAX_WAIT_MS) / 1000
+    locked = await run_in_threadpool(fetch)
+    names = [t.name for t in topics]
+    while not locked and max_tasks > 0 and names and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_SECONDS)
+        if await request.is_disconnected():
+            return []
+        if await run_in_threadpool(queries.has_lockable_external_tasks, names):
+            locked = await run_in_threadpool(fetch)
+    facts = await run_in_threadpool(queries.external_task_facts, [t.id for t in locked])
+    wanted = {t.topicName for t in body.topics or [] if t.includeExtensionProperties} if locked else set()
+    return [
+        locked_external_task_dto(
+            task,
+            created_at=facts[task.id].created_at if task.id in facts else None,
+            extension_properties=(
+                facts[task.id].extension_properties
+                if task.id in facts and (include_properties or task.topic in wanted)
+                else {}
+            ),
+        )
+        for task in locked
+    ]
+
+
+@router.post("/{task_id}/complete", status_code=204, response_class=Response)
+def complete(task_id: str, body: CompleteExternalTaskDto, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Completes the task locked by workerId with the variables (localVariables are dropped: opsflow
+    has no activity-local scope, and Camunda discards them when the activity ends)."""
+    variables = from_camunda(body.variables)
+    from_camunda(body.localVariables)  # still checked
+    engine.external_tasks.complete(
+        task_id, _worker(body.workerId), variables, principal_roles=principal.roles, actor=principal.name
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/failure", status_code=204, response_class=Response)
+def handle_failure(
+    task_id: str, body: ExternalTaskFailureDto, engine: EngineDep, principal: PrincipalDep
+) -> Response:
+    """Reports a failure: retried after retryTimeout ms while retries > 0, an incident at 0."""
+    if body.variables or body.localVariables:
+        raise invalid("variables on a failure are not supported: complete the task to set variables")
+    engine.external_tasks.handle_failure(
+        task_id,
+        _worker(body.workerId),
+        error_message=body.errorMessage or "",
+        error_details=body.errorDetails,
+        retries=body.retries or 0,
+        retry_timeout_ms=body.retryTimeout or 0,
+        principal_roles=principal.roles,
+        actor=principal.name,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/bpmnError", status_code=204, response_class=Response)
+def handle_bpmn_error(
+    task_id: str, body: ExternalTaskBpmnErrorDto, engine: EngineDep, principal: PrincipalDep
+) -> Response:
+    """Throws a BPMN error from the task, to be caught by an error boundary event on it (400 if none)."""
+    if not body.errorCode:
+        raise invalid("errorCode is required")
+    engine.external_tasks.bpmn_error(
+        task_id,
+        _worker(body.workerId),
+        error_code=body.errorCode,
+        error_message=body.errorMessage or "",
+        variables=from_camunda(body.variables),
+        principal_roles=principal.roles,
+        actor=principal.name,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/extendLock", status_code=204, response_class=Response)
+def extend_lock(
+    task_id: str, body: ExtendLockOnExternalTaskDto, engine: EngineDep, principal: PrincipalDep
+) -> Response:
+    """Sets the lock to expire newDuration ms from now."""
+    engine.external_tasks.extend_lock(
+        task_id, _worker(body.workerId), body.newDuration or 0, principal_roles=principal.roles
+    )
+    return Response(status_code=204)
+
+
+def _worker(worker_id: str | None) -> str:
+    if not worker_id:
+        raise invalid("workerId is required")
+    return worker_id
+
+
+def _topic(topic: FetchExternalTaskTopicDto) -> TopicRequest:
+    unsupported = [
+        name
+        for name, given in (
+            ("processDefinitionId", topic.processDefinitionId),
+            ("processDefinitionIdIn", topic.processDefinitionIdIn),
+            ("processDefinitionKey", topic.processDefinitionKey),
+            ("processDefinitionKeyIn", topic.processDefinitionKeyIn),
+            ("processDefinitionVersionTag", topic.processDefinitionVersionTag),
+            ("processVariables", topic.processVariables),
+            ("tenantIdIn", topic.tenantIdIn),
+        )
+        if given
+    ]
+    if unsupported:
+        raise invalid(f"topic {topic.topicName}: the filter(s) {', '.join(unsupported)} are not supported")
+    if topic.lockDuration is None or topic.lockDuration <= 0:
+        raise invalid(f"topic {topic.topicName}: lockDuration must be a positive number of milliseconds")
+    # Camunda: variables null -> all; opsflow has no local variables, so localVariables=true -> none
+    names = [] if topic.localVariables else topic.variables
+    return TopicRequest(topic.topicName, topic.lockDuration, names, topic.businessKey)
