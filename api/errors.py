@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from engine.errors import (
+    ConcurrentUpdate,
     Conflict,
     Forbidden,
     IncidentError,
@@ -39,6 +40,8 @@ def install(app: FastAPI) -> None:
     async def engine_error(_: Request, exc: OpsflowError) -> JSONResponse:
         status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)), (400, "bad_request"))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, ConcurrentUpdate):
+            headers = {"Retry-After": "1"}  # a retry may well succeed; not an answer to keep
         return JSONResponse(error_body(kind, exc.message, exc.problems), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -7,7 +7,8 @@ request is 409, and so is a retry while the first request still runs (with Retry
 may change on a retry are not kept, and the key is free again: 5xx, 408, 429, and any answer carrying
 Retry-After. An answer marked `Cache-Control: no-store` (it holds a secret) is not kept either, but the
 key stays used: a retry gets 409 instead of running twice. Requests without a token, or with an invalid
-one, pass untouched (the route answers 401).
+one, pass untouched (the route answers 401). The middleware's own refusals keep their status codes
+(409, 422) and come in the API's error shape: Camunda's `{type, message, code}` under /engine-rest.
 """
 
 import hashlib
@@ -20,6 +21,8 @@ import anyio
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.camunda.errors import INVALID_REQUEST, REST_EXCEPTION, exception_body
+from api.camunda.errors import PREFIX as CAMUNDA_PREFIX
 from api.errors import error_body
 from engine.errors import OpsflowError, Problem, Unauthenticated
 from engine.services.idempotency import MAX_KEY_LENGTH, StoredAnswer
@@ -172,9 +175,13 @@ async def _error(
     retry: bool = False,
 ) -> None:
     headers = {"Retry-After": "1"} if retry else None
-    await JSONResponse(error_body(kind, message, problems), status_code=status, headers=headers)(
-        scope, receive, send
-    )
+    if scope["path"] == CAMUNDA_PREFIX or scope["path"].startswith(CAMUNDA_PREFIX + "/"):
+        type_ = INVALID_REQUEST if kind == "invalid_input" else REST_EXCEPTION
+        details = [f"{p.path}: {p.message}" for p in problems or []]
+        body = exception_body(type_, "; ".join([message, *details]))
+    else:
+        body = error_body(kind, message, problems)
+    await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -50,7 +50,8 @@ def json_depth(body: bytes) -> int:
 
 
 def is_json(content_type: str | None) -> bool:
-    """What FastAPI parses as JSON: no content type, application/json, application/*+json."""
+    """Bodies FastAPI may parse as JSON (application/json, application/*+json), and bodies without a
+    content type, to be safe."""
     if not content_type:
         return True
     media = content_type.split(";", 1)[0].strip().lower()

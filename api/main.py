@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import errors, limits
+from api import camunda, errors, limits
 from api.idempotency import IdempotencyMiddleware
 from api.routes import api_keys, audit, definitions, identity, instances, messages, tasks, webhooks
 from api.web import routes as web
@@ -56,5 +56,6 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
 
     for module in (tasks, instances, definitions, messages, identity, webhooks, audit, api_keys):
         app.include_router(module.router)
+    app.include_router(camunda.router)  # Camunda 7 REST subset at /engine-rest
     web.install(app)
     return app

@@ -73,9 +73,11 @@ def load_average() -> list[float]:
 
 
 def print_machine(info: dict) -> None:
-    print(f"machine: {info['nproc']} cores, {info['cpu_model']}, {info['mem_total_mb']} MB, "
-          f"Python {info['python']}, SpiffWorkflow {info['packages'].get('spiffworkflow')}, "
-          f"load average {info['loadavg_at_start']}")
+    print(
+        f"machine: {info['nproc']} cores, {info['cpu_model']}, {info['mem_total_mb']} MB, "
+        f"Python {info['python']}, SpiffWorkflow {info['packages'].get('spiffworkflow')}, "
+        f"load average {info['loadavg_at_start']}"
+    )
 
 
 def pct(values: list[float], p: float) -> float:
@@ -126,14 +128,20 @@ def print_targets(targets: list[dict]) -> None:
     print("\ntargets:")
     for t in targets:
         mark = "PASS" if t["pass"] else "MISS"
-        print(f"  [{mark}] {t['target']}: {t['value']} {t['unit']} (target {t['op']} {t['limit']} {t['unit']})")
+        print(
+            f"  [{mark}] {t['target']}: {t['value']} {t['unit']} (target {t['op']} {t['limit']} {t['unit']})"
+        )
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for n, r in enumerate(cells):
-        print("  ".join(c.rjust(w) if n and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print(
+            "  ".join(
+                c.rjust(w) if n and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -243,7 +251,17 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = db.tmpdir / f"serve-{self.port}.log"
         env = {**os.environ, "OPSFLOW_DATABASE_URL": db.url, **(extra_env or {})}
-        cmd = [*(wrap or []), PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [
+            *(wrap or []),
+            PYTHON,
+            "-m",
+            "api.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
@@ -341,8 +359,13 @@ class Client:
             self.timings.setdefault(label, []).append(dt)
         return r.json() if r.content else {}
 
-    def start(self, process_key: str, variables: dict | None = None, business_key: str | None = None,
-              label: str | None = "start") -> dict:
+    def start(
+        self,
+        process_key: str,
+        variables: dict | None = None,
+        business_key: str | None = None,
+        label: str | None = "start",
+    ) -> dict:
         body: dict = {"process_key": process_key, "variables": variables or {}}
         if business_key:
             body["business_key"] = business_key

@@ -65,7 +65,10 @@ def load(servers: list[Server], tokens: dict[str, str], clients: int, seconds: f
         c.timings.clear()
     stop = threading.Event()
     outs = [{} for _ in cs]
-    threads = [threading.Thread(target=worker, args=(c, stop, o, n)) for n, (c, o) in enumerate(zip(cs, outs))]
+    threads = [
+        threading.Thread(target=worker, args=(c, stop, o, n))
+        for n, (c, o) in enumerate(zip(cs, outs, strict=True))
+    ]
     cpu0 = sum(s.cpu_seconds() for s in servers)
     t0 = time.perf_counter()
     for t in threads:
@@ -129,27 +132,67 @@ def main() -> None:
             for r in range(repeats):
                 run = one_run(kind, n_servers, client_counts, seconds)
                 runs.append(run)
-                print(f"  {kind} x{n_servers} run {r + 1}: "
-                      + ", ".join(f"{c} clients {run[str(c)]['completions_per_s']}/s"
-                                  f" ({run[str(c)]['errors']} errors)" for c in client_counts))
+                print(
+                    f"  {kind} x{n_servers} run {r + 1}: "
+                    + ", ".join(
+                        f"{c} clients {run[str(c)]['completions_per_s']}/s ({run[str(c)]['errors']} errors)"
+                        for c in client_counts
+                    )
+                )
             med = median_of(runs)
             key = f"{kind}/{n_servers}"
             results[key] = {"median": med, "runs": runs}
             for c in client_counts:
                 m = med[str(c)]
-                rows.append([kind, n_servers, c, m["completions_per_s"], m["complete"]["p50_ms"],
-                             m["complete"]["p95_ms"], m["complete"]["p99_ms"], m["start"]["p50_ms"],
-                             m["start"]["p95_ms"], m["server_cpu_ms_per_completion"], m["errors"]])
+                rows.append(
+                    [
+                        kind,
+                        n_servers,
+                        c,
+                        m["completions_per_s"],
+                        m["complete"]["p50_ms"],
+                        m["complete"]["p95_ms"],
+                        m["complete"]["p99_ms"],
+                        m["start"]["p50_ms"],
+                        m["start"]["p95_ms"],
+                        m["server_cpu_ms_per_completion"],
+                        m["errors"],
+                    ]
+                )
     print()
-    print_table(["database", "servers", "clients", "completions/s", "complete p50 ms", "p95 ms", "p99 ms",
-                 "start p50 ms", "start p95 ms", "server CPU ms/compl", "errors"], rows)
+    print_table(
+        [
+            "database",
+            "servers",
+            "clients",
+            "completions/s",
+            "complete p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "start p50 ms",
+            "start p95 ms",
+            "server CPU ms/compl",
+            "errors",
+        ],
+        rows,
+    )
     print_targets([])
-    write_result("concurrent", {
-        "benchmark": "concurrent", "machine": info,
-        "parameters": {"seconds": seconds, "repeats": repeats, "databases": kinds,
-                       "server_processes": server_counts, "clients": client_counts},
-        "results": results, "targets": [],
-    })
+    write_result(
+        "concurrent",
+        {
+            "benchmark": "concurrent",
+            "machine": info,
+            "parameters": {
+                "seconds": seconds,
+                "repeats": repeats,
+                "databases": kinds,
+                "server_processes": server_counts,
+                "clients": client_counts,
+            },
+            "results": results,
+            "targets": [],
+        },
+    )
 
 
 if __name__ == "__main__":

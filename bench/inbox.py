@@ -87,13 +87,25 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
             started = now - timedelta(minutes=n_instances - i)
             team = [{"user": rnd.choice(by_role[r]), "role": r, "duty": ""} for r in ROLES] if i % 2 else []
             bk = f"BK-{i:06d}"
-            instances.append({
-                "id": iid, "definition_id": defs[key], "process_key": key, "business_key": bk,
-                "status": "running", "outcome": None, "state": "{}", "serializer_version": "bench",
-                "version": 1, "variables": {"title": f"instance {i}"}, "team": team, "incident": None,
-                "started_by": by_role["leader"][i % len(by_role["leader"])], "started_at": started,
-                "ended_at": None,
-            })
+            instances.append(
+                {
+                    "id": iid,
+                    "definition_id": defs[key],
+                    "process_key": key,
+                    "business_key": bk,
+                    "status": "running",
+                    "outcome": None,
+                    "state": "{}",
+                    "serializer_version": "bench",
+                    "version": 1,
+                    "variables": {"title": f"instance {i}"},
+                    "team": team,
+                    "incident": None,
+                    "started_by": by_role["leader"][i % len(by_role["leader"])],
+                    "started_at": started,
+                    "ended_at": None,
+                }
+            )
             members += [{"instance_id": iid, "user_name": m["user"], "role": m["role"]} for m in team]
             named = {m["role"]: m["user"] for m in team}
             for j in range(TASKS_PER_INSTANCE):
@@ -102,14 +114,26 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                 claimed = rnd.random() < 0.3
                 assignee = (named.get(role) or rnd.choice(by_role[role])) if claimed else None
                 created = started + timedelta(seconds=j)
-                tasks.append({
-                    "id": tid, "instance_id": iid, "process_key": key, "business_key": bk,
-                    "element_id": f"Task_{j}", "name": f"Task {j}", "role": role,
-                    "stage": ("kickoff", "diagnosis", "design", "execution", "evaluation")[j],
-                    "form_key": None, "assignee": assignee, "draft": None, "created_at": created,
-                    "claimed_at": created + timedelta(seconds=30) if claimed else None,
-                    "due_at": created + timedelta(days=rnd.randint(-5, 10)) if rnd.random() < 0.2 else None,
-                })
+                tasks.append(
+                    {
+                        "id": tid,
+                        "instance_id": iid,
+                        "process_key": key,
+                        "business_key": bk,
+                        "element_id": f"Task_{j}",
+                        "name": f"Task {j}",
+                        "role": role,
+                        "stage": ("kickoff", "diagnosis", "design", "execution", "evaluation")[j],
+                        "form_key": None,
+                        "assignee": assignee,
+                        "draft": None,
+                        "created_at": created,
+                        "claimed_at": created + timedelta(seconds=30) if claimed else None,
+                        "due_at": created + timedelta(days=rnd.randint(-5, 10))
+                        if rnd.random() < 0.2
+                        else None,
+                    }
+                )
                 if role in named:
                     candidates.append({"task_id": tid, "kind": "user", "value": named[role]})
                 else:
@@ -127,8 +151,13 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
         if engine.db.dialect.name == "postgresql":
             with engine.db.connect() as conn:  # what autovacuum does soon after a bulk load
                 conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
-        return {"instances": len(instances), "open_tasks": len(tasks), "candidates": len(candidates),
-                "members": len(members), "insert_seconds": round(time.perf_counter() - t0, 2)}
+        return {
+            "instances": len(instances),
+            "open_tasks": len(tasks),
+            "candidates": len(candidates),
+            "members": len(members),
+            "insert_seconds": round(time.perf_counter() - t0, 2),
+        }
     finally:
         engine.close()
 
@@ -141,7 +170,7 @@ def measure(server: Server, tokens: dict[str, str], sample: list[str], rounds: i
     timings: dict[str, list[float]] = {q: [] for q in QUERIES}
     totals: dict[str, list[int]] = {q: [] for q in QUERIES}
     for _ in range(rounds):
-        for name, c in clients.items():
+        for c in clients.values():
             for q, params in QUERIES.items():
                 t0 = time.perf_counter()
                 page = c.inbox(label=None, **params)
@@ -149,8 +178,14 @@ def measure(server: Server, tokens: dict[str, str], sample: list[str], rounds: i
                 totals[q].append(page["total"])
     for c in clients.values():
         c.close()
-    return {q: {**latency_summary(timings[q]), "median_total": sorted(totals[q])[len(totals[q]) // 2],
-                "max_total": max(totals[q])} for q in QUERIES}
+    return {
+        q: {
+            **latency_summary(timings[q]),
+            "median_total": sorted(totals[q])[len(totals[q]) // 2],
+            "max_total": max(totals[q]),
+        }
+        for q in QUERIES
+    }
 
 
 def measure_in_process(url: str, sample: list[str], tokens: dict[str, str], rounds: int) -> dict:
@@ -158,7 +193,9 @@ def measure_in_process(url: str, sample: list[str], tokens: dict[str, str], roun
     engine = build(url)
     try:
         principals = {n: engine.identity.authenticate(tokens[n]) for n in sample}
-        args = {q: {"scope": p.get("scope", "all"), "process_key": p.get("process")} for q, p in QUERIES.items()}
+        args = {
+            q: {"scope": p.get("scope", "all"), "process_key": p.get("process")} for q, p in QUERIES.items()
+        }
         for p in principals.values():
             for a in args.values():
                 engine.tasks.inbox(principal=p, **a)
@@ -189,8 +226,10 @@ def main() -> None:
         kinds.remove("postgres")
     info = machine_info()
     print_machine(info)
-    print(f"inbox: {n_tasks} open tasks over {n_tasks // TASKS_PER_INSTANCE} instances, {N_USERS} users; "
-          f"{args.sample} users x {len(QUERIES)} queries x {rounds} rounds per run, {repeats} run(s)")
+    print(
+        f"inbox: {n_tasks} open tasks over {n_tasks // TASKS_PER_INSTANCE} instances, {N_USERS} users; "
+        f"{args.sample} users x {len(QUERIES)} queries x {rounds} rounds per run, {repeats} run(s)"
+    )
     rnd = random.Random(1)
     sample = sorted(rnd.sample(sorted(users()), args.sample))
     results, rows, targets = {}, [], []
@@ -198,33 +237,76 @@ def main() -> None:
         with fresh_database(kind) as db:
             tokens = prepare(db.url, users())
             data = populate(db.url, n_tasks)
-            print(f"  {kind}: inserted {data['open_tasks']} open tasks, {data['candidates']} candidates, "
-                  f"{data['instances']} instances in {data['insert_seconds']} s")
+            print(
+                f"  {kind}: inserted {data['open_tasks']} open tasks, {data['candidates']} candidates, "
+                f"{data['instances']} instances in {data['insert_seconds']} s"
+            )
             runs = []
             for r in range(repeats):
                 with Server(db) as server:
                     runs.append(measure(server, tokens, sample, rounds))
-                print(f"  {kind} run {r + 1}: " + ", ".join(f"{q} p95 {v['p95_ms']} ms" for q, v in runs[-1].items()))
+                print(
+                    f"  {kind} run {r + 1}: "
+                    + ", ".join(f"{q} p95 {v['p95_ms']} ms" for q, v in runs[-1].items())
+                )
             in_process = measure_in_process(db.url, sample, tokens, rounds)
         med = median_of(runs)
         results[kind] = {"data": data, "median": med, "in_process_median": in_process, "runs": runs}
         for q, v in med.items():
-            rows.append([kind, q, v["p50_ms"], v["p95_ms"], v["p99_ms"], in_process[q]["p50_ms"],
-                         in_process[q]["p95_ms"], v["median_total"], v["max_total"]])
+            rows.append(
+                [
+                    kind,
+                    q,
+                    v["p50_ms"],
+                    v["p95_ms"],
+                    v["p99_ms"],
+                    in_process[q]["p50_ms"],
+                    in_process[q]["p95_ms"],
+                    v["median_total"],
+                    v["max_total"],
+                ]
+            )
             if kind == "sqlite":
-                targets.append(target(f"inbox {q} p95 at {n_tasks} open tasks (SQLite)", v["p95_ms"], "<",
-                                      TARGET_MS, "ms"))
+                targets.append(
+                    target(
+                        f"inbox {q} p95 at {n_tasks} open tasks (SQLite)", v["p95_ms"], "<", TARGET_MS, "ms"
+                    )
+                )
     print()
-    print_table(["database", "query", "HTTP p50 ms", "p95 ms", "p99 ms", "in-process p50 ms", "p95 ms",
-                 "median total", "max total"], rows)
+    print_table(
+        [
+            "database",
+            "query",
+            "HTTP p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "in-process p50 ms",
+            "p95 ms",
+            "median total",
+            "max total",
+        ],
+        rows,
+    )
     print_targets(targets)
-    write_result("inbox", {
-        "benchmark": "inbox", "machine": info,
-        "parameters": {"open_tasks": n_tasks, "instances": n_tasks // TASKS_PER_INSTANCE, "users": N_USERS,
-                       "sampled_users": args.sample, "rounds": rounds, "repeats": repeats,
-                       "queries": QUERIES, "databases": kinds},
-        "results": results, "targets": targets,
-    })
+    write_result(
+        "inbox",
+        {
+            "benchmark": "inbox",
+            "machine": info,
+            "parameters": {
+                "open_tasks": n_tasks,
+                "instances": n_tasks // TASKS_PER_INSTANCE,
+                "users": N_USERS,
+                "sampled_users": args.sample,
+                "rounds": rounds,
+                "repeats": repeats,
+                "queries": QUERIES,
+                "databases": kinds,
+            },
+            "results": results,
+            "targets": targets,
+        },
+    )
 
 
 if __name__ == "__main__":

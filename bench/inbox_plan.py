@@ -12,7 +12,6 @@ import argparse
 import statistics
 import time
 
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from bench.common import build, fresh_database, machine_info, prepare, print_machine, write_result
@@ -23,7 +22,8 @@ CANDIDATE_INDEXES = [
     "CREATE INDEX bench_ix_cand_kind_value_task ON task_candidate (kind, value, task_id)",
     "CREATE INDEX bench_ix_open_unclaimed_created ON open_task (created_at, id) WHERE assignee IS NULL",
     "CREATE INDEX bench_ix_open_assignee_created ON open_task (assignee, created_at, id)",
-    "CREATE INDEX bench_ix_open_process_created ON open_task (process_key, created_at, id) WHERE assignee IS NULL",
+    "CREATE INDEX bench_ix_open_process_created ON open_task (process_key, created_at, id)"
+    " WHERE assignee IS NULL",
 ]
 
 
@@ -36,7 +36,9 @@ def capture(engine, principal, params: dict) -> list[tuple[str, tuple]]:
 
     event.listen(engine.db, "before_cursor_execute", grab)
     try:
-        engine.tasks.inbox(principal=principal, scope=params.get("scope", "all"), process_key=params.get("process"))
+        engine.tasks.inbox(
+            principal=principal, scope=params.get("scope", "all"), process_key=params.get("process")
+        )
     finally:
         event.remove(engine.db, "before_cursor_execute", grab)
     return seen
@@ -76,9 +78,14 @@ def analyse(engine, principal, repeats: int) -> dict:
         stmts = capture(engine, principal, params)
         entries = []
         for statement, parameters in stmts:
-            entries.append({"sql": " ".join(statement.split()), "parameters": list(parameters),
-                            "ms": round(time_statement(engine, statement, parameters, repeats), 3),
-                            "plan": plan(engine, statement, parameters)})
+            entries.append(
+                {
+                    "sql": " ".join(statement.split()),
+                    "parameters": list(parameters),
+                    "ms": round(time_statement(engine, statement, parameters, repeats), 3),
+                    "plan": plan(engine, statement, parameters),
+                }
+            )
         out[q] = entries
     return out
 
@@ -112,9 +119,12 @@ def main() -> None:
             print(f"{args.user}: roles {sorted(principal.roles)}, {args.tasks} open tasks, {args.db}")
             before = analyse(engine, principal, args.repeats)
             show("as deployed", before)
-            result = {"benchmark": "inbox_plan", "machine": info,
-                      "parameters": {"open_tasks": args.tasks, "db": args.db, "user": args.user},
-                      "as_deployed": before}
+            result = {
+                "benchmark": "inbox_plan",
+                "machine": info,
+                "parameters": {"open_tasks": args.tasks, "db": args.db, "user": args.user},
+                "as_deployed": before,
+            }
             if args.try_indexes:
                 with engine.db.begin() as conn:
                     for ddl in CANDIDATE_INDEXES:

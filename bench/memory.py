@@ -46,8 +46,10 @@ def one_run(n: int, completions: int) -> dict:
                 for _ in range(count):
                     c.start(THREE, label=None)
 
-            threads = [threading.Thread(target=start_many, args=(c, n // THREADS + (k < n % THREADS)))
-                       for k, c in enumerate(clients)]
+            threads = [
+                threading.Thread(target=start_many, args=(c, n // THREADS + (k < n % THREADS)))
+                for k, c in enumerate(clients)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -70,9 +72,15 @@ def one_run(n: int, completions: int) -> dict:
             final = server.rss_mb()
             for cl in clients:
                 cl.close()
-            return {"instances": n, "offered_total": total, "rss_idle_mb": round(idle, 1),
-                    "rss_after_start_mb": round(after_start, 1), "rss_final_mb": round(final, 1),
-                    "start_seconds": round(start_seconds, 1), "starts_per_s": round(n / start_seconds, 1)}
+            return {
+                "instances": n,
+                "offered_total": total,
+                "rss_idle_mb": round(idle, 1),
+                "rss_after_start_mb": round(after_start, 1),
+                "rss_final_mb": round(final, 1),
+                "start_seconds": round(start_seconds, 1),
+                "starts_per_s": round(n / start_seconds, 1),
+            }
 
 
 def main() -> None:
@@ -84,24 +92,40 @@ def main() -> None:
     completions = 50 if args.quick else 200
     info = machine_info()
     print_machine(info)
-    print(f"memory: {n} running three-task instances started over HTTP ({THREADS} clients), "
-          f"{repeats} run(s), SQLite, one server process")
+    print(
+        f"memory: {n} running three-task instances started over HTTP ({THREADS} clients), "
+        f"{repeats} run(s), SQLite, one server process"
+    )
     runs = []
     for r in range(repeats):
         runs.append(one_run(n, completions))
         print(f"  run {r + 1}: {runs[-1]}")
     med = median_of(runs)
     print()
-    print_table(["instances", "RSS idle MB", "RSS after starts MB", "RSS final MB", "starts/s (4 clients)"],
-                [[n, med["rss_idle_mb"], med["rss_after_start_mb"], med["rss_final_mb"], med["starts_per_s"]]])
+    print_table(
+        ["instances", "RSS idle MB", "RSS after starts MB", "RSS final MB", "starts/s (4 clients)"],
+        [[n, med["rss_idle_mb"], med["rss_after_start_mb"], med["rss_final_mb"], med["starts_per_s"]]],
+    )
     targets = [target(f"server RSS with {n} running instances", med["rss_final_mb"], "<", LIMIT_MB, "MB")]
     print_targets(targets)
-    write_result("memory", {
-        "benchmark": "memory", "machine": info,
-        "parameters": {"instances": n, "client_threads": THREADS, "completions": completions,
-                       "repeats": repeats, "database": "sqlite", "server_processes": 1},
-        "median": med, "runs": runs, "targets": targets,
-    })
+    write_result(
+        "memory",
+        {
+            "benchmark": "memory",
+            "machine": info,
+            "parameters": {
+                "instances": n,
+                "client_threads": THREADS,
+                "completions": completions,
+                "repeats": repeats,
+                "database": "sqlite",
+                "server_processes": 1,
+            },
+            "median": med,
+            "runs": runs,
+            "targets": targets,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,8 @@ def setup(name: str, db) -> dict:
 
     users = {"bench": ["leader"], **USERS}
     if name == "inbox":
-        from bench.inbox import populate, users as inbox_users
+        from bench.inbox import populate
+        from bench.inbox import users as inbox_users
 
         tokens = prepare(db.url, {**users, **inbox_users()})
         populate(db.url, 100_000)
@@ -95,8 +96,11 @@ def summarize(collapsed: Path, top: int = 40) -> str:
         if frames:
             self_time[frames[-1]] += n
     out = [f"{total} samples (active threads only)", "", "inclusive (our code: engine/, api/):"]
-    ours = [(f, c) for f, c in inclusive.most_common() if "/engine/" in f or "/api/" in f or "(engine/" in f
-            or "(api/" in f]
+    ours = [
+        (f, c)
+        for f, c in inclusive.most_common()
+        if "/engine/" in f or "/api/" in f or "(engine/" in f or "(api/" in f
+    ]
     for f, c in ours[:top]:
         out.append(f"  {100 * c / total:5.1f}%  {f}")
     out += ["", "inclusive (all):"]
@@ -115,9 +119,24 @@ def server_profile(name: str, n: int, rate: int) -> None:
         tokens = setup(name, db)
         with Server(db) as server:
             workload_http(name, server, tokens, max(5, n // 10))  # warm-up
-            spy = subprocess.Popen([PY_SPY, "record", "--pid", str(server.server_pid()), "--rate", str(rate),
-                                    "--format", "raw", "--output", str(out), "--nonblocking", "--threads"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            spy = subprocess.Popen(
+                [
+                    PY_SPY,
+                    "record",
+                    "--pid",
+                    str(server.server_pid()),
+                    "--rate",
+                    str(rate),
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                    "--threads",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             time.sleep(1.5)
             t0 = time.perf_counter()
             workload_http(name, server, tokens, n)
@@ -143,8 +162,9 @@ def pyinstrument_profile(name: str, n: int) -> None:
         def run(count: int) -> None:
             for i in range(count):
                 if name == "growth":
-                    inst = engine.runtime.start_process_instance_by_key(LOOP, principal=principal,
-                                                                        variables={"n": 300})
+                    inst = engine.runtime.start_process_instance_by_key(
+                        LOOP, principal=principal, variables={"n": 300}
+                    )
                 else:
                     inst = engine.runtime.start_process_instance_by_key(THREE, principal=principal)
                 tasks = engine.tasks.inbox(principal=principal, scope="offered", instance_id=inst.id).items
@@ -153,8 +173,8 @@ def pyinstrument_profile(name: str, n: int) -> None:
                     data = {"note": "x"} if name == "growth" else three_task_data(t.element_id, i)
                     tasks = engine.tasks.complete(t.id, data, principal=principal).open_tasks
 
-        run(3)
-        profiler = Profiler(interval=0.0002)
+        run(1 if name == "growth" else 3)
+        profiler = Profiler(interval=0.001)
         profiler.start()
         run(1 if name == "growth" else n)
         profiler.stop()

@@ -1,7 +1,7 @@
 """Run every benchmark, one after the other, each in its own Python process; then print the targets.
 
-    .venv/bin/python -m bench.run_all            # full sizes (about half an hour on 2 cores)
-    .venv/bin/python -m bench.run_all --quick    # small sizes: a smoke check (about 2 minutes)
+.venv/bin/python -m bench.run_all            # full sizes (about half an hour on 2 cores)
+.venv/bin/python -m bench.run_all --quick    # small sizes: a smoke check (about 2 minutes)
 """
 
 from __future__ import annotations
@@ -40,13 +40,17 @@ def main() -> int:
             targets += [{**t, "benchmark": name} for t in json.loads(path.read_text()).get("targets", [])]
     print("\n===== summary =====")
     for t in targets:
-        print(f"  [{'PASS' if t['pass'] else 'MISS'}] {t['target']}: {t['value']} {t['unit']} "
-              f"(target {t['op']} {t['limit']} {t['unit']})")
+        print(
+            f"  [{'PASS' if t['pass'] else 'MISS'}] {t['target']}: {t['value']} {t['unit']} "
+            f"(target {t['op']} {t['limit']} {t['unit']})"
+        )
     for name in failed:
         print(f"  [FAIL] bench.{name} did not finish")
     print(f"  time per benchmark (s): {seconds}")
-    write_result("run_all", {"machine": info, "quick": args.quick, "seconds": seconds, "failed": failed,
-                             "targets": targets})
+    write_result(
+        "run_all",
+        {"machine": info, "quick": args.quick, "seconds": seconds, "failed": failed, "targets": targets},
+    )
     return 1 if failed else 0
 
 

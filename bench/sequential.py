@@ -19,7 +19,6 @@ import httpx
 from bench.common import (
     PYTHON,
     ROOT,
-    THREE,
     Client,
     Server,
     base_args,
@@ -56,8 +55,12 @@ def requests_per_second(url: str, seconds: float) -> dict:
 
 def baseline(seconds: float) -> dict:
     port = free_port()
-    proc = subprocess.Popen([PYTHON, "-m", "bench.empty_app", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "bench.empty_app", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/empty"
         for _ in range(100):
@@ -119,7 +122,12 @@ def one_run(n: int, handbook_n: int, warmup: int) -> dict:
             }
             for c in clients.values():
                 c.close()
-            return {"health": health, "three_tasks": three, "handbook": handbook, "loadavg_after": load_average()}
+            return {
+                "health": health,
+                "three_tasks": three,
+                "handbook": handbook,
+                "loadavg_after": load_average(),
+            }
 
 
 def main() -> None:
@@ -133,50 +141,104 @@ def main() -> None:
     warmup = 5 if args.quick else 20
     info = machine_info()
     print_machine(info)
-    print(f"sequential: {n} three-task instances and {handbook_n} handbook instances "
-          f"({len(JOURNEY)} completions each) per run, {repeats} run(s), SQLite, one server process")
+    print(
+        f"sequential: {n} three-task instances and {handbook_n} handbook instances "
+        f"({len(JOURNEY)} completions each) per run, {repeats} run(s), SQLite, one server process"
+    )
 
     base_runs = [baseline(1 if args.quick else 3) for _ in range(repeats)]
     runs = []
     for r in range(repeats):
         run = one_run(n, handbook_n, warmup)
         runs.append(run)
-        print(f"  run {r + 1}: three-task {run['three_tasks']['completions_per_s']}/s "
-              f"(p50 {run['three_tasks']['complete']['p50_ms']} ms), "
-              f"handbook {run['handbook']['completions_per_s']}/s "
-              f"(p50 {run['handbook']['complete']['p50_ms']} ms)")
+        print(
+            f"  run {r + 1}: three-task {run['three_tasks']['completions_per_s']}/s "
+            f"(p50 {run['three_tasks']['complete']['p50_ms']} ms), "
+            f"handbook {run['handbook']['completions_per_s']}/s "
+            f"(p50 {run['handbook']['complete']['p50_ms']} ms)"
+        )
     med = median_of(runs)
     med["empty_fastapi"] = median_of(base_runs)
 
     print()
     rows = [
-        ["empty FastAPI endpoint (GET)", f"{med['empty_fastapi']['rps']} req/s", "",
-         med["empty_fastapi"]["p50_ms"], med["empty_fastapi"]["p95_ms"], "", ""],
-        ["opsflow GET /health", f"{med['health']['rps']} req/s", "",
-         med["health"]["p50_ms"], med["health"]["p95_ms"], "", ""],
+        [
+            "empty FastAPI endpoint (GET)",
+            f"{med['empty_fastapi']['rps']} req/s",
+            "",
+            med["empty_fastapi"]["p50_ms"],
+            med["empty_fastapi"]["p95_ms"],
+            "",
+            "",
+        ],
+        [
+            "opsflow GET /health",
+            f"{med['health']['rps']} req/s",
+            "",
+            med["health"]["p50_ms"],
+            med["health"]["p95_ms"],
+            "",
+            "",
+        ],
     ]
     for key, label in (("three_tasks", "three-task process"), ("handbook", "handbook process")):
         m = med[key]
-        rows.append([label, f"{m['completions_per_s']} /s", f"{m['e2e_completions_per_s']} /s",
-                     m["complete"]["p50_ms"], m["complete"]["p95_ms"], m["start"]["p50_ms"], m["start"]["p95_ms"]])
-    print_table(["workload", "completions (or req)", "end-to-end", "complete p50 ms", "complete p95 ms",
-                 "start p50 ms", "start p95 ms"], rows)
-    print(f"\nserver CPU per instance (start + inbox look-up + completions): three-task "
-          f"{med['three_tasks']['server_cpu_ms_per_instance']} ms, handbook "
-          f"{med['handbook']['server_cpu_ms_per_instance']} ms; load average after: {load_average()}")
+        rows.append(
+            [
+                label,
+                f"{m['completions_per_s']} /s",
+                f"{m['e2e_completions_per_s']} /s",
+                m["complete"]["p50_ms"],
+                m["complete"]["p95_ms"],
+                m["start"]["p50_ms"],
+                m["start"]["p95_ms"],
+            ]
+        )
+    print_table(
+        [
+            "workload",
+            "completions (or req)",
+            "end-to-end",
+            "complete p50 ms",
+            "complete p95 ms",
+            "start p50 ms",
+            "start p95 ms",
+        ],
+        rows,
+    )
+    print(
+        f"\nserver CPU per instance (start + inbox look-up + completions): three-task "
+        f"{med['three_tasks']['server_cpu_ms_per_instance']} ms, handbook "
+        f"{med['handbook']['server_cpu_ms_per_instance']} ms; load average after: {load_average()}"
+    )
 
     targets = [
-        target("three-task sequential completions/s", med["three_tasks"]["completions_per_s"], ">=", 500, "/s"),
+        target(
+            "three-task sequential completions/s", med["three_tasks"]["completions_per_s"], ">=", 500, "/s"
+        ),
         target("three-task p50 complete", med["three_tasks"]["complete"]["p50_ms"], "<", 2, "ms"),
         target("handbook sequential completions/s", med["handbook"]["completions_per_s"], ">=", 300, "/s"),
     ]
     print_targets(targets)
-    write_result("sequential", {
-        "benchmark": "sequential", "machine": info,
-        "parameters": {"three_task_instances": n, "handbook_instances": handbook_n, "repeats": repeats,
-                       "warmup_instances": warmup, "database": "sqlite", "server_processes": 1},
-        "median": med, "runs": runs, "empty_fastapi_runs": base_runs, "targets": targets,
-    })
+    write_result(
+        "sequential",
+        {
+            "benchmark": "sequential",
+            "machine": info,
+            "parameters": {
+                "three_task_instances": n,
+                "handbook_instances": handbook_n,
+                "repeats": repeats,
+                "warmup_instances": warmup,
+                "database": "sqlite",
+                "server_processes": 1,
+            },
+            "median": med,
+            "runs": runs,
+            "empty_fastapi_runs": base_runs,
+            "targets": targets,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -26,3 +26,6 @@ class Settings(BaseSettings):
     script_cpu_seconds: float = 1.0
     run_worker: bool = Field(default=True, description="run the job worker inside `opsflow serve`")
     worker_poll_seconds: float = 0.25
+    idempotency_stale_seconds: float = Field(
+        default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
+    )

@@ -1,6 +1,7 @@
 """The ProcessEngine facade: hands out the services, wired once by build_engine (no module globals)."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -94,5 +95,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         external_tasks=ExternalTaskService(tx, instances),
         webhooks=WebhookService(tx),
         api_keys=ApiKeyService(tx, identity),
-        idempotency=IdempotencyService(tx),
+        idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
     )

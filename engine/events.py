@@ -29,6 +29,9 @@ WEBHOOK_UPDATED = "webhook_updated"
 WEBHOOK_DELETED = "webhook_deleted"
 WEBHOOK_REDELIVERY_REQUESTED = "webhook_redelivery_requested"
 
+#: Retries with exponential backoff span about two hours of a receiver being down.
+WEBHOOK_MAX_ATTEMPTS = 20
+
 #: What integrators can subscribe to: audit type -> webhook event type.
 WEBHOOK_TYPES = {
     INSTANCE_STARTED: "instance.started",
@@ -78,7 +81,8 @@ def record(
         session.add(
             JobRow(
                 id=f"webhook:{event_id}:{subscription_id}", kind="webhook", instance_id=instance_id,
-                due_at=at, payload={"subscription_id": subscription_id, "event": event}, created_at=at,
+                due_at=at, created_at=at,
+                payload={"subscription_id": subscription_id, "event": event, "max_attempts": WEBHOOK_MAX_ATTEMPTS},
             )
         )
 

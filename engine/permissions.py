@@ -13,6 +13,7 @@
 | manage users          | admin                                                                       |
 | send messages         | admin, integration accounts                                                 |
 | work external tasks   | admin, integration accounts                                                 |
+| manage webhooks       | admin                                                                       |
 """
 
 from engine.views import Principal
@@ -35,6 +36,10 @@ def can_correlate(p: Principal) -> bool:
 
 def can_work_external_tasks(roles: frozenset[str]) -> bool:
     return bool(roles.intersection(("admin", "integration")))
+
+
+def can_manage_webhooks(p: Principal) -> bool:
+    return p.has("admin")
 
 
 def can_manage_users(p: Principal) -> bool:

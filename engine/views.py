@@ -12,6 +12,7 @@ class Principal:
     user_id: str
     name: str
     roles: frozenset[str]
+    scopes: frozenset[str] | None = None  # an API key's scopes; None: whatever the roles allow
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -9,8 +9,10 @@ Responses include null fields, as Camunda's do; dates use Camunda's `yyyy-MM-dd'
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from api.camunda.errors import PREFIX
 from api.camunda.variables import format_date, to_camunda_map
 from engine.services.camunda_queries import TaskRecord
 from engine.services.external_tasks import ExternalTaskView
@@ -243,7 +245,9 @@ class TaskDto(BaseModel):
 # --- builders ---------------------------------------------------------------------------------------
 
 
-def process_instance_dto(instance: InstanceView, base_url: str, *, with_variables: bool = False) -> ProcessInstanceDto:
+def process_instance_dto(
+    instance: InstanceView, base_url: str, *, with_variables: bool = False
+) -> ProcessInstanceDto:
     fields = {
         "links": [AtomLink(method="GET", href=f"{base_url}/process-instance/{instance.id}", rel="self")],
         "id": instance.id,
@@ -298,3 +302,8 @@ def task_dto(record: TaskRecord) -> TaskDto:
         taskDefinitionKey=task.element_id,
         camundaFormRef=CamundaFormRef(key=task.form_key) if task.form_key else None,
     )
+
+
+def engine_rest_url(request: Request) -> str:
+    """The absolute base of this API, for Camunda's `links`."""
+    return str(request.base_url).rstrip("/") + PREFIX

@@ -5,18 +5,18 @@ Installed per route, not per app: every router of this package uses `CamundaRout
 catches what the route (and its dependencies, authentication included) raises. The native API's
 exception handlers (api/errors.py) are untouched.
 
-| raised                           | status | type                         | why                                    |
-|----------------------------------|--------|------------------------------|----------------------------------------|
-| request body/query not valid     | 400    | InvalidRequestException      | Camunda's answer to a malformed DTO    |
-| engine InvalidInput              | 400    | InvalidRequestException      | a form or argument that can never work |
-| engine NotFound                  | 404    | InvalidRequestException      | Camunda's "... does not exist"         |
-| engine Forbidden                 | 403    | AuthorizationException       | as Camunda's authorization checks      |
-| engine Unauthenticated           | 401    | AuthenticationException      | + `WWW-Authenticate: Bearer`           |
-| engine ConcurrentUpdate          | 400    | OptimisticLockingException   | see below; retrying may succeed        |
-| engine Conflict (claimed, closed,| 400    | RestException                | see below                              |
-|   locked by another worker, ...) |        |                              |                                        |
-| engine IncidentError             | 500    | ProcessEngineException       | the process model failed, not the call |
-| anything else                    | 500    | RestException                | logged; never a stack trace            |
+| raised                              | status | type                       | why                         |
+|-------------------------------------|--------|----------------------------|-----------------------------|
+| request body/query not valid        | 400    | InvalidRequestException    | Camunda: a malformed DTO    |
+| engine InvalidInput                 | 400    | InvalidRequestException    | can never work as sent      |
+| engine NotFound                     | 404    | InvalidRequestException    | "... does not exist"        |
+| engine Forbidden                    | 403    | AuthorizationException     | as Camunda's authorization  |
+| engine Unauthenticated              | 401    | AuthenticationException    | + WWW-Authenticate: Bearer  |
+| engine ConcurrentUpdate             | 400    | OptimisticLockingException | retrying may succeed        |
+| engine Conflict (claimed, not open, | 400    | RestException              | see below                   |
+|   locked by another worker, ...)    |        |                            |                             |
+| engine IncidentError                | 500    | ProcessEngineException     | the model failed, not a call|
+| anything else                       | 500    | RestException              | logged; never a stack trace |
 
 Conflicts: Camunda answers a task claimed by someone else or an external task locked by another worker
 with 400 (external tasks: BadUserRequestException -> RestException 400) or 500 (TaskAlreadyClaimed,
@@ -46,6 +46,8 @@ from engine.errors import (
 )
 
 log = logging.getLogger("opsflow.api.camunda")
+
+PREFIX = "/engine-rest"
 
 INVALID_REQUEST = "InvalidRequestException"
 REST_EXCEPTION = "RestException"
@@ -119,6 +121,8 @@ class CamundaRoute(APIRoute):
         return camunda_handler
 
 
-def camunda_router(prefix: str, tag: str) -> APIRouter:
-    """A router of one Camunda resource: its routes answer errors in Camunda's shape."""
-    return APIRouter(prefix=prefix, tags=[f"camunda: {tag}"], route_class=CamundaRoute)
+def camunda_router(resource: str, tag: str) -> APIRouter:
+    """A router of one Camunda resource (`/task`), under /engine-rest: its routes answer errors in
+    Camunda's shape. The full prefix is set here, not by an enclosing router, so that each route's own
+    path is the one api.deps.require_scope looks up in ROUTE_SCOPES."""
+    return APIRouter(prefix=PREFIX + resource, tags=[f"camunda: {tag}"], route_class=CamundaRoute)

@@ -84,7 +84,9 @@ async def fetch_and_lock(
 
 
 @router.post("/{task_id}/complete", status_code=204, response_class=Response)
-def complete(task_id: str, body: CompleteExternalTaskDto, engine: EngineDep, principal: PrincipalDep) -> Response:
+def complete(
+    task_id: str, body: CompleteExternalTaskDto, engine: EngineDep, principal: PrincipalDep
+) -> Response:
     """Completes the task locked by workerId with the variables (localVariables are dropped: opsflow
     has no activity-local scope, and Camunda discards them when the activity ends)."""
     variables = from_camunda(body.variables)

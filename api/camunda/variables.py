@@ -14,9 +14,10 @@ In (a type name's first letter may be lower case, as Camunda accepts):
 | Double         | number (or its text)                    | float                                      |
 | Date           | "yyyy-MM-dd'T'HH:mm:ss.SSSZ" or ISO-8601| ISO-8601 text with offset (naive: UTC)     |
 | Json           | a string holding JSON                   | the parsed dict / list / scalar            |
-| Object         | a JSON string, valueInfo.serializationDataFormat "application/json" | the parsed value |
+| Object         | JSON text; valueInfo.serializationDataFormat | the parsed value                      |
+|                | must be "application/json"              |                                            |
 | Null           | anything                                | None                                       |
-| Bytes, File, Xml, Object in another format, unknown types | -                  | 400 InvalidRequestException |
+| Bytes, File, Xml, other Object formats, unknown | -                  | 400 InvalidRequestException        |
 
 Out: None -> Null, bool -> Boolean, int -> Integer (Long beyond 32 bits), float -> Double, str -> String,
 dict/list -> Json (value is the JSON text, as Camunda sends Json). A Date sent in comes back as String.
@@ -64,7 +65,9 @@ def to_python(name: str, typed: Any) -> Any:
     convert = _CONVERTERS.get(kind)
     if convert is None:
         if kind in UNSUPPORTED:
-            raise invalid(f"Unsupported value type '{type_name}' of variable '{name}': opsflow keeps JSON data only")
+            raise invalid(
+                f"Unsupported value type '{type_name}' of variable '{name}': opsflow keeps JSON data only"
+            )
         raise invalid(f"Unsupported value type '{type_name}' of variable '{name}'")
     if value is None and kind not in ("object",):
         return None
@@ -134,7 +137,9 @@ def _date(name: str, type_name: str, value: Any, info: dict) -> str:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise _cannot(name, type_name, value, "a date is a string like 2024-01-31T09:30:00.000+0100") from None
+        raise _cannot(
+            name, type_name, value, "a date is a string like 2024-01-31T09:30:00.000+0100"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.isoformat(timespec="milliseconds")

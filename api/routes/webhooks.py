@@ -43,8 +43,11 @@ class DeliveryPage(Page):
 
 
 @router.post("", response_model=CreatedWebhookView, status_code=status.HTTP_201_CREATED)
-def create_webhook(body: CreateWebhook, engine: EngineDep, principal: PrincipalDep) -> CreatedWebhookView:
+def create_webhook(
+    body: CreateWebhook, engine: EngineDep, principal: PrincipalDep, response: Response
+) -> CreatedWebhookView:
     """Subscribe a URL to event types. The answer holds the signing secret; it is never shown again."""
+    response.headers["Cache-Control"] = "no-store"  # nor kept for Idempotency-Key replays
     return engine.webhooks.create(body.url, body.event_types, principal=principal, secret=body.secret)
 
 

@@ -64,9 +64,10 @@ class JobExecutor:
 
     def next_due(self) -> datetime | None:
         def query(uow: UnitOfWork) -> datetime | None:
-            return uow.session.exec(
-                select(sa.func.min(JobRow.due_at)).where(JobRow.failed_at.is_(None))
-            ).one()
+            # A job another worker holds is not due before its claim expires.
+            held = JobRow.lock_owner.is_not(None) & (JobRow.lock_expires_at > utcnow())
+            wake_at = sa.case((held, JobRow.lock_expires_at), else_=JobRow.due_at)
+            return uow.session.exec(select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None))).one()
 
         return self._tx.read(query)
 

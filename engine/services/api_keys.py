@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from engine import events
-from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
+from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import can_manage_users
 from engine.services.identity import IdentityService, hash_token
 from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
@@ -153,19 +153,7 @@ class ApiKeyService:
     def authenticate(self, token: str) -> Credentials:
         """The principal of a bearer token (any kind) and, for an API key, its scopes."""
         principal = self._identity.authenticate(token)  # the one place that decides validity
-
-        def scopes(uow: UnitOfWork) -> tuple[str, list | None] | None:
-            return uow.session.exec(
-                select(TokenRow.kind, TokenRow.scopes).where(TokenRow.token_hash == hash_token(token))
-            ).first()
-
-        found = self._tx.read(scopes)
-        if found is None:  # deleted in between
-            raise Unauthenticated("invalid or expired token")
-        kind, granted = found
-        if kind != KIND or granted is None:  # TokenRow.scopes None: everything the roles allow
-            return Credentials(principal, None)
-        return Credentials(principal, frozenset(granted))
+        return Credentials(principal, principal.scopes)
 
 
 def _require_admin(principal: Principal) -> None:

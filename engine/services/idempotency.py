@@ -3,10 +3,13 @@
 A key belongs to one principal. The first request claims it by inserting its row (status_code None) in a
 transaction of its own, before it runs: the primary key lets exactly one request win, on every database.
 The winner stores its answer afterwards, or releases the claim when it failed (5xx) so a retry can run.
-Rows expire after `ttl` (24 h); expired rows are deleted whenever a key is claimed. A claim still
-unanswered after `stale_after` is taken to be abandoned (its server died) and may be claimed again.
+Rows expire after `ttl` (24 h): an expired key is a new key, and expired rows are deleted before a claim
+(at most once a minute per process). A claim still unanswered after `stale_after` (a minute by default) is taken to
+be abandoned (its server died) and may be claimed again.
 """
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -23,7 +26,10 @@ from engine.storage.uow import Transactions, UnitOfWork
 MAX_KEY_LENGTH = 200  # IdempotencyRow.key
 MAX_CONTENT_TYPE_LENGTH = 100  # IdempotencyRow.content_type
 TTL = timedelta(hours=24)
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(minutes=1)
+CLEANUP_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger("opsflow.idempotency")
 
 Outcome = Literal["claimed", "replay", "in_progress", "mismatch"]
 
@@ -54,35 +60,45 @@ def check_key(key: str) -> None:
 
 class IdempotencyService:
     def __init__(
-        self, tx: Transactions, *, ttl: timedelta = TTL, stale_after: timedelta = STALE_AFTER
+        self,
+        tx: Transactions,
+        *,
+        ttl: timedelta = TTL,
+        stale_after: timedelta = STALE_AFTER,
+        cleanup_every: timedelta = CLEANUP_EVERY,
     ) -> None:
         self._tx = tx
         self._ttl = ttl
         self._stale_after = stale_after
+        self._cleanup_every = cleanup_every.total_seconds()
+        self._last_cleanup = float("-inf")
 
     def claim(self, principal: str, key: str, request_hash: str) -> Claim:
         """Claim `key` for the request whose fingerprint is `request_hash`, or say why not."""
         check_key(key)
+        self._clean_up()
 
         def insert(uow: UnitOfWork) -> None:
-            session = uow.session
-            now = utcnow()
-            session.execute(sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < now - self._ttl))
-            session.add(
-                IdempotencyRow(principal=principal, key=key, request_hash=request_hash, created_at=now)
-            )
-            session.flush()
+            row = IdempotencyRow(principal=principal, key=key, request_hash=request_hash, created_at=utcnow())
+            uow.session.add(row)
+            uow.session.flush()
 
         def existing(uow: UnitOfWork) -> Claim | None:
             session = uow.session
             row = session.exec(_select(principal, key).with_for_update()).first()
             if row is None:
-                return None  # released (or expired) since: claim it again
+                return None  # released since: claim it again
+            now = utcnow()
+            if row.created_at < now - self._ttl:  # expired, not yet cleaned up: a new key
+                row.request_hash, row.created_at = request_hash, now
+                row.status_code = row.response_body = row.content_type = None
+                session.add(row)
+                return Claim("claimed")
             if row.request_hash != request_hash:
                 return Claim("mismatch")
             if row.status_code is None:
-                if row.created_at < utcnow() - self._stale_after:
-                    row.created_at = utcnow()
+                if row.created_at < now - self._stale_after:  # its server died: take it over
+                    row.created_at = now
                     session.add(row)
                     return Claim("claimed")
                 return Claim("in_progress")
@@ -91,13 +107,28 @@ class IdempotencyService:
         for _ in range(3):
             try:
                 self._tx.write(insert)
-                return Claim("claimed")
             except IntegrityError:
-                pass  # the key is taken: by whom, and for what?
-            found = self._tx.write(existing)
-            if found is not None:
+                found = self._tx.write(existing)  # the key is taken: by whom, and for what?
+                if found is None:
+                    continue
                 return found
+            return Claim("claimed")
         raise ConcurrentUpdate("the Idempotency-Key is busy; try again")
+
+    def _clean_up(self) -> None:
+        """Delete expired keys, at most once every `cleanup_every` in this process; never fails a claim."""
+        if time.monotonic() - self._last_cleanup < self._cleanup_every:
+            return
+        self._last_cleanup = time.monotonic()
+        cutoff = utcnow() - self._ttl
+        try:
+            self._tx.write(
+                lambda uow: uow.session.execute(
+                    sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff)
+                )
+            )
+        except Exception:
+            log.warning("could not delete expired idempotency keys", exc_info=True)
 
     def store(self, principal: str, key: str, answer: StoredAnswer) -> None:
         """Keep the answer of a claimed key, to be replayed."""

@@ -107,12 +107,19 @@ class IdentityService:
 
     def authenticate(self, token: str) -> Principal:
         def lookup(uow) -> Principal:
-            session = uow.session
-            row = session.exec(select(TokenRow).where(TokenRow.token_hash == hash_token(token))).first()
-            if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < utcnow()):
+            rows = uow.session.exec(
+                select(TokenRow, UserRow.name, UserRoleRow.role)
+                .join(UserRow, UserRow.id == TokenRow.user_id)
+                .join(UserRoleRow, UserRoleRow.user_id == UserRow.id, isouter=True)
+                .where(TokenRow.token_hash == hash_token(token))
+            ).all()
+            if not rows:
                 raise Unauthenticated("invalid or expired token")
-            user = session.get(UserRow, row.user_id)
-            return Principal(user.id, user.name, frozenset(_roles(session, user.id)))
+            row, name = rows[0][0], rows[0][1]
+            if row.revoked_at is not None or (row.expires_at and row.expires_at < utcnow()):
+                raise Unauthenticated("invalid or expired token")
+            scopes = frozenset(row.scopes) if row.kind == "api_key" and row.scopes is not None else None
+            return Principal(row.user_id, name, frozenset(r for _, _, r in rows if r), scopes)
 
         return self._tx.read(lookup)
 

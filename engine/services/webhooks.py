@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from engine import events
+from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
@@ -74,11 +74,6 @@ class RedeliveryView:
     event_id: str
     event_type: str
     due_at: datetime
-
-
-def can_manage_webhooks(p: Principal) -> bool:
-    # TODO(lead): move to engine.permissions as `can_manage_webhooks` ("manage webhooks | admin").
-    return p.has("admin")
 
 
 class WebhookService:
@@ -238,7 +233,7 @@ class WebhookService:
 
 
 def _require_admin(principal: Principal) -> None:
-    if not can_manage_webhooks(principal):
+    if not permissions.can_manage_webhooks(principal):
         raise Forbidden("only admins manage webhooks")
 
 

@@ -261,6 +261,7 @@ class WebhookDeliveryRow(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = _text(nullable=True)
     delivered: bool = False
+    event: dict | None = _json()  # the event as sent, so that it can be sent again
     at: datetime = _ts()
 
 

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import Depends
@@ -148,14 +149,17 @@ def test_keys_expire_after_a_day(api: Api, handbook: ProcessEngine) -> None:
     old = utcnow() - timedelta(hours=25)
 
     def plant(uow) -> None:
-        uow.session.add(IdempotencyRow(principal=lei, key="old", request_hash="0" * 64, status_code=200,
-                                       response_body="{}", content_type="application/json", created_at=old))
+        for key in ("old", "ancient"):
+            uow.session.add(
+                IdempotencyRow(principal=lei, key=key, request_hash="0" * 64, status_code=200,
+                               response_body="{}", content_type="application/json", created_at=old)
+            )
 
     Transactions(handbook.db).write(plant)
     body = {"process_key": "ops_optimization", "variables": VALID["start_trigger"]}
     response = post(api, "lei", "/api/v1/process-instances", "old", body)
     assert response.status_code == 201 and "idempotent-replayed" not in response.headers
-    assert [(r.key, r.status_code) for r in rows(handbook)] == [("old", 201)]
+    assert [(r.key, r.status_code) for r in rows(handbook)] == [("old", 201)]  # and "ancient" is gone
 
 
 def test_an_answer_holding_a_secret_is_not_kept_but_not_run_twice(api: Api, handbook: ProcessEngine) -> None:
@@ -186,6 +190,11 @@ def test_the_claim_states(engine: ProcessEngine) -> None:
     # an answer that never came (the server died) is taken over after stale_after
     impatient = IdempotencyService(Transactions(engine.db), stale_after=timedelta(0))
     assert impatient.claim("u2", "k", "c" * 64).outcome == "claimed"
+    # an expired key is a new key, even before the cleanup deleted it
+    forgetful = IdempotencyService(Transactions(engine.db), ttl=timedelta(0), cleanup_every=timedelta(days=1))
+    assert forgetful.claim("u3", "first", "a" * 64).outcome == "claimed"  # cleans up, once
+    forgetful.store("u3", "first", StoredAnswer(201, "{}", "application/json"))
+    assert forgetful.claim("u3", "first", "b" * 64).outcome == "claimed"
 
 
 def test_concurrent_duplicates_run_once(api: Api, settings: Settings) -> None:
@@ -218,3 +227,22 @@ def test_concurrent_duplicates_run_once(api: Api, settings: Settings) -> None:
         else:
             assert r.status_code == 200 and r.content == executed[0].content
     assert completions(api, instance_id) == 1
+
+
+def test_the_camunda_api_is_covered_with_its_own_error_shape(api: Api, handbook: ProcessEngine) -> None:
+    messages = Path(__file__).resolve().parent.parent / "engine" / "data" / "messages.bpmn"
+    handbook.repository.deploy([("messages.bpmn", messages.read_bytes())], actor="test")
+    created = api.call("ada", "POST", "/api/v1/api-keys", 201,
+                       json={"name": "alarms", "system": "monitoring", "scopes": ["messages:send"]})
+    headers = {"Authorization": f"Bearer {created['key']}", "Idempotency-Key": "alarm-1"}
+    body = {"messageName": "alarm", "businessKey": "ALARM-1", "resultEnabled": True}
+    first = api.client.post("/engine-rest/message", json=body, headers=headers)
+    assert first.status_code == 200 and first.json()[0]["resultType"] == "ProcessDefinition"
+    again = api.client.post("/engine-rest/message", json=body, headers=headers)
+    assert (again.status_code, again.content) == (200, first.content)
+    assert again.headers["idempotent-replayed"] == "true"
+    alarms = api.call("ada", "GET", "/api/v1/process-instances", params={"process": "alarm_handling"})
+    assert alarms["total"] == 1
+    other = api.client.post("/engine-rest/message", json={**body, "businessKey": "ALARM-2"}, headers=headers)
+    assert other.status_code == 409
+    assert other.json()["type"] == "RestException" and "different request" in other.json()["message"]

@@ -3,6 +3,7 @@ corrupts nothing, and applies no retried request twice."""
 
 import signal
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -26,13 +27,22 @@ def test_a_sigkill_during_a_stream_of_completions_loses_and_duplicates_nothing(d
     base = f"http://127.0.0.1:{port}"
     answered: list[str] = []  # task ids whose completion was answered 2xx
     in_flight: dict[str, str] = {}  # task id -> idempotency key of a request that got no answer
-    server = opsflow("serve", "--port", str(port), database_url=db_url)
+    stale = {"OPSFLOW_IDEMPOTENCY_STALE_SECONDS": "2"}  # a dead server's claims free up quickly
+    server = opsflow("serve", "--port", str(port), database_url=db_url, **stale)
     wait_healthy(base, server)
     killed = threading.Event()
 
     def complete(client: httpx.Client, task_id: str) -> httpx.Response:
+        """A careful client: one idempotency key per completion, and it waits when told to."""
         key = f"complete-{task_id}"
-        return client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {}}, headers={"Idempotency-Key": key})
+        for _ in range(50):
+            response = client.post(
+                f"/api/v1/tasks/{task_id}/complete", json={"data": {}}, headers={"Idempotency-Key": key}
+            )
+            if "Retry-After" not in response.headers:
+                return response
+            time.sleep(float(response.headers["Retry-After"]))
+        return response
 
     with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
         while not killed.is_set():
@@ -55,7 +65,7 @@ def test_a_sigkill_during_a_stream_of_completions_loses_and_duplicates_nothing(d
                 answered.append(task["id"])
     server.wait(10)
 
-    restarted = opsflow("serve", "--port", str(port), database_url=db_url)
+    restarted = opsflow("serve", "--port", str(port), database_url=db_url, **stale)
     try:
         wait_healthy(base, restarted)
         with httpx.Client(base_url=base, headers=headers, timeout=10) as client:

@@ -4,12 +4,16 @@ deployments. No answer, 4xx or 5xx, carries a stack trace."""
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from api.limits import JSON_BODY_BYTES, MAX_JSON_DEPTH, RequestLimits, json_depth
+from api.main import create_app
+from tests.helpers.server import live_server
 from tests.security.conftest import World, form_data, tiny_bpmn
 
 MIB = 1024 * 1024
@@ -102,12 +106,53 @@ def test_an_upload_over_the_upload_limit_is_refused_with_413_and_stores_nothing(
     assert_still_answering(world)
 
 
+def test_an_upload_streamed_without_a_length_is_cut_off_at_the_upload_limit(world: World) -> None:
+    before = definitions(world)
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="big.bpmn"\r\n'
+        b"Content-Type: application/xml\r\n\r\n"
+    )
+
+    def chunks() -> Iterator[bytes]:
+        yield head + tiny_bpmn("streamed")
+        for _ in range(world.settings.max_upload_bytes // MIB + 1):
+            yield b"<!--" + b"x" * MIB + b"-->"
+        yield b"\r\n--b--\r\n"
+
+    response = world.api.client.post(
+        "/api/v1/deployments", content=chunks(),
+        headers={"Content-Type": "multipart/form-data; boundary=b",
+                 "Authorization": f"Bearer {world.api.tokens['dora']}"},
+    )
+    assert_error(response, 413, "payload_too_large", str(world.settings.max_upload_bytes))
+    assert definitions(world) == before
+    assert_still_answering(world)
+
+
 def test_an_upload_larger_than_a_json_body_but_within_the_upload_limit_reaches_the_deployment(
     world: World,
 ) -> None:
     name = world.unique("big_but_fine_")
     roomy = padded(tiny_bpmn(name), 2 * JSON_BODY_BYTES)
     assert deploy(world, (f"{name}.bpmn", roomy)).status_code == 201
+
+
+def test_a_real_server_answers_413_to_a_declared_length_without_waiting_for_the_body(world: World) -> None:
+    app = create_app(world.settings, engine=world.engine)
+    with live_server(app) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/v1/process-instances HTTP/1.1\r\nHost: test\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n{"
+            )  # 50 MiB announced, one byte sent: only an answer that does not wait for the rest arrives
+            answer = b""
+            while chunk := conn.recv(65536):  # the server closes the connection after a refused body
+                answer += chunk
+            answer = answer.decode()
+        assert answer.startswith("HTTP/1.1 413"), answer
+        assert '"error":"payload_too_large"' in answer
+        assert httpx.get(f"{base}/health", timeout=10).json() == {"status": "ok"}
 
 
 def test_a_content_length_over_the_limit_is_refused_without_reading_the_body() -> None:
@@ -216,7 +261,7 @@ UNKNOWN_FIELD_BODIES = {
     "POST /api/v1/tasks/{task}/assign": {"user": "dana"},
     "PUT /api/v1/tasks/{task}/draft": {"data": {}},
     "POST /api/v1/tasks/{task}/complete": {"data": {}},
-    "POST /api/v1/session": {"name": "lars", "password": "whatever-it-is"},
+    "POST /api/v1/session": {"name": "lars", "password": "whatever-it-is"},  # refused before checking
     "POST /api/v1/users": {"name": "someone", "roles": ["data"]},
     "POST /api/v1/messages": {"name": "alarm"},
     "POST /api/v1/webhooks": {"url": "https://hooks.example/x", "event_types": ["*"]},

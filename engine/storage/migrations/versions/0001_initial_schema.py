@@ -186,6 +186,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("delivered", sa.Boolean(), nullable=False),
+        sa.Column("event", sa.JSON(), nullable=True),
         sa.Column("at", engine.storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
