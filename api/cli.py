@@ -114,13 +114,9 @@ def _worker(_: argparse.Namespace) -> int:
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:
-    from engine.storage import schema
-    from engine.storage.db import make_engine
+    from engine.engine import upgrade_database
 
-    db = make_engine(Settings().database_url)
-    schema.upgrade(db)
-    print(f"database schema at {schema.current_revision(db)}")
-    db.dispose()
+    print(f"database schema at {upgrade_database(Settings())}")
     return 0
 
 

@@ -4,10 +4,10 @@ after a grace period the designer sets (`escalationGrace`, default P1D), escalat
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlmodel import Session, select
 
 from engine import events
+from engine.bpmn.runner import duration as iso_duration
 from engine.storage.tables import JobRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow, utcnow
 from engine.storage.uow import UnitOfWork
 
@@ -16,7 +16,7 @@ log = logging.getLogger("opsflow.deadlines")
 DEFAULT_GRACE = "P1D"
 
 
-def due_at(expression: str | None, variables: dict, evaluate) -> datetime | None:  # noqa: ANN001
+def due_at(expression: str | None, variables: dict, evaluate) -> datetime | None:
     """Evaluate a task's `camunda:dueDate`: a date means by the end of that day (UTC); a datetime is
     taken as is; a duration counts from now. An expression that fails gives no due date."""
     if not expression:
@@ -50,8 +50,7 @@ def _as_datetime(value: object) -> datetime | None:
 
 
 def duration(text: str) -> timedelta:
-    parsed = TimerEventDefinition.parse_iso_duration(text)
-    return TimerEventDefinition.get_timedelta_from_start(parsed, utcnow())
+    return iso_duration(text, utcnow())
 
 
 def schedule(session: Session, task: OpenTaskRow, entry: dict) -> None:

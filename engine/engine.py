@@ -52,8 +52,23 @@ class ProcessEngine:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
         return Worker(self.jobs, poll=self.settings.worker_poll_seconds)
 
+    def health(self) -> None:
+        """Raises when the database cannot be reached."""
+        with self.db.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     def close(self) -> None:
         self.db.dispose()
+
+
+def upgrade_database(settings: Settings) -> str:
+    """Apply pending migrations; returns the schema revision now in place."""
+    db = make_engine(settings.database_url)
+    try:
+        schema.upgrade(db)
+        return schema.current_revision(db) or ""
+    finally:
+        db.dispose()
 
 
 def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlmodel import Session, delete, select
 
 from engine import deadlines, events
 from engine.bpmn.runner import (
+    BpmnWorkflow,
     Incident,
     Runner,
     current_variables,

@@ -2,7 +2,7 @@
 back the facts the index tables hold."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -192,6 +192,11 @@ def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: di
 def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, object]]:
     """Messages the instance threw that nothing inside it caught (drains the queue)."""
     return [(e.event_definition.name, e.payload) for e in workflow.get_events()]
+
+
+def duration(text: str, start: datetime) -> timedelta:
+    """An ISO-8601 duration (P1D, PT2H, P1M) from `start`."""
+    return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict:
