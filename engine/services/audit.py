@@ -45,8 +45,8 @@ class AuditService:
             raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
         if not (0 <= offset <= MAX_OFFSET) or not (1 <= limit <= MAX_LIMIT):
             raise InvalidInput(f"offset is 0-{MAX_OFFSET} and limit is 1-{MAX_LIMIT}")
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        if since is not None:
+            since = _utc(since)
 
         def query(uow: UnitOfWork) -> Page[AuditEntry]:
             session = uow.session
@@ -66,3 +66,14 @@ class AuditService:
             return Page([audit_view(r) for r in rows], total, offset, limit)
 
         return self._tx.read(query)
+
+
+def _utc(moment: datetime) -> datetime:
+    """The moment in UTC (a time without a zone is UTC); beyond the years 1-9999 in UTC, the first or
+    last moment there is."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)

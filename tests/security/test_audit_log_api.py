@@ -72,6 +72,8 @@ def test_since_keeps_the_events_at_or_after_a_moment(api: Api, story: dict[str, 
     assert audit(api, since=(datetime.now(UTC) + timedelta(minutes=1)).isoformat())["total"] == 0
     naive_past = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None).isoformat()
     assert audit(api, since=naive_past)["total"] == len(everything)  # a time without a zone is UTC
+    assert audit(api, since="0001-01-01T00:00:00+05:00")["total"] == len(everything)  # before year 1 in UTC
+    assert audit(api, since="9999-12-31T23:59:59-05:00")["total"] == 0  # after year 9999 in UTC
 
 
 def test_pages_add_up_to_the_whole_log(api: Api, story: dict[str, str]) -> None:

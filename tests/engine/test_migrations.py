@@ -1,0 +1,98 @@
+"""Schema changes are migrations: a database at the first schema is refused by `serve` with a clear
+message, upgraded by `opsflow db upgrade`, and keeps its data."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engine.config import Settings
+from engine.engine import build_engine
+from engine.seed import deploy_handbook
+from engine.storage import schema
+from engine.storage.db import make_engine
+from tests.conftest import POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path, _database_urls: dict) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    if "postgresql" not in _database_urls:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable")
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"opsflow_migration_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def opsflow(*args: str, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"OPSFLOW_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+    )
+
+
+def test_a_database_at_the_first_schema_is_refused_then_upgraded_with_its_data(empty_database: str) -> None:
+    db = make_engine(empty_database)
+    schema.upgrade(db, "0001")
+    token = "opf_from_the_first_release"
+    now = datetime.now(UTC)
+    with db.begin() as conn:  # what the first release wrote: a user with a role and a token
+        conn.execute(
+            sa.text(
+                "INSERT INTO app_user (id, name, display_name, created_at) VALUES ('u1', 'lei', 'Lei', :t)"
+            ),
+            {"t": now},
+        )
+        conn.execute(sa.text("INSERT INTO user_role (user_id, role) VALUES ('u1', 'leader')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_token (id, user_id, token_hash, label, created_at) VALUES ('t1', 'u1', :h, '', :t)"
+            ),
+            {"h": hashlib.sha256(token.encode()).hexdigest(), "t": now},
+        )
+    db.dispose()
+
+    refused = opsflow("serve", "--port", "1", url=empty_database)
+    assert refused.returncode == 1
+    assert "run `opsflow db upgrade` first" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    upgraded = opsflow("db", "upgrade", url=empty_database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"database schema at {schema.head_revision()}" in upgraded.stdout
+
+    engine = build_engine(Settings(database_url=empty_database))
+    try:
+        lei = engine.identity.authenticate(token)
+        assert lei.name == "lei" and lei.roles == frozenset({"leader"}) and lei.scopes is None
+        deploy_handbook(engine)
+        started = engine.runtime.start_process_instance_by_key(
+            "ops_optimization",
+            principal=lei,
+            variables={"trigger": "user_feedback", "title": "迁移之后", "description": "升级后的第一次优化"},
+        )
+        assert engine.tasks.inbox(principal=lei, instance_id=started.id).total == 1
+    finally:
+        engine.close()
