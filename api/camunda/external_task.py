@@ -60,15 +60,15 @@ async def fetch_and_lock(
 
     deadline = time.monotonic() + min(max(timeout or 0, 0), MAX_WAIT_MS) / 1000
     locked = await run_in_threadpool(fetch)
-    names = [t.name for t in topics]
-    while not locked and max_tasks > 0 and names and time.monotonic() < deadline:
+    probe = [(t.name, t.business_key) for t in topics]
+    while not locked and max_tasks > 0 and probe and time.monotonic() < deadline:
         await asyncio.sleep(POLL_SECONDS)
         if await request.is_disconnected():
             return []
-        if await run_in_threadpool(queries.has_lockable_external_tasks, names):
+        if await run_in_threadpool(queries.has_lockable_external_tasks, probe):
             locked = await run_in_threadpool(fetch)
     facts = await run_in_threadpool(queries.external_task_facts, [t.id for t in locked])
-    wanted = {t.topicName for t in body.topics or [] if t.includeExtensionProperties} if locked else set()
+    wanted = {t.topicName for t in body.topics or [] if t.includeExtensionProperties}
     return [
         locked_external_task_dto(
             task,

@@ -132,18 +132,23 @@ class CamundaQueries:
 
         return self._tx.read(query)
 
-    def has_lockable_external_tasks(self, topics: list[str]) -> bool:
-        """Whether fetch_and_lock could lock anything for these topics now (lets long polling poll
-        with a cheap read instead of a write transaction). Business key filters are not considered."""
+    def has_lockable_external_tasks(self, topics: list[tuple[str, str | None]]) -> bool:
+        """Whether fetch_and_lock could lock anything for these (topic, business key or None) pairs now,
+        by the same conditions; lets long polling poll with a cheap read instead of a write."""
         if not topics:
             return False
+        wanted = [
+            (ExternalTaskRow.topic == name)
+            & (ExternalTaskRow.business_key == business_key if business_key is not None else sa.true())
+            for name, business_key in topics
+        ]
 
         def query(uow: UnitOfWork) -> bool:
             now = utcnow()
             found = uow.session.exec(
                 select(ExternalTaskRow.id)
                 .where(
-                    ExternalTaskRow.topic.in_(topics),
+                    or_(*wanted),
                     sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
                     sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
                 )

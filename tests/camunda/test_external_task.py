@@ -256,3 +256,11 @@ def test_long_polling_answers_as_soon_as_a_task_can_be_locked(rest: Api, setting
     [answer] = answers
     assert answer.status_code == 200 and [t["businessKey"] for t in answer.json()] == ["LATE"]
     assert elapsed < 5
+
+
+def test_a_topic_can_be_narrowed_to_a_business_key(rest: Api) -> None:
+    at_archive(rest, business_key="INV-1")
+    at_archive(rest, business_key="INV-2")
+    [task] = fetch(rest, topic={"businessKey": "INV-2"}, asyncResponseTimeout=200)
+    assert task["businessKey"] == "INV-2"
+    assert fetch(rest, topic={"businessKey": "INV-2"}, asyncResponseTimeout=200) == []
