@@ -1,6 +1,7 @@
 """The `opsflow` command line: serve, deploy, start, users and tokens, database upgrades."""
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -106,10 +107,8 @@ def _worker(_: argparse.Namespace) -> int:
         worker = engine.worker()
         signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
         print(f"opsflow worker {engine.jobs.owner} running; Ctrl-C stops it", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             worker.run_forever()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
@@ -166,9 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("name", metavar="NAME")
     token.set_defaults(run=_token)
 
-    commands.add_parser("worker", help="run only the job worker (timers, deadlines, deliveries)").set_defaults(
-        run=_worker
-    )
+    commands.add_parser(
+        "worker", help="run only the job worker (timers, deadlines, deliveries)"
+    ).set_defaults(run=_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)

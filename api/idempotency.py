@@ -59,8 +59,15 @@ class IdempotencyMiddleware:
             return
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
             problem = Problem(f"1-{MAX_KEY_LENGTH} characters", path="Idempotency-Key")
-            await _error(scope, receive, send, 422, "invalid_input", "the Idempotency-Key is not valid",
-                         problems=[problem])
+            await _error(
+                scope,
+                receive,
+                send,
+                422,
+                "invalid_input",
+                "the Idempotency-Key is not valid",
+                problems=[problem],
+            )
             return
 
         body = await _read_body(receive)

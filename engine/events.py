@@ -61,7 +61,12 @@ def record(
     at = utcnow()
     session.add(
         AuditEventRow(
-            at=at, type=type, actor=actor, instance_id=instance_id, task_id=task_id, element_id=element_id,
+            at=at,
+            type=type,
+            actor=actor,
+            instance_id=instance_id,
+            task_id=task_id,
+            element_id=element_id,
             details=details,
         )
     )
@@ -74,15 +79,28 @@ def record(
         return
     event_id = f"evt_{uuid.uuid4().hex}"
     event = {
-        "id": event_id, "type": webhook_type, "occurred_at": at.isoformat(), "actor": actor,
-        "instance_id": instance_id, "task_id": task_id, "element_id": element_id, "data": details or {},
+        "id": event_id,
+        "type": webhook_type,
+        "occurred_at": at.isoformat(),
+        "actor": actor,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "element_id": element_id,
+        "data": details or {},
     }
     for subscription_id in wanted:
         session.add(
             JobRow(
-                id=f"webhook:{event_id}:{subscription_id}", kind="webhook", instance_id=instance_id,
-                due_at=at, created_at=at,
-                payload={"subscription_id": subscription_id, "event": event, "max_attempts": WEBHOOK_MAX_ATTEMPTS},
+                id=f"webhook:{event_id}:{subscription_id}",
+                kind="webhook",
+                instance_id=instance_id,
+                due_at=at,
+                created_at=at,
+                payload={
+                    "subscription_id": subscription_id,
+                    "event": event,
+                    "max_attempts": WEBHOOK_MAX_ATTEMPTS,
+                },
             )
         )
 
@@ -92,7 +110,9 @@ def _subscriptions(session: Session) -> list[tuple[str, list]]:
     cached = session.info.get("webhook_subscriptions")
     if cached is None:
         cached = session.exec(
-            select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(WebhookSubscriptionRow.active)
+            select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(
+                WebhookSubscriptionRow.active
+            )
         ).all()
         session.info["webhook_subscriptions"] = cached
     return cached

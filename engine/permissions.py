@@ -4,7 +4,7 @@
 |-----------------------|----------------------------------------------------------------------------|
 | read definitions      | every signed-in user                                                        |
 | deploy                | designer, admin                                                             |
-| start an instance     | leader, admin                                                               |
+| start an instance     | leader, admin, integration accounts                                         |
 | see an instance       | admin, its starter, its team, a candidate of one of its open tasks;         |
 |                       | before a team is named: every leader                                        |
 | cancel, assign tasks  | admin, the instance's leader (a leader on its team, or its starter)          |
@@ -19,7 +19,7 @@
 from engine.views import Principal
 
 DEPLOYERS = ("designer", "admin")
-STARTERS = ("leader", "admin")
+STARTERS = ("leader", "admin", "integration")  # systems start instances too (Camunda clients)
 
 
 def can_deploy(p: Principal) -> bool:

@@ -21,7 +21,8 @@ _SCOPES = "what the key may call: " + "; ".join(f"`{s}` {what}" for s, what in S
 class CreateApiKey(Strict):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, description="what the key is for")
     system: str = Field(
-        min_length=1, max_length=64,
+        min_length=1,
+        max_length=64,
         description="the system account's user name; created with the integration role if missing",
     )
     scopes: list[str] = Field(min_length=1, description=_SCOPES)

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 class SendMessage(Strict):
     name: str = Field(min_length=1, max_length=200, description="the BPMN message name")
     business_key: str | None = Field(default=None, max_length=200)
-    correlation_keys: dict[str, Any] = Field(default_factory=dict, description="process variables that must match")
+    correlation_keys: dict[str, Any] = Field(
+        default_factory=dict, description="process variables that must match"
+    )
     payload: dict[str, Any] = Field(default_factory=dict, description="becomes process data")
 
 
@@ -24,6 +26,9 @@ def send_message(body: SendMessage, engine: EngineDep, principal: PrincipalDep) 
     """Resumes the one instance waiting for the message, or starts the process that starts with it.
     404 when nothing matches, 409 when several instances or processes would."""
     return engine.runtime.correlate_message(
-        body.name, principal=principal, business_key=body.business_key,
-        correlation_keys=body.correlation_keys, payload=body.payload,
+        body.name,
+        principal=principal,
+        business_key=body.business_key,
+        correlation_keys=body.correlation_keys,
+        payload=body.payload,
     )

@@ -20,14 +20,16 @@ from engine.services.webhooks import (
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-_TYPES = "webhook event types such as task.created or instance.completed; [\"*\"] for all"
+_TYPES = 'webhook event types such as task.created or instance.completed; ["*"] for all'
 
 
 class CreateWebhook(Strict):
     url: str = Field(min_length=1, max_length=MAX_URL_LENGTH, description="an http:// or https:// URL")
     event_types: list[str] = Field(min_length=1, description=_TYPES)
     secret: str | None = Field(
-        default=None, min_length=SECRET_LENGTHS[0], max_length=SECRET_LENGTHS[1],
+        default=None,
+        min_length=SECRET_LENGTHS[0],
+        max_length=SECRET_LENGTHS[1],
         description="signs the deliveries; generated when absent. Returned once, in this answer only.",
     )
 

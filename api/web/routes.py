@@ -64,8 +64,11 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for prefix, folder in VENDOR.items():
-        app.mount(f"/web/vendor/{prefix}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False),
-                  name=f"vendor-{prefix}")
+        app.mount(
+            f"/web/vendor/{prefix}",
+            StaticFiles(directory=NODE_MODULES / folder, check_dir=False),
+            name=f"vendor-{prefix}",
+        )
 
 
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
@@ -86,8 +89,13 @@ def _static_page(template: str):
 
 
 for _path, _template in PAGES.items():
-    router.add_api_route(_path, _static_page(_template), methods=["GET"], response_class=HTMLResponse,
-                         name=f"page-{_template.removesuffix('.html')}")
+    router.add_api_route(
+        _path,
+        _static_page(_template),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=f"page-{_template.removesuffix('.html')}",
+    )
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
@@ -113,7 +121,11 @@ def open_stream_session(request: Request, response: Response, principal: Princip
     """Store the caller's bearer token in an HttpOnly cookie that only /web/events receives."""
     token = request.headers["authorization"].split(" ", 1)[1].strip()
     response.set_cookie(
-        SSE_COOKIE + principal.name, token, httponly=True, samesite="strict", path=SSE_PATH,
+        SSE_COOKIE + principal.name,
+        token,
+        httponly=True,
+        samesite="strict",
+        path=SSE_PATH,
         secure=request.url.scheme == "https",
     )
 
@@ -168,15 +180,21 @@ async def events(
             await asyncio.sleep(POLL_SECONDS)
 
     return StreamingResponse(
-        stream(), media_type="text/event-stream",
+        stream(),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 def _message(entry: AuditEntry, event_id: int) -> str:
     data = {
-        "id": entry.id, "type": entry.type, "instance_id": entry.instance_id, "task_id": entry.task_id,
-        "element_id": entry.element_id, "actor": entry.actor, "at": entry.at.isoformat(),
+        "id": entry.id,
+        "type": entry.type,
+        "instance_id": entry.instance_id,
+        "task_id": entry.task_id,
+        "element_id": entry.element_id,
+        "actor": entry.actor,
+        "at": entry.at.isoformat(),
     }
     return f"event: {entry.type}\nid: {event_id}\ndata: {json.dumps(data)}\n\n"
 

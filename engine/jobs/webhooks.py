@@ -128,8 +128,14 @@ def _log_attempt(
     ).one()
     session.add(
         WebhookDeliveryRow(
-            subscription_id=subscription_id, event_id=event["id"], event_type=str(event.get("type", ""))[:40],
-            attempt=previous + 1, status_code=status, error=error, delivered=error is None, at=utcnow(),
+            subscription_id=subscription_id,
+            event_id=event["id"],
+            event_type=str(event.get("type", ""))[:40],
+            attempt=previous + 1,
+            status_code=status,
+            error=error,
+            delivered=error is None,
+            at=utcnow(),
             event=event,
         )
     )

@@ -111,7 +111,9 @@ class ApiKeyService:
             )
             session.add(row)
             events.record(
-                session, API_KEY_CREATED, actor=principal.name,
+                session,
+                API_KEY_CREATED,
+                actor=principal.name,
                 details={"id": row.id, "name": name, "system": system, "scopes": scopes},
             )
             session.flush()

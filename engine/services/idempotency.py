@@ -4,8 +4,8 @@ A key belongs to one principal. The first request claims it by inserting its row
 transaction of its own, before it runs: the primary key lets exactly one request win, on every database.
 The winner stores its answer afterwards, or releases the claim when it failed (5xx) so a retry can run.
 Rows expire after `ttl` (24 h): an expired key is a new key, and expired rows are deleted before a claim
-(at most once a minute per process). A claim still unanswered after `stale_after` (a minute by default) is taken to
-be abandoned (its server died) and may be claimed again.
+(at most once a minute per process). A claim still unanswered after `stale_after` (a minute by
+default) is taken to be abandoned (its server died) and may be claimed again.
 """
 
 import logging

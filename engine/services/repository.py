@@ -189,7 +189,10 @@ def latest_definitions(session: Session) -> list[ProcessDefinitionRow]:
     return list(
         session.exec(
             select(ProcessDefinitionRow)
-            .join(latest, (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v))
+            .join(
+                latest,
+                (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v),
+            )
             .order_by(ProcessDefinitionRow.key)
         ).all()
     )

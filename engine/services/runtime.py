@@ -5,10 +5,10 @@ import uuid
 from sqlmodel import Session, func, or_, select
 
 from engine import events, permissions
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from engine.forms import validate_submission
 from engine.bpmn.parser import start_event
 from engine.bpmn.runner import deliver_message, waiting_messages
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.forms import validate_submission
 from engine.instances import Instances, Loaded
 from engine.services.repository import find_definition, find_form, latest_definitions
 from engine.services.views import audit_view, instance_view, task_views
@@ -43,7 +43,7 @@ class RuntimeService:
         validate_start_form: bool = True,
     ) -> InstanceView:
         if not permissions.can_start(principal):
-            raise Forbidden("only leaders and admins start processes")
+            raise Forbidden("only leaders, admins and integration accounts start processes")
         variables = dict(variables or {})
         if business_key is not None and not (0 < len(business_key) <= 200):
             raise InvalidInput("a business key is 1-200 characters")
@@ -66,8 +66,13 @@ class RuntimeService:
         return self._tx.write(start)
 
     def correlate_message(
-        self, name: str, *, principal: Principal, business_key: str | None = None,
-        correlation_keys: dict | None = None, payload: dict | None = None,
+        self,
+        name: str,
+        *,
+        principal: Principal,
+        business_key: str | None = None,
+        correlation_keys: dict | None = None,
+        payload: dict | None = None,
     ) -> MessageCorrelationView:
         """Deliver a message to the one instance waiting for it (matched by business key and by
         correlation keys compared with process variables), or start the process whose start event
@@ -86,7 +91,8 @@ class RuntimeService:
             if business_key is not None:
                 query = query.where(ProcessInstanceRow.business_key == business_key)
             candidates = [
-                r for r in session.exec(query).all()
+                r
+                for r in session.exec(query).all()
                 if all(r.variables.get(k) == v for k, v in correlation_keys.items())
             ]
             if len(candidates) > 1:
@@ -99,8 +105,14 @@ class RuntimeService:
                 loaded = self._instances.load(session, row)
                 waiting = next(w for w in waiting_messages(loaded.workflow) if w.message == name)
                 deliver_message(loaded.workflow, waiting, payload)
-                events.record(session, events.MESSAGE_CORRELATED, actor=principal.name, instance_id=row.id,
-                              element_id=waiting.element_id, details={"message": name, "payload": payload})
+                events.record(
+                    session,
+                    events.MESSAGE_CORRELATED,
+                    actor=principal.name,
+                    instance_id=row.id,
+                    element_id=waiting.element_id,
+                    details={"message": name, "payload": payload},
+                )
                 incident = self._instances.runner.advance(loaded.workflow)
                 self._instances.save(session, loaded, actor=principal.name, incident=incident)
                 return MessageCorrelationView(name, row.id, started=False)
@@ -111,26 +123,47 @@ class RuntimeService:
             if not starters:
                 where = f" with business key {business_key!r}" if business_key else ""
                 raise NotFound(f"no instance waits for message {name!r}{where} and no process starts with it")
-            view = self._create(session, starters[0], principal.name, business_key, {}, message=(name, payload))
+            view = self._create(
+                session, starters[0], principal.name, business_key, {}, message=(name, payload)
+            )
             return MessageCorrelationView(name, view.id, started=True)
 
         return self._tx.write(correlate)
 
     def _create(
-        self, session: Session, definition: ProcessDefinitionRow, actor: str, business_key: str | None,
-        data: dict, *, message: tuple[str, dict] | None = None,
+        self,
+        session: Session,
+        definition: ProcessDefinitionRow,
+        actor: str,
+        business_key: str | None,
+        data: dict,
+        *,
+        message: tuple[str, dict] | None = None,
     ) -> InstanceView:
         row = ProcessInstanceRow(
-            id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
-            business_key=business_key, status="running", state="", serializer_version="", version=0,
-            variables={}, team=[], started_by=actor, started_at=utcnow(),
+            id=str(uuid.uuid4()),
+            definition_id=definition.id,
+            process_key=definition.key,
+            business_key=business_key,
+            status="running",
+            state="",
+            serializer_version="",
+            version=0,
+            variables={},
+            team=[],
+            started_by=actor,
+            started_at=utcnow(),
         )
         session.add(row)
         session.flush()
         runner = self._instances.runner
         workflow = runner.attach(self._instances.store.new_workflow(definition.id))
-        details = {"process_key": definition.key, "version": definition.version, "business_key": business_key,
-                   "variables": data}
+        details = {
+            "process_key": definition.key,
+            "version": definition.version,
+            "business_key": business_key,
+            "variables": data,
+        }
         if message:
             details["message"] = message[0]
         events.record(session, events.INSTANCE_STARTED, actor=actor, instance_id=row.id, details=details)

@@ -97,12 +97,19 @@ class WebhookService:
 
         def create(uow: UnitOfWork) -> CreatedWebhookView:
             row = WebhookSubscriptionRow(
-                id=str(uuid.uuid4()), url=url, event_types=types, secret=secret, active=True,
-                created_by=principal.name, created_at=utcnow(),
+                id=str(uuid.uuid4()),
+                url=url,
+                event_types=types,
+                secret=secret,
+                active=True,
+                created_by=principal.name,
+                created_at=utcnow(),
             )
             uow.session.add(row)
             events.record(
-                uow.session, events.WEBHOOK_CREATED, actor=principal.name,
+                uow.session,
+                events.WEBHOOK_CREATED,
+                actor=principal.name,
                 details={"webhook_id": row.id, "url": _redacted(url), "event_types": types},
             )
             return CreatedWebhookView(**_view(row).__dict__, secret=secret)
@@ -114,8 +121,9 @@ class WebhookService:
 
         def read(uow: UnitOfWork) -> list[WebhookView]:
             rows = uow.session.exec(
-                select(WebhookSubscriptionRow)
-                .order_by(WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id)
+                select(WebhookSubscriptionRow).order_by(
+                    WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id
+                )
             ).all()
             return [_view(r) for r in rows]
 
@@ -126,8 +134,13 @@ class WebhookService:
         return self._tx.read(lambda uow: _view(_find(uow.session, webhook_id)))
 
     def update(
-        self, webhook_id: str, *, principal: Principal, url: str | None = None,
-        event_types: list[str] | None = None, active: bool | None = None,
+        self,
+        webhook_id: str,
+        *,
+        principal: Principal,
+        url: str | None = None,
+        event_types: list[str] | None = None,
+        active: bool | None = None,
     ) -> WebhookView:
         """Change what is given. Deactivating stops deliveries at once: queued events for an inactive
         subscription are dropped when they come due."""
@@ -150,7 +163,9 @@ class WebhookService:
                 if "url" in changed:
                     changed["url"] = _redacted(changed["url"])
                 events.record(
-                    uow.session, events.WEBHOOK_UPDATED, actor=principal.name,
+                    uow.session,
+                    events.WEBHOOK_UPDATED,
+                    actor=principal.name,
                     details={"webhook_id": row.id, "changes": changed},
                 )
             return _view(row)
@@ -168,7 +183,9 @@ class WebhookService:
             session.execute(sa.delete(JobRow).where(JobRow.kind == JOB_KIND, queued))
             session.execute(sa.delete(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == row.id))
             events.record(
-                session, events.WEBHOOK_DELETED, actor=principal.name,
+                session,
+                events.WEBHOOK_DELETED,
+                actor=principal.name,
                 details={"webhook_id": row.id, "url": _redacted(row.url), "event_types": row.event_types},
             )
             session.delete(row)
@@ -176,8 +193,13 @@ class WebhookService:
         self._tx.write(delete)
 
     def deliveries(
-        self, webhook_id: str, *, principal: Principal, event_id: str | None = None,
-        offset: int = 0, limit: int = 50,
+        self,
+        webhook_id: str,
+        *,
+        principal: Principal,
+        event_id: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
     ) -> Page[DeliveryView]:
         """The delivery log, newest attempt first."""
         _require_admin(principal)
@@ -218,13 +240,19 @@ class WebhookService:
                 job.due_at, job.attempts, job.failed_at, job.last_error = now, 0, None, None
             else:
                 job = JobRow(
-                    id=job_id(event_id, row.id), kind=JOB_KIND, instance_id=event.get("instance_id"),
-                    task_id=event.get("task_id"), due_at=now, created_at=now,
+                    id=job_id(event_id, row.id),
+                    kind=JOB_KIND,
+                    instance_id=event.get("instance_id"),
+                    task_id=event.get("task_id"),
+                    due_at=now,
+                    created_at=now,
                     payload={"subscription_id": row.id, "event": event, "redelivery": True},
                 )
             session.add(job)
             events.record(
-                session, events.WEBHOOK_REDELIVERY_REQUESTED, actor=principal.name,
+                session,
+                events.WEBHOOK_REDELIVERY_REQUESTED,
+                actor=principal.name,
                 details={"webhook_id": row.id, "event_id": event_id, "event_type": event.get("type")},
             )
             return RedeliveryView(row.id, event_id, event.get("type", ""), now)
@@ -308,6 +336,13 @@ def _view(row: WebhookSubscriptionRow) -> WebhookView:
 
 def _delivery_view(row: WebhookDeliveryRow) -> DeliveryView:
     return DeliveryView(
-        row.id, row.subscription_id, row.event_id, row.event_type, row.attempt, row.status_code, row.error,
-        row.delivered, row.at,
+        row.id,
+        row.subscription_id,
+        row.event_id,
+        row.event_type,
+        row.attempt,
+        row.status_code,
+        row.error,
+        row.delivered,
+        row.at,
     )

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.deps import ANY_KEY, ROUTE_SCOPES, SESSIONS_ONLY, get_principal
 from api.main import create_app
@@ -70,10 +70,12 @@ def test_a_key_may_use_its_scopes_and_nothing_else(api: Api, handbook: ProcessEn
 
 
 def test_scopes_are_a_ceiling_roles_still_decide(api: Api) -> None:
-    key = create_key(api, ["instances:start"])["key"]
-    body = {"process_key": "ops_optimization", "variables": {}}
-    message = with_key(api, key, "POST", "/api/v1/process-instances", 403, json=body)["message"]
-    assert "scope" not in message  # the scope passed; the integration role may not start instances
+    key = create_key(api, ["instances:start", "definitions:deploy"])["key"]
+    body = {"process_key": "ops_optimization", "variables": {"trigger": "new_business", "title": "t", "description": "d"}}
+    assert with_key(api, key, "POST", "/api/v1/process-instances", 201, json=body)["status"] == "running"
+    files = [("files", ("tiny.bpmn", b"<x/>"))]
+    message = with_key(api, key, "POST", "/api/v1/deployments", 403, files=files)["message"]
+    assert "scope" not in message  # the scope passed; the integration role may not deploy
 
 
 def test_a_revoked_key_is_refused(api: Api) -> None:
@@ -117,15 +119,16 @@ def test_every_route_names_the_scope_an_api_key_needs() -> None:
     """A new route is closed to API keys until it is listed in api.deps.ROUTE_SCOPES: list it there."""
     app = create_app()
     missing, unauthenticated = [], []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        for method in sorted(route.methods):
+    contexts = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+    assert len(contexts) > 50  # every route of the app, those of included routers too
+    for context in contexts:
+        route, path = context.original_route, context.path
+        for method in sorted(context.methods):
             if _depends_on_principal(route.dependant):
-                if (method, route.path) not in ROUTE_SCOPES:
-                    missing.append(f"{method} {route.path}")
-            elif route.path.startswith(API_PREFIXES) and (method, route.path) not in PUBLIC_ROUTES:
-                unauthenticated.append(f"{method} {route.path}")
+                if (method, path) not in ROUTE_SCOPES:
+                    missing.append(f"{method} {path}")
+            elif path.startswith(API_PREFIXES) and (method, path) not in PUBLIC_ROUTES:
+                unauthenticated.append(f"{method} {path}")
     assert missing == [], "add these routes to api.deps.ROUTE_SCOPES"
     assert unauthenticated == [], "these routes do not authenticate through api.deps.get_principal"
     assert {s for s in ROUTE_SCOPES.values() if s not in (ANY_KEY, SESSIONS_ONLY)} <= set(SCOPES)

@@ -54,10 +54,11 @@ def test_an_unknown_key_is_404_rest_exception(rest: Api) -> None:
     assert tenant["message"] == "No matching process definition with key: invoice and tenant-id: t1"
 
 
-def test_starting_needs_the_leader_or_admin_role(rest: Api) -> None:
-    body = rest.call("ivan", "POST", START, 403, json={})
+def test_starting_needs_the_leader_admin_or_integration_role(rest: Api) -> None:
+    body = rest.call("dana", "POST", START, 403, json={})
     assert body["type"] == "AuthorizationException" and set(body) == {"type", "message", "code"}
     assert rest.call("ada", "POST", START, 200, json={})["id"]
+    assert rest.call("ivan", "POST", START, 200, json={})["id"]  # a system's account
 
 
 def test_without_a_token_it_is_401_with_a_bearer_challenge(rest: Api) -> None:
@@ -87,5 +88,5 @@ def test_bad_input_is_400_invalid_request_exception(rest: Api) -> None:
 
 
 def test_the_native_api_keeps_its_own_error_shape(rest: Api) -> None:
-    native = rest.call("ivan", "POST", "/api/v1/process-instances", 403, json={"process_key": "invoice"})
+    native = rest.call("dana", "POST", "/api/v1/process-instances", 403, json={"process_key": "invoice"})
     assert set(native) == {"error", "message", "problems"}

@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def opsflow(*args: str, db_url: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120,
-        env={"OPSFLOW_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}, cwd=ROOT,
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"OPSFLOW_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
     )
 
 
@@ -31,8 +35,17 @@ def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> Non
 
     trigger = json.dumps("user_feedback")
     started = opsflow(
-        "start", "ops_optimization", "--business-key", "CLI-1", "--var", f"trigger={trigger}",
-        "--var", 'title="提升注册转化率"', "--var", 'description="投诉集中在注册环节"', db_url=db_url,
+        "start",
+        "ops_optimization",
+        "--business-key",
+        "CLI-1",
+        "--var",
+        f"trigger={trigger}",
+        "--var",
+        'title="提升注册转化率"',
+        "--var",
+        'description="投诉集中在注册环节"',
+        db_url=db_url,
     )
     assert started.returncode == 0, started.stderr
     assert len(started.stdout.strip()) == 36  # the instance id
@@ -49,7 +62,9 @@ def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> Non
         (("user", "add", "x y", "--role", "leader"), "user name"),
     ],
 )
-def test_failures_exit_non_zero_with_a_clear_message(db_url: str, args: tuple[str, ...], message: str) -> None:
+def test_failures_exit_non_zero_with_a_clear_message(
+    db_url: str, args: tuple[str, ...], message: str
+) -> None:
     opsflow("deploy", str(ROOT / "forms"), str(ROOT / "processes"), db_url=db_url)
     result = opsflow(*args, db_url=db_url)
     assert result.returncode != 0
@@ -57,9 +72,13 @@ def test_failures_exit_non_zero_with_a_clear_message(db_url: str, args: tuple[st
     assert "Traceback" not in result.stderr
 
 
-def test_a_broken_bpmn_file_is_reported_with_its_line_and_nothing_is_deployed(db_url: str, tmp_path: Path) -> None:
+def test_a_broken_bpmn_file_is_reported_with_its_line_and_nothing_is_deployed(
+    db_url: str, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.bpmn"
-    broken.write_text((ROOT / "processes" / "ops_optimization.bpmn").read_text().replace("</bpmn:userTask>", "", 1))
+    broken.write_text(
+        (ROOT / "processes" / "ops_optimization.bpmn").read_text().replace("</bpmn:userTask>", "", 1)
+    )
     result = opsflow("deploy", str(broken), db_url=db_url)
     assert result.returncode == 1
     assert "broken.bpmn, line" in result.stderr

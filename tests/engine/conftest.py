@@ -10,7 +10,7 @@ ADMIN = Principal("admin", "ada", frozenset({"admin", "leader"}))
 
 
 @pytest.fixture
-def deployed(engine: ProcessEngine):  # noqa: ANN201
+def deployed(engine: ProcessEngine):
     """deploy(name) deploys tests/engine/data/<name>.bpmn."""
 
     def deploy(name: str) -> None:

@@ -14,11 +14,11 @@ WORKER = frozenset({"integration"})
 TOPIC = [TopicRequest("bi-score", lock_duration_ms=60_000)]
 
 
-def open_elements(engine, instance_id: str) -> list[str]:  # noqa: ANN001
+def open_elements(engine, instance_id: str) -> list[str]:
     return [t.element_id for t in engine.runtime.get_instance(instance_id, principal=ADMIN).open_tasks]
 
 
-def fetch(engine, worker: str = "w1", topics=TOPIC):  # noqa: ANN001, ANN201
+def fetch(engine, worker: str = "w1", topics=TOPIC):
     return engine.external_tasks.fetch_and_lock(worker, topics, max_tasks=10, principal_roles=WORKER)
 
 

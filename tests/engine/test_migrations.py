@@ -68,7 +68,8 @@ def test_a_database_at_the_first_schema_is_refused_then_upgraded_with_its_data(e
         conn.execute(sa.text("INSERT INTO user_role (user_id, role) VALUES ('u1', 'leader')"))
         conn.execute(
             sa.text(
-                "INSERT INTO api_token (id, user_id, token_hash, label, created_at) VALUES ('t1', 'u1', :h, '', :t)"
+                "INSERT INTO api_token (id, user_id, token_hash, label, created_at)"
+                " VALUES ('t1', 'u1', :h, '', :t)"
             ),
             {"h": hashlib.sha256(token.encode()).hexdigest(), "t": now},
         )

@@ -15,8 +15,10 @@ from tests.helpers.server import free_port
 def opsflow(*args: str, database_url: str, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "OPSFLOW_DATABASE_URL": database_url, **env}
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", *args], env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "api.cli", *args],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

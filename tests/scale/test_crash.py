@@ -16,8 +16,12 @@ from tests.helpers.server import free_port
 INSTANCES = 8
 
 
-def test_a_sigkill_during_a_stream_of_completions_loses_and_duplicates_nothing(db_url: str, engine: ProcessEngine) -> None:
-    engine.repository.deploy([("three_steps.bpmn", (Path(__file__).parent / "three_steps.bpmn").read_bytes())])
+def test_a_sigkill_during_a_stream_of_completions_loses_and_duplicates_nothing(
+    db_url: str, engine: ProcessEngine
+) -> None:
+    engine.repository.deploy(
+        [("three_steps.bpmn", (Path(__file__).parent / "three_steps.bpmn").read_bytes())]
+    )
     engine.identity.create_user("dana", ["data"])
     headers = {"Authorization": f"Bearer {engine.identity.issue_token('dana')}"}
     for i in range(INSTANCES):
@@ -84,7 +88,9 @@ def test_a_sigkill_during_a_stream_of_completions_loses_and_duplicates_nothing(d
     for instance in page.items:
         history = engine.runtime.get_instance(instance.id, principal=ADMIN).history
         done = [h for h in history if h.type == "task_completed"]
-        assert [h.element_id for h in done] == ["Task_a", "Task_b", "Task_c"], "a step was applied twice or lost"
+        assert [h.element_id for h in done] == ["Task_a", "Task_b", "Task_c"], (
+            "a step was applied twice or lost"
+        )
         completions += [h.task_id for h in done]
     assert set(answered) <= set(completions), "a completion answered 2xx is missing after the restart"
     assert len(completions) == len(set(completions))

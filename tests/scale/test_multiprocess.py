@@ -15,7 +15,9 @@ INSTANCES = 12
 
 @pytest.fixture
 def prepared(engine: ProcessEngine) -> dict[str, str]:
-    engine.repository.deploy([("timers_fast.bpmn", (Path(__file__).parent / "timers_fast.bpmn").read_bytes())])
+    engine.repository.deploy(
+        [("timers_fast.bpmn", (Path(__file__).parent / "timers_fast.bpmn").read_bytes())]
+    )
     tokens = {}
     for name in ("dana", "dan"):
         engine.identity.create_user(name, ["data"])

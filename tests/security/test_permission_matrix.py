@@ -45,7 +45,7 @@ POST   /api/v1/tasks/{task_id}/assign                             200/404 403/40
 PUT    /api/v1/tasks/{task_id}/draft                              403/404 200/404 403/404 403/404 404      403   404         401
 POST   /api/v1/tasks/{task_id}/complete                           403/404 422/404 403/404 403/404 404      403   404         401
 
-POST   /api/v1/process-instances                                  201     403     403     403     403      201   403         401
+POST   /api/v1/process-instances                                  201     403     403     403     403      201   201         401
 GET    /api/v1/process-instances                                  200     200     200     200     200      200   200         401
 GET    /api/v1/process-instances/{instance_id}                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
