@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from engine.errors import (
@@ -29,6 +30,29 @@ STATUS = [
     (InvalidInput, 422, "invalid_input"),
     (IncidentError, 422, "incident"),
 ]
+
+
+class ProblemOut(BaseModel):
+    message: str
+    file: str | None = None
+    line: int | None = None
+    element_id: str | None = None
+    path: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a kind, a message for people, and each problem with where it is."""
+
+    error: str
+    message: str
+    problems: list[ProblemOut]
+
+
+#: Documented on every operation (FastAPI's default 422 schema is replaced: ours is this one).
+ERROR_RESPONSES: dict = {
+    "4XX": {"model": ErrorOut, "description": "a client error"},
+    500: {"model": ErrorOut, "description": "a server error"},
+}
 
 
 def error_body(kind: str, message: str, problems: list[Problem] | None = None) -> dict:

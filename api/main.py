@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         description="Runs the operations handbook as executable BPMN: inboxes, forms, deployments.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        responses=errors.ERROR_RESPONSES,
     )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it

@@ -1,10 +1,17 @@
 """Request bodies of the native API (responses are the engine's own read models)."""
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.views import InstanceView, TaskView
+
+#: Integers the databases can hold (PostgreSQL INTEGER): anything bigger is a client's mistake.
+DB_INT_MAX = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="how many items to skip")]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Version = Annotated[int | None, Query(ge=1, le=DB_INT_MAX, description="a version; the latest when absent")]
 
 
 class Strict(BaseModel):

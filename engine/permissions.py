@@ -8,12 +8,14 @@
 | see an instance       | admin, its starter, its team, a candidate of one of its open tasks;         |
 |                       | before a team is named: every leader                                        |
 | cancel, assign tasks  | admin, the instance's leader (a leader on its team, or its starter)          |
-| see / claim a task    | admin, its assignee, its candidates (named users, else holders of its role) |
+| see a task            | admin, its assignee, its candidates, the instance's leader (to assign it)   |
+| claim a task          | admin, its candidates (named users, else holders of its role)               |
 | complete a task       | its assignee; a candidate when nobody has claimed it                         |
 | manage users          | admin                                                                       |
 | send messages         | admin, integration accounts                                                 |
 | work external tasks   | admin, integration accounts                                                 |
 | manage webhooks       | admin                                                                       |
+| read the audit log    | admin                                                                       |
 """
 
 from engine.views import Principal
@@ -39,6 +41,10 @@ def can_work_external_tasks(roles: frozenset[str]) -> bool:
 
 
 def can_manage_webhooks(p: Principal) -> bool:
+    return p.has("admin")
+
+
+def can_read_audit_log(p: Principal) -> bool:
     return p.has("admin")
 
 

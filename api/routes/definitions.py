@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api.deps import EngineDep, PrincipalDep
+from api.schemas import Version
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, InvalidInput, Problem
 from engine.permissions import can_deploy
@@ -29,7 +30,7 @@ def list_versions(key: str, engine: EngineDep, _: PrincipalDep) -> list[Definiti
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-def definition_xml(key: str, engine: EngineDep, _: PrincipalDep, version: int | None = None) -> Response:
+def definition_xml(key: str, engine: EngineDep, _: PrincipalDep, version: Version = None) -> Response:
     """The BPMN XML of the latest (or the given) version."""
     xml = engine.repository.get_definition_xml(key, version)
     return Response(
@@ -45,7 +46,7 @@ def list_forms(engine: EngineDep, _: PrincipalDep) -> list[FormView]:
 
 
 @router.get("/forms/{key}", response_model=FormView)
-def get_form(key: str, engine: EngineDep, _: PrincipalDep, version: int | None = None) -> FormView:
+def get_form(key: str, engine: EngineDep, _: PrincipalDep, version: Version = None) -> FormView:
     return engine.repository.get_form(key, version)
 
 

@@ -1,11 +1,11 @@
 """Process instances."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api.deps import EngineDep, PrincipalDep
-from api.schemas import CancelInstance, InstancePage, StartInstance
+from api.schemas import CancelInstance, InstancePage, Limit, Offset, StartInstance
 from engine.views import InstanceDetailView, InstanceView
 
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"])
@@ -26,8 +26,8 @@ def list_instances(
     process: str | None = None,
     business_key: str | None = None,
     status: Literal["running", "completed", "cancelled"] | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> InstancePage:
     page = engine.runtime.list_instances(
         principal=principal,

@@ -1,11 +1,11 @@
 """Inbox and task actions."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.deps import EngineDep, PrincipalDep
-from api.schemas import AssignTask, CompleteTask, SaveDraft, TaskPage
+from api.schemas import AssignTask, CompleteTask, Limit, Offset, SaveDraft, TaskPage
 from engine.views import InstanceDetailView, TaskDetailView, TaskView
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -22,8 +22,8 @@ def inbox(
     business_key: str | None = None,
     overdue: bool | None = None,
     sort: Literal["created", "-created", "due", "-due"] = "created",
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> TaskPage:
     """`mine`: claimed by me; `offered`: unclaimed tasks offered to me by my roles and teams; `all`: both."""
     page = engine.tasks.inbox(

@@ -2,13 +2,12 @@
 
 Deliveries are signed: see `engine.jobs.webhooks` for the headers and the signed string."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from api.deps import EngineDep, PrincipalDep
-from api.schemas import Page, Strict
+from api.schemas import Limit, Offset, Page, Strict
 from engine.services.webhooks import (
     MAX_URL_LENGTH,
     SECRET_LENGTHS,
@@ -85,8 +84,8 @@ def list_deliveries(
     engine: EngineDep,
     principal: PrincipalDep,
     event_id: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> DeliveryPage:
     """The delivery log, newest attempt first: one entry per attempt with its status code or error."""
     page = engine.webhooks.deliveries(

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
+from engine import permissions
 from engine.errors import Forbidden, InvalidInput
 from engine.services.views import audit_view
 from engine.storage.tables import AuditEventRow
@@ -14,11 +15,6 @@ from engine.views import AuditEntry, Page, Principal
 SORTS = ("-id", "id")  # newest first, or by id ascending (ids grow with time)
 MAX_LIMIT = 500
 MAX_OFFSET = 2**31 - 1
-
-
-def can_read_audit_log(p: Principal) -> bool:
-    # Belongs in engine/permissions.py (the one table of rules) as `read the audit log | admin`.
-    return p.has("admin")
 
 
 class AuditService:
@@ -39,7 +35,7 @@ class AuditService:
     ) -> Page[AuditEntry]:
         """Audit events matching every given filter (`since`: at or after that moment; a time without a
         zone is UTC), with the total that match. Admins only."""
-        if not can_read_audit_log(principal):
+        if not permissions.can_read_audit_log(principal):
             raise Forbidden("only admins read the audit log")
         if sort not in SORTS:
             raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
