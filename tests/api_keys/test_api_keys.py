@@ -71,7 +71,8 @@ def test_a_key_may_use_its_scopes_and_nothing_else(api: Api, handbook: ProcessEn
 
 def test_scopes_are_a_ceiling_roles_still_decide(api: Api) -> None:
     key = create_key(api, ["instances:start", "definitions:deploy"])["key"]
-    body = {"process_key": "ops_optimization", "variables": {"trigger": "new_business", "title": "t", "description": "d"}}
+    variables = {"trigger": "new_business", "title": "t", "description": "d"}
+    body = {"process_key": "ops_optimization", "variables": variables}
     assert with_key(api, key, "POST", "/api/v1/process-instances", 201, json=body)["status"] == "running"
     files = [("files", ("tiny.bpmn", b"<x/>"))]
     message = with_key(api, key, "POST", "/api/v1/deployments", 403, files=files)["message"]
