@@ -36,10 +36,34 @@ from engine.storage.tables import (
 )
 
 
+@dataclass(frozen=True)
+class Definition:
+    """What the runtime needs of a deployed version (never its XML). Versions are immutable, so it
+    is read once per process and kept."""
+
+    id: str
+    key: str
+    version: int
+    catalog: dict[str, dict]
+    deployed_at: datetime
+
+    @property
+    def waits_for_timers(self) -> bool:
+        return any(e.get("timer") for e in self.catalog.values())
+
+    @property
+    def waits_for_messages(self) -> bool:
+        return any(e.get("message") for e in self.catalog.values())
+
+    @property
+    def has_external_tasks(self) -> bool:
+        return any(e["type"] == "serviceTask" for e in self.catalog.values())
+
+
 @dataclass
 class Loaded:
     row: ProcessInstanceRow
-    definition: ProcessDefinitionRow
+    definition: Definition
     workflow: BpmnWorkflow
     team_before: list = field(default_factory=list)
 
@@ -48,6 +72,22 @@ class Instances:
     def __init__(self, store: WorkflowStore, runner: Runner) -> None:
         self.store = store
         self.runner = runner
+        self._definitions: dict[str, Definition] = {}
+
+    def definition(self, session: Session, definition_id: str) -> Definition:
+        found = self._definitions.get(definition_id)
+        if found is None:
+            row = session.exec(
+                select(
+                    ProcessDefinitionRow.id,
+                    ProcessDefinitionRow.key,
+                    ProcessDefinitionRow.version,
+                    ProcessDefinitionRow.catalog,
+                    ProcessDefinitionRow.deployed_at,
+                ).where(ProcessDefinitionRow.id == definition_id)
+            ).one()
+            found = self._definitions.setdefault(definition_id, Definition(*row))
+        return found
 
     def evaluate(self, expression: str, context: dict) -> object:
         """An expression of the model (a due date, say) in the sandbox, against process data."""
@@ -67,7 +107,7 @@ class Instances:
         return row
 
     def load(self, session: Session, row: ProcessInstanceRow) -> Loaded:
-        definition = session.get(ProcessDefinitionRow, row.definition_id)
+        definition = self.definition(session, row.definition_id)
         workflow = self.runner.attach(self.store.load(row.state))
         return Loaded(row, definition, workflow, list(row.team))
 
@@ -107,9 +147,13 @@ class Instances:
         if team_changed:
             self._reindex_team(session, row.id, team)
         self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
-        self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
-        self._reindex_messages(session, loaded, actor)
-        self._reindex_external_tasks(session, loaded)
+        # Models without timers, messages or external tasks never need those indexes touched.
+        if loaded.definition.waits_for_timers:
+            self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
+        if loaded.definition.waits_for_messages:
+            self._reindex_messages(session, loaded, actor)
+        if loaded.definition.has_external_tasks:
+            self._reindex_external_tasks(session, loaded)
         for name, payload in thrown:
             events.record(
                 session,
@@ -233,16 +277,17 @@ class Instances:
     def _reindex_tasks(self, session: Session, loaded: Loaded, actor: str | None, *, reoffer: bool) -> None:
         row, catalog = loaded.row, loaded.definition.catalog
         ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status == "running" else {}
-        existing = dict(
-            session.exec(
-                select(OpenTaskRow.id, OpenTaskRow.element_id).where(OpenTaskRow.instance_id == row.id)
-            ).all()
-        )
+        open_rows = session.exec(
+            select(OpenTaskRow.id, OpenTaskRow.element_id, OpenTaskRow.due_at).where(
+                OpenTaskRow.instance_id == row.id
+            )
+        ).all()
+        existing = {task_id: element_id for task_id, element_id, _ in open_rows}
         gone = existing.keys() - ready.keys()
         if gone:
             session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(gone)))
             session.exec(delete(OpenTaskRow).where(OpenTaskRow.id.in_(gone)))
-            deadlines.cancel(session, gone)
+            deadlines.cancel(session, {task_id for task_id, _, due in open_rows if task_id in gone and due})
         if reoffer:  # the team changed: tasks already open go to the newly named people
             for task_id in existing.keys() - gone:
                 session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task_id))

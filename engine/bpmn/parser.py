@@ -264,6 +264,7 @@ def _catalog_entry(node: etree._Element, process: etree._Element, lanes: dict[st
         "due_date": camunda(node, "dueDate"),
         "stage": props.get("stage") or _enclosing_subprocess(node),
         "outcome": props.get("outcome"),
+        "timer": bool(node.xpath("./bpmn:timerEventDefinition", namespaces=NS)),
         "documentation": docs[0].strip() if docs else "",
         "properties": props,
     }

@@ -4,6 +4,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -16,6 +17,9 @@ from engine.forms import check_form
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import DefinitionView, DeploymentView, FormView
+
+if TYPE_CHECKING:
+    from engine.instances import Definition
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 FORM_SUFFIXES = (".form", ".json")
@@ -262,7 +266,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def resolve_form(session: Session, entry: dict, definition: ProcessDefinitionRow) -> FormDefinitionRow | None:
+def resolve_form(session: Session, entry: dict, definition: "Definition") -> FormDefinitionRow | None:
     """The form of a task or start event, by its binding: `latest` (Camunda's default) takes the newest
     version; `deployment` the newest deployed together with or before the process version;
     `version` the one named by camunda:formRefVersion."""

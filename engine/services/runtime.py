@@ -172,7 +172,8 @@ class RuntimeService:
             waiting = next(w for w in waiting_messages(workflow) if w.message == message[0])
             deliver_message(workflow, waiting, message[1])
             incident = runner.advance(workflow)
-        self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
+        facts = self._instances.definition(session, definition.id)
+        self._instances.save(session, Loaded(row, facts, workflow), actor=actor, incident=incident)
         return instance_view(row, definition.version)
 
     def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:

@@ -8,7 +8,7 @@ from sqlmodel import Session, func, or_, select
 from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
-from engine.instances import Instances
+from engine.instances import Definition, Instances
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form
 from engine.services.runtime import require_visible
@@ -16,7 +16,6 @@ from engine.services.views import candidates_of, instance_view, task_view, task_
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
-    ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
     utcnow,
@@ -97,7 +96,7 @@ class TaskService:
         def get(uow: UnitOfWork) -> TaskDetailView:
             session = uow.session
             row, users, roles, instance = self._visible_task(session, task_id, principal)
-            definition = session.get(ProcessDefinitionRow, instance.definition_id)
+            definition = self._instances.definition(session, instance.definition_id)
             entry = definition.catalog.get(row.element_id, {})
             form = resolve_form(session, entry, definition)
             data = {**instance.variables, **(row.draft or {})}
@@ -206,7 +205,7 @@ class TaskService:
 
         def complete(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session
-            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            row, users, roles, _ = self._visible_task(session, task_id, principal, with_instance=False)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 if row.assignee is not None:
                     raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")
@@ -244,7 +243,7 @@ class TaskService:
     # --- helpers ----------------------------------------------------------------------------------
 
     def _validated(
-        self, session: Session, entry: dict, definition: ProcessDefinitionRow, data: object, context: dict
+        self, session: Session, entry: dict, definition: Definition, data: object, context: dict
     ) -> dict:
         form = resolve_form(session, entry, definition)
         if form is None:
@@ -261,20 +260,20 @@ class TaskService:
         return clean
 
     def _visible_task(
-        self, session: Session, task_id: str, principal: Principal
-    ) -> tuple[OpenTaskRow, list[str], list[str], ProcessInstanceRow]:
+        self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
+    ) -> tuple[OpenTaskRow, list[str], list[str], ProcessInstanceRow | None]:
+        """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
         row = session.get(OpenTaskRow, task_id)
         if row is None:
             self._raise_not_open(session, task_id, principal)
         users, roles = candidates_of(session, [task_id])[task_id]
-        instance = session.get(ProcessInstanceRow, row.instance_id)
-        allowed = (
+        offered = (
             principal.has("admin")
             or row.assignee == principal.name
             or permissions.is_candidate(principal, users, roles)
-            or permissions.is_instance_leader(principal, instance.started_by, instance.team)
         )
-        if not allowed:
+        instance = session.get(ProcessInstanceRow, row.instance_id) if with_instance or not offered else None
+        if not offered and not permissions.is_instance_leader(principal, instance.started_by, instance.team):
             require_visible(session, principal, instance)  # 404 to strangers, 403 to the team
             raise Forbidden(f"task {task_id} ({row.name}) is not offered to {principal.name}")
         return row, users, roles, instance
