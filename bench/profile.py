@@ -159,7 +159,24 @@ def pyinstrument_profile(name: str, n: int) -> None:
         engine = build(db.url)
         principal = engine.identity.authenticate(tokens["bench"])
 
+        def run_handbook(count: int) -> None:
+            from bench.handbook import JOURNEY, PROCESS, TEAM, data
+
+            people = {name: engine.identity.authenticate(tokens[name]) for name in TEAM.values()}
+            for _ in range(count):
+                inst = engine.runtime.start_process_instance_by_key(
+                    PROCESS, principal=people["lei"], variables=data("start_trigger")
+                )
+                tasks = engine.tasks.inbox(
+                    principal=people["lei"], scope="offered", instance_id=inst.id
+                ).items
+                for element_id, role, form_data in JOURNEY:
+                    task = next(t for t in tasks if t.element_id == element_id)
+                    tasks = engine.tasks.complete(task.id, form_data, principal=people[TEAM[role]]).open_tasks
+
         def run(count: int) -> None:
+            if name == "handbook":
+                return run_handbook(max(1, count // 30))
             for i in range(count):
                 if name == "growth":
                     inst = engine.runtime.start_process_instance_by_key(

@@ -2,23 +2,15 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.processes import ROOT, run
 
 
 def opsflow(*args: str, db_url: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"OPSFLOW_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-    )
+    return run(*args, database_url=db_url)
 
 
 def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> None:

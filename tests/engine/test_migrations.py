@@ -4,7 +4,6 @@ message, upgraded by `opsflow db upgrade`, and keeps its data."""
 import hashlib
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,8 +18,7 @@ from engine.seed import deploy_handbook
 from engine.storage import schema
 from engine.storage.db import make_engine
 from tests.conftest import POSTGRES_URL
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.processes import run
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -43,14 +41,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path, _database_url
 
 
 def opsflow(*args: str, url: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"OPSFLOW_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-    )
+    return run(*args, database_url=url)
 
 
 def test_a_database_at_the_first_schema_is_refused_then_upgraded_with_its_data(empty_database: str) -> None:

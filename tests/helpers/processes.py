@@ -6,10 +6,25 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
 from tests.helpers.server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    """`opsflow ARGS...` to its end, as a person at a shell would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"OPSFLOW_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+    )
 
 
 def opsflow(*args: str, database_url: str, **env: str) -> subprocess.Popen:

@@ -6,7 +6,6 @@ other people (lars, dina, emil, sven), so that for every demo user team B is "an
 """
 
 import copy
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from api.main import create_app
 from engine.config import Settings
 from engine.engine import ProcessEngine, build_engine
 from engine.seed import DEMO_USERS, deploy_handbook
-from tests.conftest import POSTGRES_URL, _empty
+from tests.conftest import empty_database
 from tests.fixtures.handbook_data import VALID
 from tests.helpers.api import Api
 
@@ -110,14 +109,7 @@ class World:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def module_db_url(request: pytest.FixtureRequest, _database_urls: dict[str, str]) -> str:
     """Like `db_url`, but one empty database per module and storage kind."""
-    kind = request.param
-    if kind not in _database_urls:
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {_database_urls['postgresql_problem']}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    _empty(_database_urls[kind])
-    return _database_urls[kind]
+    return empty_database(request.param, _database_urls)
 
 
 @pytest.fixture(scope="module")
