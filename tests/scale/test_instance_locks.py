@@ -37,7 +37,7 @@ def test_a_locked_instance_does_not_hold_up_work_on_another(pg_engine: ProcessEn
 
     holding, release = threading.Event(), threading.Event()
 
-    def hold_first(uow) -> None:  # noqa: ANN001 - a long transaction on the first instance
+    def hold_first(uow) -> None:
         engine.runtime._instances.lock(uow.session, first.id)
         holding.set()
         release.wait(10)
