@@ -14,6 +14,7 @@ from engine.bpmn.runner import (
     Incident,
     Runner,
     current_variables,
+    is_finished,
     next_timer_due,
     reached_outcome,
     ready_external_tasks,
@@ -119,7 +120,7 @@ class Instances:
         team = variables.get("team") if _is_team(variables.get("team")) else row.team
         status = row.status
         outcome = row.outcome
-        if status == "running" and workflow.is_completed():
+        if status == "running" and is_finished(workflow):
             status, outcome = "completed", reached_outcome(workflow, catalog)
         values = {
             "state": self.store.dump(workflow),

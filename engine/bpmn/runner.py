@@ -1,6 +1,7 @@
 """Everything the engine does to a SpiffWorkflow workflow: start, complete a task, cancel, and read
 back the facts the index tables hold."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -58,7 +59,7 @@ class Runner:
             return Incident(exc.task.task_spec.bpmn_id if exc.task else None, _message(exc))
         except SpiffWorkflowException as exc:
             return Incident(None, _message(exc))
-        return None
+        return beyond_reach(workflow)
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
         task = ready_user_task(workflow, task_id)
@@ -99,18 +100,48 @@ def ready_user_task(workflow: BpmnWorkflow, task_id: str) -> Task:
     return task
 
 
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    """Every task of the instance, its subprocesses' too, in one flat pass. SpiffWorkflow's own
+    iterators stop at depth 1000, which a long loop reaches; this never misses a task."""
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def beyond_reach(workflow: BpmnWorkflow) -> Incident | None:
+    """An automatic task left READY after the engine steps ran: SpiffWorkflow could not see it (the
+    task tree grew deeper than its iterators go). An incident, rather than a silent stop or end."""
+    for task in all_tasks(workflow):
+        if task.state == TaskState.READY and not task.task_spec.manual:
+            return Incident(
+                task.task_spec.bpmn_id,
+                "the instance's task tree is deeper than SpiffWorkflow can follow (a loop ran too many "
+                "times); model the repetition as a multi-instance or a subprocess",
+            )
+    return None
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """Completed, and nothing anywhere still open (is_completed alone stops at depth 1000)."""
+    return workflow.is_completed() and not any(
+        t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
+        for t in all_tasks(workflow)
+    )
+
+
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
     return [
         ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
-        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        if not isinstance(t.task_spec, ExternalTask)
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and t.task_spec.manual and not isinstance(t.task_spec, ExternalTask)
     ]
 
 
 def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
     return [
         ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
-        for t in workflow.get_tasks(state=TaskState.READY, spec_class=ExternalTask)
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and isinstance(t.task_spec, ExternalTask)
     ]
 
 
@@ -173,7 +204,9 @@ class WaitingMessage:
 def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
     """Message catch events, receive tasks and message start events that wait for a message."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in all_tasks(workflow):
+        if task.state != TaskState.WAITING:
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(definition, MessageEventDefinition):
             found.append(WaitingMessage(str(task.id), task.task_spec.bpmn_id, definition.name))
@@ -201,11 +234,10 @@ def duration(text: str, start: datetime) -> timedelta:
 
 def current_variables(workflow: BpmnWorkflow) -> dict:
     """The process data as people see it: the workflow's data once done, else the open tasks' data."""
-    if workflow.is_completed():
-        return dict(workflow.data)
     merged: dict = dict(workflow.data)
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
-        merged.update(task.data)
+    for task in all_tasks(workflow):
+        if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
+            merged.update(task.data)
     return merged
 
 

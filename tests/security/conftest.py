@@ -91,12 +91,18 @@ class World:
         """An instance started by the team's leader, its team formed from `members`, the kick-off done."""
         api, leader = self.api, members["leader"]
         instance_id = api.start(leader, form_data("start_trigger"))["id"]
-        api.complete(leader, api.task_named(leader, "Task_locate_problem", instance_id)["id"],
-                     form_data("locate_problem"))
+        api.complete(
+            leader,
+            api.task_named(leader, "Task_locate_problem", instance_id)["id"],
+            form_data("locate_problem"),
+        )
         team = [{**row, "user": members[row["role"]]} for row in VALID["form_team"]["team"]]
         api.complete(leader, api.task_named(leader, "Task_form_team", instance_id)["id"], {"team": team})
-        api.complete(leader, api.task_named(leader, "Task_kickoff_meeting", instance_id)["id"],
-                     form_data("kickoff_minutes"))
+        api.complete(
+            leader,
+            api.task_named(leader, "Task_kickoff_meeting", instance_id)["id"],
+            form_data("kickoff_minutes"),
+        )
         return instance_id
 
     def team(self, members: dict[str, str]) -> Team:

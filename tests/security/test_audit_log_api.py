@@ -90,8 +90,16 @@ def test_pages_add_up_to_the_whole_log(api: Api, story: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"offset": 2**31}, {"sort": "newest"},
-     {"since": "yesterday"}, {"actor": "x" * 65}, {"limit": "many"}],
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"offset": -1},
+        {"offset": 2**31},
+        {"sort": "newest"},
+        {"since": "yesterday"},
+        {"actor": "x" * 65},
+        {"limit": "many"},
+    ],
 )
 def test_bad_filters_and_paging_are_refused_with_422(api: Api, params: dict) -> None:
     assert audit(api, 422, **params)["error"] == "invalid_input"

@@ -3,6 +3,7 @@ answering: oversized and endlessly nested bodies, NUL characters, unknown fields
 deployments. No answer, 4xx or 5xx, carries a stack trace."""
 
 import asyncio
+import threading
 import json
 import socket
 from collections.abc import Iterator
@@ -90,7 +91,8 @@ def test_a_json_body_streamed_without_a_length_is_cut_off_at_the_limit(world: Wo
 
     before = instance_count(world)
     response = world.api.client.post(
-        "/api/v1/process-instances", content=chunks(),
+        "/api/v1/process-instances",
+        content=chunks(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {world.api.tokens['lei']}"},
     )
     assert_error(response, 413, "payload_too_large")
@@ -120,9 +122,12 @@ def test_an_upload_streamed_without_a_length_is_cut_off_at_the_upload_limit(worl
         yield b"\r\n--b--\r\n"
 
     response = world.api.client.post(
-        "/api/v1/deployments", content=chunks(),
-        headers={"Content-Type": "multipart/form-data; boundary=b",
-                 "Authorization": f"Bearer {world.api.tokens['dora']}"},
+        "/api/v1/deployments",
+        content=chunks(),
+        headers={
+            "Content-Type": "multipart/form-data; boundary=b",
+            "Authorization": f"Bearer {world.api.tokens['dora']}",
+        },
     )
     assert_error(response, 413, "payload_too_large", str(world.settings.max_upload_bytes))
     assert definitions(world) == before
@@ -204,10 +209,19 @@ def run_asgi(app: Any, *, headers: list[tuple[bytes, bytes]], receive: Any) -> t
         sent.append(message)
 
     scope = {
-        "type": "http", "method": "POST", "path": "/api/v1/deployments", "raw_path": b"/api/v1/deployments",
-        "query_string": b"", "headers": headers, "http_version": "1.1", "scheme": "http",
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/deployments",
+        "raw_path": b"/api/v1/deployments",
+        "query_string": b"",
+        "headers": headers,
+        "http_version": "1.1",
+        "scheme": "http",
     }
-    asyncio.run(app(scope, receive, send))
+    # a thread of its own: an earlier test (Playwright's sync API) may leave this thread's loop running
+    worker = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    worker.start()
+    worker.join(30)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -300,7 +314,6 @@ XXE = b"""<?xml version="1.0"?>
 </bpmn:definitions>"""
 
 
-
 def laughs(levels: int, where: str = "text") -> bytes:
     """Entity expansion: `lol<levels>` stands for 10**levels "lol"s."""
     declarations = "".join(f' <!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">\n' for i in range(1, levels + 1))
@@ -327,7 +340,8 @@ NO_DOCTYPE = "DOCTYPE declarations are not allowed"
 XML_ATTACKS = {
     "an external entity (XXE)": (XXE, NO_DOCTYPE),
     "an external entity in an attribute": (
-        XXE.replace(b'isExecutable="true">', b'name="&secret;" isExecutable="true">'), NO_DOCTYPE
+        XXE.replace(b'isExecutable="true">', b'name="&secret;" isExecutable="true">'),
+        NO_DOCTYPE,
     ),
     "a billion laughs": (laughs(9), NO_DOCTYPE),  # refused before any parsing
     "a thousand laughs": (laughs(3), NO_DOCTYPE),

@@ -60,13 +60,28 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 def fuzzing(world: World) -> dict[str, Any]:
     """The schema as the app serves it, and real ids to put into paths."""
     api = world.api
-    webhook = api.call("ada", "POST", "/api/v1/webhooks", 201,
-                       json={"url": "https://hooks.example/fuzz", "event_types": ["*"]})
-    key = api.call("ada", "POST", "/api/v1/api-keys", 201,
-                   json={"name": "fuzz", "system": "ivan", "scopes": ["tasks:read"]})
+    webhook = api.call(
+        "ada",
+        "POST",
+        "/api/v1/webhooks",
+        201,
+        json={"url": "https://hooks.example/fuzz", "event_types": ["*"]},
+    )
+    key = api.call(
+        "ada",
+        "POST",
+        "/api/v1/api-keys",
+        201,
+        json={"name": "fuzz", "system": "ivan", "scopes": ["tasks:read"]},
+    )
     team = world.teams["own"]
-    real = {"task_id": team.task_id, "instance_id": team.instance_id, "webhook_id": webhook["id"],
-            "key_id": key["id"], "key": "ops_optimization"}
+    real = {
+        "task_id": team.task_id,
+        "instance_id": team.instance_id,
+        "webhook_id": webhook["id"],
+        "key_id": key["id"],
+        "key": "ops_optimization",
+    }
     return {"schema": schemathesis.openapi.from_asgi("/openapi.json", api.client.app), "real": real}
 
 
@@ -95,8 +110,11 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
 
     @settings(
         max_examples=NEGATIVE_EXAMPLES if mode == "negative" else EXAMPLES,
-        derandomize=True, deadline=None, database=None,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
     )
     @given(case=strategy)
     def check(case: Any) -> None:

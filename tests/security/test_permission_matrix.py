@@ -205,11 +205,14 @@ PROBES: dict[str, Probe] = {
         lambda c: ("POST", _task(c, "/claim"), {}), per_team=True, after=_unclaim_if_claimed
     ),
     "POST /api/v1/tasks/{task_id}/unclaim": Probe(
-        lambda c: ("POST", _task(c, "/unclaim"), {}), per_team=True,
-        before=_claim_for_data_member, after=_unclaim_if_claimed,
+        lambda c: ("POST", _task(c, "/unclaim"), {}),
+        per_team=True,
+        before=_claim_for_data_member,
+        after=_unclaim_if_claimed,
     ),
     "POST /api/v1/tasks/{task_id}/assign": Probe(
-        lambda c: ("POST", _task(c, "/assign"), {"json": {"user": c.team.members["data"]}}), per_team=True,
+        lambda c: ("POST", _task(c, "/assign"), {"json": {"user": c.team.members["data"]}}),
+        per_team=True,
         after=_unclaim_if_claimed,
     ),
     "PUT /api/v1/tasks/{task_id}/draft": Probe(
@@ -220,8 +223,11 @@ PROBES: dict[str, Probe] = {
     ),
     # process instances
     "POST /api/v1/process-instances": Probe(
-        lambda c: ("POST", "/api/v1/process-instances",
-                   {"json": {"process_key": "ops_optimization", "variables": form_data("start_trigger")}}),
+        lambda c: (
+            "POST",
+            "/api/v1/process-instances",
+            {"json": {"process_key": "ops_optimization", "variables": form_data("start_trigger")}},
+        ),
         after=_cancel_started,
     ),
     "GET /api/v1/process-instances": Probe(lambda c: ("GET", "/api/v1/process-instances", {})),
@@ -229,9 +235,14 @@ PROBES: dict[str, Probe] = {
         lambda c: ("GET", f"/api/v1/process-instances/{c.team.instance_id}", {}), per_team=True
     ),
     "POST /api/v1/process-instances/{instance_id}/cancel": Probe(
-        lambda c: ("POST", f"/api/v1/process-instances/{c.state['instance_id']}/cancel",
-                   {"json": {"reason": "matrix"}}),
-        per_team=True, before=_running_instance, after=_spend_instance,
+        lambda c: (
+            "POST",
+            f"/api/v1/process-instances/{c.state['instance_id']}/cancel",
+            {"json": {"reason": "matrix"}},
+        ),
+        per_team=True,
+        before=_running_instance,
+        after=_spend_instance,
     ),
     # definitions, forms, deployments
     "GET /api/v1/process-definitions": Probe(lambda c: ("GET", "/api/v1/process-definitions", {})),
@@ -249,8 +260,11 @@ PROBES: dict[str, Probe] = {
     ),
     # messages
     "POST /api/v1/messages": Probe(
-        lambda c: ("POST", "/api/v1/messages",
-                   {"json": {"name": "alarm", "business_key": c.world.unique("ALARM-")}})
+        lambda c: (
+            "POST",
+            "/api/v1/messages",
+            {"json": {"name": "alarm", "business_key": c.world.unique("ALARM-")}},
+        )
     ),
     # identity
     "POST /api/v1/session": Probe(
@@ -264,8 +278,11 @@ PROBES: dict[str, Probe] = {
     ),
     # API keys
     "POST /api/v1/api-keys": Probe(
-        lambda c: ("POST", "/api/v1/api-keys",
-                   {"json": {"name": "matrix", "system": "ivan", "scopes": ["tasks:read"]}})
+        lambda c: (
+            "POST",
+            "/api/v1/api-keys",
+            {"json": {"name": "matrix", "system": "ivan", "scopes": ["tasks:read"]}},
+        )
     ),
     "GET /api/v1/api-keys": Probe(lambda c: ("GET", "/api/v1/api-keys", {})),
     "DELETE /api/v1/api-keys/{key_id}": Probe(
@@ -273,8 +290,11 @@ PROBES: dict[str, Probe] = {
     ),
     # webhooks
     "POST /api/v1/webhooks": Probe(
-        lambda c: ("POST", "/api/v1/webhooks",
-                   {"json": {"url": "https://hooks.example/opsflow", "event_types": ["task.created"]}}),
+        lambda c: (
+            "POST",
+            "/api/v1/webhooks",
+            {"json": {"url": "https://hooks.example/opsflow", "event_types": ["task.created"]}},
+        ),
         after=_drop_webhook,
     ),
     "GET /api/v1/webhooks": Probe(lambda c: ("GET", "/api/v1/webhooks", {})),
@@ -287,7 +307,8 @@ PROBES: dict[str, Probe] = {
     ),
     "DELETE /api/v1/webhooks/{webhook_id}": Probe(
         lambda c: ("DELETE", f"/api/v1/webhooks/{c.state['webhook_id']}", {}),
-        before=_new_webhook, after=_drop_webhook,
+        before=_new_webhook,
+        after=_drop_webhook,
     ),
     "GET /api/v1/webhooks/{webhook_id}/deliveries": Probe(
         lambda c: ("GET", f"/api/v1/webhooks/{c.state['webhook_id']}/deliveries", {}), before=_shared_webhook

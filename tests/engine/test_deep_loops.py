@@ -1,0 +1,29 @@
+"""A loop that runs past what SpiffWorkflow's iterators can follow (depth 1000) becomes an incident;
+it never stops silently or ends as if it were done."""
+
+from tests.engine.conftest import ADMIN
+
+
+def test_a_short_loop_runs_through(engine, deployed) -> None:
+    deployed("deep_loop")
+    instance = engine.runtime.start_process_instance_by_key(
+        "deep_loop", principal=ADMIN, variables={"counter": 0, "limit": 50}
+    )
+    detail = engine.runtime.get_instance(instance.id, principal=ADMIN)
+    assert detail.instance.incident is None
+    assert [t.element_id for t in detail.open_tasks] == ["Task_done"]
+    assert detail.instance.variables["counter"] == 50
+
+
+def test_a_loop_deeper_than_spiffworkflow_can_follow_is_an_incident_not_a_silent_end(
+    engine, deployed
+) -> None:
+    deployed("deep_loop")
+    instance = engine.runtime.start_process_instance_by_key(
+        "deep_loop", principal=ADMIN, variables={"counter": 0, "limit": 400}
+    )
+    detail = engine.runtime.get_instance(instance.id, principal=ADMIN)
+    assert detail.instance.status == "running"
+    assert detail.instance.incident is not None
+    assert "deeper than SpiffWorkflow can follow" in detail.instance.incident["message"]
+    assert [h.type for h in detail.history][-1] == "incident"
