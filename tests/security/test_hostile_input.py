@@ -3,9 +3,9 @@ answering: oversized and endlessly nested bodies, NUL characters, unknown fields
 deployments. No answer, 4xx or 5xx, carries a stack trace."""
 
 import asyncio
-import threading
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
