@@ -1,7 +1,9 @@
 """The unit of work: one session, one transaction, rolled back unless committed.
 This is the only place in the code base that commits."""
 
+import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from engine.errors import ConcurrentUpdate
-from engine.storage.db import writer
+from engine.storage.db import is_sqlite, writer
 
 T = TypeVar("T")
 
@@ -30,9 +32,14 @@ class Transactions:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._writer = writer(engine)
+        # SQLite has one writer at a time. Threads of this process queue here and are woken as soon
+        # as the writer before them commits; SQLite's own busy handler would sleep in steps of up to
+        # 100 ms (its timeout still covers other processes).
+        self._one_writer = threading.RLock() if is_sqlite(engine) else nullcontext()
 
     def write(self, fn: Callable[[UnitOfWork], T]) -> T:
-        return self._run(self._writer, fn, commit=True)
+        with self._one_writer:
+            return self._run(self._writer, fn, commit=True)
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T:
         return self._run(self.engine, fn, commit=False)
