@@ -45,8 +45,7 @@ class ProcessEngine:
     webhooks: WebhookService
     api_keys: ApiKeyService
     idempotency: IdempotencyService
-
-    audit = property(lambda self: AuditService(Transactions(self.db)))  # the admins' audit log (read-only)
+    audit: AuditService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -111,4 +110,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         webhooks=WebhookService(tx),
         api_keys=ApiKeyService(tx, identity),
         idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
+        audit=AuditService(tx),
     )
