@@ -17,6 +17,7 @@ from engine.errors import (
     NotFound,
     OpsflowError,
     Problem,
+    TooManyAttempts,
     Unauthenticated,
 )
 
@@ -24,6 +25,7 @@ log = logging.getLogger("opsflow.api")
 
 STATUS = [
     (Unauthenticated, 401, "unauthenticated"),
+    (TooManyAttempts, 429, "too_many_attempts"),
     (Forbidden, 403, "forbidden"),
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
@@ -66,6 +68,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, ConcurrentUpdate):
             headers = {"Retry-After": "1"}  # a retry may well succeed; not an answer to keep
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": "900"}
         return JSONResponse(error_body(kind, exc.message, exc.problems), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

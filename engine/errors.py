@@ -47,6 +47,10 @@ class NotFound(OpsflowError):
     """The thing does not exist, or the caller may not know that it does."""
 
 
+class TooManyAttempts(OpsflowError):
+    """Refused for a while after repeated failures (sign-in)."""
+
+
 class Forbidden(OpsflowError):
     """The caller is known but may not do this."""
 

@@ -7,16 +7,18 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from engine import events
 from engine.config import ROLES
-from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
+from engine.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from engine.storage.tables import AuditEventRow, TokenRow, UserRoleRow, UserRow, utcnow
 from engine.storage.uow import Transactions
 from engine.views import Principal, UserView
 
 _hasher = PasswordHasher()
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_WINDOW = timedelta(minutes=15)
 
 
 def hash_token(token: str) -> str:
@@ -93,16 +95,36 @@ class IdentityService:
         return token
 
     def sign_in(self, name: str, password: str) -> str:
-        def check(uow) -> None:
-            user = _user_by_name(uow.session, name)
+        """A token for the right password. After MAX_FAILED_SIGN_INS wrong ones within SIGN_IN_WINDOW a
+        name is refused for the rest of the window (counted in the database: every server sees them)."""
+
+        def check(uow) -> bool:
+            session = uow.session
+            since = utcnow() - SIGN_IN_WINDOW
+            failures = session.exec(
+                select(func.count())
+                .select_from(AuditEventRow)
+                .where(
+                    AuditEventRow.type == events.SIGN_IN_FAILED,
+                    AuditEventRow.actor == name,
+                    AuditEventRow.at >= since,
+                )
+            ).one()
+            if failures >= MAX_FAILED_SIGN_INS:
+                raise TooManyAttempts(
+                    f"too many failed sign-ins for {name}; try again in a quarter of an hour"
+                )
+            user = _user_by_name(session, name)
             try:
                 ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
             except VerifyMismatchError:
                 ok = False
             if not ok:
-                raise Unauthenticated("wrong user name or password")
+                events.record(session, events.SIGN_IN_FAILED, actor=name)
+            return ok
 
-        self._tx.read(check)
+        if not self._tx.write(check):  # the failure is committed before the answer
+            raise Unauthenticated("wrong user name or password")
         return self.issue_token(name, label="sign-in")
 
     def authenticate(self, token: str) -> Principal:

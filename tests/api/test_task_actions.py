@@ -145,3 +145,16 @@ def test_calls_without_a_valid_token_get_401_but_health_and_openapi_are_open(api
     assert api.call(None, "GET", "/health") == {"status": "ok"}
     assert "/api/v1/tasks" in api.call(None, "GET", "/openapi.json")["paths"]
     assert api.client.get("/docs").status_code == 200
+
+
+def test_repeated_wrong_passwords_lock_the_name_for_a_while(api: Api) -> None:
+    api.call("ada", "POST", "/api/v1/users", 201, json={"name": "mei", "roles": ["data"], "password": "right-password"})
+    for _ in range(5):
+        api.call(None, "POST", "/api/v1/session", 401, json={"name": "mei", "password": "wrong"})
+    refused = api.client.post("/api/v1/session", json={"name": "mei", "password": "right-password"})
+    assert refused.status_code == 429 and refused.json()["error"] == "too_many_attempts"
+    assert refused.headers["Retry-After"] == "900"
+    history = api.call("ada", "GET", "/api/v1/audit", params={"type": "sign_in_failed", "actor": "mei"})
+    assert history["total"] == 5
+    # other names are not affected
+    assert api.call(None, "POST", "/api/v1/session", json={"name": "lei", "password": "x"}, expect=401)
