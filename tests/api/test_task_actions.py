@@ -148,7 +148,8 @@ def test_calls_without_a_valid_token_get_401_but_health_and_openapi_are_open(api
 
 
 def test_repeated_wrong_passwords_lock_the_name_for_a_while(api: Api) -> None:
-    api.call("ada", "POST", "/api/v1/users", 201, json={"name": "mei", "roles": ["data"], "password": "right-password"})
+    mei = {"name": "mei", "roles": ["data"], "password": "right-password"}
+    api.call("ada", "POST", "/api/v1/users", 201, json=mei)
     for _ in range(5):
         api.call(None, "POST", "/api/v1/session", 401, json={"name": "mei", "password": "wrong"})
     refused = api.client.post("/api/v1/session", json={"name": "mei", "password": "right-password"})
