@@ -1,64 +1,15 @@
 """The whole handbook over HTTP, each task done by a user of the right role, with every role's inbox
 checked at each step."""
 
-import copy
-
 import pytest
 
 from tests.api.conftest import OUTSIDERS
 from tests.fixtures.handbook_data import VALID
+from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, JOURNEY, STAGE_1, TEAM, data
 from tests.helpers.api import Api
 
-# The instance's team: one named person per role. `dan` and `lee` hold roles too but are not on it.
-TEAM = {"leader": "lei", "data": "dana", "execution": "eric", "support": "sara"}
+# TEAM names one person per role for the instance; `dan` and `lee` hold roles too but are not on it.
 pytestmark = pytest.mark.usefixtures("outsiders")
-
-
-def data(form: str, **changes: object) -> dict:
-    return {**copy.deepcopy(VALID[form]), **changes}
-
-
-# (element id, role, form data) in the order the handbook runs them.
-STAGE_1 = [
-    ("Task_locate_problem", "leader", data("locate_problem", problem_type="structural")),
-    ("Task_form_team", "leader", data("form_team")),
-    ("Task_kickoff_meeting", "leader", data("kickoff_minutes")),
-]
-DIAGNOSIS = [
-    ("Task_collect_data", "data", data("collect_data")),
-    ("Task_break_down", "data", data("break_down")),
-    ("Task_qualitative_check", "execution", data("qualitative_check")),
-    ("Task_diagnosis_report", "data", data("diagnosis_report")),
-]
-DESIGN = [
-    ("Task_brainstorm", "leader", data("brainstorm")),
-    # the three feasibility checks are open at the same time
-    ("Task_tech_feasibility", "support", data("tech_feasibility", needs_development=True)),
-    ("Task_resource_assessment", "execution", data("resource_assessment")),
-    ("Task_risk_assessment", "data", data("risk_assessment")),
-    ("Task_plan_review", "leader", data("plan_review", plan_decision="approve")),
-]
-EXECUTION = [
-    ("Task_pilot", "execution", data("pilot")),
-    ("Task_monitoring", "data", data("monitoring")),
-    ("Task_tool_changes", "support", data("tool_changes")),
-    ("Task_measure_effect", "data", data("measure_effect")),
-]
-JOURNEY = [
-    *STAGE_1,
-    *DIAGNOSIS,
-    ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="back_to_collect")),
-    *DIAGNOSIS,
-    ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept")),
-    *DESIGN,
-    *EXECUTION,
-    ("Task_evaluation_decision", "leader", data("evaluation_decision", evaluation_decision="iterate_design")),
-    *DESIGN,
-    *EXECUTION,
-    ("Task_evaluation_decision", "leader", data("evaluation_decision", evaluation_decision="roll_out")),
-    ("Task_roll_out", "execution", data("roll_out")),
-    ("Task_review_standardize", "leader", data("review_standardize")),
-]
 
 
 def start_handbook(api: Api) -> str:
