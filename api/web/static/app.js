@@ -193,9 +193,24 @@
     apply(document);
   }
 
+  // A designer page's button action: disabled while it runs; problems go to `showProblems`,
+  // other failures to the status line.
+  async function runAction(button, status, showProblems, fn) {
+    button.disabled = true;
+    showMessage(status, '');
+    try {
+      await fn();
+    } catch (e) {
+      if (e.problems && e.problems.length) showProblems(e.problems);
+      else showMessage(status, e.status === 403 ? t('designer.forbidden') : t('common.error', { message: errorText(e) }), 'error');
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   window.Opsflow = {
     api, ApiError, session, requireUser, hasRole, el, fmtDate, label, showMessage, errorText, announce,
-    debounce, live, t, lang
+    debounce, live, t, lang, runAction
   };
 
   initChrome();

@@ -2,7 +2,7 @@
    groups, extension properties and conditions are editable); validate, deploy, download. */
 (function () {
   'use strict';
-  const { api, requireUser, el, showMessage, t, errorText } = window.Opsflow;
+  const { api, requireUser, el, showMessage, t, errorText, runAction } = window.Opsflow;
   const user = requireUser();
   if (!user) return;
 
@@ -152,18 +152,7 @@
     problemsBox.focus();
   }
 
-  async function run(button, fn) {
-    button.disabled = true;
-    showMessage(status, '');
-    try {
-      await fn();
-    } catch (e) {
-      if (e.problems && e.problems.length) showProblems(e.problems);
-      else showMessage(status, e.status === 403 ? t('designer.forbidden') : t('common.error', { message: errorText(e) }), 'error');
-    } finally {
-      button.disabled = false;
-    }
-  }
+  const run = (button, fn) => runAction(button, status, showProblems, fn);
 
   $('btn-open').addEventListener('click', (event) => run(event.currentTarget, () => open(processSelect.value, versionSelect.value)));
   $('btn-new').addEventListener('click', (event) => run(event.currentTarget, blank));

@@ -2,7 +2,7 @@
    Tasks whose process names the form with formRefBinding "latest" show the new version. */
 (function () {
   'use strict';
-  const { api, requireUser, el, showMessage, t, errorText } = window.Opsflow;
+  const { api, requireUser, el, showMessage, t, errorText, runAction } = window.Opsflow;
   const user = requireUser();
   if (!user) return;
 
@@ -77,18 +77,7 @@
     return api('POST', path, body);
   }
 
-  async function run(button, fn) {
-    button.disabled = true;
-    showMessage(status, '');
-    try {
-      await fn();
-    } catch (e) {
-      if (e.problems && e.problems.length) showProblems(e.problems);
-      else showMessage(status, e.status === 403 ? t('designer.forbidden') : t('common.error', { message: errorText(e) }), 'error');
-    } finally {
-      button.disabled = false;
-    }
-  }
+  const run = (button, fn) => runAction(button, status, showProblems, fn);
 
   $('btn-open').addEventListener('click', (event) => run(event.currentTarget, () => open(formSelect.value, versionSelect.value)));
   formSelect.addEventListener('change', () => loadVersions());
