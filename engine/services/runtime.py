@@ -207,7 +207,7 @@ class RuntimeService:
             if row is None:
                 raise NotFound(f"process instance {instance_id} not found")
             require_visible(session, principal, row)
-            version = find_definition_version(session, row.definition_id)
+            version = self._instances.definition(session, row.definition_id).version
             tasks = session.exec(
                 select(OpenTaskRow).where(OpenTaskRow.instance_id == row.id).order_by(OpenTaskRow.created_at)
             ).all()
@@ -248,16 +248,12 @@ class RuntimeService:
             rows = session.exec(
                 q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
             ).all()
-            versions = {r.definition_id: find_definition_version(session, r.definition_id) for r in rows}
+            versions = {
+                r.definition_id: self._instances.definition(session, r.definition_id).version for r in rows
+            }
             return Page([instance_view(r, versions[r.definition_id]) for r in rows], total, offset, limit)
 
         return self._tx.read(query)
-
-
-def find_definition_version(session: Session, definition_id: str) -> int:
-    return session.exec(
-        select(ProcessDefinitionRow.version).where(ProcessDefinitionRow.id == definition_id)
-    ).one()
 
 
 def _candidate_instance_ids(principal: Principal):
