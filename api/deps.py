@@ -40,6 +40,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/process-instances"): "instances:read",
     ("GET", "/api/v1/process-instances/{instance_id}"): "instances:read",
     ("POST", "/api/v1/process-instances/{instance_id}/cancel"): SESSIONS_ONLY,
+    ("POST", "/api/v1/process-instances/{instance_id}/retry"): SESSIONS_ONLY,
     # definitions, forms, deployments
     ("GET", "/api/v1/process-definitions"): "definitions:read",
     ("GET", "/api/v1/process-definitions/{key}/versions"): "definitions:read",

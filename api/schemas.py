@@ -40,6 +40,10 @@ class CancelInstance(Strict):
     reason: str = Field(default="", max_length=2000)
 
 
+class RetryInstance(Strict):
+    variables: dict[str, Any] = Field(default_factory=dict, description="corrected process data")
+
+
 class SignIn(Strict):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)

@@ -16,6 +16,7 @@
 | work external tasks   | admin, integration accounts                                                 |
 | manage webhooks       | admin                                                                       |
 | read the audit log    | admin                                                                       |
+| resolve incidents     | admin                                                                       |
 """
 
 from engine.views import Principal
@@ -45,6 +46,10 @@ def can_manage_webhooks(p: Principal) -> bool:
 
 
 def can_read_audit_log(p: Principal) -> bool:
+    return p.has("admin")
+
+
+def can_resolve_incidents(p: Principal) -> bool:
     return p.has("admin")
 
 

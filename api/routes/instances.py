@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, status
 
 from api.deps import EngineDep, PrincipalDep
-from api.schemas import CancelInstance, InstancePage, Limit, Offset, StartInstance
+from api.schemas import CancelInstance, InstancePage, Limit, Offset, RetryInstance, StartInstance
 from engine.views import InstanceDetailView, InstanceView
 
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"])
@@ -51,3 +51,11 @@ def cancel(
     instance_id: str, engine: EngineDep, principal: PrincipalDep, body: CancelInstance | None = None
 ) -> InstanceView:
     return engine.runtime.cancel(instance_id, principal=principal, reason=body.reason if body else "")
+
+
+@router.post("/{instance_id}/retry", response_model=InstanceView)
+def retry(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: RetryInstance | None = None
+) -> InstanceView:
+    """Resolve an incident (admins): the failed script or condition runs again, with corrected data."""
+    return engine.runtime.retry(instance_id, principal=principal, variables=body.variables if body else None)

@@ -2,7 +2,6 @@
 
 Deliveries are signed: see `engine.jobs.webhooks` for the headers and the signed string."""
 
-
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 

@@ -78,6 +78,16 @@ class Runner:
         task.run()
         return self.advance(workflow)
 
+    def retry_failed(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
+        """Run the tasks that failed (ERROR) again, with `variables` merged into their data, then go on."""
+        for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
+            task.data.update(variables)
+            try:
+                task.run()
+            except WorkflowTaskException as exc:
+                return Incident(task.task_spec.bpmn_id, _message(exc))
+        return self.advance(workflow)
+
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
 

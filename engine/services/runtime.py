@@ -200,6 +200,31 @@ class RuntimeService:
 
         return self._tx.write(cancel)
 
+    def retry(self, instance_id: str, *, principal: Principal, variables: dict | None = None) -> InstanceView:
+        """Resolve an incident: run the failed step again, with corrected process data if given."""
+        if not permissions.can_resolve_incidents(principal):
+            raise Forbidden("only admins resolve incidents")
+
+        def retry(uow: UnitOfWork) -> InstanceView:
+            session = uow.session
+            row = self._instances.lock(session, instance_id)
+            if row.status != "running" or row.incident is None:
+                raise Conflict(f"process instance {instance_id} has no incident to resolve")
+            loaded = self._instances.load(session, row)
+            incident = self._instances.runner.retry_failed(loaded.workflow, dict(variables or {}))
+            events.record(
+                session,
+                events.INCIDENT_RETRIED,
+                actor=principal.name,
+                instance_id=row.id,
+                element_id=row.incident.get("element_id"),
+                details={"variables": variables or {}},
+            )
+            self._instances.save(session, loaded, actor=principal.name, incident=incident)
+            return instance_view(row, loaded.definition.version)
+
+        return self._tx.write(retry)
+
     def get_instance(self, instance_id: str, *, principal: Principal) -> InstanceDetailView:
         def get(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session

@@ -58,7 +58,9 @@ def test_a_key_may_use_its_scopes_and_nothing_else(api: Api, handbook: ProcessEn
     assert sent["started"] is True
     refused = with_key(api, key, "GET", "/api/v1/tasks", 403)
     assert refused == {
-        "error": "forbidden", "message": "this API key lacks the scope tasks:read", "problems": []
+        "error": "forbidden",
+        "message": "this API key lacks the scope tasks:read",
+        "problems": [],
     }
     assert with_key(api, key, "GET", "/api/v1/process-instances", 403)["message"].endswith("instances:read")
     # routes for people only, whatever the scopes

@@ -49,8 +49,17 @@ def start_in_browser(page: Page, server: str, business_key: str, version: int) -
 def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(
     sign_in, rest, shot, server
 ) -> None:
-    running = rest.call("lei", "POST", "/api/v1/process-instances", 201, json={
-        "process_key": "ops_optimization", "business_key": "OPT-V1", "variables": VALID["start_trigger"]})
+    running = rest.call(
+        "lei",
+        "POST",
+        "/api/v1/process-instances",
+        201,
+        json={
+            "process_key": "ops_optimization",
+            "business_key": "OPT-V1",
+            "variables": VALID["start_trigger"],
+        },
+    )
 
     dora = sign_in("dora")
     expect(dora).to_have_url(re.compile(r"/designer"))
@@ -120,8 +129,13 @@ def test_a_designer_deploys_version_2_and_running_instances_stay_on_version_1(
 
 
 def test_a_form_deployed_in_the_form_designer_shows_in_the_next_task(sign_in, rest, shot, server) -> None:
-    instance = rest.call("lei", "POST", "/api/v1/process-instances", 201, json={
-        "process_key": "ops_optimization", "variables": VALID["start_trigger"]})
+    instance = rest.call(
+        "lei",
+        "POST",
+        "/api/v1/process-instances",
+        201,
+        json={"process_key": "ops_optimization", "variables": VALID["start_trigger"]},
+    )
 
     dora = sign_in("dora")
     dora.goto(f"{server}/designer/forms?form=locate_problem")

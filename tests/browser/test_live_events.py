@@ -45,8 +45,13 @@ def read_events(client: httpx.Client, user: str, after: int, seconds: float) -> 
 
 def test_the_stream_sends_only_events_of_instances_the_user_may_see(server: str, rest) -> None:
     lei, dora = stream_session(server, rest, "lei"), stream_session(server, rest, "dora")
-    instance = rest.call("lei", "POST", "/api/v1/process-instances", 201,
-                         json={"process_key": "ops_optimization", "variables": VALID["start_trigger"]})
+    instance = rest.call(
+        "lei",
+        "POST",
+        "/api/v1/process-instances",
+        201,
+        json={"process_key": "ops_optimization", "variables": VALID["start_trigger"]},
+    )
     seen = read_events(lei, "lei", 0, seconds=5)
     assert {"instance_started", "task_created"} <= {e["type"] for e in seen}
     assert {e["instance_id"] for e in seen} == {instance["id"]}

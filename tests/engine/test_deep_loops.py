@@ -27,3 +27,25 @@ def test_a_loop_deeper_than_spiffworkflow_can_follow_is_an_incident_not_a_silent
     assert detail.instance.incident is not None
     assert "deeper than SpiffWorkflow can follow" in detail.instance.incident["message"]
     assert [h.type for h in detail.history][-1] == "incident"
+
+
+def test_an_incident_is_resolved_by_running_the_failed_step_again_with_corrected_data(
+    engine, deployed
+) -> None:
+    deployed("deep_loop")
+    instance = engine.runtime.start_process_instance_by_key(
+        "deep_loop", principal=ADMIN, variables={"limit": 3}
+    )
+    failed = engine.runtime.get_instance(instance.id, principal=ADMIN).instance
+    assert failed.incident["element_id"] == "Script_count"  # `counter` was never given
+    assert "counter" in failed.incident["message"]
+
+    resolved = engine.runtime.retry(instance.id, principal=ADMIN, variables={"counter": 0})
+    assert resolved.incident is None
+    detail = engine.runtime.get_instance(instance.id, principal=ADMIN)
+    assert [t.element_id for t in detail.open_tasks] == ["Task_done"]
+    assert detail.instance.variables["counter"] == 3
+    assert [h.type for h in detail.history if h.type.startswith("incident")] == [
+        "incident",
+        "incident_retried",
+    ]

@@ -74,7 +74,8 @@ def test_the_same_key_for_another_request_is_409(api: Api) -> None:
     other_path = post(api, "lei", f"/api/v1/tasks/{task_id}/claim", "k")
     assert other_path.status_code == 409 and "different request" in other_path.json()["message"]
     put = api.client.put(
-        f"/api/v1/tasks/{task_id}/complete", json={"data": VALID["locate_problem"]},
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"data": VALID["locate_problem"]},
         headers={"Idempotency-Key": "k", "Authorization": f"Bearer {api.tokens['lei']}"},
     )
     assert put.status_code == 409  # another method
@@ -151,8 +152,15 @@ def test_keys_expire_after_a_day(api: Api, handbook: ProcessEngine) -> None:
     def plant(uow) -> None:
         for key in ("old", "ancient"):
             uow.session.add(
-                IdempotencyRow(principal=lei, key=key, request_hash="0" * 64, status_code=200,
-                               response_body="{}", content_type="application/json", created_at=old)
+                IdempotencyRow(
+                    principal=lei,
+                    key=key,
+                    request_hash="0" * 64,
+                    status_code=200,
+                    response_body="{}",
+                    content_type="application/json",
+                    created_at=old,
+                )
             )
 
     Transactions(handbook.db).write(plant)
@@ -232,8 +240,13 @@ def test_concurrent_duplicates_run_once(api: Api, settings: Settings) -> None:
 def test_the_camunda_api_is_covered_with_its_own_error_shape(api: Api, handbook: ProcessEngine) -> None:
     messages = Path(__file__).resolve().parent.parent / "engine" / "data" / "messages.bpmn"
     handbook.repository.deploy([("messages.bpmn", messages.read_bytes())], actor="test")
-    created = api.call("ada", "POST", "/api/v1/api-keys", 201,
-                       json={"name": "alarms", "system": "monitoring", "scopes": ["messages:send"]})
+    created = api.call(
+        "ada",
+        "POST",
+        "/api/v1/api-keys",
+        201,
+        json={"name": "alarms", "system": "monitoring", "scopes": ["messages:send"]},
+    )
     headers = {"Authorization": f"Bearer {created['key']}", "Idempotency-Key": "alarm-1"}
     body = {"messageName": "alarm", "businessKey": "ALARM-1", "resultEnabled": True}
     first = api.client.post("/engine-rest/message", json=body, headers=headers)

@@ -235,7 +235,8 @@ def test_an_event_given_up_on_is_delivered_when_asked_for_again(api: Api, engine
     assert received.delivery == event_id and queued(engine) == []
     log = deliveries(api, hook["id"])["items"]
     assert [(d["attempt"], d["delivered"]) for d in log] == [
-        (MAX_ATTEMPTS + 1, True), *((n, False) for n in range(MAX_ATTEMPTS, 0, -1))
+        (MAX_ATTEMPTS + 1, True),
+        *((n, False) for n in range(MAX_ATTEMPTS, 0, -1)),
     ]
 
 
@@ -310,8 +311,12 @@ def audit_types(engine: ProcessEngine) -> list[str]:
 
 
 def test_subscription_changes_are_audited_and_the_secret_never_is(api: Api, engine: ProcessEngine) -> None:
-    hook = subscribe(api, "https://hooks.example.com/opsflow", ["task.created", "task.created"],
-                     secret="a-shared-secret-of-some-length")
+    hook = subscribe(
+        api,
+        "https://hooks.example.com/opsflow",
+        ["task.created", "task.created"],
+        secret="a-shared-secret-of-some-length",
+    )
     assert hook["secret"] == "a-shared-secret-of-some-length"
     assert hook["event_types"] == ["task.created"] and hook["created_by"] == "ada" and hook["active"]
     api.call("ada", "PATCH", f"{HOOKS}/{hook['id']}", json={"event_types": ["*", "task.created"]})
@@ -325,7 +330,9 @@ def test_subscription_changes_are_audited_and_the_secret_never_is(api: Api, engi
             select(AuditEventRow).where(AuditEventRow.type.startswith("webhook_")).order_by(AuditEventRow.id)
         ).all()
         assert [(r.type, r.actor) for r in rows] == [
-            ("webhook_created", "ada"), ("webhook_updated", "ada"), ("webhook_deleted", "ada")
+            ("webhook_created", "ada"),
+            ("webhook_updated", "ada"),
+            ("webhook_deleted", "ada"),
         ]
         url = "https://hooks.example.com/opsflow"
         assert rows[0].details == {"webhook_id": hook["id"], "url": url, "event_types": ["task.created"]}

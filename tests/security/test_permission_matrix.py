@@ -49,6 +49,7 @@ POST   /api/v1/process-instances                                  201     403   
 GET    /api/v1/process-instances                                  200     200     200     200     200      200   200         401
 GET    /api/v1/process-instances/{instance_id}                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
+POST   /api/v1/process-instances/{instance_id}/retry              403     403     403     403     403      409   403         401
 
 GET    /api/v1/process-definitions                                200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/versions                 200     200     200     200     200      200   200         401
@@ -231,6 +232,10 @@ PROBES: dict[str, Probe] = {
         after=_cancel_started,
     ),
     "GET /api/v1/process-instances": Probe(lambda c: ("GET", "/api/v1/process-instances", {})),
+    # retrying an instance without an incident: admins get past the permission check to a 409
+    "POST /api/v1/process-instances/{instance_id}/retry": Probe(
+        lambda c: ("POST", f"/api/v1/process-instances/{c.team.instance_id}/retry", {"json": {}})
+    ),
     "GET /api/v1/process-instances/{instance_id}": Probe(
         lambda c: ("GET", f"/api/v1/process-instances/{c.team.instance_id}", {}), per_team=True
     ),
