@@ -12,7 +12,7 @@ from engine.instances import Definition, Instances
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form
 from engine.services.runtime import require_visible
-from engine.services.views import candidates_of, instance_view, task_view, task_views
+from engine.services.views import instance_view, task_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
@@ -263,10 +263,18 @@ class TaskService:
         self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
     ) -> tuple[OpenTaskRow, list[str], list[str], ProcessInstanceRow | None]:
         """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
-        row = session.get(OpenTaskRow, task_id)
-        if row is None:
+        # One statement for the task and its candidates: under READ COMMITTED (PostgreSQL) two would
+        # let a completion committed in between show an open task with no candidates.
+        found = session.exec(
+            select(OpenTaskRow, TaskCandidateRow.kind, TaskCandidateRow.value)
+            .join(TaskCandidateRow, TaskCandidateRow.task_id == OpenTaskRow.id, isouter=True)
+            .where(OpenTaskRow.id == task_id)
+        ).all()
+        if not found:
             self._raise_not_open(session, task_id, principal)
-        users, roles = candidates_of(session, [task_id])[task_id]
+        row = found[0][0]
+        users = [value for _, kind, value in found if kind == "user"]
+        roles = [value for _, kind, value in found if kind == "role"]
         offered = (
             principal.has("admin")
             or row.assignee == principal.name
