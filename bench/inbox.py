@@ -134,10 +134,12 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                         else None,
                     }
                 )
+                # the offer index columns, as the engine writes them (TaskCandidateRow.of)
+                offer = {"task_id": tid, "open": assignee is None, "created_at": created, "process_key": key}
                 if role in named:
-                    candidates.append({"task_id": tid, "kind": "user", "value": named[role]})
+                    candidates.append({**offer, "kind": "user", "value": named[role]})
                 else:
-                    candidates.append({"task_id": tid, "kind": "role", "value": role})
+                    candidates.append({**offer, "kind": "role", "value": role})
         t0 = time.perf_counter()
         with engine.db.begin() as conn:
             for table, rows in (

@@ -118,13 +118,11 @@ def escalate(uow: UnitOfWork, job: JobRow) -> None:
             )
         ).all()
     )
-    session.add_all(
-        TaskCandidateRow(task_id=task.id, kind="user", value=name) for name in leaders if name not in present
-    )
     previous = task.assignee
     if previous is not None and leaders and previous not in leaders:
         task.assignee, task.claimed_at = leaders[0], utcnow()
         session.add(task)
+    session.add_all(TaskCandidateRow.of(task, "user", name) for name in leaders if name not in present)
     events.record(
         session,
         events.TASK_ESCALATED,

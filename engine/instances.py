@@ -290,9 +290,11 @@ class Instances:
             session.exec(delete(OpenTaskRow).where(OpenTaskRow.id.in_(gone)))
             deadlines.cancel(session, {task_id for task_id, _, due in open_rows if task_id in gone and due})
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            for task_id in existing.keys() - gone:
-                session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task_id))
-                self._add_candidates(session, task_id, catalog.get(existing[task_id], {}), row.team)
+            for task in session.exec(
+                select(OpenTaskRow).where(OpenTaskRow.id.in_(existing.keys() - gone))
+            ).all():
+                session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task.id))
+                self._add_candidates(session, task, catalog.get(task.element_id, {}), row.team)
         now = utcnow()
         for task_id in ready.keys() - existing:
             task = ready[task_id]
@@ -314,7 +316,7 @@ class Instances:
             session.add(open_task)
             deadlines.schedule(session, open_task, entry)
             session.flush()
-            self._add_candidates(session, task.id, entry, row.team)
+            self._add_candidates(session, open_task, entry, row.team)
             events.record(
                 session,
                 events.TASK_CREATED,
@@ -326,10 +328,13 @@ class Instances:
             )
 
     @staticmethod
-    def _add_candidates(session: Session, task_id: str, entry: dict, team: list[dict]) -> None:
+    def _add_candidates(session: Session, task: OpenTaskRow, entry: dict, team: list[dict]) -> None:
         users, roles = offer(entry, team)
-        session.add_all(TaskCandidateRow(task_id=task_id, kind="user", value=u) for u in users)
-        session.add_all(TaskCandidateRow(task_id=task_id, kind="role", value=r) for r in roles)
+        session.add_all(
+            TaskCandidateRow.of(task, kind, value)
+            for kind, values in (("user", users), ("role", roles))
+            for value in values
+        )
 
 
 def offer(entry: dict, team: list[dict]) -> tuple[list[str], list[str]]:

@@ -9,6 +9,7 @@ from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, Instances
+from engine.services import inbox
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form
 from engine.services.runtime import require_visible
@@ -58,6 +59,24 @@ class TaskService:
         if order is None:
             raise InvalidInput("sort is one of created, -created, due, -due")
 
+        common = (
+            not (stage or instance_id or business_key or overdue is not None) and order is SORTS["created"]
+        )
+
+        def fast(uow: UnitOfWork) -> Page[TaskView]:
+            session, descending, want = uow.session, sort.startswith("-"), offset + limit
+            total, lists = 0, []
+            if scope in ("offered", "all"):
+                total += inbox.count_offered(session, principal, process_key)
+                lists.append(inbox.first_offered(session, principal, process_key, descending, want))
+            if scope == "all":  # mine (claimed by me) and offered (unclaimed) never overlap
+                mine_total, mine_rows = inbox.first_mine(session, principal, process_key, descending, want)
+                total += mine_total
+                lists.append(mine_rows)
+            ids = inbox.merge(*lists, descending=descending)[offset:want]
+            rows = {r.id: r for r in session.exec(select(OpenTaskRow).where(OpenTaskRow.id.in_(ids))).all()}
+            return Page(task_views(session, [rows[i] for i in ids if i in rows]), total, offset, limit)
+
         def query(uow: UnitOfWork) -> Page[TaskView]:
             session = uow.session
             mine = OpenTaskRow.assignee == principal.name
@@ -90,7 +109,7 @@ class TaskService:
             ).all()
             return Page(task_views(session, rows), total, offset, limit)
 
-        return self._tx.read(query)
+        return self._tx.read(fast if common and scope != "mine" else query)
 
     def get_task(self, task_id: str, *, principal: Principal) -> TaskDetailView:
         def get(uow: UnitOfWork) -> TaskDetailView:
@@ -312,4 +331,7 @@ class TaskService:
         )
         if result.rowcount != 1:
             raise Conflict(f"task {row.id} was claimed by someone else just now")
+        session.execute(
+            sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id == row.id).values(open=user is None)
+        )
         row.assignee, row.claimed_at = user, claimed_at

@@ -191,12 +191,34 @@ class ExternalTaskRow(SQLModel, table=True):
 
 
 class TaskCandidateRow(SQLModel, table=True):
-    """Who an open task is offered to: users by name, or whole roles."""
+    """Who an open task is offered to: users by name, or whole roles. It also carries what the
+    "offered to me" inbox sorts and filters by, so that query reads one index range per user or role
+    instead of joining every offered task (kept in step by the task service and the indexer)."""
 
     __tablename__ = "task_candidate"
+    __table_args__ = (
+        sa.Index("ix_task_candidate_offer", "kind", "value", "open", "created_at", "task_id"),
+        sa.Index(
+            "ix_task_candidate_offer_process", "kind", "value", "open", "process_key", "created_at", "task_id"
+        ),
+    )
     task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
     kind: str = Field(primary_key=True, max_length=8)  # user | role
     value: str = Field(primary_key=True, max_length=64, index=True)
+    open: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # nobody has claimed it
+    created_at: datetime | None = _ts(nullable=True)  # the task's
+    process_key: str | None = Field(default=None, max_length=200)  # the task's
+
+    @classmethod
+    def of(cls, task: "OpenTaskRow", kind: str, value: str) -> "TaskCandidateRow":
+        return cls(
+            task_id=task.id,
+            kind=kind,
+            value=value,
+            open=task.assignee is None,
+            created_at=task.created_at,
+            process_key=task.process_key,
+        )
 
 
 class AuditEventRow(SQLModel, table=True):
