@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from engine import events, permissions
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.instances import Instances
+from engine.instances import Instances, Loaded
 from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
@@ -110,9 +110,8 @@ class ExternalTaskService:
 
         def complete(uow: UnitOfWork) -> None:
             session = uow.session
-            row = _locked_by(session, task_id, worker_id)
-            instance = self._instances.lock(session, row.instance_id)
-            loaded = self._instances.load(session, instance)
+            row, loaded = self._load_locked(session, task_id, worker_id)
+            instance = loaded.row
             incident = self._instances.runner.complete_external_task(loaded.workflow, task_id, variables)
             events.record(
                 session,
@@ -185,9 +184,8 @@ class ExternalTaskService:
 
         def throw(uow: UnitOfWork) -> None:
             session = uow.session
-            row = _locked_by(session, task_id, worker_id)
-            instance = self._instances.lock(session, row.instance_id)
-            loaded = self._instances.load(session, instance)
+            row, loaded = self._load_locked(session, task_id, worker_id)
+            instance = loaded.row
             if not throw_bpmn_error(loaded.workflow, task_id, error_code, error_message, variables):
                 raise InvalidInput(
                     f"no error boundary event on {row.element_id} catches the error code {error_code!r}"
@@ -205,6 +203,11 @@ class ExternalTaskService:
             self._instances.save(session, loaded, actor=actor, incident=incident)
 
         self._tx.write(throw)
+
+    def _load_locked(self, session: Session, task_id: str, worker_id: str) -> tuple[ExternalTaskRow, Loaded]:
+        """The task locked by this worker, and its instance locked and loaded."""
+        row = _locked_by(session, task_id, worker_id)
+        return row, self._instances.load(session, self._instances.lock(session, row.instance_id))
 
     def extend_lock(
         self, task_id: str, worker_id: str, new_duration_ms: int, *, principal_roles: frozenset[str]
