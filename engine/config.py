@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     script_cpu_seconds: float = 1.0
     run_worker: bool = Field(default=True, description="run the job worker inside `opsflow serve`")
     worker_poll_seconds: float = 0.25
+    workflow_cache_size: int = Field(
+        default=256,
+        ge=0,
+        description="deserialized workflows kept per process (keyed by instance and version); 0 turns it off",
+    )
     idempotency_stale_seconds: float = Field(
         default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
     )

@@ -2,8 +2,11 @@
 after a grace period the designer sets (`escalationGrace`, default P1D), escalation to the leader."""
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from engine import events
@@ -12,6 +15,9 @@ from engine.storage.tables import JobRow, OpenTaskRow, ProcessInstanceRow, TaskC
 from engine.storage.uow import UnitOfWork
 
 log = logging.getLogger("opsflow.deadlines")
+_JOB = JobRow.__table__
+_INSERT_JOB = _JOB.insert()
+_DELETE_TASK_JOBS = _JOB.delete().where(_JOB.c.task_id.in_(sa.bindparam("task_ids", expanding=True)))
 
 DEFAULT_GRACE = "P1D"
 
@@ -53,20 +59,23 @@ def duration(text: str) -> timedelta:
     return iso_duration(text, utcnow())
 
 
-def schedule(session: Session, task: OpenTaskRow, entry: dict) -> None:
-    if task.due_at is None:
+def schedule(session: Session, task: Mapping[str, Any], entry: dict) -> None:
+    """A reminder job for a new open task (its index values) that has a due date."""
+    if task["due_at"] is None:
         return
     grace = (entry.get("properties") or {}).get("escalationGrace") or DEFAULT_GRACE
-    session.add(
-        JobRow(
-            id=f"due:{task.id}",
-            kind="task_due",
-            instance_id=task.instance_id,
-            task_id=task.id,
-            due_at=task.due_at,
-            payload={"grace": grace},
-            created_at=utcnow(),
-        )
+    session.connection().execute(
+        _INSERT_JOB,
+        {
+            "id": f"due:{task['id']}",
+            "kind": "task_due",
+            "instance_id": task["instance_id"],
+            "task_id": task["id"],
+            "due_at": task["due_at"],
+            "attempts": 0,
+            "payload": {"grace": grace},
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -137,5 +146,4 @@ def escalate(uow: UnitOfWork, job: JobRow) -> None:
 def cancel(session: Session, task_ids: set[str]) -> None:
     """Completed or cancelled tasks need no reminders."""
     if task_ids:
-        for job in session.exec(select(JobRow).where(JobRow.task_id.in_(task_ids))).all():
-            session.delete(job)
+        session.connection().execute(_DELETE_TASK_JOBS, {"task_ids": list(task_ids)})

@@ -86,7 +86,7 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
 
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
-    instances = Instances(store, runner)
+    instances = Instances(store, runner, cache_size=settings.workflow_cache_size)
     jobs = JobExecutor(
         tx,
         {

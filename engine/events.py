@@ -3,9 +3,18 @@ and, for every webhook subscription that wants it, as an outbox job delivered af
 
 import uuid
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from engine.storage.tables import AuditEventRow, JobRow, WebhookSubscriptionRow, utcnow
+
+# Built once (their compiled form is reused): every completion records several events.
+_INSERT_AUDIT = AuditEventRow.__table__.insert()
+_INSERT_JOB = JobRow.__table__.insert()
+_SUBSCRIPTION = WebhookSubscriptionRow.__table__
+_ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
+    _SUBSCRIPTION.c.active
+)
 
 INSTANCE_STARTED = "instance_started"
 INSTANCE_COMPLETED = "instance_completed"
@@ -61,16 +70,20 @@ def record(
     details: dict | None = None,
 ) -> None:
     at = utcnow()
-    session.add(
-        AuditEventRow(
-            at=at,
-            type=type,
-            actor=actor,
-            instance_id=instance_id,
-            task_id=task_id,
-            element_id=element_id,
-            details=details,
-        )
+    # Core statements on the session's connection: written at once, in order, without ORM bookkeeping
+    # (a completion records several events, and this is its hot path).
+    conn = session.connection()
+    conn.execute(
+        _INSERT_AUDIT,
+        {
+            "at": at,
+            "type": type,
+            "actor": actor,
+            "instance_id": instance_id,
+            "task_id": task_id,
+            "element_id": element_id,
+            "details": details,
+        },
     )
     webhook_type = WEBHOOK_TYPES.get(type)
     if webhook_type is None:
@@ -90,31 +103,31 @@ def record(
         "element_id": element_id,
         "data": details or {},
     }
-    for subscription_id in wanted:
-        session.add(
-            JobRow(
-                id=f"webhook:{event_id}:{subscription_id}",
-                kind="webhook",
-                instance_id=instance_id,
-                due_at=at,
-                created_at=at,
-                payload={
+    conn.execute(
+        _INSERT_JOB,
+        [
+            {
+                "id": f"webhook:{event_id}:{subscription_id}",
+                "kind": "webhook",
+                "instance_id": instance_id,
+                "due_at": at,
+                "created_at": at,
+                "attempts": 0,
+                "payload": {
                     "subscription_id": subscription_id,
                     "event": event,
                     "max_attempts": WEBHOOK_MAX_ATTEMPTS,
                 },
-            )
-        )
+            }
+            for subscription_id in wanted
+        ],
+    )
 
 
 def _subscriptions(session: Session) -> list[tuple[str, list]]:
     """Active subscriptions, read once per transaction (a completion records several events)."""
     cached = session.info.get("webhook_subscriptions")
     if cached is None:
-        cached = session.exec(
-            select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.event_types).where(
-                WebhookSubscriptionRow.active
-            )
-        ).all()
+        cached = [tuple(r) for r in session.connection().execute(_ACTIVE_SUBSCRIPTIONS)]
         session.info["webhook_subscriptions"] = cached
     return cached

@@ -2,8 +2,11 @@
 Shared by the runtime and task services so that no service calls another inside a transaction."""
 
 import json
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
@@ -24,8 +27,10 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
+from engine.services.views import task_view
 from engine.storage.tables import (
     ExternalTaskRow,
+    FormDefinitionRow,
     InstanceMemberRow,
     JobRow,
     MessageSubscriptionRow,
@@ -35,6 +40,67 @@ from engine.storage.tables import (
     TaskCandidateRow,
     utcnow,
 )
+from engine.storage.uow import after_commit
+from engine.views import TaskView
+
+# The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
+_INSTANCE = ProcessInstanceRow.__table__
+_OPEN_TASK = OpenTaskRow.__table__
+_CANDIDATE = TaskCandidateRow.__table__
+_ROW_COLUMNS = [c for c in _INSTANCE.c if c.name != "state"]  # the state is read only when needed
+_LOCK = sa.select(*_ROW_COLUMNS).where(_INSTANCE.c.id == sa.bindparam("instance_id")).with_for_update()
+_READ_STATE = sa.select(_INSTANCE.c.state).where(_INSTANCE.c.id == sa.bindparam("instance_id"))
+_INSERT_INSTANCE = _INSTANCE.insert()
+_UPDATE_INSTANCE = _INSTANCE.update().where(
+    _INSTANCE.c.id == sa.bindparam("where_id"), _INSTANCE.c.version == sa.bindparam("where_version")
+)
+_OPEN_TASKS_WITH_CANDIDATES = (
+    sa.select(_OPEN_TASK, _CANDIDATE.c.kind, _CANDIDATE.c.value)
+    .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
+    .where(_OPEN_TASK.c.instance_id == sa.bindparam("instance_id"))
+)
+_DELETE_OPEN_TASKS = _OPEN_TASK.delete().where(_OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
+_INSERT_OPEN_TASK = _OPEN_TASK.insert()
+_DELETE_CANDIDATES = _CANDIDATE.delete().where(_CANDIDATE.c.task_id == sa.bindparam("task_id"))
+_INSERT_CANDIDATE = _CANDIDATE.insert()
+_JOB = JobRow.__table__
+_INSERT_JOB = _JOB.insert()
+_DELETE_JOB = _JOB.delete().where(_JOB.c.id == sa.bindparam("job_id"))
+_RESCHEDULE_JOB = (  # a worker that holds the job (it is firing this timer) leaves it be when done
+    _JOB.update()
+    .where(_JOB.c.id == sa.bindparam("job_id"))
+    .values(due_at=sa.bindparam("due_at"), lock_owner=None, lock_expires_at=None, attempts=0)
+)
+_MESSAGES = MessageSubscriptionRow.__table__
+_SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(
+    _MESSAGES.c.instance_id == sa.bindparam("instance_id")
+)
+_SUBSCRIBE = _MESSAGES.insert()
+_UNSUBSCRIBE = _MESSAGES.delete().where(
+    _MESSAGES.c.instance_id == sa.bindparam("instance_id"),
+    _MESSAGES.c.message_name == sa.bindparam("message_name"),
+)
+
+
+@dataclass
+class InstanceRecord:
+    """An instance row without its state, detached from any session: what lock() hands out and
+    save() writes back."""
+
+    id: str
+    definition_id: str
+    process_key: str
+    business_key: str | None
+    status: str
+    outcome: str | None
+    serializer_version: str
+    version: int  # 0: never written (save() inserts it)
+    variables: dict
+    team: list
+    incident: dict | None
+    started_by: str | None
+    started_at: datetime
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,17 +129,47 @@ class Definition:
 
 @dataclass
 class Loaded:
-    row: ProcessInstanceRow
+    row: InstanceRecord
     definition: Definition
     workflow: BpmnWorkflow
     team_before: list = field(default_factory=list)
+    #: The instance's open tasks as save() left them (what a completion answers with).
+    open_tasks: list[TaskView] = field(default_factory=list)
+
+
+class WorkflowCache:
+    """Deserialized workflows of instances this process saved recently, keyed by instance id and row
+    version. A workflow is taken out while a transaction works on it and put back only once that
+    transaction has committed: a rolled-back change never leaks into the cache, and a change made by
+    anyone else (another server process) bumps the version, so a stale entry is never used."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: str, version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            found = self._entries.pop(instance_id, None)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put(self, instance_id: str, version: int, workflow: BpmnWorkflow) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._entries[instance_id] = (version, workflow)
+            self._entries.move_to_end(instance_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
 
 class Instances:
-    def __init__(self, store: WorkflowStore, runner: Runner) -> None:
+    def __init__(self, store: WorkflowStore, runner: Runner, *, cache_size: int = 256) -> None:
         self.store = store
         self.runner = runner
         self._definitions: dict[str, Definition] = {}
+        self._forms: dict[str, FormDefinitionRow] = {}
+        self._workflows = WorkflowCache(cache_size)
 
     def definition(self, session: Session, definition_id: str) -> Definition:
         found = self._definitions.get(definition_id)
@@ -90,31 +186,43 @@ class Instances:
             found = self._definitions.setdefault(definition_id, Definition(*row))
         return found
 
+    def form(self, session: Session, form_id: str | None) -> FormDefinitionRow | None:
+        """A deployed form version; immutable, so read once per process and kept (detached)."""
+        if form_id is None:
+            return None
+        found = self._forms.get(form_id)
+        if found is None:
+            found = session.get(FormDefinitionRow, form_id)
+            session.expunge(found)
+            found = self._forms.setdefault(form_id, found)
+        return found
+
     def evaluate(self, expression: str, context: dict) -> object:
         """An expression of the model (a due date, say) in the sandbox, against process data."""
         return self.runner.script_engine.environment.evaluate(expression, context)
 
-    def lock(self, session: Session, instance_id: str) -> ProcessInstanceRow:
+    def lock(self, session: Session, instance_id: str) -> InstanceRecord:
         """The instance row, locked for this transaction (row lock on PostgreSQL; on SQLite the
-        write transaction already holds the database's write lock)."""
-        row = session.exec(
-            select(ProcessInstanceRow)
-            .where(ProcessInstanceRow.id == instance_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)  # what we read before the lock may be stale
-        ).first()
-        if row is None:
+        write transaction already holds the database's write lock), as a detached copy without its
+        state: load() reads the state only if the workflow is not cached."""
+        found = session.connection().execute(_LOCK, {"instance_id": instance_id}).first()
+        if found is None:
             raise NotFound(f"process instance {instance_id} not found")
-        return row
+        return InstanceRecord(**found._mapping)
 
-    def load(self, session: Session, row: ProcessInstanceRow) -> Loaded:
+    def load(self, session: Session, row: InstanceRecord) -> Loaded:
         definition = self.definition(session, row.definition_id)
-        workflow = self.runner.attach(self.store.load(row.state))
+        workflow = self._workflows.take(row.id, row.version)
+        if workflow is None:
+            state = session.connection().execute(_READ_STATE, {"instance_id": row.id}).scalar_one()
+            workflow = self.runner.attach(self.store.load(state))
         return Loaded(row, definition, workflow, list(row.team))
 
     def save(self, session: Session, loaded: Loaded, *, actor: str | None, incident: Incident | None) -> None:
-        """Write the state with an optimistic version check, then bring every index in line with it."""
+        """Write the state with an optimistic version check, then bring every index in line with it.
+        A row at version 0 has never been written: it is inserted."""
         row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
+        conn = session.connection()
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
         variables = _jsonable(current_variables(workflow))
         team = variables.get("team") if _is_team(variables.get("team")) else row.team
@@ -134,20 +242,24 @@ class Instances:
         }
         if status != "running" and row.ended_at is None:
             values["ended_at"] = utcnow()
-        result = session.execute(
-            sa.update(ProcessInstanceRow)
-            .where(ProcessInstanceRow.id == row.id, ProcessInstanceRow.version == row.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
+        if row.version == 0:
+            conn.execute(_INSERT_INSTANCE, {**asdict(row), **values})
+        else:
+            result = conn.execute(
+                _UPDATE_INSTANCE, {**values, "where_id": row.id, "where_version": row.version}
+            )
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
         for key, value in values.items():
-            setattr(row, key, value)
-        session.expunge(row)
+            if key != "state":
+                setattr(row, key, value)
+        after_commit(session, lambda: self._workflows.put(row.id, row.version, workflow))
         team_changed = team != loaded.team_before
         if team_changed:
             self._reindex_team(session, row.id, team)
-        self._reindex_tasks(session, loaded, actor, reoffer=team_changed)
+        loaded.open_tasks = self._reindex_tasks(
+            session, loaded, actor, is_new=values["version"] == 1, reoffer=team_changed
+        )
         # Models without timers, messages or external tasks never need those indexes touched.
         if loaded.definition.waits_for_timers:
             self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
@@ -197,35 +309,36 @@ class Instances:
     @staticmethod
     def _reindex_timer(session: Session, instance_id: str, due: datetime | None) -> None:
         """One timer job per instance, due when its earliest timer is."""
-        job_id = f"timer:{instance_id}"
-        job = session.get(JobRow, job_id)
+        conn, job_id = session.connection(), f"timer:{instance_id}"
         if due is None:
-            if job is not None:
-                session.delete(job)
-            return
-        if job is None:
-            job = JobRow(id=job_id, kind="timer", instance_id=instance_id, created_at=utcnow())
-        job.due_at, job.lock_owner, job.lock_expires_at, job.attempts = due, None, None, 0
-        session.add(job)
+            conn.execute(_DELETE_JOB, {"job_id": job_id})
+        elif conn.execute(_RESCHEDULE_JOB, {"job_id": job_id, "due_at": due}).rowcount == 0:
+            conn.execute(
+                _INSERT_JOB,
+                {
+                    "id": job_id,
+                    "kind": "timer",
+                    "instance_id": instance_id,
+                    "due_at": due,
+                    "attempts": 0,
+                    "created_at": utcnow(),
+                },
+            )
 
     def _reindex_messages(self, session: Session, loaded: Loaded, actor: str | None) -> None:
         """Subscriptions for the messages the instance waits for. A newly waiting element marked with
         the `approval` property asks the approval system for a decision (an approval_requested event)."""
         row, catalog = loaded.row, loaded.definition.catalog
         waiting = waiting_messages(loaded.workflow) if row.status == "running" else []
-        existing = {
-            s.message_name: s
-            for s in session.exec(
-                select(MessageSubscriptionRow).where(MessageSubscriptionRow.instance_id == row.id)
-            )
-        }
+        conn = session.connection()
+        existing = set(conn.execute(_SUBSCRIBED_MESSAGES, {"instance_id": row.id}).scalars())
         wanted = {w.message: w for w in waiting}
-        for name in existing.keys() - wanted.keys():
-            session.delete(existing[name])
-        for name in wanted.keys() - existing.keys():
+        for name in existing - wanted.keys():
+            conn.execute(_UNSUBSCRIBE, {"instance_id": row.id, "message_name": name})
+        for name in wanted.keys() - existing:
             w = wanted[name]
-            session.add(
-                MessageSubscriptionRow(instance_id=row.id, message_name=name, element_id=w.element_id)
+            conn.execute(
+                _SUBSCRIBE, {"instance_id": row.id, "message_name": name, "element_id": w.element_id}
             )
             approval = (catalog.get(w.element_id, {}).get("properties") or {}).get("approval")
             if approval:
@@ -275,66 +388,95 @@ class Instances:
         members = {(m["user"], m["role"]) for m in team}
         session.add_all(InstanceMemberRow(instance_id=instance_id, user_name=u, role=r) for u, r in members)
 
-    def _reindex_tasks(self, session: Session, loaded: Loaded, actor: str | None, *, reoffer: bool) -> None:
-        row, catalog = loaded.row, loaded.definition.catalog
+    def _reindex_tasks(
+        self, session: Session, loaded: Loaded, actor: str | None, *, is_new: bool, reoffer: bool
+    ) -> list[TaskView]:
+        """Open task rows (and their candidates) for exactly the READY user tasks; returns them.
+        Core statements: this is the hot path of every completion."""
+        row, catalog, conn = loaded.row, loaded.definition.catalog, session.connection()
         ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status == "running" else {}
-        open_rows = session.exec(
-            select(OpenTaskRow.id, OpenTaskRow.element_id, OpenTaskRow.due_at).where(
-                OpenTaskRow.instance_id == row.id
-            )
-        ).all()
-        existing = {task_id: element_id for task_id, element_id, _ in open_rows}
+        existing: dict[str, tuple[dict, list[str], list[str]]] = {}
+        if not is_new:  # one statement for the open tasks and their candidates
+            for found in conn.execute(_OPEN_TASKS_WITH_CANDIDATES, {"instance_id": row.id}):
+                values = dict(found._mapping)
+                kind, value = values.pop("kind"), values.pop("value")
+                _, users, roles = existing.setdefault(values["id"], (values, [], []))
+                if kind is not None:
+                    (users if kind == "user" else roles).append(value)
         gone = existing.keys() - ready.keys()
-        if gone:
-            session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(gone)))
-            session.exec(delete(OpenTaskRow).where(OpenTaskRow.id.in_(gone)))
-            deadlines.cancel(session, {task_id for task_id, _, due in open_rows if task_id in gone and due})
+        if gone:  # their candidates go with them (ON DELETE CASCADE)
+            conn.execute(_DELETE_OPEN_TASKS, {"ids": list(gone)})
+            with_deadlines = {task_id for task_id in gone if existing[task_id][0]["due_at"]}
+            deadlines.cancel(session, with_deadlines)
+        kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            for task in session.exec(
-                select(OpenTaskRow).where(OpenTaskRow.id.in_(existing.keys() - gone))
-            ).all():
-                session.exec(delete(TaskCandidateRow).where(TaskCandidateRow.task_id == task.id))
-                self._add_candidates(session, task, catalog.get(task.element_id, {}), row.team)
+            kept = [self._reoffer(conn, t[0], catalog.get(t[0]["element_id"], {}), row.team) for t in kept]
         now = utcnow()
-        for task_id in ready.keys() - existing:
+        created = []
+        for task_id in ready.keys() - existing.keys():
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
-            open_task = OpenTaskRow(
-                id=task.id,
-                instance_id=row.id,
-                process_key=row.process_key,
-                business_key=row.business_key,
-                element_id=task.element_id,
-                name=entry.get("name") or task.name,
-                role=(entry.get("candidate_groups") or [entry.get("lane_role")])[0],
-                stage=entry.get("stage"),
-                form_key=entry.get("form_key"),
-                assignee=entry.get("assignee"),
-                created_at=now,
-                due_at=deadlines.due_at(entry.get("due_date"), row.variables, self.evaluate),
-            )
-            session.add(open_task)
-            deadlines.schedule(session, open_task, entry)
-            session.flush()
-            self._add_candidates(session, open_task, entry, row.team)
-            events.record(
-                session,
-                events.TASK_CREATED,
-                actor=actor,
-                instance_id=row.id,
-                task_id=task.id,
-                element_id=task.element_id,
-                details={"name": entry.get("name") or task.name, "role": open_task.role},
-            )
+            values = {
+                "id": task.id,
+                "instance_id": row.id,
+                "process_key": row.process_key,
+                "business_key": row.business_key,
+                "element_id": task.element_id,
+                "name": entry.get("name") or task.name,
+                "role": (entry.get("candidate_groups") or [entry.get("lane_role")])[0],
+                "stage": entry.get("stage"),
+                "form_key": entry.get("form_key"),
+                "assignee": entry.get("assignee"),
+                "draft": None,
+                "created_at": now,
+                "claimed_at": None,
+                "due_at": deadlines.due_at(entry.get("due_date"), row.variables, self.evaluate),
+            }
+            created.append((values, *offer(entry, row.team)))
+        if created:
+            conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
+            _insert_candidates(conn, created)
+            for values, _, _ in created:
+                deadlines.schedule(session, values, catalog.get(values["element_id"], {}))
+                events.record(
+                    session,
+                    events.TASK_CREATED,
+                    actor=actor,
+                    instance_id=row.id,
+                    task_id=values["id"],
+                    element_id=values["element_id"],
+                    details={"name": values["name"], "role": values["role"]},
+                )
+        open_tasks = sorted(kept + created, key=lambda t: (t[0]["created_at"], t[0]["id"]))
+        return [task_view(SimpleNamespace(**values), users, roles) for values, users, roles in open_tasks]
 
     @staticmethod
-    def _add_candidates(session: Session, task: OpenTaskRow, entry: dict, team: list[dict]) -> None:
+    def _reoffer(
+        conn: sa.Connection, values: dict, entry: dict, team: list[dict]
+    ) -> tuple[dict, list[str], list[str]]:
+        conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
         users, roles = offer(entry, team)
-        session.add_all(
-            TaskCandidateRow.of(task, kind, value)
-            for kind, values in (("user", users), ("role", roles))
-            for value in values
-        )
+        _insert_candidates(conn, [(values, users, roles)])
+        return values, users, roles
+
+
+def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], list[str]]]) -> None:
+    """The candidate rows carry what the "offered to me" index sorts and filters by."""
+    rows = [
+        {
+            "task_id": values["id"],
+            "kind": kind,
+            "value": name,
+            "open": values["assignee"] is None,
+            "created_at": values["created_at"],
+            "process_key": values["process_key"],
+        }
+        for values, users, roles in tasks
+        for kind, names in (("user", users), ("role", roles))
+        for name in names
+    ]
+    if rows:
+        conn.execute(_INSERT_CANDIDATE, rows)
 
 
 def offer(entry: dict, team: list[dict]) -> tuple[list[str], list[str]]:

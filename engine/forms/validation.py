@@ -46,7 +46,7 @@ class FieldError:
 
 
 def validate_submission(
-    schema: dict, submitted: object, context: dict | None = None
+    schema: dict, submitted: object, context: dict | None = None, *, deployed: bool = False
 ) -> tuple[dict, list[FieldError]]:
     """Check `submitted` against a form-js schema as the browser would, but trusting nothing.
 
@@ -55,9 +55,10 @@ def validate_submission(
     at their value paths (read-only fields keep their value from context; hidden and disabled fields
     are dropped). Unknown keys (top level, in groups, in rows) are errors ("Unknown field."), not
     silently dropped. A non-object submission is one error at path "".
-    Raises ValueError when the schema itself does not pass check_form.
+    Raises ValueError when the schema itself does not pass check_form (not checked again for a
+    `deployed` form: deploying it checked it, and versions are immutable).
     """
-    problems = check_form(schema)
+    problems = [] if deployed else check_form(schema)
     if problems:
         first = problems[0]
         raise ValueError(f"form is not deployable: {first.path}: {first.message}")

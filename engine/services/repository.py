@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -20,6 +21,20 @@ from engine.views import DefinitionView, DeploymentView, FormView
 
 if TYPE_CHECKING:
     from engine.instances import Definition
+
+_FORM = FormDefinitionRow.__table__
+_FORM_LATEST = (
+    sa.select(_FORM.c.id).where(_FORM.c.key == sa.bindparam("key")).order_by(_FORM.c.version.desc()).limit(1)
+)
+_FORM_DEPLOYED_BY = _FORM_LATEST.where(_FORM.c.deployed_at <= sa.bindparam("deployed_at"))
+_FORM_VERSION = _FORM_LATEST.where(_FORM.c.version == sa.bindparam("version"))
+_DEFINITION = ProcessDefinitionRow.__table__
+_LATEST_DEFINITION = (
+    sa.select(_DEFINITION.c.id)
+    .where(_DEFINITION.c.key == sa.bindparam("key"))
+    .order_by(_DEFINITION.c.version.desc())
+    .limit(1)
+)
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 FORM_SUFFIXES = (".form", ".json")
@@ -266,17 +281,27 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def resolve_form(session: Session, entry: dict, definition: "Definition") -> FormDefinitionRow | None:
-    """The form of a task or start event, by its binding: `latest` (Camunda's default) takes the newest
-    version; `deployment` the newest deployed together with or before the process version;
-    `version` the one named by camunda:formRefVersion."""
+def resolve_form_id(session: Session, entry: dict, definition: "Definition") -> str | None:
+    """The form version of a task or start event, by its binding: `latest` (Camunda's default) takes
+    the newest version; `deployment` the newest deployed together with or before the process version;
+    `version` the one named by camunda:formRefVersion. Only the id is read: versions are immutable
+    and cached by id (Instances.form)."""
     key = entry.get("form_key")
     if not key:
         return None
     binding = entry.get("form_binding", "latest")
-    query = select(FormDefinitionRow).where(FormDefinitionRow.key == key)
+    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
     if binding == "deployment":
-        query = query.where(FormDefinitionRow.deployed_at <= definition.deployed_at)
-    elif binding == "version" and str((entry.get("properties") or {}).get("formRefVersion", "")).isdigit():
-        query = query.where(FormDefinitionRow.version == int(entry["properties"]["formRefVersion"]))
-    return session.exec(query.order_by(FormDefinitionRow.version.desc())).first()
+        query, params = _FORM_DEPLOYED_BY, {"key": key, "deployed_at": definition.deployed_at}
+    elif binding == "version" and pinned.isdigit():
+        query, params = _FORM_VERSION, {"key": key, "version": int(pinned)}
+    else:
+        query, params = _FORM_LATEST, {"key": key}
+    return session.connection().execute(query, params).scalar()
+
+
+def latest_definition_id(session: Session, key: str) -> str:
+    found = session.connection().execute(_LATEST_DEFINITION, {"key": key}).scalar()
+    if found is None:
+        raise NotFound(f"process {key} is not deployed")
+    return found

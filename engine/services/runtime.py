@@ -9,15 +9,14 @@ from engine.bpmn.parser import start_event
 from engine.bpmn.runner import deliver_message, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
-from engine.instances import Instances, Loaded
-from engine.services.repository import find_definition, find_form, latest_definitions
+from engine.instances import Definition, InstanceRecord, Instances, Loaded
+from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
 from engine.services.views import audit_view, instance_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     InstanceMemberRow,
     MessageSubscriptionRow,
     OpenTaskRow,
-    ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
     utcnow,
@@ -50,12 +49,12 @@ class RuntimeService:
 
         def start(uow: UnitOfWork) -> InstanceView:
             session = uow.session
-            definition = find_definition(session, key)
+            definition = self._instances.definition(session, latest_definition_id(session, key))
             entry = start_event(definition.catalog, definition.key)
+            form = self._instances.form(session, resolve_form_id(session, entry or {}, definition))
             data = variables
-            if entry and entry.get("form_key") and validate_start_form:
-                form = find_form(session, entry["form_key"])
-                data, errors = validate_submission(form.form_schema, variables, {})
+            if form is not None and validate_start_form:
+                data, errors = validate_submission(form.form_schema, variables, {}, deployed=True)
                 if errors:
                     raise InvalidInput(
                         "the start form is not filled in correctly",
@@ -124,7 +123,12 @@ class RuntimeService:
                 where = f" with business key {business_key!r}" if business_key else ""
                 raise NotFound(f"no instance waits for message {name!r}{where} and no process starts with it")
             view = self._create(
-                session, starters[0], principal.name, business_key, {}, message=(name, payload)
+                session,
+                self._instances.definition(session, starters[0].id),
+                principal.name,
+                business_key,
+                {},
+                message=(name, payload),
             )
             return MessageCorrelationView(name, view.id, started=True)
 
@@ -133,29 +137,28 @@ class RuntimeService:
     def _create(
         self,
         session: Session,
-        definition: ProcessDefinitionRow,
+        definition: Definition,
         actor: str,
         business_key: str | None,
         data: dict,
         *,
         message: tuple[str, dict] | None = None,
     ) -> InstanceView:
-        row = ProcessInstanceRow(
+        row = InstanceRecord(
             id=str(uuid.uuid4()),
             definition_id=definition.id,
             process_key=definition.key,
             business_key=business_key,
             status="running",
-            state="",
+            outcome=None,
             serializer_version="",
-            version=0,
+            version=0,  # not written yet: save() inserts it
             variables={},
             team=[],
+            incident=None,
             started_by=actor,
             started_at=utcnow(),
         )
-        session.add(row)
-        session.flush()
         runner = self._instances.runner
         workflow = runner.attach(self._instances.store.new_workflow(definition.id))
         details = {
@@ -172,8 +175,7 @@ class RuntimeService:
             waiting = next(w for w in waiting_messages(workflow) if w.message == message[0])
             deliver_message(workflow, waiting, message[1])
             incident = runner.advance(workflow)
-        facts = self._instances.definition(session, definition.id)
-        self._instances.save(session, Loaded(row, facts, workflow), actor=actor, incident=incident)
+        self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
         return instance_view(row, definition.version)
 
     def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:
@@ -311,7 +313,9 @@ def _visible_clause(principal: Principal):
     return or_(*clauses)
 
 
-def require_visible(session: Session, principal: Principal, row: ProcessInstanceRow) -> None:
+def require_visible(
+    session: Session, principal: Principal, row: ProcessInstanceRow | InstanceRecord
+) -> None:
     candidate = (
         session.exec(
             _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)

@@ -1,17 +1,19 @@
 """The people's side: inboxes, claiming, assigning, drafts and completing user tasks."""
 
 import json
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
 from engine import events, permissions
+from engine.bpmn.runner import ready_user_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, Instances
 from engine.services import inbox
 from engine.services.identity import users_with_roles
-from engine.services.repository import form_view, resolve_form
+from engine.services.repository import form_view, resolve_form_id
 from engine.services.runtime import require_visible
 from engine.services.views import instance_view, task_view, task_views
 from engine.storage.tables import (
@@ -24,6 +26,18 @@ from engine.storage.tables import (
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import check_team, team_rules
 from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
+
+#: An open task's row as plain values (read with Core, changed in place by claim and assign).
+TaskRecord = SimpleNamespace
+
+# One statement for the task and its candidates: under READ COMMITTED (PostgreSQL) two would let a
+# completion committed in between show an open task with no candidates.
+_OPEN_TASK, _CANDIDATE = OpenTaskRow.__table__, TaskCandidateRow.__table__
+_TASK_WITH_CANDIDATES = (
+    sa.select(_OPEN_TASK, _CANDIDATE.c.kind, _CANDIDATE.c.value)
+    .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
+    .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
+)
 
 SCOPES = ("mine", "offered", "all")
 SORTS = {"created": OpenTaskRow.created_at, "due": OpenTaskRow.due_at}
@@ -117,7 +131,7 @@ class TaskService:
             row, users, roles, instance = self._visible_task(session, task_id, principal)
             definition = self._instances.definition(session, instance.definition_id)
             entry = definition.catalog.get(row.element_id, {})
-            form = resolve_form(session, entry, definition)
+            form = self._instances.form(session, resolve_form_id(session, entry, definition))
             data = {**instance.variables, **(row.draft or {})}
             return TaskDetailView(
                 task_view(row, users, roles),
@@ -230,11 +244,9 @@ class TaskService:
                     raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")
                 raise Forbidden(f"task {task_id} is not offered to {principal.name}")
             instance = self._instances.lock(session, row.instance_id)
-            if session.exec(select(OpenTaskRow.id).where(OpenTaskRow.id == task_id)).first() is None:
-                raise Conflict(
-                    f"task {task_id} is not open any more"
-                )  # completed while we waited for the lock
             loaded = self._instances.load(session, instance)
+            # The state decides: a task completed while we waited for the lock is not READY any more.
+            ready_user_task(loaded.workflow, task_id)
             entry = loaded.definition.catalog.get(row.element_id, {})
             clean = self._validated(session, entry, loaded.definition, data, instance.variables)
             incident = self._instances.runner.complete_user_task(loaded.workflow, task_id, clean)
@@ -248,13 +260,8 @@ class TaskService:
                 details={"name": row.name, "data": clean},
             )
             self._instances.save(session, loaded, actor=principal.name, incident=incident)
-            tasks = session.exec(
-                select(OpenTaskRow)
-                .where(OpenTaskRow.instance_id == instance.id)
-                .order_by(OpenTaskRow.created_at)
-            ).all()
             return InstanceDetailView(
-                instance_view(instance, loaded.definition.version), task_views(session, tasks), []
+                instance_view(instance, loaded.definition.version), loaded.open_tasks, []
             )
 
         return self._tx.write(complete)
@@ -264,12 +271,12 @@ class TaskService:
     def _validated(
         self, session: Session, entry: dict, definition: Definition, data: object, context: dict
     ) -> dict:
-        form = resolve_form(session, entry, definition)
+        form = self._instances.form(session, resolve_form_id(session, entry, definition))
         if form is None:
             if not isinstance(data, dict):
                 raise InvalidInput("task data is a JSON object")
             return data
-        clean, errors = validate_submission(form.form_schema, data, context)
+        clean, errors = validate_submission(form.form_schema, data, context, deployed=True)
         problems = [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors]
         required_roles = team_rules(form.form_schema)
         if not errors and required_roles is not None and "team" in clean:
@@ -280,20 +287,14 @@ class TaskService:
 
     def _visible_task(
         self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
-    ) -> tuple[OpenTaskRow, list[str], list[str], ProcessInstanceRow | None]:
+    ) -> tuple[TaskRecord, list[str], list[str], ProcessInstanceRow | None]:
         """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
-        # One statement for the task and its candidates: under READ COMMITTED (PostgreSQL) two would
-        # let a completion committed in between show an open task with no candidates.
-        found = session.exec(
-            select(OpenTaskRow, TaskCandidateRow.kind, TaskCandidateRow.value)
-            .join(TaskCandidateRow, TaskCandidateRow.task_id == OpenTaskRow.id, isouter=True)
-            .where(OpenTaskRow.id == task_id)
-        ).all()
+        found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
         if not found:
             self._raise_not_open(session, task_id, principal)
-        row = found[0][0]
-        users = [value for _, kind, value in found if kind == "user"]
-        roles = [value for _, kind, value in found if kind == "role"]
+        row = TaskRecord(**{k: v for k, v in found[0]._mapping.items() if k not in ("kind", "value")})
+        users = [f.value for f in found if f.kind == "user"]
+        roles = [f.value for f in found if f.kind == "role"]
         offered = (
             principal.has("admin")
             or row.assignee == principal.name
@@ -320,7 +321,7 @@ class TaskService:
         raise NotFound(f"task {task_id} not found")
 
     @staticmethod
-    def _set_assignee(session: Session, row: OpenTaskRow, user: str | None, *, expected: str | None) -> None:
+    def _set_assignee(session: Session, row: TaskRecord, user: str | None, *, expected: str | None) -> None:
         """A guarded update: of two people claiming at once, exactly one wins."""
         guard = OpenTaskRow.assignee.is_(None) if expected is None else OpenTaskRow.assignee == expected
         claimed_at = utcnow() if user else None

@@ -1,14 +1,18 @@
 """Mapping of rows to the engine's read models."""
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from engine.storage.tables import AuditEventRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow
 from engine.views import AuditEntry, InstanceView, TaskView
 
+if TYPE_CHECKING:
+    from engine.instances import InstanceRecord
 
-def instance_view(row: ProcessInstanceRow, version: int) -> InstanceView:
+
+def instance_view(row: "ProcessInstanceRow | InstanceRecord", version: int) -> InstanceView:
     return InstanceView(
         row.id,
         row.definition_id,

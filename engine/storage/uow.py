@@ -47,6 +47,7 @@ class Transactions:
     def _run(self, bind: sa.Engine, fn: Callable[[UnitOfWork], T], *, commit: bool) -> T:
         with Session(bind, expire_on_commit=False) as session:
             uow = UnitOfWork(session)
+            session.info["uow"] = uow
             try:
                 result = fn(uow)
                 if commit:
@@ -64,6 +65,11 @@ class Transactions:
         for hook in uow._after_commit:
             hook()
         return result
+
+
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run `hook` once the unit of work that owns `session` has committed."""
+    session.info["uow"].after_commit(hook)
 
 
 def _is_lock_conflict(exc: OperationalError) -> bool:
