@@ -1,11 +1,14 @@
 """The calibration baseline: an empty FastAPI endpoint served by uvicorn the way `opsflow serve` serves
-(sync handler in the thread pool, log level info, so one access-log line per request).
+(the same uvicorn options, `api.cli.uvicorn_options`: uvloop, httptools, log level info, one access-log
+line per request; a sync handler in the thread pool).
 Run: python -m bench.empty_app PORT"""
 
 import sys
 
 import uvicorn
 from fastapi import FastAPI
+
+from api.cli import uvicorn_options
 
 app = FastAPI()
 
@@ -21,4 +24,4 @@ def health() -> dict:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="info")
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), **uvicorn_options())

@@ -1,12 +1,19 @@
 """The `opsflow` command line: the names other tools rely on, and clear failures."""
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import uvicorn
+import uvloop
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from tests.helpers.processes import ROOT, run
+from api.cli import uvicorn_options
+from tests.helpers.processes import ROOT, run, stop, wait_healthy
+from tests.helpers.server import free_port
 
 
 def opsflow(*args: str, db_url: str) -> subprocess.CompletedProcess:
@@ -74,3 +81,40 @@ def test_a_broken_bpmn_file_is_reported_with_its_line_and_nothing_is_deployed(
     result = opsflow("deploy", str(broken), db_url=db_url)
     assert result.returncode == 1
     assert "broken.bpmn, line" in result.stderr
+
+
+def test_serve_runs_on_uvloop_and_httptools() -> None:
+    config = uvicorn.Config(lambda *_: None, **uvicorn_options())
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    loop = config.get_loop_factory()()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("flags, logged", [((), True), (("--no-access-log",), False)])
+def test_serve_logs_a_line_per_request_unless_told_not_to(
+    tmp_path: Path, flags: tuple[str, ...], logged: bool
+) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *flags],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "OPSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+            "OPSFLOW_RUN_WORKER": "0",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server)
+    finally:
+        stop(server)
+    output = server.stdout.read()
+    assert "Application startup complete" in output
+    assert ('"GET /health HTTP/1.1" 200' in output) is logged
