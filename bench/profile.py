@@ -81,8 +81,15 @@ def summarize(collapsed: Path, top: int = 40) -> str:
     inclusive: collections.Counter = collections.Counter()
     self_time: collections.Counter = collections.Counter()
     total = 0
+    pending = ""
     for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
+        # py-spy writes the source text of generated functions (SQLAlchemy's) as frame names, and
+        # those may hold newlines: a sample ends only at a line ending in its count.
+        stack, _, count = (pending + line).rpartition(" ")
+        if not count.isdigit():
+            pending += line + " "
+            continue
+        pending = ""
         if not stack:
             continue
         n = int(count)
