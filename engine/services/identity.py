@@ -39,6 +39,13 @@ _AUTHENTICATE = (
     )
     .where(_TOKEN.c.token_hash == sa.bindparam("token_hash"))
 )
+# A user and their roles in one statement (GET /api/v1/me).
+_USER_WITH_ROLES = (
+    sa.select(_USER.c.name, _USER.c.display_name, _ROLE.c.role)
+    .select_from(_USER.outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id))
+    .where(_USER.c.name == sa.bindparam("name"))
+    .order_by(_ROLE.c.role)
+)
 
 
 def hash_token(token: str) -> str:
@@ -172,13 +179,11 @@ class IdentityService:
         self._tx.write(revoke)
 
     def get_user(self, name: str) -> UserView:
-        def get(uow) -> UserView:
-            user = _user_by_name(uow.session, name)
-            if user is None:
-                raise NotFound(f"user {name} not found")
-            return _view(uow.session, user)
-
-        return self._tx.read(get)
+        with self._tx.engine.connect() as conn:
+            rows = conn.execute(_USER_WITH_ROLES, {"name": name}).all()
+        if not rows:
+            raise NotFound(f"user {name} not found")
+        return UserView(rows[0].name, rows[0].display_name, [row.role for row in rows if row.role])
 
     def list_users(self) -> list[UserView]:
         def list_all(uow) -> list[UserView]:
