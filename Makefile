@@ -23,8 +23,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The pages' browser libraries (bpmn-js, form-js, properties panel), exactly as the lockfile says.
+# form-js pulls in @carbon packages whose install step starts IBM's usage telemetry: opted out.
 node_modules/.package-lock.json: package-lock.json package.json
-	npm ci --no-audit --no-fund
+	IBM_TELEMETRY_DISABLED=true npm ci --no-audit --no-fund
 	touch $@
 
 # The browser tests drive Debian's Chromium (never `playwright install`).
