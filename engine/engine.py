@@ -26,7 +26,7 @@ from engine.services.runtime import RuntimeService
 from engine.services.tasks import TaskService
 from engine.services.webhooks import WebhookService
 from engine.storage import schema
-from engine.storage.db import make_engine
+from engine.storage.db import checkpoint, make_engine
 from engine.storage.tables import ProcessDefinitionRow
 from engine.storage.uow import Transactions
 
@@ -49,7 +49,9 @@ class ProcessEngine:
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
-        return Worker(self.jobs, poll=self.settings.worker_poll_seconds)
+        return Worker(
+            self.jobs, poll=self.settings.worker_poll_seconds, maintenance=lambda: checkpoint(self.db)
+        )
 
     def health(self) -> None:
         """Raises when the database cannot be reached."""
