@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, Unauthenticated
@@ -72,21 +73,26 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
 }
 
 
-def get_engine(request: Request) -> ProcessEngine:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread pool,
+# a hand-off that costs more than the work.
+async def get_engine(request: Request) -> ProcessEngine:
     return request.app.state.engine
 
 
 EngineDep = Annotated[ProcessEngine, Depends(get_engine)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("send Authorization: Bearer <token>")
-    found = engine.api_keys.authenticate(credentials.credentials)
+    token = credentials.credentials
+    found = engine.api_keys.cached(token)
+    if found is None:  # not checked in the last moment: ask the database, off the event loop
+        found = await run_in_threadpool(engine.api_keys.authenticate, token)
     if found.scopes is not None:
         require_scope(request, found.scopes)
     return found.principal

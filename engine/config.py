@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         ge=0,
         description="deserialized workflows kept per process (keyed by instance and version); 0 turns it off",
     )
+    auth_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="how long a server process trusts a token it has just checked; a token revoked through "
+        "another process is refused within this time (through the same process: at once); 0 turns it off",
+    )
     idempotency_stale_seconds: float = Field(
         default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
     )

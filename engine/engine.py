@@ -98,7 +98,9 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         },
     )
     jobs.register_outside("webhook", WebhookSender(tx))
-    identity = IdentityService(tx, settings.token_ttl_days)
+    identity = IdentityService(
+        tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
+    )
     return ProcessEngine(
         settings=settings,
         db=db,

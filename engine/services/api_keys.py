@@ -150,12 +150,20 @@ class ApiKeyService:
             system = session.get(UserRow, row.user_id).name
             return _view(row, system)
 
-        return self._tx.write(revoke)
+        try:
+            return self._tx.write(revoke)
+        finally:
+            self._identity.forget_principals()  # refused at once by this process
 
     def authenticate(self, token: str) -> Credentials:
         """The principal of a bearer token (any kind) and, for an API key, its scopes."""
         principal = self._identity.authenticate(token)  # the one place that decides validity
         return Credentials(principal, principal.scopes)
+
+    def cached(self, token: str) -> Credentials | None:
+        """`authenticate` from the identity service's cache only, without I/O; None: call `authenticate`."""
+        principal = self._identity.cached_principal(token)
+        return None if principal is None else Credentials(principal, principal.scopes)
 
 
 def _require_admin(principal: Principal) -> None:

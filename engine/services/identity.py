@@ -1,9 +1,19 @@
-"""Users, roles and bearer tokens (stored as SHA-256 hashes: tokens are random, so a fast hash suffices)."""
+"""Users, roles and bearer tokens (stored as SHA-256 hashes: tokens are random, so a fast hash suffices).
+
+Every authenticated request needs its token's principal, so each process keeps the principals of the
+tokens it has just seen for `principal_cache_seconds` (OPSFLOW_AUTH_CACHE_SECONDS, default 1 s; 0 turns the
+cache off). A token revoked through this process (sign-out, API key revocation) is refused at once; one
+revoked through another server process is refused there within that time. Expiry is checked on every
+request. Anything that changes which tokens are valid or which roles a user holds must call
+`forget_principals()` after it commits.
+"""
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -48,14 +58,25 @@ _USER_WITH_ROLES = (
 )
 
 
+#: Cached principals per process at most (valid tokens only; past this the cache starts afresh).
+MAX_CACHED_PRINCIPALS = 10_000
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class IdentityService:
-    def __init__(self, tx: Transactions, token_ttl_days: int) -> None:
+    def __init__(
+        self, tx: Transactions, token_ttl_days: int, *, principal_cache_seconds: float = 1.0
+    ) -> None:
         self._tx = tx
         self._ttl = timedelta(days=token_ttl_days)
+        self._cache_seconds = principal_cache_seconds
+        # token hash -> (principal, token expiry, monotonic time until which the entry is trusted)
+        self._principals: dict[str, tuple[Principal, datetime | None, float]] = {}
+        self._forgotten = 0  # counts forget_principals(): a lookup that overlapped one is not cached
+        self._lock = threading.Lock()
 
     def create_user(
         self,
@@ -155,19 +176,53 @@ class IdentityService:
         return self.issue_token(name, label="sign-in")
 
     def authenticate(self, token: str) -> Principal:
+        token_hash = hash_token(token)
+        cached = self._cached(token_hash)
+        if cached is not None:
+            return cached
+        forgotten = self._forgotten
         with self._tx.engine.connect() as conn:
-            rows = conn.execute(_AUTHENTICATE, {"token_hash": hash_token(token)}).all()
+            rows = conn.execute(_AUTHENTICATE, {"token_hash": token_hash}).all()
         if not rows:
             raise Unauthenticated("invalid or expired token")
         user_id, kind, scopes, expires_at, revoked_at, name, _ = rows[0]
         if revoked_at is not None or (expires_at is not None and expires_at < utcnow()):
             raise Unauthenticated("invalid or expired token")
-        return Principal(
+        principal = Principal(
             user_id,
             name,
             frozenset(row.role for row in rows if row.role),
             frozenset(scopes) if kind == "api_key" and scopes is not None else None,
         )
+        if self._cache_seconds > 0:
+            with self._lock:
+                if forgotten == self._forgotten:  # else a revocation may have committed after our read
+                    if len(self._principals) >= MAX_CACHED_PRINCIPALS:
+                        self._principals.clear()
+                    fresh_until = time.monotonic() + self._cache_seconds
+                    self._principals[token_hash] = (principal, expires_at, fresh_until)
+        return principal
+
+    def cached_principal(self, token: str) -> Principal | None:
+        """The principal of a token authenticated moments ago, without touching the database (None: call
+        `authenticate`). Lets the HTTP layer skip a thread hand-off for most requests."""
+        return self._cached(hash_token(token))
+
+    def _cached(self, token_hash: str) -> Principal | None:
+        entry = self._principals.get(token_hash)
+        if entry is None:
+            return None
+        principal, expires_at, fresh_until = entry
+        if time.monotonic() >= fresh_until or (expires_at is not None and expires_at < utcnow()):
+            return None
+        return principal
+
+    def forget_principals(self) -> None:
+        """Drop every cached principal: call it after committing a change to tokens or to users' roles.
+        (Revocations are rare, so forgetting all of them keeps this simple.)"""
+        with self._lock:
+            self._forgotten += 1
+            self._principals.clear()
 
     def revoke_token(self, token: str) -> None:
         def revoke(uow) -> None:
@@ -176,7 +231,10 @@ class IdentityService:
                 row.revoked_at = utcnow()
                 uow.session.add(row)
 
-        self._tx.write(revoke)
+        try:
+            self._tx.write(revoke)
+        finally:
+            self.forget_principals()  # refused at once by this process (forgetting too much is harmless)
 
     def get_user(self, name: str) -> UserView:
         with self._tx.engine.connect() as conn:
