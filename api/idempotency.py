@@ -43,7 +43,12 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in METHODS or scope["path"] in SKIPPED_PATHS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in METHODS
+            or scope["path"] in SKIPPED_PATHS
+            or not _sends_key(scope["headers"])
+        ):
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
@@ -52,11 +57,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         engine = scope["app"].state.engine
-        try:
-            principal = await _thread(engine.identity.authenticate, token)
-        except Unauthenticated:
-            await self.app(scope, receive, send)  # the route answers 401
-            return
+        principal = engine.identity.cached_principal(token)  # checked moments ago: no thread hand-off
+        if principal is None:
+            try:
+                principal = await _thread(engine.identity.authenticate, token)
+            except Unauthenticated:
+                await self.app(scope, receive, send)  # the route answers 401
+                return
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
             problem = Problem(f"1-{MAX_KEY_LENGTH} characters", path="Idempotency-Key")
             await _error(
@@ -219,6 +226,12 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 def _fingerprint(scope: Scope, body: bytes) -> str:
     head = json.dumps([scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")])
     return hashlib.sha256(head.encode() + b"\n" + body).hexdigest()
+
+
+def _sends_key(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the request sends an Idempotency-Key. Most do not: find out before decoding any header
+    (ASGI header names are lower case)."""
+    return any(name == HEADER for name, _ in headers)
 
 
 def _headers(scope: Scope) -> dict[bytes, str]:

@@ -15,10 +15,8 @@ Every refusal uses the API's one error shape (api/errors.py).
 import re
 from itertools import accumulate, count
 from operator import sub
-from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +27,7 @@ from engine.errors import Problem
 MIB = 1024 * 1024
 JSON_BODY_BYTES = 1 * MIB
 MAX_JSON_DEPTH = 32
+_HTTP1 = ("1.1", "1.0")
 
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*+\\u0000")
@@ -49,13 +48,13 @@ def json_depth(body: bytes) -> int:
     return max(map(sub, accumulate(brackets), count(1)), default=0)
 
 
-def is_json(content_type: str | None) -> bool:
+def is_json(content_type: bytes | None) -> bool:
     """Bodies FastAPI may parse as JSON (application/json, application/*+json), and bodies without a
     content type, to be safe."""
     if not content_type:
         return True
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
 class RequestLimits:
@@ -81,25 +80,36 @@ class RequestLimits:
         if _has_nul(scope):
             await _refuse(scope, send, 422, "invalid_input", "the URL contains a NUL character")
             return
-        headers = Headers(scope=scope)
-        content_type = headers.get("content-type")
-        multipart = (content_type or "").lower().startswith("multipart/")
+        # one pass over the headers (ASGI names are lower case), no Headers object: this runs on every request
+        content_type = declared = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked and (declared == b"0" or (declared is None and scope.get("http_version") in _HTTP1)):
+            # no body (HTTP/1 has none without a length or chunks): nothing to check, nothing to wrap
+            await self.app(scope, receive, send)
+            return
+
+        multipart = content_type is not None and content_type.lower().startswith(b"multipart/")
         limit = self.multipart_bytes if multipart else self.json_bytes
-        too_large = f"the request body is larger than {limit} bytes"
-        declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 await _refuse(scope, send, 400, "bad_request", "the Content-Length is not a number")
                 return
             if int(declared) > limit:
-                await _refuse(scope, send, 413, "payload_too_large", too_large)
+                await _refuse(scope, send, 413, "payload_too_large", _too_large(limit))
                 return
 
-        if is_json(content_type) and not multipart:
+        if not multipart and is_json(content_type):
             try:
                 body, more = await _read_body(receive, limit)
             except BodyTooLarge:
-                await _refuse(scope, send, 413, "payload_too_large", too_large)
+                await _refuse(scope, send, 413, "payload_too_large", _too_large(limit))
                 return
             problem = self._json_problem(body)
             if problem is not None:
@@ -107,12 +117,16 @@ class RequestLimits:
                 return
             await self.app(scope, _replay(body, more, receive), send)
             return
-        await self._stream(scope, receive, send, limit, too_large)
+        await self._stream(scope, receive, send, limit, _too_large(limit))
 
     def _json_problem(self, body: bytes) -> str | None:
-        if json_depth(body) > self.max_json_depth:
+        # cheap C-level scans first: a body with few brackets cannot be deep, one without "\u0000" has no NUL
+        if (
+            body.count(b"[") + body.count(b"{") > self.max_json_depth
+            and json_depth(body) > self.max_json_depth
+        ):
             return f"the JSON body is nested more than {self.max_json_depth} levels deep"
-        if _NUL_ESCAPE.search(body):
+        if b"\\u0000" in body and _NUL_ESCAPE.search(body):
             return "the JSON body contains a NUL character (\\u0000)"
         return None
 
@@ -180,9 +194,14 @@ def _replay(body: bytes, more: list[Message], receive: Receive) -> Receive:
 
 
 def _has_nul(scope: Scope) -> bool:
-    raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+    raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string", b"")
-    return b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(query)
+    # a NUL in the decoded URL is a raw NUL or the escape %00 (no other escape decodes to one)
+    return b"\x00" in raw_path or b"%00" in raw_path or b"\x00" in query or b"%00" in query
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes"
 
 
 async def _refuse(scope: Scope, send: Send, status: int, kind: str, message: str) -> None:

@@ -202,6 +202,39 @@ def test_a_streamed_upload_is_not_read_past_the_limit() -> None:
     assert sent_chunks == MIB // len(chunk) + 1
 
 
+def test_a_request_without_a_body_reaches_the_app_untouched() -> None:
+    """No length and no chunks: HTTP/1 has no body then, so there is nothing to read or check."""
+    seen = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def app(scope: dict, app_receive: Any, send: Any) -> None:
+        seen.append(app_receive)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    for headers in ([], [(b"content-length", b"0")], [(b"content-type", b"application/json")]):
+        seen.clear()
+        assert run_asgi(RequestLimits(app, multipart_bytes=MIB), headers=headers, receive=receive)[0] == 204
+        assert seen == [receive]
+
+
+def test_a_chunked_json_body_is_checked_as_any_other() -> None:
+    body = nested(MAX_JSON_DEPTH + 1)
+    chunks = [body[:10], body[10:]]
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        raise AssertionError("a body nested too deep must not reach the app")
+
+    headers = [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")]
+    status, body = run_asgi(RequestLimits(app, multipart_bytes=MIB), headers=headers, receive=receive)
+    assert status == 422 and "nested more than" in json.loads(body)["message"]
+
+
 def run_asgi(app: Any, *, headers: list[tuple[bytes, bytes]], receive: Any) -> tuple[int, bytes]:
     sent: list[dict] = []
 
