@@ -8,17 +8,12 @@ keys (tests/api_keys checks that every route is listed). Session tokens have no 
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, Unauthenticated
 from engine.views import Principal
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    description="A token from `opsflow token NAME` or POST /api/v1/session, or an API key (opf_key_...)",
-)
 
 #: Open to every valid API key, whatever its scopes.
 ANY_KEY = "*"
@@ -82,20 +77,30 @@ async def get_engine(request: Request) -> ProcessEngine:
 EngineDep = Annotated[ProcessEngine, Depends(get_engine)]
 
 
-async def get_principal(
-    request: Request,
-    engine: EngineDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise Unauthenticated("send Authorization: Bearer <token>")
-    token = credentials.credentials
-    found = engine.api_keys.cached(token)
-    if found is None:  # not checked in the last moment: ask the database, off the event loop
-        found = await run_in_threadpool(engine.api_keys.authenticate, token)
-    if found.scopes is not None:
-        require_scope(request, found.scopes)
-    return found.principal
+class _BearerPrincipal(HTTPBearer):
+    """The signed-in principal. An HTTPBearer, so that OpenAPI documents the scheme, that also checks the
+    token: one dependency where FastAPI would otherwise resolve three (bearer, engine, principal) on
+    every request."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        api_keys = request.app.state.engine.api_keys
+        found = api_keys.cached(token)
+        if found is None:  # not checked in the last moment: ask the database, off the event loop
+            found = await run_in_threadpool(api_keys.authenticate, token)
+        if found.scopes is not None:
+            require_scope(request, found.scopes)
+        return found.principal
+
+
+get_principal = _BearerPrincipal(
+    auto_error=False,
+    scheme_name="HTTPBearer",
+    description="A token from `opsflow token NAME` or POST /api/v1/session, or an API key (opf_key_...)",
+)
 
 
 def require_scope(request: Request, scopes: frozenset[str]) -> None:
