@@ -11,6 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from api import camunda, errors, limits
 from api.idempotency import IdempotencyMiddleware
 from api.routes import api_keys, audit, definitions, identity, instances, messages, tasks, webhooks
+from api.routing import Route
 from api.web import routes as web
 from engine.config import Settings
 from engine.engine import ProcessEngine, build_engine
@@ -20,7 +21,7 @@ from engine.engine import ProcessEngine, build_engine
 TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
-def _telemetry() -> TelemetryConfig | None:
+def telemetry() -> TelemetryConfig | None:
     return None if any(name.startswith("OTEL_") for name in os.environ) else TELEMETRY_OFF
 
 
@@ -51,8 +52,9 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         responses=errors.ERROR_RESPONSES,
-        telemetry=_telemetry(),
+        telemetry=telemetry(),
     )
+    app.router.route_class = Route  # for /health (api.routing: one thread hand-off per request)
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it
     limits.install(app, settings)

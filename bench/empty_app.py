@@ -1,6 +1,7 @@
-"""The calibration baseline: an empty FastAPI endpoint served by uvicorn the way `opsflow serve` serves
-(the same uvicorn options, `api.cli.uvicorn_options`: uvloop, httptools, log level info, one access-log
-line per request; a sync handler in the thread pool).
+"""The calibration baseline: an empty FastAPI endpoint served the way `opsflow serve` serves: the same
+uvicorn options (`api.cli.uvicorn_options`: uvloop, httptools, log level info, one access-log line per
+request), a sync handler run in the thread pool by the same route class (`api.routing.Route`), and the
+same telemetry setting (`api.main.telemetry`).
 Run: python -m bench.empty_app PORT"""
 
 import sys
@@ -9,8 +10,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.cli import uvicorn_options
+from api.main import telemetry
+from api.routing import Route
 
-app = FastAPI()
+app = FastAPI(telemetry=telemetry())
+app.router.route_class = Route
 
 
 @app.get("/empty")

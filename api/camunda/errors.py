@@ -32,8 +32,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
+from api.routing import Route
 from engine.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -103,7 +103,7 @@ def _describe(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
-class CamundaRoute(APIRoute):
+class CamundaRoute(Route):
     """An APIRoute whose errors come out in Camunda's shape."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

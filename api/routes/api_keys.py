@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import Strict
 from engine.services.api_keys import (
     MAX_EXPIRY_DAYS,
@@ -13,7 +14,7 @@ from engine.services.api_keys import (
     CreatedApiKeyView,
 )
 
-router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
+router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"], route_class=Route)
 
 _SCOPES = "what the key may call: " + "; ".join(f"`{s}` {what}" for s, what in SCOPES.items())
 

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import Page
 from engine.services.audit import MAX_LIMIT, MAX_OFFSET
 from engine.views import AuditEntry
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=Route)
 
 
 class AuditPage(Page):

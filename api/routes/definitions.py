@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import Version
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, InvalidInput, Problem
 from engine.permissions import can_deploy
 from engine.views import DefinitionView, DeploymentView, FormView
 
-router = APIRouter(prefix="/api/v1", tags=["definitions"])
+router = APIRouter(prefix="/api/v1", tags=["definitions"], route_class=Route)
 
 
 @router.get("/process-definitions", response_model=list[DefinitionView])

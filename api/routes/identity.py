@@ -3,12 +3,13 @@
 from fastapi import APIRouter, Request, status
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import CreateUser, SignIn, TokenOut
 from engine.errors import Forbidden
 from engine.permissions import can_manage_users
 from engine.views import UserView
 
-router = APIRouter(prefix="/api/v1", tags=["identity"])
+router = APIRouter(prefix="/api/v1", tags=["identity"], route_class=Route)
 
 
 @router.post("/session", response_model=TokenOut)

@@ -5,10 +5,11 @@ from typing import Literal
 from fastapi import APIRouter, status
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import CancelInstance, InstancePage, Limit, Offset, RetryInstance, StartInstance
 from engine.views import InstanceDetailView, InstanceView
 
-router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"])
+router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"], route_class=Route)
 
 
 @router.post("", response_model=InstanceView, status_code=status.HTTP_201_CREATED)

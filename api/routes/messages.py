@@ -6,10 +6,11 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import Strict
 from engine.views import MessageCorrelationView
 
-router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/api/v1/messages", tags=["messages"], route_class=Route)
 
 
 class SendMessage(Strict):

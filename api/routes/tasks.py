@@ -5,10 +5,11 @@ from typing import Literal
 from fastapi import APIRouter
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import AssignTask, CompleteTask, Limit, Offset, SaveDraft, TaskPage
 from engine.views import InstanceDetailView, TaskDetailView, TaskView
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], route_class=Route)
 
 
 @router.get("", response_model=TaskPage, summary="My inbox")

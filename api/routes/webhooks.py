@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from api.schemas import Limit, Offset, Page, Strict
 from engine.services.webhooks import (
     MAX_URL_LENGTH,
@@ -16,7 +17,7 @@ from engine.services.webhooks import (
     WebhookView,
 )
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=Route)
 
 _TYPES = 'webhook event types such as task.created or instance.completed; ["*"] for all'
 

@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, PrincipalDep
+from api.routing import Route
 from engine.errors import Unauthenticated
 from engine.views import AuditEntry
 
@@ -47,7 +48,7 @@ STREAM_SECONDS = 60.0  # then the browser reconnects (Last-Event-ID), re-checkin
 LOOKBACK = 20  # ids re-read each poll: a transaction may commit after a later id is already visible
 
 templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 # page path -> (template, page name used by the navigation)
 PAGES = {
