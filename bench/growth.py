@@ -2,6 +2,9 @@
 n = 10, 100 and 300. For every completion k = 1..n we time:
 
   http        POST /api/v1/tasks/{id}/complete against `opsflow serve` (SQLite)
+  http cold   the same against a second server with OPSFLOW_WORKFLOW_CACHE_SIZE=0: it reads and
+              deserializes the state on every completion, as SpiffWorkflow alone below does (the
+              default server keeps the workflows it just saved and skips that step)
   in-process  engine.tasks.complete(...) through the facade (same code, no HTTP), with the number of
               SQL statements it ran and the size of the stored state afterwards
   spiff       SpiffWorkflow alone at the same tree size: WorkflowStore.load (our spec-ref serializer)
@@ -169,19 +172,22 @@ def main() -> None:
     with fresh_database("sqlite") as db:
         tokens = prepare(db.url, {"bench": ["leader"]}, handbook=False)
         http: dict = {n: [] for n in sizes}
+        http_cold: dict = {n: [] for n in sizes}
         inproc: dict = {n: [] for n in sizes}
         spiff: dict = {n: [] for n in sizes}
         engine = build(db.url)
         try:
-            with Server(db) as server:
+            with Server(db) as server, Server(db, extra_env={"OPSFLOW_WORKFLOW_CACHE_SIZE": "0"}) as cold:
                 principal = engine.identity.authenticate(tokens["bench"])
                 http_run(server, tokens["bench"], 5)  # warm-up
+                http_run(cold, tokens["bench"], 5)
                 in_process_run(engine, principal, 5)
                 spiff_run(db.url, 5)
                 # interleaved, so that other load on the machine hits the three paths alike
                 for _ in range(repeats):
                     for n in sizes:
                         http[n].append(http_run(server, tokens["bench"], n))
+                        http_cold[n].append(http_run(cold, tokens["bench"], n))
                         inproc[n].append(in_process_run(engine, principal, n))
                         spiff[n].append(spiff_run(db.url, n))
         finally:
@@ -189,18 +195,21 @@ def main() -> None:
 
     for n in sizes:
         h = per_step_median([r[0] for r in http[n]])
+        hc = per_step_median([r[0] for r in http_cold[n]])
         i = per_step_median([r[0] for r in inproc[n]])
         s = per_step_median([r[0] for r in spiff[n]])
         sql = per_step_median([r[1] for r in inproc[n]])
         state_bytes = inproc[n][0][2][-2] if n > 1 else inproc[n][0][2][-1]
         res = {
             "http": summary(h),
+            "http_cold": summary(hc),
             "in_process": summary(i),
             "spiff": summary(s),
             "http_server_cpu_ms_per_completion": round(statistics.median(r[1] for r in http[n]), 3),
             "in_process_cpu_ms_per_completion": round(statistics.median(r[3] for r in inproc[n]), 3),
             "spiff_cpu_ms_per_completion": round(statistics.median(r[2] for r in spiff[n]), 3),
             "overhead_http_ms": round((statistics.fmean(h) - statistics.fmean(s)) * 1000, 3),
+            "overhead_http_cold_ms": round((statistics.fmean(hc) - statistics.fmean(s)) * 1000, 3),
             "overhead_in_process_ms": round((statistics.fmean(i) - statistics.fmean(s)) * 1000, 3),
             "overhead_http_last_tenth_ms": None,
             "overhead_in_process_last_tenth_ms": None,
@@ -213,6 +222,7 @@ def main() -> None:
             "spiff_state_bytes_final": spiff[n][0][1],
             "per_step_ms": {
                 "http": [round(x * 1000, 3) for x in h],
+                "http_cold": [round(x * 1000, 3) for x in hc],
                 "in_process": [round(x * 1000, 3) for x in i],
                 "spiff": [round(x * 1000, 3) for x in s],
             },
@@ -239,6 +249,7 @@ def main() -> None:
                 res["in_process"]["mean_ms"],
                 res["spiff"]["mean_ms"],
                 res["overhead_http_ms"],
+                res["overhead_http_cold_ms"],
                 res["overhead_in_process_ms"],
                 res["http"]["last_tenth_mean_ms"],
                 res["spiff"]["last_tenth_mean_ms"],
@@ -267,6 +278,7 @@ def main() -> None:
             "in-proc ms",
             "spiff ms",
             "overhead http",
+            "overhead http cold",
             "overhead in-proc",
             "http last 10%",
             "spiff last 10%",
@@ -279,7 +291,10 @@ def main() -> None:
         ],
         rows,
     )
-    print("(ms per completion: wall time unless marked CPU; overhead = ours - SpiffWorkflow alone)")
+    print(
+        "(ms per completion: wall time unless marked CPU; overhead = ours - SpiffWorkflow alone; "
+        "cold = a server without the workflow cache)"
+    )
     print_targets(targets)
     write_result(
         "growth",
