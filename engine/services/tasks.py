@@ -39,6 +39,8 @@ _TASK_WITH_CANDIDATES = (
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
 )
 
+_OPEN_TASKS_BY_ID = sa.select(_OPEN_TASK).where(_OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
+
 SCOPES = ("mine", "offered", "all")
 SORTS = {"created": OpenTaskRow.created_at, "due": OpenTaskRow.due_at}
 MAX_DRAFT_BYTES = 256 * 1024
@@ -83,12 +85,12 @@ class TaskService:
             if scope in ("offered", "all"):
                 total += inbox.count_offered(session, principal, process_key)
                 lists.append(inbox.first_offered(session, principal, process_key, descending, want))
-            if scope == "all":  # mine (claimed by me) and offered (unclaimed) never overlap
+            if scope in ("mine", "all"):  # mine (claimed by me) and offered (unclaimed) never overlap
                 mine_total, mine_rows = inbox.first_mine(session, principal, process_key, descending, want)
                 total += mine_total
                 lists.append(mine_rows)
             ids = inbox.merge(*lists, descending=descending)[offset:want]
-            rows = {r.id: r for r in session.exec(select(OpenTaskRow).where(OpenTaskRow.id.in_(ids))).all()}
+            rows = {r.id: r for r in session.connection().execute(_OPEN_TASKS_BY_ID, {"ids": ids})}
             return Page(task_views(session, [rows[i] for i in ids if i in rows]), total, offset, limit)
 
         def query(uow: UnitOfWork) -> Page[TaskView]:
@@ -123,7 +125,7 @@ class TaskService:
             ).all()
             return Page(task_views(session, rows), total, offset, limit)
 
-        return self._tx.read(fast if common and scope != "mine" else query)
+        return self._tx.read(fast if common else query)
 
     def get_task(self, task_id: str, *, principal: Principal) -> TaskDetailView:
         def get(uow: UnitOfWork) -> TaskDetailView:

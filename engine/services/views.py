@@ -3,7 +3,8 @@
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from engine.storage.tables import AuditEventRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow
 from engine.views import AuditEntry, InstanceView, TaskView
@@ -30,12 +31,18 @@ def instance_view(row: "ProcessInstanceRow | InstanceRecord", version: int) -> I
     )
 
 
+_CANDIDATE = TaskCandidateRow.__table__
+_CANDIDATES_OF = sa.select(_CANDIDATE.c.task_id, _CANDIDATE.c.kind, _CANDIDATE.c.value).where(
+    _CANDIDATE.c.task_id.in_(sa.bindparam("task_ids", expanding=True))
+)
+
+
 def candidates_of(session: Session, task_ids: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
     found: dict[str, tuple[list[str], list[str]]] = {t: ([], []) for t in task_ids}
     if task_ids:
-        rows = session.exec(select(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(task_ids))).all()
-        for c in rows:
-            found[c.task_id][0 if c.kind == "user" else 1].append(c.value)
+        rows = session.connection().execute(_CANDIDATES_OF, {"task_ids": list(task_ids)})
+        for task_id, kind, value in rows:
+            found[task_id][0 if kind == "user" else 1].append(value)
     return found
 
 
