@@ -27,7 +27,7 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
-from engine.services.views import task_view
+from engine.services.views import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
@@ -55,7 +55,7 @@ _UPDATE_INSTANCE = _INSTANCE.update().where(
     _INSTANCE.c.id == sa.bindparam("where_id"), _INSTANCE.c.version == sa.bindparam("where_version")
 )
 _OPEN_TASKS_WITH_CANDIDATES = (
-    sa.select(_OPEN_TASK, _CANDIDATE.c.kind, _CANDIDATE.c.value)
+    sa.select(*TASK_VIEW_COLUMNS, _CANDIDATE.c.kind, _CANDIDATE.c.value)
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
     .where(_OPEN_TASK.c.instance_id == sa.bindparam("instance_id"))
 )

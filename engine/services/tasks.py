@@ -15,7 +15,7 @@ from engine.services import inbox
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form_id
 from engine.services.runtime import require_visible
-from engine.services.views import instance_view, task_view, task_views
+from engine.services.views import TASK_VIEW_COLUMNS, instance_view, task_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
@@ -39,7 +39,9 @@ _TASK_WITH_CANDIDATES = (
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
 )
 
-_OPEN_TASKS_BY_ID = sa.select(_OPEN_TASK).where(_OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
+_OPEN_TASKS_BY_ID = sa.select(*TASK_VIEW_COLUMNS).where(
+    _OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 SCOPES = ("mine", "offered", "all")
 SORTS = {"created": OpenTaskRow.created_at, "due": OpenTaskRow.due_at}

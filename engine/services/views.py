@@ -32,6 +32,9 @@ def instance_view(row: "ProcessInstanceRow | InstanceRecord", version: int) -> I
 
 
 _CANDIDATE = TaskCandidateRow.__table__
+#: What a TaskView is made of: every open_task column but the draft (a draft may be large, and lists
+#: never show it).
+TASK_VIEW_COLUMNS = [c for c in OpenTaskRow.__table__.c if c.name != "draft"]
 _CANDIDATES_OF = sa.select(_CANDIDATE.c.task_id, _CANDIDATE.c.kind, _CANDIDATE.c.value).where(
     _CANDIDATE.c.task_id.in_(sa.bindparam("task_ids", expanding=True))
 )
