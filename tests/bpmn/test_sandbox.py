@@ -96,7 +96,9 @@ def test_endless_scripts_are_stopped_at_the_time_limit(env, script):
     started = time.thread_time()
     with pytest.raises(ScriptLimitError, match="longer than its limit"):
         run(env, script)
-    assert time.thread_time() - started < 1.0
+    # Stopped, not running on: the limit is 0.2 s. Unwinding a deep recursion after the stop usually
+    # takes no time, but took 1.3-1.7 s of CPU twice in full runs of the suite (never alone).
+    assert time.thread_time() - started < 3.0
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
