@@ -3,8 +3,9 @@
 N instances of the three-user-task process (start > A > B > C > end) and of the handbook process.
 Reported: completions per second (completions / time spent in the complete calls), end-to-end
 completions per second (including starts and the inbox look-up after each start), p50/p95/p99 of start
-and of complete. Also two calibration baselines on the same machine: an empty FastAPI endpoint and
-our /health.
+and of complete. Also calibration baselines on the same machine (`bench/empty_app.py`): an empty FastAPI
+endpoint, the floor of a durable write on the same stack (parse a body, one SQLite write transaction
+with a state-sized row, commit), and our /health.
 
     .venv/bin/python -m bench.sequential [--quick] [--n 300] [--handbook-n 20] [--repeats 3]
 """
@@ -34,26 +35,32 @@ from bench.common import (
     print_targets,
     run_three_tasks,
     target,
+    three_task_data,
     write_result,
 )
 from bench.handbook import JOURNEY, USERS, run_handbook
 
 
-def requests_per_second(url: str, seconds: float) -> dict:
-    """One keep-alive client hammering GET `url` for `seconds`."""
+def requests_per_second(url: str, seconds: float, body: dict | None = None) -> dict:
+    """One keep-alive client hammering `url` for `seconds`: GET, or POST `body` as JSON."""
     lat = []
+
+    def call(http: httpx.Client) -> httpx.Response:
+        return http.get(url) if body is None else http.post(url, json=body)
+
     with httpx.Client() as http:
         for _ in range(50):
-            http.get(url)
+            call(http)
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
             t0 = time.perf_counter()
-            http.get(url).raise_for_status()
+            call(http).raise_for_status()
             lat.append(time.perf_counter() - t0)
     return {"rps": round(len(lat) / sum(lat), 1), **latency_summary(lat)}
 
 
 def baseline(seconds: float) -> dict:
+    """The empty endpoint and the durable-write floor (bench/empty_app.py), in one fresh server."""
     port = free_port()
     proc = subprocess.Popen(
         [PYTHON, "-m", "bench.empty_app", str(port)],
@@ -62,14 +69,17 @@ def baseline(seconds: float) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        url = f"http://127.0.0.1:{port}/empty"
+        url = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                httpx.get(url, timeout=1)
+                httpx.get(url + "/empty", timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        return requests_per_second(url, seconds)
+        return {
+            "empty": requests_per_second(url + "/empty", seconds),
+            "write": requests_per_second(url + "/write", seconds, {"data": three_task_data("Task_A")}),
+        }
     finally:
         proc.terminate()
         proc.wait()
@@ -158,7 +168,8 @@ def main() -> None:
             f"(p50 {run['handbook']['complete']['p50_ms']} ms)"
         )
     med = median_of(runs)
-    med["empty_fastapi"] = median_of(base_runs)
+    base = median_of(base_runs)
+    med["empty_fastapi"], med["durable_write_floor"] = base["empty"], base["write"]
 
     print()
     rows = [
@@ -168,6 +179,15 @@ def main() -> None:
             "",
             med["empty_fastapi"]["p50_ms"],
             med["empty_fastapi"]["p95_ms"],
+            "",
+            "",
+        ],
+        [
+            "durable write floor (POST)",
+            f"{med['durable_write_floor']['rps']} req/s",
+            "",
+            med["durable_write_floor"]["p50_ms"],
+            med["durable_write_floor"]["p95_ms"],
             "",
             "",
         ],
@@ -235,7 +255,7 @@ def main() -> None:
             },
             "median": med,
             "runs": runs,
-            "empty_fastapi_runs": base_runs,
+            "baseline_runs": base_runs,
             "targets": targets,
         },
     )
