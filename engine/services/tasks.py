@@ -98,14 +98,15 @@ class TaskService:
         def query(uow: UnitOfWork) -> Page[TaskView]:
             session = uow.session
             mine = OpenTaskRow.assignee == principal.name
-            offered = OpenTaskRow.assignee.is_(None) & OpenTaskRow.id.in_(
-                select(TaskCandidateRow.task_id).where(
-                    or_(
-                        (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
-                        (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
-                    )
-                )
+            offer_keys = or_(
+                (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
+                (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
             )
+            if instance_id or business_key:  # a few tasks at most: start from them, check each one's offers
+                offered_to_me = sa.exists().where(TaskCandidateRow.task_id == OpenTaskRow.id, offer_keys)
+            else:  # start from the offers to my name and roles
+                offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_keys))
+            offered = OpenTaskRow.assignee.is_(None) & offered_to_me
             q = select(OpenTaskRow).where(
                 {"mine": mine, "offered": offered, "all": or_(mine, offered)}[scope]
             )
