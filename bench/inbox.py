@@ -7,6 +7,8 @@ the HTTP inbox queries are timed for a sample of users, with their totals:
   offered+filter    GET /api/v1/tasks?scope=offered&process=ops_optimization
   offered           GET /api/v1/tasks?scope=offered
   all               GET /api/v1/tasks            (the default: mine + offered)
+  offered+overdue   GET /api/v1/tasks?scope=offered&overdue=true
+  all by due date   GET /api/v1/tasks?sort=due   (tasks without a due date last)
 
 The data: 200 users, 50 per lane role; 5 open tasks per instance, one role each (cycling through the
 four lanes); half the instances have a team naming one user per role (their tasks are offered to that
@@ -53,8 +55,20 @@ QUERIES = {
     "offered+filter": {"scope": "offered", "process": FILTER_PROCESS},
     "offered": {"scope": "offered"},
     "all": {},
+    "offered+overdue": {"scope": "offered", "overdue": "true"},
+    "all by due date": {"sort": "due"},
 }
 TARGET_MS = 10
+
+
+def engine_args(params: dict) -> dict:
+    """The keyword arguments of engine.tasks.inbox for the HTTP query parameters of QUERIES."""
+    return {
+        "scope": params.get("scope", "all"),
+        "process_key": params.get("process"),
+        "overdue": params["overdue"] == "true" if "overdue" in params else None,
+        "sort": params.get("sort", "created"),
+    }
 
 
 def users() -> dict[str, list[str]]:
@@ -135,7 +149,14 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                     }
                 )
                 # the offer index columns, as the engine writes them (TaskCandidateRow.of)
-                offer = {"task_id": tid, "open": assignee is None, "created_at": created, "process_key": key}
+                task = tasks[-1]
+                offer = {
+                    "task_id": tid,
+                    "open": assignee is None,
+                    "created_at": created,
+                    "process_key": key,
+                    "due_at": task["due_at"],
+                }
                 if role in named:
                     candidates.append({**offer, "kind": "user", "value": named[role]})
                 else:
@@ -195,9 +216,7 @@ def measure_in_process(url: str, sample: list[str], tokens: dict[str, str], roun
     engine = build(url)
     try:
         principals = {n: engine.identity.authenticate(tokens[n]) for n in sample}
-        args = {
-            q: {"scope": p.get("scope", "all"), "process_key": p.get("process")} for q, p in QUERIES.items()
-        }
+        args = {q: engine_args(p) for q, p in QUERIES.items()}
         for p in principals.values():
             for a in args.values():
                 engine.tasks.inbox(principal=p, **a)

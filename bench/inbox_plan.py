@@ -15,7 +15,7 @@ import time
 from sqlalchemy import event
 
 from bench.common import build, fresh_database, machine_info, prepare, print_machine, write_result
-from bench.inbox import QUERIES, populate, users
+from bench.inbox import QUERIES, engine_args, populate, users
 
 # Indexes worth trying (SQLite and PostgreSQL syntax alike).
 CANDIDATE_INDEXES = [
@@ -36,9 +36,7 @@ def capture(engine, principal, params: dict) -> list[tuple[str, tuple]]:
 
     event.listen(engine.db, "before_cursor_execute", grab)
     try:
-        engine.tasks.inbox(
-            principal=principal, scope=params.get("scope", "all"), process_key=params.get("process")
-        )
+        engine.tasks.inbox(principal=principal, **engine_args(params))
     finally:
         event.remove(engine.db, "before_cursor_execute", grab)
     return seen

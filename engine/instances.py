@@ -470,6 +470,7 @@ def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], l
             "open": values["assignee"] is None,
             "created_at": values["created_at"],
             "process_key": values["process_key"],
+            "due_at": values["due_at"],
         }
         for values, users, roles in tasks
         for kind, names in (("user", users), ("role", roles))

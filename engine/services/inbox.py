@@ -1,52 +1,108 @@
-"""The inbox at scale. "Offered to me" reads task_candidate's offer index: one ordered range per key
-(my name, each of my roles), merged, instead of joining every offered task; "mine" reads open_task
-by assignee. Used when the filters are the common ones (process, sort by creation).
+"""The inbox at scale, in two ways of answering one query.
 
-Core statements, each built once per shape (with or without a process filter, ascending or
-descending) and run with bound values: at 100,000 open tasks these run on every inbox request."""
+- `by_offer_index`: "offered to me" reads task_candidate's offer indexes, one ordered range per key (my
+  name, each of my roles), merged, instead of joining every offered task; "mine" reads open_task by
+  assignee. It serves the common queries: a process filter, the overdue filter, sorting by creation or
+  by due date. Its statements are built once per shape and run with bound values.
+- `by_filters`: one general query over open_task, for the rarer filters (stage, instance, business key).
+
+Both answer exactly alike (tests/engine/test_inbox.py)."""
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, func, or_, select
 
-from engine.storage.tables import OpenTaskRow, TaskCandidateRow
-from engine.views import Principal
+from engine.services.views import TASK_VIEW_COLUMNS, task_views
+from engine.storage.tables import OpenTaskRow, TaskCandidateRow, utcnow
+from engine.views import Page, Principal, TaskView
 
 _TASK = OpenTaskRow.__table__
 _CANDIDATE = TaskCandidateRow.__table__
 _BY_ROLE = _CANDIDATE.alias("by_role")
+_OPEN_TASKS_BY_ID = sa.select(*TASK_VIEW_COLUMNS).where(_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+#: A row of a merge: (sort key, task id). The sort key is None for a task without a due date.
+Row = tuple[datetime | None, str]
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    scope: str = "all"  # mine | offered | all
+    process_key: str | None = None
+    stage: str | None = None
+    instance_id: str | None = None
+    business_key: str | None = None
+    overdue: bool | None = None
+    sort: str = "created"  # created | due, "-" in front: descending
+    offset: int = 0
+    limit: int = 50
+
+    @property
+    def by_due(self) -> bool:
+        return self.sort.removeprefix("-") == "due"
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def fits_offer_index(self) -> bool:
+        return not (self.stage or self.instance_id or self.business_key)
 
 
 def offer_keys(principal: Principal) -> list[tuple[str, str]]:
     return [("user", principal.name), *(("role", role) for role in sorted(principal.roles))]
 
 
-def _offers(candidate: sa.TableClause, key: int, with_process: bool) -> sa.ColumnElement[bool]:
+# --- the offer index --------------------------------------------------------------------------------
+
+
+def _due_filter(column: sa.ColumnElement, overdue: bool | None) -> sa.ColumnElement[bool] | None:
+    """Overdue: due before now (bound as `now`); not overdue: no due date, or due later."""
+    if overdue is None:
+        return None
+    late = column < sa.bindparam("now")  # false for a task without a due date
+    return late if overdue else or_(column.is_(None), column >= sa.bindparam("now"))
+
+
+def _offers(
+    candidate: sa.TableClause, key: int, with_process: bool, overdue: bool | None
+) -> sa.ColumnElement[bool]:
     """Open offers to key number `key` of the request (bound as kind_<key>, value_<key>)."""
-    condition = sa.and_(
+    conditions = [
         candidate.c.kind == sa.bindparam(f"kind_{key}"),
         candidate.c.value == sa.bindparam(f"value_{key}"),
         candidate.c.open,
+    ]
+    if with_process:
+        conditions.append(candidate.c.process_key == sa.bindparam("process_key"))
+    due = _due_filter(candidate.c.due_at, overdue)
+    if due is not None:
+        conditions.append(due)
+    return sa.and_(*conditions)
+
+
+@functools.cache
+def _count_one(with_process: bool, overdue: bool | None) -> sa.Select:
+    return (
+        sa.select(sa.func.count())
+        .select_from(_CANDIDATE)
+        .where(_offers(_CANDIDATE, 0, with_process, overdue))
     )
-    return condition & (candidate.c.process_key == sa.bindparam("process_key")) if with_process else condition
 
 
 @functools.cache
-def _count_one(with_process: bool) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(_CANDIDATE).where(_offers(_CANDIDATE, 0, with_process))
-
-
-@functools.cache
-def _count_both(with_process: bool) -> sa.Select:
+def _count_both(with_process: bool, overdue: bool | None) -> sa.Select:
     """Offered to me by name and by my role at once (an escalation, say): counted once."""
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
         .join(_BY_ROLE, _BY_ROLE.c.task_id == _CANDIDATE.c.task_id)
         .where(
-            _offers(_CANDIDATE, 0, with_process),
+            _offers(_CANDIDATE, 0, with_process, overdue),
             _BY_ROLE.c.kind == sa.bindparam("kind_1"),
             _BY_ROLE.c.value == sa.bindparam("value_1"),
         )
@@ -54,85 +110,149 @@ def _count_both(with_process: bool) -> sa.Select:
 
 
 @functools.cache
-def _count_distinct(keys: int, with_process: bool) -> sa.Select:
+def _count_distinct(keys: int, with_process: bool, overdue: bool | None) -> sa.Select:
     """Several roles: a task offered to two of them must count once."""
-    any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process) for k in range(keys)))
+    any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process, overdue) for k in range(keys)))
     return sa.select(sa.func.count(sa.distinct(_CANDIDATE.c.task_id))).where(any_key)
 
 
 @functools.cache
-def _first(with_process: bool, descending: bool) -> sa.Select:
-    created = _CANDIDATE.c.created_at.desc() if descending else _CANDIDATE.c.created_at.asc()
+def _first(with_process: bool, overdue: bool | None, by_due: bool, descending: bool) -> list[sa.Select]:
+    """The statements that read the first offers of one key in inbox order: by creation, one; by due
+    date, the dated offers in order, then those without a due date (always last) by id."""
+    offers = _offers(_CANDIDATE, 0, with_process, overdue)
+    if not by_due:
+        created = _CANDIDATE.c.created_at.desc() if descending else _CANDIDATE.c.created_at.asc()
+        return [_first_rows(_CANDIDATE.c.created_at, offers, created)]
+    due = _CANDIDATE.c.due_at
+    dated = _first_rows(due, offers & due.is_not(None), due.desc() if descending else due.asc())
+    if overdue:  # an overdue task has a due date
+        return [dated]
+    return [dated, _first_rows(sa.null(), offers & due.is_(None))]
+
+
+def _first_rows(key: sa.ColumnElement, where: sa.ColumnElement[bool], *order: sa.ColumnElement) -> sa.Select:
     return (
-        sa.select(_CANDIDATE.c.created_at, _CANDIDATE.c.task_id)
-        .where(_offers(_CANDIDATE, 0, with_process))
-        .order_by(created, _CANDIDATE.c.task_id)
+        sa.select(key, _CANDIDATE.c.task_id)
+        .where(where)
+        .order_by(*order, _CANDIDATE.c.task_id)
         .limit(sa.bindparam("count"))
     )
 
 
 @functools.cache
-def _mine(with_process: bool, descending: bool) -> tuple[sa.Select, sa.Select]:
-    mine = _TASK.c.assignee == sa.bindparam("assignee")
+def _mine(
+    with_process: bool, overdue: bool | None, by_due: bool, descending: bool
+) -> tuple[sa.Select, sa.Select]:
+    """Count and first rows of the tasks claimed by me (a few hundred at most: sorted as they are)."""
+    mine = [_TASK.c.assignee == sa.bindparam("assignee")]
     if with_process:
-        mine = mine & (_TASK.c.process_key == sa.bindparam("process_key"))
-    created = _TASK.c.created_at.desc() if descending else _TASK.c.created_at.asc()
+        mine.append(_TASK.c.process_key == sa.bindparam("process_key"))
+    due = _due_filter(_TASK.c.due_at, overdue)
+    if due is not None:
+        mine.append(due)
+    key = _TASK.c.due_at if by_due else _TASK.c.created_at
+    order = (key.desc() if descending else key.asc()).nulls_last()
     return (
-        sa.select(sa.func.count()).select_from(_TASK).where(mine),
-        sa.select(_TASK.c.created_at, _TASK.c.id).where(mine).order_by(created, _TASK.c.id).limit(
-            sa.bindparam("count")
-        ),
+        sa.select(sa.func.count()).select_from(_TASK).where(*mine),
+        sa.select(key, _TASK.c.id).where(*mine).order_by(order, _TASK.c.id).limit(sa.bindparam("count")),
     )
 
 
-def _params(keys: list[tuple[str, str]], process_key: str | None) -> dict:
-    params: dict = {"process_key": process_key} if process_key else {}
+def _params(keys: list[tuple[str, str]], query: InboxQuery, now: datetime) -> dict:
+    params: dict = {"now": now}
+    if query.process_key:
+        params["process_key"] = query.process_key
     for i, (kind, value) in enumerate(keys):
         params[f"kind_{i}"], params[f"value_{i}"] = kind, value
     return params
 
 
-def count_offered(session: Session, principal: Principal, process_key: str | None) -> int:
-    conn, keys, with_process = session.connection(), offer_keys(principal), bool(process_key)
+def count_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> int:
+    conn, keys, shape = session.connection(), offer_keys(principal), (bool(query.process_key), query.overdue)
     if len(keys) > 2:
-        return conn.execute(_count_distinct(len(keys), with_process), _params(keys, process_key)).scalar_one()
-    total = sum(
-        conn.execute(_count_one(with_process), _params([key], process_key)).scalar_one() for key in keys
-    )
+        return conn.execute(_count_distinct(len(keys), *shape), _params(keys, query, now)).scalar_one()
+    total = sum(conn.execute(_count_one(*shape), _params([key], query, now)).scalar_one() for key in keys)
     if len(keys) == 2:
-        total -= conn.execute(_count_both(with_process), _params(keys, process_key)).scalar_one()
+        total -= conn.execute(_count_both(*shape), _params(keys, query, now)).scalar_one()
     return total
 
 
-def first_offered(
-    session: Session, principal: Principal, process_key: str | None, descending: bool, count: int
-) -> list[tuple[datetime, str]]:
-    """The first `count` offered tasks as (created_at, task id), in inbox order."""
-    conn, statement = session.connection(), _first(bool(process_key), descending)
-    found: list[tuple[datetime, str]] = []
+def first_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> list[Row]:
+    """The first offset + limit offered tasks as (sort key, task id), in inbox order."""
+    conn, count = session.connection(), query.offset + query.limit
+    statements = _first(bool(query.process_key), query.overdue, query.by_due, query.descending)
+    found: list[Row] = []
     for key in offer_keys(principal):
-        found += [tuple(r) for r in conn.execute(statement, {**_params([key], process_key), "count": count})]
-    return _ordered(found, descending)[:count]
+        params = {**_params([key], query, now), "count": count}
+        for statement in statements:
+            found += [tuple(r) for r in conn.execute(statement, params)]
+    return _ordered(found, query.descending)[:count]
 
 
 def first_mine(
-    session: Session, principal: Principal, process_key: str | None, descending: bool, count: int
-) -> tuple[int, list[tuple[datetime, str]]]:
+    session: Session, principal: Principal, query: InboxQuery, now: datetime
+) -> tuple[int, list[Row]]:
     conn = session.connection()
-    count_mine, first = _mine(bool(process_key), descending)
-    params = {"assignee": principal.name, **({"process_key": process_key} if process_key else {})}
+    count_mine, first = _mine(bool(query.process_key), query.overdue, query.by_due, query.descending)
+    params = {"assignee": principal.name, **_params([], query, now)}
     total = conn.execute(count_mine, params).scalar_one()
-    return total, [tuple(r) for r in conn.execute(first, {**params, "count": count})]
+    return total, [tuple(r) for r in conn.execute(first, {**params, "count": query.offset + query.limit})]
 
 
-def merge(*lists: list[tuple[datetime, str]], descending: bool) -> list[str]:
-    return [task_id for _, task_id in _ordered([row for rows in lists for row in rows], descending)]
+def by_offer_index(session: Session, principal: Principal, query: InboxQuery) -> Page[TaskView]:
+    now, total, lists = utcnow(), 0, []
+    if query.scope in ("offered", "all"):
+        total += count_offered(session, principal, query, now)
+        lists.append(first_offered(session, principal, query, now))
+    if query.scope in ("mine", "all"):  # mine (claimed by me) and offered (unclaimed) never overlap
+        mine_total, mine_rows = first_mine(session, principal, query, now)
+        total += mine_total
+        lists.append(mine_rows)
+    rows = _ordered([row for rows in lists for row in rows], query.descending)
+    ids = [task_id for _, task_id in rows][query.offset : query.offset + query.limit]
+    found = {r.id: r for r in session.connection().execute(_OPEN_TASKS_BY_ID, {"ids": ids})}
+    return Page(task_views(session, [found[i] for i in ids if i in found]), total, query.offset, query.limit)
 
 
-def _ordered(rows: list[tuple[datetime, str]], descending: bool) -> list[tuple[datetime, str]]:
-    """By creation (newest first when descending), then by id; each task once."""
+def _ordered(rows: list[Row], descending: bool) -> list[Row]:
+    """By sort key (latest first when descending), those without one last, then by id; each task once."""
     seen: set[str] = set()
     unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
     unique.sort(key=lambda r: r[1])
-    unique.sort(key=lambda r: r[0], reverse=descending)  # stable: ties stay in id order
-    return unique
+    keyed = [r for r in unique if r[0] is not None]
+    keyed.sort(key=lambda r: r[0], reverse=descending)  # stable: ties stay in id order
+    return keyed + [r for r in unique if r[0] is None]
+
+
+# --- the general query ------------------------------------------------------------------------------
+
+
+def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Page[TaskView]:
+    mine = OpenTaskRow.assignee == principal.name
+    offer_to_me = or_(
+        (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
+        (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
+    )
+    if query.instance_id or query.business_key:  # a few tasks at most: check each one's offers
+        offered_to_me = sa.exists().where(TaskCandidateRow.task_id == OpenTaskRow.id, offer_to_me)
+    else:  # start from the offers to my name and roles
+        offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_to_me))
+    offered = OpenTaskRow.assignee.is_(None) & offered_to_me
+    q = select(OpenTaskRow).where({"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope])
+    for column, value in (
+        (OpenTaskRow.process_key, query.process_key),
+        (OpenTaskRow.stage, query.stage),
+        (OpenTaskRow.instance_id, query.instance_id),
+        (OpenTaskRow.business_key, query.business_key),
+    ):
+        if value:
+            q = q.where(column == value)
+    if query.overdue is not None:
+        late = OpenTaskRow.due_at.is_not(None) & (OpenTaskRow.due_at < utcnow())
+        q = q.where(late if query.overdue else ~late)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    key = OpenTaskRow.due_at if query.by_due else OpenTaskRow.created_at
+    order = (sa.desc(key) if query.descending else sa.asc(key)).nulls_last()
+    rows = session.exec(q.order_by(order, OpenTaskRow.id).offset(query.offset).limit(query.limit)).all()
+    return Page(task_views(session, rows), total, query.offset, query.limit)

@@ -4,7 +4,7 @@ import json
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, select
 
 from engine import events, permissions
 from engine.bpmn.runner import ready_user_task
@@ -15,7 +15,7 @@ from engine.services import inbox
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form_id
 from engine.services.runtime import require_visible
-from engine.services.views import TASK_VIEW_COLUMNS, instance_view, task_view, task_views
+from engine.services.views import instance_view, task_view
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
@@ -39,12 +39,8 @@ _TASK_WITH_CANDIDATES = (
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
 )
 
-_OPEN_TASKS_BY_ID = sa.select(*TASK_VIEW_COLUMNS).where(
-    _OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True))
-)
-
 SCOPES = ("mine", "offered", "all")
-SORTS = {"created": OpenTaskRow.created_at, "due": OpenTaskRow.due_at}
+SORTS = ("created", "due")
 MAX_DRAFT_BYTES = 256 * 1024
 
 
@@ -73,62 +69,13 @@ class TaskService:
         Reads only the index tables, never a workflow."""
         if scope not in SCOPES:
             raise InvalidInput(f"scope is one of {', '.join(SCOPES)}")
-        order = SORTS.get(sort.lstrip("-"))
-        if order is None:
+        if sort.removeprefix("-") not in SORTS:
             raise InvalidInput("sort is one of created, -created, due, -due")
-
-        common = (
-            not (stage or instance_id or business_key or overdue is not None) and order is SORTS["created"]
+        query = inbox.InboxQuery(
+            scope, process_key, stage, instance_id, business_key, overdue, sort, offset, limit
         )
-
-        def fast(uow: UnitOfWork) -> Page[TaskView]:
-            session, descending, want = uow.session, sort.startswith("-"), offset + limit
-            total, lists = 0, []
-            if scope in ("offered", "all"):
-                total += inbox.count_offered(session, principal, process_key)
-                lists.append(inbox.first_offered(session, principal, process_key, descending, want))
-            if scope in ("mine", "all"):  # mine (claimed by me) and offered (unclaimed) never overlap
-                mine_total, mine_rows = inbox.first_mine(session, principal, process_key, descending, want)
-                total += mine_total
-                lists.append(mine_rows)
-            ids = inbox.merge(*lists, descending=descending)[offset:want]
-            rows = {r.id: r for r in session.connection().execute(_OPEN_TASKS_BY_ID, {"ids": ids})}
-            return Page(task_views(session, [rows[i] for i in ids if i in rows]), total, offset, limit)
-
-        def query(uow: UnitOfWork) -> Page[TaskView]:
-            session = uow.session
-            mine = OpenTaskRow.assignee == principal.name
-            offer_keys = or_(
-                (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
-                (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
-            )
-            if instance_id or business_key:  # a few tasks at most: start from them, check each one's offers
-                offered_to_me = sa.exists().where(TaskCandidateRow.task_id == OpenTaskRow.id, offer_keys)
-            else:  # start from the offers to my name and roles
-                offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_keys))
-            offered = OpenTaskRow.assignee.is_(None) & offered_to_me
-            q = select(OpenTaskRow).where(
-                {"mine": mine, "offered": offered, "all": or_(mine, offered)}[scope]
-            )
-            for column, value in (
-                (OpenTaskRow.process_key, process_key),
-                (OpenTaskRow.stage, stage),
-                (OpenTaskRow.instance_id, instance_id),
-                (OpenTaskRow.business_key, business_key),
-            ):
-                if value:
-                    q = q.where(column == value)
-            if overdue is not None:
-                late = OpenTaskRow.due_at.is_not(None) & (OpenTaskRow.due_at < utcnow())
-                q = q.where(late if overdue else ~late)
-            total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            direction = sa.desc if sort.startswith("-") else sa.asc
-            rows = session.exec(
-                q.order_by(direction(order).nulls_last(), OpenTaskRow.id).offset(offset).limit(limit)
-            ).all()
-            return Page(task_views(session, rows), total, offset, limit)
-
-        return self._tx.read(fast if common else query)
+        answer = inbox.by_offer_index if query.fits_offer_index else inbox.by_filters
+        return self._tx.read(lambda uow: answer(uow.session, principal, query))
 
     def get_task(self, task_id: str, *, principal: Principal) -> TaskDetailView:
         def get(uow: UnitOfWork) -> TaskDetailView:

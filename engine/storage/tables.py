@@ -201,6 +201,7 @@ class TaskCandidateRow(SQLModel, table=True):
         sa.Index(
             "ix_task_candidate_offer_process", "kind", "value", "open", "process_key", "created_at", "task_id"
         ),
+        sa.Index("ix_task_candidate_offer_due", "kind", "value", "open", "due_at", "task_id"),
     )
     task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
     kind: str = Field(primary_key=True, max_length=8)  # user | role
@@ -208,6 +209,7 @@ class TaskCandidateRow(SQLModel, table=True):
     open: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # nobody has claimed it
     created_at: datetime | None = _ts(nullable=True)  # the task's
     process_key: str | None = Field(default=None, max_length=200)  # the task's
+    due_at: datetime | None = _ts(nullable=True)  # the task's (set when the task opens, never changed)
 
     @classmethod
     def of(cls, task: "OpenTaskRow", kind: str, value: str) -> "TaskCandidateRow":
@@ -218,6 +220,7 @@ class TaskCandidateRow(SQLModel, table=True):
             open=task.assignee is None,
             created_at=task.created_at,
             process_key=task.process_key,
+            due_at=task.due_at,
         )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from engine.config import Settings
 from engine.engine import build_engine
@@ -18,6 +19,7 @@ from engine.seed import deploy_handbook
 from engine.storage import schema
 from engine.storage.db import make_engine
 from tests.conftest import POSTGRES_URL
+from tests.engine.conftest import ADMIN, DATA
 from tests.helpers.processes import run
 
 
@@ -88,3 +90,30 @@ def test_a_database_at_the_first_schema_is_refused_then_upgraded_with_its_data(e
         assert engine.tasks.inbox(principal=lei, instance_id=started.id).total == 1
     finally:
         engine.close()
+
+
+def test_upgrading_copies_each_open_tasks_due_date_to_its_offers(empty_database: str) -> None:
+    """0004 backfills task_candidate.due_at, which the "offered to me" inbox sorts and filters by."""
+    engine = build_engine(Settings(database_url=empty_database))
+    try:
+        engine.repository.deploy([("due_steps.bpmn", (DATA / "due_steps.bpmn").read_bytes())], actor="test")
+        for due in ("2020-01-01T00:00:00+00:00", None):
+            engine.runtime.start_process_instance_by_key("due_steps", principal=ADMIN, variables={"due": due})
+    finally:
+        engine.close()
+    db = make_engine(empty_database)
+    with db.begin() as conn:  # back to the schema before 0004: the column is gone
+        command.downgrade(schema._config(conn), "0003")
+    schema.upgrade(db)
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT t.due_at IS NULL, c.due_at IS NULL, t.due_at = c.due_at"
+                " FROM task_candidate c JOIN open_task t ON t.id = c.task_id"
+            )
+        ).all()
+    db.dispose()
+    assert sorted(tuple(bool(v) if v is not None else None for v in r) for r in rows) == [
+        (False, False, True),
+        (True, True, None),
+    ]

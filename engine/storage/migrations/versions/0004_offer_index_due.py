@@ -1,0 +1,38 @@
+"""the "offered to me" inbox sorts by due date and filters overdue tasks on an index of task_candidate:
+due_at copied from the task
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-24
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import engine.storage.tables
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("task_candidate", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("due_at", engine.storage.tables.UTCDateTime(timezone=True), nullable=True)
+        )
+    op.execute(
+        "UPDATE task_candidate SET"
+        " due_at = (SELECT open_task.due_at FROM open_task WHERE open_task.id = task_candidate.task_id)"
+    )
+    with op.batch_alter_table("task_candidate", schema=None) as batch_op:
+        batch_op.create_index("ix_task_candidate_offer_due", ["kind", "value", "open", "due_at", "task_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("task_candidate", schema=None) as batch_op:
+        batch_op.drop_index("ix_task_candidate_offer_due")
+        batch_op.drop_column("due_at")
