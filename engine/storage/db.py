@@ -1,5 +1,6 @@
 """Database engines. Every dialect difference lives here."""
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,10 @@ WRITE_OPTION = "opsflow_write"
 #: SQLite's own checkpoint on commit is only the safety net: the worker checkpoints about once a second
 #: (see checkpoint), so a request rarely pays for copying the WAL back at its commit.
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
+#: A pooled PostgreSQL connection is pinged before use only once it has sat idle this long, as HikariCP
+#: does: a connection the server dropped while it was idle (a restart, an idle timeout) is replaced before
+#: a transaction uses it, and a busy server does not pay a round trip per transaction for it.
+PING_AFTER_IDLE_SECONDS = 0.5
 
 
 def normalize_url(url: str) -> str:
@@ -23,12 +28,33 @@ def make_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return _postgres_engine(url)
 
 
 def writer(engine: sa.Engine) -> sa.Engine:
     """The same pool, marked so that transactions on SQLite take the write lock up front."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def _postgres_engine(url: str) -> sa.Engine:
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")  # None: a new connection
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise sa.exc.DisconnectionError("the pooled connection was closed by the server") from exc
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> sa.Engine:
