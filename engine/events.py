@@ -2,11 +2,13 @@
 and, for every webhook subscription that wants it, as an outbox job delivered after commit."""
 
 import uuid
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.storage.tables import AuditEventRow, JobRow, WebhookSubscriptionRow, utcnow
+from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
 _INSERT_AUDIT = AuditEventRow.__table__.insert()
@@ -70,11 +72,8 @@ def record(
     details: dict | None = None,
 ) -> None:
     at = utcnow()
-    # Core statements on the session's connection: written at once, in order, without ORM bookkeeping
-    # (a completion records several events, and this is its hot path).
-    conn = session.connection()
-    conn.execute(
-        _INSERT_AUDIT,
+    pending = _pending(session)
+    pending.audit.append(
         {
             "at": at,
             "type": type,
@@ -83,7 +82,7 @@ def record(
             "task_id": task_id,
             "element_id": element_id,
             "details": details,
-        },
+        }
     )
     webhook_type = WEBHOOK_TYPES.get(type)
     if webhook_type is None:
@@ -103,25 +102,47 @@ def record(
         "element_id": element_id,
         "data": details or {},
     }
-    conn.execute(
-        _INSERT_JOB,
-        [
-            {
-                "id": f"webhook:{event_id}:{subscription_id}",
-                "kind": "webhook",
-                "instance_id": instance_id,
-                "due_at": at,
-                "created_at": at,
-                "attempts": 0,
-                "payload": {
-                    "subscription_id": subscription_id,
-                    "event": event,
-                    "max_attempts": WEBHOOK_MAX_ATTEMPTS,
-                },
-            }
-            for subscription_id in wanted
-        ],
-    )
+    pending.jobs += [
+        {
+            "id": f"webhook:{event_id}:{subscription_id}",
+            "kind": "webhook",
+            "instance_id": instance_id,
+            "due_at": at,
+            "created_at": at,
+            "attempts": 0,
+            "payload": {
+                "subscription_id": subscription_id,
+                "event": event,
+                "max_attempts": WEBHOOK_MAX_ATTEMPTS,
+            },
+        }
+        for subscription_id in wanted
+    ]
+
+
+@dataclass
+class _Pending:
+    """The events of one transaction, written together just before it commits: one statement for the
+    audit rows and one for the webhook jobs, however many events a completion records (each statement
+    is a round trip on PostgreSQL)."""
+
+    audit: list[dict] = field(default_factory=list)
+    jobs: list[dict] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        conn = session.connection()
+        if self.audit:
+            conn.execute(_INSERT_AUDIT, self.audit)
+        if self.jobs:
+            conn.execute(_INSERT_JOB, self.jobs)
+
+
+def _pending(session: Session) -> _Pending:
+    found = session.info.get("pending_events")
+    if found is None:
+        found = session.info["pending_events"] = _Pending()
+        before_commit(session, lambda: found.write(session))
+    return found
 
 
 def _subscriptions(session: Session) -> list[tuple[str, list]]:

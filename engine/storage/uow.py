@@ -19,7 +19,12 @@ T = TypeVar("T")
 class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._before_commit: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` inside the transaction, just before it commits (never when it rolls back)."""
+        self._before_commit.append(hook)
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the transaction has committed (never when it rolls back)."""
@@ -51,6 +56,8 @@ class Transactions:
             try:
                 result = fn(uow)
                 if commit:
+                    for hook in uow._before_commit:
+                        hook()
                     session.commit()
                 else:
                     session.rollback()
@@ -65,6 +72,11 @@ class Transactions:
         for hook in uow._after_commit:
             hook()
         return result
+
+
+def before_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run `hook` inside the transaction of the unit of work that owns `session`, just before it commits."""
+    session.info["uow"].before_commit(hook)
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:
