@@ -40,6 +40,7 @@ from bench.common import (
     target,
     write_result,
 )
+from bench.spiff_alone import SpiffAlone, every_ready_task
 
 STEP_DATA = {"note": "looped"}
 OVERHEAD_LIMIT_MS = 1.5
@@ -116,46 +117,11 @@ def in_process_run(engine, principal, n: int) -> tuple[list[float], list[int], l
 
 
 def spiff_run(url: str, n: int) -> tuple[list[float], int, float]:
-    """SpiffWorkflow alone, with the engine's own serializer and script engine (wired as build_engine
-    wires them), restoring and saving the state around every completion."""
-    from SpiffWorkflow.util.task import TaskState
-
-    from engine.bpmn.parser import load_specs
-    from engine.bpmn.runner import Runner
-    from engine.bpmn.sandbox import SandboxLimits, make_script_engine
-    from engine.bpmn.serializer import SpecCache, WorkflowStore
-    from engine.storage.tables import ProcessDefinitionRow
-
-    engine = build(url)
-    try:
-        with engine.db.connect() as conn:
-            row = conn.execute(sa.select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == LOOP)).one()
-    finally:
-        engine.close()
-    store = WorkflowStore(SpecCache(lambda _id: load_specs(row.bpmn_xml, row.resource_name, row.key)))
-    runner = Runner(make_script_engine(SandboxLimits()))
-    wf = runner.attach(store.new_workflow(row.id))
-    runner.start(wf, {"n": n})
-    state = store.dump(wf)
-    ready = wf.get_tasks(state=TaskState.READY, manual=True)
-    times, cpu = [], 0.0
-    while ready:
-        task_id = ready[0].id
-        c0, t0 = time.thread_time(), time.perf_counter()
-        wf = runner.attach(store.load(state))
-        task = wf.get_task_from_id(task_id)
-        task.data.update(STEP_DATA)
-        task.run()
-        incident = runner.advance(wf)
-        state = store.dump(wf)
-        times.append(time.perf_counter() - t0)
-        cpu += time.thread_time() - c0
-        if incident:
-            raise RuntimeError(f"incident in the spiff-only run: {incident}")
-        ready = wf.get_tasks(state=TaskState.READY, manual=True)
-    if len(times) != n or not wf.is_completed():
-        raise RuntimeError(f"spiff-only run: {len(times)} completions of {n}, completed={wf.is_completed()}")
-    return times, len(state), cpu * 1000 / n
+    """SpiffWorkflow alone (bench/spiff_alone.py), restoring and saving the state around every completion."""
+    run = SpiffAlone(url, LOOP).run({"n": n}, every_ready_task(lambda _task: STEP_DATA), restore=True)
+    if len(run.seconds) != n:
+        raise RuntimeError(f"spiff-only run: {len(run.seconds)} completions of {n}")
+    return run.seconds, run.state_bytes, run.cpu_ms_per_completion
 
 
 def main() -> None:

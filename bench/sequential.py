@@ -5,7 +5,9 @@ Reported: completions per second (completions / time spent in the complete calls
 completions per second (including starts and the inbox look-up after each start), p50/p95/p99 of start
 and of complete. Also calibration baselines on the same machine (`bench/empty_app.py`): an empty FastAPI
 endpoint, the floor of a durable write on the same stack (parse a body, one SQLite write transaction
-with a state-sized row, commit), and our /health.
+with a state-sized row, commit), and our /health. And the same completions by SpiffWorkflow alone
+in-process (bench/spiff_alone.py), with and without restoring the state each time: the floor plus
+SpiffWorkflow's own time is the ceiling any engine on this stack can reach on this machine.
 
     .venv/bin/python -m bench.sequential [--quick] [--n 300] [--handbook-n 20] [--repeats 3]
 """
@@ -20,6 +22,7 @@ import httpx
 from bench.common import (
     PYTHON,
     ROOT,
+    THREE,
     Client,
     Server,
     base_args,
@@ -38,7 +41,9 @@ from bench.common import (
     three_task_data,
     write_result,
 )
-from bench.handbook import JOURNEY, USERS, run_handbook
+from bench.handbook import JOURNEY, PROCESS, USERS, run_handbook
+from bench.spiff_alone import SpiffAlone, journey, three_tasks
+from tests.fixtures.handbook_journey import data
 
 
 def requests_per_second(url: str, seconds: float, body: dict | None = None) -> dict:
@@ -132,12 +137,33 @@ def one_run(n: int, handbook_n: int, warmup: int) -> dict:
             }
             for c in clients.values():
                 c.close()
-            return {
-                "health": health,
-                "three_tasks": three,
-                "handbook": handbook,
-                "loadavg_after": load_average(),
+        return {
+            "health": health,
+            "three_tasks": three,
+            "handbook": handbook,
+            "spiff_alone": spiff_alone(db.url, n, handbook_n),
+            "loadavg_after": load_average(),
+        }
+
+
+def spiff_alone(url: str, n: int, handbook_n: int) -> dict:
+    """The same completions by SpiffWorkflow alone in this process (bench/spiff_alone.py): restoring the
+    state every time (the issue's reference), and keeping the workflow in memory (as our cache does)."""
+    cases = {
+        "three_tasks": (SpiffAlone(url, THREE), {}, three_tasks, n),
+        "handbook": (SpiffAlone(url, PROCESS), data("start_trigger"), lambda: journey(JOURNEY), handbook_n),
+    }
+    out: dict = {}
+    for name, (alone, variables, steps, count) in cases.items():
+        for restore in (True, False):
+            seconds = [
+                t for _ in range(count) for t in alone.run(variables, steps(), restore=restore).seconds
+            ]
+            out.setdefault(name, {})["restore" if restore else "in_memory"] = {
+                "completions_per_s": round(len(seconds) / sum(seconds), 1),
+                **latency_summary(seconds),
             }
+    return out
 
 
 def main() -> None:
@@ -201,6 +227,20 @@ def main() -> None:
             "",
         ],
     ]
+    for key, label in (("three_tasks", "three-task"), ("handbook", "handbook")):
+        for mode, how in (("restore", "restore + run + save"), ("in_memory", "run + save")):
+            m = med["spiff_alone"][key][mode]
+            rows.append(
+                [
+                    f"SpiffWorkflow alone, {label}: {how}",
+                    f"{m['completions_per_s']} /s",
+                    "",
+                    m["p50_ms"],
+                    m["p95_ms"],
+                    "",
+                    "",
+                ]
+            )
     for key, label in (("three_tasks", "three-task process"), ("handbook", "handbook process")):
         m = med[key]
         rows.append(
@@ -226,6 +266,17 @@ def main() -> None:
         ],
         rows,
     )
+    # Means, as completions/s are: completions / time spent in the complete calls.
+    floor = med["durable_write_floor"]["mean_ms"]
+    for key, label in (("three_tasks", "three-task"), ("handbook", "handbook")):
+        alone = med["spiff_alone"][key]["in_memory"]["mean_ms"]
+        med[key]["ceiling_completions_per_s"] = round(1000 / (floor + alone), 1)
+        print(
+            f"\n{label}: the durable-write floor ({floor} ms) + SpiffWorkflow alone in memory ({alone} ms), "
+            f"means: a ceiling of {med[key]['ceiling_completions_per_s']} completions/s on this machine",
+            end="",
+        )
+    print()
     print(
         f"\nserver CPU per instance (start + inbox look-up + completions): three-task "
         f"{med['three_tasks']['server_cpu_ms_per_instance']} ms, handbook "
