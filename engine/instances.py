@@ -47,8 +47,11 @@ from engine.views import TaskView
 _INSTANCE = ProcessInstanceRow.__table__
 _OPEN_TASK = OpenTaskRow.__table__
 _CANDIDATE = TaskCandidateRow.__table__
-_ROW_COLUMNS = [c for c in _INSTANCE.c if c.name != "state"]  # the state is read only when needed
-_LOCK = sa.select(*_ROW_COLUMNS).where(_INSTANCE.c.id == sa.bindparam("instance_id")).with_for_update()
+#: What an InstanceRecord is made of: every column but the state (read only when the workflow is not cached).
+INSTANCE_RECORD_COLUMNS = [c for c in _INSTANCE.c if c.name != "state"]
+_LOCK = (
+    sa.select(*INSTANCE_RECORD_COLUMNS).where(_INSTANCE.c.id == sa.bindparam("instance_id")).with_for_update()
+)
 _READ_STATE = sa.select(_INSTANCE.c.state).where(_INSTANCE.c.id == sa.bindparam("instance_id"))
 _INSERT_INSTANCE = _INSTANCE.insert()
 _UPDATE_INSTANCE = _INSTANCE.update().where(

@@ -1,6 +1,7 @@
 """The people's side: inboxes, claiming, assigning, drafts and completing user tasks."""
 
 import json
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from engine import events, permissions
 from engine.bpmn.runner import ready_user_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
-from engine.instances import Definition, Instances
+from engine.instances import INSTANCE_RECORD_COLUMNS, Definition, InstanceRecord, Instances
 from engine.services import inbox
 from engine.services.identity import users_with_roles
 from engine.services.repository import form_view, resolve_form_id
@@ -37,6 +38,21 @@ _TASK_WITH_CANDIDATES = (
     sa.select(_OPEN_TASK, _CANDIDATE.c.kind, _CANDIDATE.c.value)
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
+)
+# A completion reads the task and locks its instance in the same statement (a round trip less on
+# PostgreSQL). The state, not this row, then decides whether the task is still open.
+_INSTANCE = ProcessInstanceRow.__table__
+_TASK_WITH_LOCKED_INSTANCE = (
+    sa.select(
+        _OPEN_TASK,
+        _CANDIDATE.c.kind,
+        _CANDIDATE.c.value,
+        *(c.label(f"instance__{c.name}") for c in INSTANCE_RECORD_COLUMNS),
+    )
+    .join(_INSTANCE, _INSTANCE.c.id == _OPEN_TASK.c.instance_id)
+    .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
+    .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
+    .with_for_update(of=_INSTANCE)
 )
 
 SCOPES = ("mine", "offered", "all")
@@ -190,12 +206,11 @@ class TaskService:
 
         def complete(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session
-            row, users, roles, _ = self._visible_task(session, task_id, principal, with_instance=False)
+            row, users, roles, instance = self._task_to_complete(session, task_id, principal)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 if row.assignee is not None:
                     raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")
                 raise Forbidden(f"task {task_id} is not offered to {principal.name}")
-            instance = self._instances.lock(session, row.instance_id)
             loaded = self._instances.load(session, instance)
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
@@ -242,21 +257,52 @@ class TaskService:
     ) -> tuple[TaskRecord, list[str], list[str], ProcessInstanceRow | None]:
         """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
         found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
+        row, users, roles = self._task_and_candidates(session, task_id, principal, found)
+        offered = self._is_offered(principal, row, users, roles)
+        instance = session.get(ProcessInstanceRow, row.instance_id) if with_instance or not offered else None
+        if not offered:
+            self._refuse_unless_leader(session, principal, row, instance)
+        return row, users, roles, instance
+
+    def _task_to_complete(
+        self, session: Session, task_id: str, principal: Principal
+    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord]:
+        """The open task, its candidates and its instance, locked, if the principal may see the task."""
+        found = session.connection().execute(_TASK_WITH_LOCKED_INSTANCE, {"task_id": task_id}).all()
+        row, users, roles = self._task_and_candidates(session, task_id, principal, found)
+        first = found[0]._mapping
+        instance = InstanceRecord(**{c.name: first[f"instance__{c.name}"] for c in INSTANCE_RECORD_COLUMNS})
+        if not self._is_offered(principal, row, users, roles):
+            self._refuse_unless_leader(session, principal, row, instance)
+        return row, users, roles, instance
+
+    def _task_and_candidates(
+        self, session: Session, task_id: str, principal: Principal, found: Sequence[sa.Row]
+    ) -> tuple[TaskRecord, list[str], list[str]]:
         if not found:
             self._raise_not_open(session, task_id, principal)
-        row = TaskRecord(**{k: v for k, v in found[0]._mapping.items() if k not in ("kind", "value")})
+        task_columns = _OPEN_TASK.c.keys()
+        row = TaskRecord(**{k: found[0]._mapping[k] for k in task_columns})
         users = [f.value for f in found if f.kind == "user"]
         roles = [f.value for f in found if f.kind == "role"]
-        offered = (
+        return row, users, roles
+
+    @staticmethod
+    def _is_offered(principal: Principal, row: TaskRecord, users: list[str], roles: list[str]) -> bool:
+        return (
             principal.has("admin")
             or row.assignee == principal.name
             or permissions.is_candidate(principal, users, roles)
         )
-        instance = session.get(ProcessInstanceRow, row.instance_id) if with_instance or not offered else None
-        if not offered and not permissions.is_instance_leader(principal, instance.started_by, instance.team):
+
+    @staticmethod
+    def _refuse_unless_leader(
+        session: Session, principal: Principal, row: TaskRecord, instance: ProcessInstanceRow | InstanceRecord
+    ) -> None:
+        """A task not offered to the principal: its instance's leader may still act on it."""
+        if not permissions.is_instance_leader(principal, instance.started_by, instance.team):
             require_visible(session, principal, instance)  # 404 to strangers, 403 to the team
-            raise Forbidden(f"task {task_id} ({row.name}) is not offered to {principal.name}")
-        return row, users, roles, instance
+            raise Forbidden(f"task {row.id} ({row.name}) is not offered to {principal.name}")
 
     def _raise_not_open(self, session: Session, task_id: str, principal: Principal) -> None:
         """A task that was open once answers 409 to whoever may see its instance; anything else is 404."""
