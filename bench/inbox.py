@@ -8,6 +8,7 @@ the HTTP inbox queries are timed for a sample of users, with their totals:
   offered           GET /api/v1/tasks?scope=offered
   all               GET /api/v1/tasks            (the default: mine + offered)
   offered+overdue   GET /api/v1/tasks?scope=offered&overdue=true
+  all+stage         GET /api/v1/tasks?stage=diagnosis
   all by due date   GET /api/v1/tasks?sort=due   (tasks without a due date last)
 
 The data: 200 users, 50 per lane role; 5 open tasks per instance, one role each (cycling through the
@@ -56,6 +57,7 @@ QUERIES = {
     "offered": {"scope": "offered"},
     "all": {},
     "offered+overdue": {"scope": "offered", "overdue": "true"},
+    "all+stage": {"stage": "diagnosis"},
     "all by due date": {"sort": "due"},
 }
 TARGET_MS = 10
@@ -68,6 +70,7 @@ def engine_args(params: dict) -> dict:
         "process_key": params.get("process"),
         "overdue": params["overdue"] == "true" if "overdue" in params else None,
         "sort": params.get("sort", "created"),
+        "stage": params.get("stage"),
     }
 
 
@@ -156,6 +159,7 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                     "created_at": created,
                     "process_key": key,
                     "due_at": task["due_at"],
+                    "stage": task["stage"],
                 }
                 if role in named:
                     candidates.append({**offer, "kind": "user", "value": named[role]})

@@ -474,6 +474,7 @@ def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], l
             "created_at": values["created_at"],
             "process_key": values["process_key"],
             "due_at": values["due_at"],
+            "stage": values["stage"],
         }
         for values, users, roles in tasks
         for kind, names in (("user", users), ("role", roles))

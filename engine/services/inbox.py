@@ -2,9 +2,9 @@
 
 - `by_offer_index`: "offered to me" reads task_candidate's offer indexes, one ordered range per key (my
   name, each of my roles), merged, instead of joining every offered task; "mine" reads open_task by
-  assignee. It serves the common queries: a process filter, the overdue filter, sorting by creation or
-  by due date. Its statements are built once per shape and run with bound values.
-- `by_filters`: one general query over open_task, for the rarer filters (stage, instance, business key).
+  assignee. It serves the inbox's own filters (process, stage, overdue) and sorts (by creation, by due
+  date). Its statements are built once per shape and run with bound values.
+- `by_filters`: one general query over open_task, for an instance or a business key (a few tasks each).
 
 Both answer exactly alike (tests/engine/test_inbox.py)."""
 
@@ -50,7 +50,12 @@ class InboxQuery:
 
     @property
     def fits_offer_index(self) -> bool:
-        return not (self.stage or self.instance_id or self.business_key)
+        return not (self.instance_id or self.business_key)
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool | None]:
+        """What decides the statements' form: a process filter, a stage filter, the overdue filter."""
+        return bool(self.process_key), bool(self.stage), self.overdue
 
 
 def offer_keys(principal: Principal) -> list[tuple[str, str]]:
@@ -69,7 +74,7 @@ def _due_filter(column: sa.ColumnElement, overdue: bool | None) -> sa.ColumnElem
 
 
 def _offers(
-    candidate: sa.TableClause, key: int, with_process: bool, overdue: bool | None
+    candidate: sa.TableClause, key: int, with_process: bool, with_stage: bool, overdue: bool | None
 ) -> sa.ColumnElement[bool]:
     """Open offers to key number `key` of the request (bound as kind_<key>, value_<key>)."""
     conditions = [
@@ -79,6 +84,8 @@ def _offers(
     ]
     if with_process:
         conditions.append(candidate.c.process_key == sa.bindparam("process_key"))
+    if with_stage:
+        conditions.append(candidate.c.stage == sa.bindparam("stage"))
     due = _due_filter(candidate.c.due_at, overdue)
     if due is not None:
         conditions.append(due)
@@ -86,23 +93,23 @@ def _offers(
 
 
 @functools.cache
-def _count_one(with_process: bool, overdue: bool | None) -> sa.Select:
+def _count_one(with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
-        .where(_offers(_CANDIDATE, 0, with_process, overdue))
+        .where(_offers(_CANDIDATE, 0, with_process, with_stage, overdue))
     )
 
 
 @functools.cache
-def _count_both(with_process: bool, overdue: bool | None) -> sa.Select:
+def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
     """Offered to me by name and by my role at once (an escalation, say): counted once."""
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
         .join(_BY_ROLE, _BY_ROLE.c.task_id == _CANDIDATE.c.task_id)
         .where(
-            _offers(_CANDIDATE, 0, with_process, overdue),
+            _offers(_CANDIDATE, 0, with_process, with_stage, overdue),
             _BY_ROLE.c.kind == sa.bindparam("kind_1"),
             _BY_ROLE.c.value == sa.bindparam("value_1"),
         )
@@ -110,17 +117,19 @@ def _count_both(with_process: bool, overdue: bool | None) -> sa.Select:
 
 
 @functools.cache
-def _count_distinct(keys: int, with_process: bool, overdue: bool | None) -> sa.Select:
+def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
     """Several roles: a task offered to two of them must count once."""
-    any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process, overdue) for k in range(keys)))
+    any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process, with_stage, overdue) for k in range(keys)))
     return sa.select(sa.func.count(sa.distinct(_CANDIDATE.c.task_id))).where(any_key)
 
 
 @functools.cache
-def _first(with_process: bool, overdue: bool | None, by_due: bool, descending: bool) -> list[sa.Select]:
+def _first(
+    with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
+) -> list[sa.Select]:
     """The statements that read the first offers of one key in inbox order: by creation, one; by due
     date, the dated offers in order, then those without a due date (always last) by id."""
-    offers = _offers(_CANDIDATE, 0, with_process, overdue)
+    offers = _offers(_CANDIDATE, 0, with_process, with_stage, overdue)
     if not by_due:
         created = _CANDIDATE.c.created_at.desc() if descending else _CANDIDATE.c.created_at.asc()
         return [_first_rows(_CANDIDATE.c.created_at, offers, created)]
@@ -142,12 +151,14 @@ def _first_rows(key: sa.ColumnElement, where: sa.ColumnElement[bool], *order: sa
 
 @functools.cache
 def _mine(
-    with_process: bool, overdue: bool | None, by_due: bool, descending: bool
+    with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
 ) -> tuple[sa.Select, sa.Select]:
     """Count and first rows of the tasks claimed by me (a few hundred at most: sorted as they are)."""
     mine = [_TASK.c.assignee == sa.bindparam("assignee")]
     if with_process:
         mine.append(_TASK.c.process_key == sa.bindparam("process_key"))
+    if with_stage:
+        mine.append(_TASK.c.stage == sa.bindparam("stage"))
     due = _due_filter(_TASK.c.due_at, overdue)
     if due is not None:
         mine.append(due)
@@ -163,13 +174,15 @@ def _params(keys: list[tuple[str, str]], query: InboxQuery, now: datetime) -> di
     params: dict = {"now": now}
     if query.process_key:
         params["process_key"] = query.process_key
+    if query.stage:
+        params["stage"] = query.stage
     for i, (kind, value) in enumerate(keys):
         params[f"kind_{i}"], params[f"value_{i}"] = kind, value
     return params
 
 
 def count_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> int:
-    conn, keys, shape = session.connection(), offer_keys(principal), (bool(query.process_key), query.overdue)
+    conn, keys, shape = session.connection(), offer_keys(principal), query.shape
     if len(keys) > 2:
         return conn.execute(_count_distinct(len(keys), *shape), _params(keys, query, now)).scalar_one()
     total = sum(conn.execute(_count_one(*shape), _params([key], query, now)).scalar_one() for key in keys)
@@ -181,7 +194,7 @@ def count_offered(session: Session, principal: Principal, query: InboxQuery, now
 def first_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> list[Row]:
     """The first offset + limit offered tasks as (sort key, task id), in inbox order."""
     conn, count = session.connection(), query.offset + query.limit
-    statements = _first(bool(query.process_key), query.overdue, query.by_due, query.descending)
+    statements = _first(*query.shape, query.by_due, query.descending)
     found: list[Row] = []
     for key in offer_keys(principal):
         params = {**_params([key], query, now), "count": count}
@@ -194,7 +207,7 @@ def first_mine(
     session: Session, principal: Principal, query: InboxQuery, now: datetime
 ) -> tuple[int, list[Row]]:
     conn = session.connection()
-    count_mine, first = _mine(bool(query.process_key), query.overdue, query.by_due, query.descending)
+    count_mine, first = _mine(*query.shape, query.by_due, query.descending)
     params = {"assignee": principal.name, **_params([], query, now)}
     total = conn.execute(count_mine, params).scalar_one()
     return total, [tuple(r) for r in conn.execute(first, {**params, "count": query.offset + query.limit})]

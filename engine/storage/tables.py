@@ -161,13 +161,14 @@ class OpenTaskRow(SQLModel, table=True):
     element_id: str = Field(max_length=200)
     name: str = Field(default="", max_length=300)
     role: str | None = Field(default=None, max_length=32)
-    stage: str | None = Field(default=None, index=True, max_length=64)
+    # Not indexed here: the inbox filters and sorts by stage and due date on task_candidate's indexes.
+    stage: str | None = Field(default=None, max_length=64)
     form_key: str | None = Field(default=None, max_length=200)
     assignee: str | None = Field(default=None, index=True, max_length=64)
     draft: dict | None = _json()
     created_at: datetime = _ts(index=True)
     claimed_at: datetime | None = _ts(nullable=True)
-    due_at: datetime | None = _ts(nullable=True, index=True)
+    due_at: datetime | None = _ts(nullable=True)
 
 
 class ExternalTaskRow(SQLModel, table=True):
@@ -202,6 +203,7 @@ class TaskCandidateRow(SQLModel, table=True):
             "ix_task_candidate_offer_process", "kind", "value", "open", "process_key", "created_at", "task_id"
         ),
         sa.Index("ix_task_candidate_offer_due", "kind", "value", "open", "due_at", "task_id"),
+        sa.Index("ix_task_candidate_offer_stage", "kind", "value", "open", "stage", "created_at", "task_id"),
     )
     task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
     kind: str = Field(primary_key=True, max_length=8)  # user | role
@@ -210,6 +212,7 @@ class TaskCandidateRow(SQLModel, table=True):
     created_at: datetime | None = _ts(nullable=True)  # the task's
     process_key: str | None = Field(default=None, max_length=200)  # the task's
     due_at: datetime | None = _ts(nullable=True)  # the task's (set when the task opens, never changed)
+    stage: str | None = Field(default=None, max_length=64)  # the task's
 
     @classmethod
     def of(cls, task: "OpenTaskRow", kind: str, value: str) -> "TaskCandidateRow":
@@ -221,6 +224,7 @@ class TaskCandidateRow(SQLModel, table=True):
             created_at=task.created_at,
             process_key=task.process_key,
             due_at=task.due_at,
+            stage=task.stage,
         )
 
 

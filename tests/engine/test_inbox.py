@@ -1,5 +1,5 @@
 """The inbox's fast path (the offer indexes) answers exactly what the general query answers: for every
-scope, sort and overdue filter, page by page."""
+scope, sort, stage and overdue filter, page by page."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import product
@@ -42,10 +42,16 @@ def open_nine_tasks(engine: ProcessEngine, deployed) -> tuple[Principal, Princip
 def test_the_offer_index_agrees_with_the_general_query(engine, deployed, scope: str) -> None:
     people = open_nine_tasks(engine, deployed)
     with Session(engine.db) as session:
-        sorts, overdue_filters = ["created", "-created", "due", "-due"], [None, True, False]
-        for who, sort, overdue in product(people, sorts, overdue_filters):
+        sorts, stages, overdue_filters = (
+            ["created", "-created", "due", "-due"],
+            [None, "later", "none"],
+            [None, True, False],
+        )
+        for who, sort, stage, overdue in product(people, sorts, stages, overdue_filters):
             for offset, limit in ((0, 50), (0, 3), (2, 3), (7, 5), (20, 5)):
-                query = inbox.InboxQuery(scope, overdue=overdue, sort=sort, offset=offset, limit=limit)
+                query = inbox.InboxQuery(
+                    scope, stage=stage, overdue=overdue, sort=sort, offset=offset, limit=limit
+                )
                 assert query.fits_offer_index
                 fast = inbox.by_offer_index(session, who, query)
                 general = inbox.by_filters(session, who, query)
@@ -74,6 +80,8 @@ def test_counts_follow_claims(engine, deployed) -> None:
     # nine tasks, two claimed, one completed and followed by the instance's next task
     assert engine.tasks.inbox(principal=dana, scope="offered").total == 7
     assert engine.tasks.inbox(principal=dana, scope="all").total == 8
+    assert engine.tasks.inbox(principal=dana, stage="later").total == 1  # B, after the completed A
+    assert engine.tasks.inbox(principal=dana, stage="first").total == 7
     mine = engine.tasks.inbox(principal=dana, scope="mine").items
     engine.tasks.unclaim(mine[0].id, principal=dana)
     assert engine.tasks.inbox(principal=dana, scope="offered").total == 8

@@ -92,8 +92,8 @@ def test_a_database_at_the_first_schema_is_refused_then_upgraded_with_its_data(e
         engine.close()
 
 
-def test_upgrading_copies_each_open_tasks_due_date_to_its_offers(empty_database: str) -> None:
-    """0004 backfills task_candidate.due_at, which the "offered to me" inbox sorts and filters by."""
+def test_upgrading_copies_each_open_tasks_due_date_and_stage_to_its_offers(empty_database: str) -> None:
+    """0004 backfills task_candidate.due_at and stage, which the "offered to me" inbox reads."""
     engine = build_engine(Settings(database_url=empty_database))
     try:
         engine.repository.deploy([("due_steps.bpmn", (DATA / "due_steps.bpmn").read_bytes())], actor="test")
@@ -102,18 +102,18 @@ def test_upgrading_copies_each_open_tasks_due_date_to_its_offers(empty_database:
     finally:
         engine.close()
     db = make_engine(empty_database)
-    with db.begin() as conn:  # back to the schema before 0004: the column is gone
+    with db.begin() as conn:  # back to the schema before 0004: the columns are gone
         command.downgrade(schema._config(conn), "0003")
     schema.upgrade(db)
     with db.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT t.due_at IS NULL, c.due_at IS NULL, t.due_at = c.due_at"
-                " FROM task_candidate c JOIN open_task t ON t.id = c.task_id"
+                "SELECT t.due_at IS NULL, t.due_at = c.due_at, c.due_at IS NULL, c.stage"
+                " FROM task_candidate c JOIN open_task t ON t.id = c.task_id ORDER BY 1"
             )
         ).all()
     db.dispose()
-    assert sorted(tuple(bool(v) if v is not None else None for v in r) for r in rows) == [
-        (False, False, True),
-        (True, True, None),
+    assert [(bool(r[0]), r[1] if r[1] is None else bool(r[1]), bool(r[2]), r[3]) for r in rows] == [
+        (False, True, False, "first"),
+        (True, None, True, "first"),
     ]
