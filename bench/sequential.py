@@ -270,10 +270,12 @@ def main() -> None:
     floor = med["durable_write_floor"]["mean_ms"]
     for key, label in (("three_tasks", "three-task"), ("handbook", "handbook")):
         alone = med["spiff_alone"][key]["in_memory"]["mean_ms"]
-        med[key]["ceiling_completions_per_s"] = round(1000 / (floor + alone), 1)
+        ceiling = med[key]["ceiling_completions_per_s"] = round(1000 / (floor + alone), 1)
+        # Ours as a share of the ceiling: both measured in the same run, so it moves less with the machine.
+        share = med[key]["share_of_ceiling"] = round(med[key]["completions_per_s"] / ceiling, 3)
         print(
             f"\n{label}: the durable-write floor ({floor} ms) + SpiffWorkflow alone in memory ({alone} ms), "
-            f"means: a ceiling of {med[key]['ceiling_completions_per_s']} completions/s on this machine",
+            f"means: a ceiling of {ceiling} completions/s on this machine; opsflow reaches {share:.0%} of it",
             end="",
         )
     print()

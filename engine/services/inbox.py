@@ -163,7 +163,9 @@ def _mine(
     if due is not None:
         mine.append(due)
     key = _TASK.c.due_at if by_due else _TASK.c.created_at
-    order = (key.desc() if descending else key.asc()).nulls_last()
+    order = key.desc() if descending else key.asc()
+    if by_due:  # created_at is never empty
+        order = order.nulls_last()
     return (
         sa.select(sa.func.count()).select_from(_TASK).where(*mine),
         sa.select(key, _TASK.c.id).where(*mine).order_by(order, _TASK.c.id).limit(sa.bindparam("count")),
