@@ -254,7 +254,8 @@ def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Pag
     else:  # start from the offers to my name and roles
         offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_to_me))
     offered = OpenTaskRow.assignee.is_(None) & offered_to_me
-    q = select(OpenTaskRow).where({"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope])
+    scope = {"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope]
+    q = sa.select(*TASK_VIEW_COLUMNS).where(scope)
     for column, value in (
         (OpenTaskRow.process_key, query.process_key),
         (OpenTaskRow.stage, query.stage),
@@ -269,5 +270,7 @@ def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Pag
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     key = OpenTaskRow.due_at if query.by_due else OpenTaskRow.created_at
     order = (sa.desc(key) if query.descending else sa.asc(key)).nulls_last()
-    rows = session.exec(q.order_by(order, OpenTaskRow.id).offset(query.offset).limit(query.limit)).all()
-    return Page(task_views(session, rows), total, query.offset, query.limit)
+    page = q.order_by(order, OpenTaskRow.id).offset(query.offset).limit(query.limit)
+    return Page(
+        task_views(session, session.connection().execute(page).all()), total, query.offset, query.limit
+    )

@@ -2,6 +2,7 @@
 
 import uuid
 
+import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
 from engine import events, permissions
@@ -11,7 +12,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, InstanceRecord, Instances, Loaded
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
-from engine.services.views import audit_view, instance_view, task_views
+from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     InstanceMemberRow,
@@ -25,6 +26,11 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import InstanceDetailView, InstanceView, MessageCorrelationView, Page, Principal
 
 STATUSES = ("running", "completed", "cancelled")
+_OPEN_TASKS_OF = (
+    sa.select(*TASK_VIEW_COLUMNS)
+    .where(OpenTaskRow.instance_id == sa.bindparam("instance_id"))
+    .order_by(OpenTaskRow.created_at, OpenTaskRow.id)
+)
 
 
 class RuntimeService:
@@ -235,9 +241,7 @@ class RuntimeService:
                 raise NotFound(f"process instance {instance_id} not found")
             require_visible(session, principal, row)
             version = self._instances.definition(session, row.definition_id).version
-            tasks = session.exec(
-                select(OpenTaskRow).where(OpenTaskRow.instance_id == row.id).order_by(OpenTaskRow.created_at)
-            ).all()
+            tasks = session.connection().execute(_OPEN_TASKS_OF, {"instance_id": row.id}).all()
             history = session.exec(
                 select(AuditEventRow).where(AuditEventRow.instance_id == row.id).order_by(AuditEventRow.id)
             ).all()

@@ -202,7 +202,8 @@ class TaskCandidateRow(SQLModel, table=True):
         sa.Index(
             "ix_task_candidate_offer_process", "kind", "value", "open", "process_key", "created_at", "task_id"
         ),
-        sa.Index("ix_task_candidate_offer_due", "kind", "value", "open", "due_at", "task_id"),
+        # created_at last: the overdue filter sorted by creation reads the index alone
+        sa.Index("ix_task_candidate_offer_due", "kind", "value", "open", "due_at", "task_id", "created_at"),
         sa.Index("ix_task_candidate_offer_stage", "kind", "value", "open", "stage", "created_at", "task_id"),
     )
     task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")

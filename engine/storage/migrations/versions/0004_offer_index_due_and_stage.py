@@ -32,7 +32,9 @@ def upgrade() -> None:
         " stage = (SELECT open_task.stage FROM open_task WHERE open_task.id = task_candidate.task_id)"
     )
     with op.batch_alter_table("task_candidate", schema=None) as batch_op:
-        batch_op.create_index("ix_task_candidate_offer_due", ["kind", "value", "open", "due_at", "task_id"])
+        batch_op.create_index(
+            "ix_task_candidate_offer_due", ["kind", "value", "open", "due_at", "task_id", "created_at"]
+        )
         batch_op.create_index(
             "ix_task_candidate_offer_stage", ["kind", "value", "open", "stage", "created_at", "task_id"]
         )
