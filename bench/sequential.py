@@ -199,33 +199,12 @@ def main() -> None:
 
     print()
     rows = [
-        [
-            "empty FastAPI endpoint (GET)",
-            f"{med['empty_fastapi']['rps']} req/s",
-            "",
-            med["empty_fastapi"]["p50_ms"],
-            med["empty_fastapi"]["p95_ms"],
-            "",
-            "",
-        ],
-        [
-            "durable write floor (POST)",
-            f"{med['durable_write_floor']['rps']} req/s",
-            "",
-            med["durable_write_floor"]["p50_ms"],
-            med["durable_write_floor"]["p95_ms"],
-            "",
-            "",
-        ],
-        [
-            "opsflow GET /health",
-            f"{med['health']['rps']} req/s",
-            "",
-            med["health"]["p50_ms"],
-            med["health"]["p95_ms"],
-            "",
-            "",
-        ],
+        [label, f"{m['rps']} req/s", "", m["p50_ms"], m["p95_ms"], "", ""]
+        for label, m in (
+            ("empty FastAPI endpoint (GET)", med["empty_fastapi"]),
+            ("durable write floor (POST)", med["durable_write_floor"]),
+            ("opsflow GET /health", med["health"]),
+        )
     ]
     for key, label in (("three_tasks", "three-task"), ("handbook", "handbook")):
         for mode, how in (("restore", "restore + run + save"), ("in_memory", "run + save")):

@@ -77,19 +77,28 @@ def _offers(
     candidate: sa.TableClause, key: int, with_process: bool, with_stage: bool, overdue: bool | None
 ) -> sa.ColumnElement[bool]:
     """Open offers to key number `key` of the request (bound as kind_<key>, value_<key>)."""
-    conditions = [
+    return sa.and_(
         candidate.c.kind == sa.bindparam(f"kind_{key}"),
         candidate.c.value == sa.bindparam(f"value_{key}"),
         candidate.c.open,
-    ]
+        *_filters(candidate, with_process, with_stage, overdue),
+    )
+
+
+def _filters(
+    table: sa.TableClause, with_process: bool, with_stage: bool, overdue: bool | None
+) -> list[sa.ColumnElement[bool]]:
+    """The inbox's filters on a table that carries the task's process_key, stage and due_at (open_task,
+    or task_candidate's copies of them), bound as process_key, stage and now."""
+    conditions = []
     if with_process:
-        conditions.append(candidate.c.process_key == sa.bindparam("process_key"))
+        conditions.append(table.c.process_key == sa.bindparam("process_key"))
     if with_stage:
-        conditions.append(candidate.c.stage == sa.bindparam("stage"))
-    due = _due_filter(candidate.c.due_at, overdue)
+        conditions.append(table.c.stage == sa.bindparam("stage"))
+    due = _due_filter(table.c.due_at, overdue)
     if due is not None:
         conditions.append(due)
-    return sa.and_(*conditions)
+    return conditions
 
 
 @functools.cache
@@ -154,14 +163,7 @@ def _mine(
     with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
 ) -> tuple[sa.Select, sa.Select]:
     """Count and first rows of the tasks claimed by me (a few hundred at most: sorted as they are)."""
-    mine = [_TASK.c.assignee == sa.bindparam("assignee")]
-    if with_process:
-        mine.append(_TASK.c.process_key == sa.bindparam("process_key"))
-    if with_stage:
-        mine.append(_TASK.c.stage == sa.bindparam("stage"))
-    due = _due_filter(_TASK.c.due_at, overdue)
-    if due is not None:
-        mine.append(due)
+    mine = [_TASK.c.assignee == sa.bindparam("assignee"), *_filters(_TASK, with_process, with_stage, overdue)]
     key = _TASK.c.due_at if by_due else _TASK.c.created_at
     order = key.desc() if descending else key.asc()
     if by_due:  # created_at is never empty
