@@ -1,6 +1,6 @@
 """Run every benchmark, one after the other, each in its own Python process; then print the targets.
 
-.venv/bin/python -m bench.run_all            # full sizes (about half an hour on 2 cores)
+.venv/bin/python -m bench.run_all            # full sizes (about 12 minutes on 2 cores)
 .venv/bin/python -m bench.run_all --quick    # small sizes: a smoke check (about 2 minutes)
 """
 
