@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, or_, select
 
 from engine.services.views import TASK_VIEW_COLUMNS, task_views
 from engine.storage.tables import OpenTaskRow, TaskCandidateRow, utcnow
@@ -257,22 +257,16 @@ def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Pag
         offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_to_me))
     offered = OpenTaskRow.assignee.is_(None) & offered_to_me
     scope = {"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope]
-    q = sa.select(*TASK_VIEW_COLUMNS).where(scope)
+    q = sa.select(*TASK_VIEW_COLUMNS).where(scope, *_filters(_TASK, *query.shape))
     for column, value in (
-        (OpenTaskRow.process_key, query.process_key),
-        (OpenTaskRow.stage, query.stage),
         (OpenTaskRow.instance_id, query.instance_id),
         (OpenTaskRow.business_key, query.business_key),
     ):
         if value:
             q = q.where(column == value)
-    if query.overdue is not None:
-        late = OpenTaskRow.due_at.is_not(None) & (OpenTaskRow.due_at < utcnow())
-        q = q.where(late if query.overdue else ~late)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    conn, params = session.connection(), _params([], query, utcnow())
+    total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery()), params).scalar_one()
     key = OpenTaskRow.due_at if query.by_due else OpenTaskRow.created_at
     order = (sa.desc(key) if query.descending else sa.asc(key)).nulls_last()
     page = q.order_by(order, OpenTaskRow.id).offset(query.offset).limit(query.limit)
-    return Page(
-        task_views(session, session.connection().execute(page).all()), total, query.offset, query.limit
-    )
+    return Page(task_views(session, conn.execute(page, params).all()), total, query.offset, query.limit)
