@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint setup chromium
+.PHONY: run test lint setup chromium fonts
 
-run: setup
+run: setup fonts
 	$(BIN)/opsflow serve --demo
 
-test: setup chromium
+test: setup chromium fonts
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -31,3 +31,7 @@ node_modules/.package-lock.json: package-lock.json package.json
 # The browser tests drive Debian's Chromium (never `playwright install`).
 chromium:
 	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# The PDF documents embed a CJK font (Debian's Noto Sans CJK).
+fonts:
+	test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk; }

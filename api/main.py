@@ -10,7 +10,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from api import camunda, errors, limits
 from api.idempotency import IdempotencyMiddleware
-from api.routes import api_keys, audit, definitions, identity, instances, messages, tasks, webhooks
+from api.routes import api_keys, audit, definitions, documents, identity, instances, messages, tasks, webhooks
 from api.routing import Route
 from api.web import routes as web
 from engine.config import Settings
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         app.state.engine.health()
         return {"status": "ok"}
 
-    for module in (tasks, instances, definitions, messages, identity, webhooks, audit, api_keys):
+    for module in (tasks, instances, documents, definitions, messages, identity, webhooks, audit, api_keys):
         app.include_router(module.router)
     app.include_router(camunda.router)  # Camunda 7 REST subset at /engine-rest
     web.install(app)

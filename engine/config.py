@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         description="how long a server process trusts a token it has just checked; a token revoked through "
         "another process is refused within this time (through the same process: at once); 0 turns it off",
     )
+    document_font: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        description="the CJK font embedded in PDF documents (Debian's fonts-noto-cjk)",
+    )
     idempotency_stale_seconds: float = Field(
         default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
     )

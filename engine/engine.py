@@ -17,6 +17,7 @@ from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
+from engine.services.documents import DocumentService
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
 from engine.services.idempotency import IdempotencyService
@@ -46,6 +47,7 @@ class ProcessEngine:
     api_keys: ApiKeyService
     idempotency: IdempotencyService
     audit: AuditService
+    documents: DocumentService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -101,11 +103,12 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
     )
+    runtime = RuntimeService(tx, instances)
     return ProcessEngine(
         settings=settings,
         db=db,
         repository=RepositoryService(tx),
-        runtime=RuntimeService(tx, instances),
+        runtime=runtime,
         tasks=TaskService(tx, instances),
         identity=identity,
         history=HistoryService(tx),
@@ -115,4 +118,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         api_keys=ApiKeyService(tx, identity),
         idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
         audit=AuditService(tx),
+        documents=DocumentService(runtime, settings.document_font),
     )

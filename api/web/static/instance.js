@@ -66,6 +66,8 @@
         `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ')})`)))
       : [el('li', { class: 'muted' }, t('instance.no_open'))]));
 
+    renderDocuments(instance.variables || {});
+
     const team = instance.team || [];
     $('team-rows').replaceChildren(...team.map((m) => el('tr', null,
       el('td', null, m.user), el('td', null, label('role', m.role)), el('td', null, m.duty || ''))));
@@ -76,6 +78,35 @@
       el('td', null, h.actor || t('common.none')),
       el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : ''),
       el('td', null, (h.details && h.details.name) || elementName(h.element_id)))));
+  }
+
+  // The handbook's documents, offered once the instance holds their data (the key each one needs).
+  const DOCUMENTS = [['kickoff-minutes', 'meeting_topic'], ['diagnosis-report', 'problems'], ['review', 'what_worked']];
+
+  function renderDocuments(variables) {
+    const ready = DOCUMENTS.filter(([, key]) => key in variables);
+    $('documents').hidden = ready.length === 0;
+    $('document-links').replaceChildren(...ready.map(([kind]) => el('li', { 'data-document': kind },
+      t('document.' + kind), ' ',
+      ...['docx', 'pdf'].map((format) => el('button', {
+        type: 'button', class: 'link-button', 'data-format': format,
+        onclick: () => downloadDocument(kind, format)
+      }, format === 'docx' ? 'Word' : 'PDF')))));
+  }
+
+  async function downloadDocument(kind, format) {
+    // A plain link would carry no bearer token: fetch, then hand the browser the file.
+    const current = window.Opsflow.session.get();
+    const path = `/api/v1/process-instances/${instanceId}/documents/${kind}?format=${format}&lang=${window.Opsflow.lang()}`;
+    const response = await fetch(path, { headers: { Authorization: 'Bearer ' + current.token } });
+    if (!response.ok) {
+      showMessage($('instance-error'), t('common.error', { message: (await response.json()).message }), 'error');
+      return;
+    }
+    const link = el('a', { href: URL.createObjectURL(await response.blob()), download: `${kind}.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
   }
 
   async function renderDiagram() {
