@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     app = FastAPI(
         title="opsflow",
         version="0.1.0",
+        docs_url=None,  # served by api.web from node_modules (FastAPI's own loads it from a CDN)
+        redoc_url=None,
         description="Runs the operations handbook as executable BPMN: inboxes, forms, deployments.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response, status
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -38,6 +39,7 @@ VENDOR = {
     "bpmn-js-properties-panel": "bpmn-js-properties-panel/dist",
     "properties-panel": "@bpmn-io/properties-panel/dist",
     "camunda-bpmn-moddle": "camunda-bpmn-moddle/resources",
+    "swagger-ui": "swagger-ui-dist",
 }
 
 SSE_COOKIE = "opsflow_sse_"
@@ -75,6 +77,18 @@ def install(app: FastAPI) -> None:
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     vendor_ok = (NODE_MODULES / VENDOR["form-js"]).is_dir()
     return templates.TemplateResponse(request, template, {"vendor_ok": vendor_ok, **context})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs() -> HTMLResponse:
+    """Swagger UI from our own node_modules: FastAPI's default loads it from a CDN, blank offline."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="opsflow API",
+        swagger_js_url="/web/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/web/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/web/vendor/swagger-ui/favicon-32x32.png",
+    )
 
 
 @router.get("/", response_class=RedirectResponse)

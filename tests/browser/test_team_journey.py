@@ -119,6 +119,9 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     assert response.value.status == 200
     expect(dana.locator("#task-done")).to_be_visible()
     expect(dana.locator('#task-done [data-next-task="Task_break_down"]')).to_be_visible()
+    # the next step and who holds it are named; nothing reads "null"
+    expect(dana.locator('#task-done [data-next-step="Task_break_down"]')).to_contain_text("→ dana")
+    expect(dana.locator("#task-done")).not_to_contain_text("null")
     shot(dana, "09-task-done")
 
     # the instance page shows the progress

@@ -141,13 +141,20 @@
     for (const id of ['btn-claim', 'btn-unclaim', 'btn-draft', 'btn-complete']) $(id).hidden = true;
     const mine = result.open_tasks.filter((task) => task.assignee === user.name ||
       (!task.assignee && (task.candidate_users.includes(user.name) || task.candidate_roles.some((r) => user.roles.includes(r)))));
+    // Who holds each next step: the assignee, else the people or roles it is offered to.
+    const holder = (task) => task.assignee ||
+      [...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ') || t('common.none');
     const box = $('task-done');
-    box.replaceChildren(
+    box.replaceChildren(...[
       el('p', null, el('strong', null, t('task.done'))),
-      mine.length ? el('p', null, t('task.next'), ' ',
-        ...mine.map((task, i) => [i ? ', ' : '', el('a', { href: '/tasks/' + task.id, 'data-next-task': task.element_id }, task.name)])) : null,
+      result.open_tasks.length
+        ? el('ul', { class: 'plain-list', id: 'next-steps' }, ...result.open_tasks.map((task) => el('li', { 'data-next-step': task.element_id },
+          mine.includes(task) ? el('a', { href: '/tasks/' + task.id, 'data-next-task': task.element_id }, task.name) : task.name,
+          ' → ', holder(task))))
+        : el('p', null, t(result.instance.status === 'running' ? 'task.next_waiting' : 'task.instance_finished')),
       el('p', null, el('a', { href: '/inbox' }, t('task.back_inbox')), ' · ',
-        el('a', { href: '/instances/' + result.instance.id }, t('task.see_instance'))));
+        el('a', { href: '/instances/' + result.instance.id }, t('task.see_instance')))
+    ]);
     box.hidden = false;
     box.focus();
     $('task-state').textContent = t('status.completed');
