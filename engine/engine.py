@@ -22,7 +22,7 @@ from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
 from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
-from engine.services.repository import RepositoryService
+from engine.services.repository import RepositoryService, called_documents
 from engine.services.runtime import RuntimeService
 from engine.services.tasks import TaskService
 from engine.services.webhooks import WebhookService
@@ -84,17 +84,20 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     def load_definition(definition_id: str):
         def read(uow):
             row = uow.session.get(ProcessDefinitionRow, definition_id)
-            return load_specs(row.bpmn_xml, row.resource_name, row.key)
+            called = called_documents(uow.session, row.catalog)
+            return load_specs(row.bpmn_xml, row.resource_name, row.key, called)
 
         return tx.read(read)
 
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
     instances = Instances(store, runner, cache_size=settings.workflow_cache_size)
+    runtime = RuntimeService(tx, instances)
     jobs = JobExecutor(
         tx,
         {
             "timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id),
+            "timer_start": lambda uow, job: runtime.start_on_timer(uow.session, job),
             "task_due": deadlines.remind,
             "task_escalate": deadlines.escalate,
         },

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from engine.errors import Problem
+
 T = TypeVar("T")
 
 
@@ -59,6 +61,7 @@ class DeploymentView:
     definitions: list[DefinitionView]
     forms: list[FormView]
     unchanged: list[str] = field(default_factory=list)  # keys whose content was already the latest version
+    warnings: list[Problem] = field(default_factory=list)  # deployed, but worth the designer's attention
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
-"""Our own task spec and the parser that produces it."""
+"""Our own task specs and the parser that produces them."""
 
 from typing import ClassVar
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, SpiffTaskParser
+from SpiffWorkflow.spiff.specs.defaults import CallActivity
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+
+#: How deep call activities may nest: a process that calls itself stops here with an incident.
+MAX_CALL_DEPTH = 25
 
 
 class ExternalTask(SpiffBpmnTask):
@@ -17,8 +22,30 @@ class ExternalTask(SpiffBpmnTask):
         self.manual = True
 
 
+class PassThroughTask(SpiffBpmnTask):
+    """`bpmn:task` and `bpmn:manualTask`: Camunda passes through them (nobody is asked to do them)."""
+
+
+class BoundedCallActivity(CallActivity):
+    """A call activity that refuses to nest deeper than MAX_CALL_DEPTH (a recursion that never
+    ends would otherwise hold its request, and the database, forever)."""
+
+    def start_workflow(self, my_task) -> None:
+        if my_task.workflow.depth >= MAX_CALL_DEPTH:  # embedded subprocesses count too
+            my_task.error()
+            raise WorkflowTaskException(
+                f"call activities nest deeper than {MAX_CALL_DEPTH} levels: '{self.spec}' keeps calling "
+                "itself",
+                task=my_task,
+            )
+        super().start_workflow(my_task)
+
+
 class OpsflowParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES: ClassVar[dict] = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (SpiffTaskParser, ExternalTask),
+        full_tag("task"): (SpiffTaskParser, PassThroughTask),
+        full_tag("manualTask"): (SpiffTaskParser, PassThroughTask),
+        full_tag("callActivity"): (CallActivityParser, BoundedCallActivity),
     }

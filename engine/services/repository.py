@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -10,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from engine import events
-from engine.bpmn.parser import parse_bpmn_files, start_event
+from engine import events, timer_starts
+from engine.bpmn.parser import CalledDefinition, parse_bpmn_files, start_event
 from engine.config import ROLES
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
@@ -60,7 +61,7 @@ class RepositoryService:
         self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None
     ) -> DeploymentView:
         session = uow.session
-        forms, parsed, problems = self._check(session, files)
+        forms, parsed, problems, warnings = self._check(session, files)
         if problems:
             raise InvalidDeployment("the deployment was rejected", problems)
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
@@ -102,8 +103,9 @@ class RepositoryService:
                     deployed_at=utcnow(),
                 )
             )
+        _resolve_calls_within(session, new_definitions)
         if not new_forms and not new_definitions:
-            return DeploymentView(None, [], [], unchanged)
+            return DeploymentView(None, [], [], unchanged, warnings)
         session.add(deployment)
         session.flush()
         session.add_all([*new_forms, *new_definitions])
@@ -112,6 +114,7 @@ class RepositoryService:
         except IntegrityError as exc:
             raise Conflict("another deployment of the same key happened at the same time; try again") from exc
         for row in new_definitions:
+            timer_starts.schedule(session, row.id, row.key, row.catalog)
             events.record(
                 session,
                 events.DEFINITION_DEPLOYED,
@@ -127,9 +130,12 @@ class RepositoryService:
             [definition_view(r) for r in new_definitions],
             [form_view(r) for r in new_forms],
             unchanged,
+            warnings,
         )
 
-    def _check(self, session: Session, files: list[tuple[str, bytes]]) -> tuple[dict, list, list[Problem]]:
+    def _check(
+        self, session: Session, files: list[tuple[str, bytes]]
+    ) -> tuple[dict, list, list[Problem], list[Problem]]:
         problems: list[Problem] = []
         forms: dict[str, tuple[str, dict]] = {}
         bpmn_files: list[tuple[str, bytes]] = []
@@ -142,8 +148,17 @@ class RepositoryService:
             else:
                 problems.append(Problem("unknown file type: deploy .bpmn and .form files", file=filename))
         deployed_forms = set(session.exec(select(FormDefinitionRow.key).distinct()).all())
-        parsed = parse_bpmn_files(bpmn_files, roles=ROLES, form_keys=deployed_forms | forms.keys())
+        form_files = {_stem(filename): key for key, (filename, _schema) in forms.items()}
+        parsed = parse_bpmn_files(
+            bpmn_files,
+            roles=ROLES,
+            form_keys=deployed_forms | forms.keys(),
+            form_files=form_files,
+            find_called=lambda key, binding, pin: find_called(session, key, binding, pin),
+        )
         problems += parsed.problems
+        for key, schema in parsed.forms.items():
+            forms[key] = (f"{key} (camunda:formData)", schema)
         seen: dict[str, str] = {}
         for process in parsed.processes:
             if process.process_id in seen:
@@ -154,7 +169,7 @@ class RepositoryService:
                     )
                 )
             seen[process.process_id] = process.resource_name
-        return forms, parsed.processes, problems
+        return forms, parsed.processes, problems, parsed.warnings
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""
@@ -265,6 +280,8 @@ def _read_form(filename: str, content: bytes, forms: dict, problems: list[Proble
     except json.JSONDecodeError as exc:
         problems.append(Problem(f"JSON syntax error: {exc.msg}", file=filename, line=exc.lineno))
         return
+    if isinstance(schema, dict) and not schema.get("id"):
+        schema["id"] = _stem(filename)  # Camunda Modeler forms may have none: the file names them
     form_problems = check_form(schema)
     for p in form_problems:
         problems.append(Problem(p.message, file=filename, element_id=p.component_id, path=p.path or None))
@@ -305,3 +322,60 @@ def latest_definition_id(session: Session, key: str) -> str:
     if found is None:
         raise NotFound(f"process {key} is not deployed")
     return found
+
+
+def _stem(filename: str) -> str:
+    return filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".form").removesuffix(".json")
+
+
+# --- call activities ------------------------------------------------------------------------------
+
+
+def find_called(session: Session, key: str, binding: str, pin: str | None) -> CalledDefinition | None:
+    """The deployed version of `key` that a call activity binds to: the latest (also for `deployment`
+    bindings resolved within the deployment, which never reach here), a numbered version, or the
+    latest with a camunda:versionTag."""
+    query = select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
+    if binding == "version":
+        if not (pin or "").isdigit():
+            return None
+        query = query.where(ProcessDefinitionRow.version == int(pin))
+    rows = session.exec(query.order_by(ProcessDefinitionRow.version.desc())).all()
+    if binding == "versionTag":
+        rows = [r for r in rows if _version_tag(r) == pin]
+    if not rows:
+        return None
+    row = rows[0]
+    return CalledDefinition(
+        row.id, row.catalog, [(row.resource_name, row.bpmn_xml), *called_documents(session, row.catalog)]
+    )
+
+
+def called_documents(session: Session, catalog: dict[str, dict]) -> list[tuple[str, str]]:
+    """(resource name, XML) of the deployed versions a catalog's call activities call (the catalog
+    holds the called processes' own entries too, so one level reaches them all)."""
+    ids = sorted({e["called_definition_id"] for e in catalog.values() if e.get("called_definition_id")})
+    if not ids:
+        return []
+    rows = session.exec(select(ProcessDefinitionRow).where(ProcessDefinitionRow.id.in_(ids))).all()
+    return [(r.resource_name, r.bpmn_xml) for r in sorted(rows, key=lambda r: r.id)]
+
+
+def _resolve_calls_within(session: Session, rows: list[ProcessDefinitionRow]) -> None:
+    """Call activities that call a process of the same deployment get its version's id (new, or the
+    latest when its content was unchanged)."""
+    ids = {r.key: r.id for r in rows}
+    for row in rows:
+        catalog = {k: dict(v) for k, v in row.catalog.items()}
+        for entry in catalog.values():
+            if entry.get("called_in_deployment") and not entry.get("called_definition_id"):
+                key = entry["called_key"]
+                entry["called_definition_id"] = ids.get(key) or latest_definition_id(session, key)
+        row.catalog = catalog
+
+
+def _version_tag(row: ProcessDefinitionRow) -> str | None:
+    match = re.search(
+        rf'<[^>]*process[^>]*id="{re.escape(row.key)}"[^>]*versionTag="([^"]*)"', row.bpmn_xml
+    ) or re.search(rf'<[^>]*process[^>]*versionTag="([^"]*)"[^>]*id="{re.escape(row.key)}"', row.bpmn_xml)
+    return match.group(1) if match else None

@@ -5,7 +5,7 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, func, or_, select
 
-from engine import events, permissions
+from engine import events, permissions, timer_starts
 from engine.bpmn.parser import start_event
 from engine.bpmn.runner import deliver_message, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -16,6 +16,7 @@ from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, 
 from engine.storage.tables import (
     AuditEventRow,
     InstanceMemberRow,
+    JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessInstanceRow,
@@ -183,6 +184,12 @@ class RuntimeService:
             incident = runner.advance(workflow)
         self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
         return instance_view(row, definition.version)
+
+    def start_on_timer(self, session: Session, job: JobRow) -> None:
+        """The timer start job's handler: a new instance of the version that scheduled it."""
+        definition = self._instances.definition(session, job.payload["definition_id"])
+        self._create(session, definition, "timer", None, {})
+        timer_starts.reschedule(session, job)
 
     def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:
         def cancel(uow: UnitOfWork) -> InstanceView:

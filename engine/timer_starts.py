@@ -1,0 +1,60 @@
+"""Timer start events: one job per timer start event of a process key, due when the timer next
+fires. Deploying a new version of the key replaces its jobs (as Camunda does): the newest version
+is the one started."""
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from engine.bpmn.cron import first_due, next_due
+from engine.bpmn.parser import timer_starts
+from engine.storage.tables import JobRow, utcnow
+
+KIND = "timer_start"
+_JOB = JobRow.__table__
+
+
+def schedule(session: Session, definition_id: str, key: str, catalog: dict[str, dict]) -> None:
+    conn = session.connection()
+    conn.execute(_JOB.delete().where(_JOB.c.kind == KIND, _JOB.c.id.like(f"{KIND}:{key}:%")))
+    now = utcnow()
+    for element_id, timer in timer_starts(catalog, key):
+        due, remaining = first_due(timer["kind"], timer["expression"], now)
+        conn.execute(
+            _JOB.insert(),
+            {
+                "id": f"{KIND}:{key}:{element_id}",
+                "kind": KIND,
+                "due_at": due,
+                "attempts": 0,
+                "created_at": now,
+                "payload": {
+                    "definition_id": definition_id,
+                    "element_id": element_id,
+                    "expression": timer["expression"],
+                    "remaining": remaining,
+                },
+            },
+        )
+
+
+def reschedule(session: Session, job: JobRow) -> None:
+    """After a firing: due at the cycle's next time (missed times are skipped, not caught up), or
+    left to be deleted by the executor when it fired its last time."""
+    payload = dict(job.payload or {})
+    remaining = payload.get("remaining", 0)
+    if remaining == 0:
+        return
+    now, due = utcnow(), _aware(job.due_at)
+    while due <= now:
+        due = next_due(payload["expression"], due)
+    payload["remaining"] = remaining - 1 if remaining > 0 else -1
+    session.connection().execute(
+        _JOB.update()
+        .where(_JOB.c.id == job.id)
+        .values(due_at=due, payload=payload, lock_owner=None, lock_expires_at=None, attempts=0)
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
