@@ -28,7 +28,7 @@ def quartz_to_croniter(expression: str) -> str:
         fields = fields[:6]
     fields = ["*" if f == "?" else f for f in fields]
     if len(expression.split()) >= 6:  # Quartz numbering of days of the week
-        fields[5] = _QUARTZ_DAYS.sub(lambda m: str((int(m[0]) - 1) % 7), fields[5])
+        fields[5] = _QUARTZ_DAYS.sub(lambda m: str(int(m[0]) - 1) if 1 <= int(m[0]) <= 7 else m[0], fields[5])
     text = " ".join(fields)
     if not croniter.is_valid(text, second_at_beginning=True):
         raise TimerValueError(f"cron {expression!r} is not a valid cron expression")
