@@ -90,6 +90,17 @@
     }).format(date);
   }
 
+  /** A due date. "Due by the end of 11 Dec" is stored as 12 Dec 00:00 UTC: show it as the day it is due. */
+  function fmtDue(iso) {
+    if (!iso) return t('common.none');
+    const date = new Date(iso);
+    if (date.getUTCHours() || date.getUTCMinutes() || date.getUTCSeconds() || date.getUTCMilliseconds()) return fmtDate(iso);
+    const day = new Date(date.getTime() - 1);
+    return new Intl.DateTimeFormat(lang() === 'en' ? 'en-GB' : 'zh-CN', {
+      year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC'
+    }).format(day);
+  }
+
   function label(prefix, value) {
     if (!value) return t('common.none');
     const key = prefix + '.' + value;
@@ -209,7 +220,7 @@
   }
 
   window.Opsflow = {
-    api, ApiError, session, requireUser, hasRole, el, fmtDate, label, showMessage, errorText, announce,
+    api, ApiError, session, requireUser, hasRole, el, fmtDate, fmtDue, label, showMessage, errorText, announce,
     debounce, live, t, lang, runAction
   };
 

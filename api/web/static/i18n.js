@@ -28,7 +28,7 @@
       'col.started_at': '发起时间', 'col.when': '时间', 'col.who': '人员', 'col.what': '事件',
       'col.element': '环节', 'col.user': '成员', 'col.role': '角色', 'col.duty': '职责',
       'stage.kickoff': '优化启动', 'stage.diagnosis': '深度诊断', 'stage.design': '方案设计',
-      'stage.execution': '落地执行', 'stage.evaluation': '效果评估', 'stage.rollout': '推广固化',
+      'stage.execution': '方案执行', 'stage.evaluation': '效果评估', 'stage.rollout': '推广与标准化',
       'role.leader': '组长', 'role.data': '数据组', 'role.execution': '执行组', 'role.support': '支持组',
       'role.designer': '流程设计', 'role.admin': '管理员',
       'status.running': '进行中', 'status.completed': '已完成', 'status.cancelled': '已取消',

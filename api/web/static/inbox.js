@@ -2,7 +2,7 @@
    task arrives, is claimed or is completed (server-sent events). */
 (function () {
   'use strict';
-  const { api, requireUser, hasRole, el, fmtDate, label, showMessage, announce, debounce, live, t, errorText } = window.Opsflow;
+  const { api, requireUser, hasRole, el, fmtDate, fmtDue, label, showMessage, announce, debounce, live, t, errorText } = window.Opsflow;
   const user = requireUser();
   if (!user) return;
 
@@ -14,6 +14,8 @@
   const tabs = [...document.querySelectorAll('[role=tab]')];
   const params = new URLSearchParams(location.search);
   let scope = params.get('scope') === 'offered' ? 'offered' : 'mine';
+  // Without a tab in the address, the inbox opens where the work is: my tasks, else the offered ones.
+  let chooseScope = !params.get('scope');
   let last = { mine: null, offered: null };
   let rendered = '';
 
@@ -59,6 +61,10 @@
       ]);
       const changed = JSON.stringify([mine, offered]) !== JSON.stringify([last.mine, last.offered]);
       last = { mine, offered };
+      if (chooseScope) {
+        chooseScope = false;
+        if (!mine.total && offered.total) scope = 'offered';
+      }
       showMessage(error, '');
       render();
       if (reason === 'live' && changed) announce(t('inbox.updated', { mine: mine.total, offered: offered.total }));
@@ -111,7 +117,7 @@
       el('td', null, label('stage', task.stage)),
       el('td', null, task.process_key),
       el('td', null, el('time', { datetime: task.created_at }, fmtDate(task.created_at))),
-      el('td', null, task.due_at ? el('time', { datetime: task.due_at }, fmtDate(task.due_at)) : t('common.none'),
+      el('td', null, task.due_at ? el('time', { datetime: task.due_at }, fmtDue(task.due_at)) : t('common.none'),
         overdue ? el('span', { class: 'badge badge-warn' }, t('inbox.overdue_badge')) : null),
       el('td', null, who || t('common.none')),
       el('td', { class: 'row-actions' }, actions));

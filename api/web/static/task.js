@@ -2,7 +2,7 @@
    validation problems at their fields, and the instance's context (trigger, goal, earlier steps). */
 (function () {
   'use strict';
-  const { api, requireUser, el, fmtDate, label, showMessage, live, t, errorText, announce } = window.Opsflow;
+  const { api, requireUser, el, fmtDate, fmtDue, label, showMessage, live, t, errorText, announce } = window.Opsflow;
   const { createForm, formData, showProblems, clearProblems } = window.OpsflowForms;
   const user = requireUser();
   if (!user) return;
@@ -60,7 +60,7 @@
       ['task.assignee', task.assignee || t('common.none')],
       ['task.candidates', [...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ') || t('common.none')],
       ['task.created', fmtDate(task.created_at)],
-      ['task.due', task.due_at ? fmtDate(task.due_at) : t('common.none')]
+      ['task.due', fmtDue(task.due_at)]
     ];
     $('task-meta').replaceChildren(...meta.map(([key, value]) => el('div', null, el('dt', null, t(key)), el('dd', null, value))));
     const doc = $('task-doc');
