@@ -44,6 +44,7 @@ class DefinitionView:
     resource_name: str
     deployed_at: datetime
     start_form_key: str | None
+    startable_by_hand: bool  # it has a plain start event (a message or timer start is not started by hand)
 
 
 @dataclass(frozen=True)

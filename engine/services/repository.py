@@ -260,6 +260,7 @@ def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
         row.resource_name,
         row.deployed_at,
         start.get("form_key") if start else None,
+        start is not None,
     )
 
 

@@ -58,7 +58,13 @@ class RuntimeService:
             session = uow.session
             definition = self._instances.definition(session, latest_definition_id(session, key))
             entry = start_event(definition.catalog, definition.key)
-            form = self._instances.form(session, resolve_form_id(session, entry or {}, definition))
+            if entry is None:
+                # Only a message (or a timer) starts it: by hand it would wait with nothing to do.
+                raise Conflict(
+                    f"process {key} has no plain start event: it starts when its start message "
+                    "arrives (POST /api/v1/messages), not by hand"
+                )
+            form = self._instances.form(session, resolve_form_id(session, entry, definition))
             data = variables
             if form is not None and validate_start_form:
                 data, errors = validate_submission(form.form_schema, variables, {}, deployed=True)

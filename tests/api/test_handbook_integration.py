@@ -148,3 +148,12 @@ def test_a_message_that_matches_nothing_or_several_instances_is_a_clear_4xx(appr
     body = api.call("oa", "POST", "/api/v1/messages", 409, json={"name": "approval_decision", "payload": {}})
     assert "matches 2" in body["message"]
     assert api.call("dana", "POST", "/api/v1/messages", 403, json={"name": "approval_decision"})
+
+
+def test_the_metric_anomaly_process_is_not_offered_nor_started_by_hand(api: Api) -> None:
+    definitions = {d["key"]: d for d in api.call("lei", "GET", "/api/v1/process-definitions")}
+    assert definitions["ops_optimization"]["startable_by_hand"] is True
+    assert definitions["ops_metric_anomaly"]["startable_by_hand"] is False
+    answer = api.start("lei", {}, process_key="ops_metric_anomaly", expect=409)
+    assert "starts when its start message arrives" in answer["message"]
+    assert api.call("lei", "GET", "/api/v1/process-instances")["total"] == 0

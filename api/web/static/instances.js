@@ -24,7 +24,7 @@
 
   function render() {
     const links = document.getElementById('start-links');
-    links.replaceChildren(...(hasRole('leader', 'admin') ? definitions : []).map((d) =>
+    links.replaceChildren(...(hasRole('leader', 'admin') ? definitions.filter((d) => d.startable_by_hand) : []).map((d) =>
       el('a', { class: 'btn btn-primary', href: '/start/' + encodeURIComponent(d.key) }, t('instances.start', { name: d.name || d.key }))));
     if (!page) return;
     rows.replaceChildren(...page.items.map((i) => el('tr', { 'data-instance-id': i.id },
