@@ -16,6 +16,9 @@ router = APIRouter(prefix="/api/v1/messages", tags=["messages"], route_class=Rou
 class SendMessage(Strict):
     name: str = Field(min_length=1, max_length=200, description="the BPMN message name")
     business_key: str | None = Field(default=None, max_length=200)
+    instance_id: str | None = Field(
+        default=None, max_length=64, description="the instance it answers (the approval request names it)"
+    )
     correlation_keys: dict[str, Any] = Field(
         default_factory=dict, description="process variables that must match"
     )
@@ -32,4 +35,5 @@ def send_message(body: SendMessage, engine: EngineDep, principal: PrincipalDep) 
         business_key=body.business_key,
         correlation_keys=body.correlation_keys,
         payload=body.payload,
+        instance_id=body.instance_id,
     )

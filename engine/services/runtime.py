@@ -85,10 +85,12 @@ class RuntimeService:
         business_key: str | None = None,
         correlation_keys: dict | None = None,
         payload: dict | None = None,
+        instance_id: str | None = None,
     ) -> MessageCorrelationView:
-        """Deliver a message to the one instance waiting for it (matched by business key and by
+        """Deliver a message to the one instance waiting for it (matched by instance id, business key and
         correlation keys compared with process variables), or start the process whose start event
-        waits for it. Nothing or several matching is an error: a message is never guessed."""
+        waits for it. Nothing or several matching is an error: a message is never guessed. A message
+        addressed to an instance never starts a new one."""
         if not permissions.can_correlate(principal):
             raise Forbidden("only admins and integration accounts send messages")
         payload, correlation_keys = dict(payload or {}), dict(correlation_keys or {})
@@ -102,6 +104,8 @@ class RuntimeService:
             )
             if business_key is not None:
                 query = query.where(ProcessInstanceRow.business_key == business_key)
+            if instance_id is not None:
+                query = query.where(ProcessInstanceRow.id == instance_id)
             candidates = [
                 r
                 for r in session.exec(query).all()
@@ -128,6 +132,8 @@ class RuntimeService:
                 incident = self._instances.runner.advance(loaded.workflow)
                 self._instances.save(session, loaded, actor=principal.name, incident=incident)
                 return MessageCorrelationView(name, row.id, started=False)
+            if instance_id is not None:
+                raise NotFound(f"process instance {instance_id} is not waiting for message {name!r}")
             starters = [d for d in latest_definitions(session) if start_event(d.catalog, d.key, message=name)]
             if len(starters) > 1:
                 keys = ", ".join(d.key for d in starters)

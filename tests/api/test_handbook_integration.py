@@ -21,7 +21,7 @@ def approvals(api: Api, handbook: ProcessEngine) -> Api:
     return api
 
 
-def kickoff_needing_approval(api: Api, business_key: str) -> str:
+def kickoff_needing_approval(api: Api, business_key: str | None) -> str:
     instance_id = api.start("lei", VALID["start_trigger"], business_key=business_key)["id"]
     for element_id, form in (("Task_locate_problem", "locate_problem"), ("Task_form_team", "form_team")):
         api.complete("lei", api.task_named("lei", element_id, instance_id)["id"], VALID[form])
@@ -157,3 +157,23 @@ def test_the_metric_anomaly_process_is_not_offered_nor_started_by_hand(api: Api)
     answer = api.start("lei", {}, process_key="ops_metric_anomaly", expect=409)
     assert "starts when its start message arrives" in answer["message"]
     assert api.call("lei", "GET", "/api/v1/process-instances")["total"] == 0
+
+
+def test_the_approval_system_answers_by_instance_id_when_no_business_key_tells_them_apart(
+    approvals: Api,
+) -> None:
+    api = approvals
+    first, second = kickoff_needing_approval(api, None), kickoff_needing_approval(api, None)
+    answer = {"name": "approval_decision", "payload": {"approved": True}}
+    api.call("oa", "POST", "/api/v1/messages", 409, json=answer)  # two wait: never guessed
+
+    replied = api.call("oa", "POST", "/api/v1/messages", json={**answer, "instance_id": second})
+    assert replied == {"message": "approval_decision", "instance_id": second, "started": False}
+    api.task_named("dana", "Task_collect_data", second)
+    assert api.instance("lei", first)["open_tasks"] == []  # the other one still waits
+
+    # an instance that is not waiting (any more) is a 404, and never starts a process
+    again = api.call("oa", "POST", "/api/v1/messages", 404, json={**answer, "instance_id": second})
+    assert "not waiting for message 'approval_decision'" in again["message"]
+    api.call("oa", "POST", "/api/v1/messages", json={**answer, "instance_id": first})
+    api.task_named("dana", "Task_collect_data", first)
