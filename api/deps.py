@@ -65,6 +65,18 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/api-keys/{key_id}"): SESSIONS_ONLY,
     ("GET", "/api/v1/audit"): SESSIONS_ONLY,
     ("POST", "/web/session"): SESSIONS_ONLY,
+    # notifications: people and admins, not systems
+    ("POST", "/api/v1/notification-channels"): SESSIONS_ONLY,
+    ("GET", "/api/v1/notification-channels"): SESSIONS_ONLY,
+    ("GET", "/api/v1/notification-channels/{channel_id}"): SESSIONS_ONLY,
+    ("PATCH", "/api/v1/notification-channels/{channel_id}"): SESSIONS_ONLY,
+    ("DELETE", "/api/v1/notification-channels/{channel_id}"): SESSIONS_ONLY,
+    ("GET", "/api/v1/notification-channels/{channel_id}/deliveries"): SESSIONS_ONLY,
+    ("GET", "/api/v1/notification-channels/{channel_id}/notifications"): SESSIONS_ONLY,
+    ("GET", "/api/v1/notification-preferences/me"): SESSIONS_ONLY,
+    ("PATCH", "/api/v1/notification-preferences/me"): SESSIONS_ONLY,
+    ("GET", "/api/v1/process-notifications/{process_key}"): SESSIONS_ONLY,
+    ("PUT", "/api/v1/process-notifications/{process_key}"): SESSIONS_ONLY,
 }
 
 

@@ -10,7 +10,18 @@ from fastapi.telemetry import TelemetryConfig
 
 from api import camunda, errors, limits
 from api.idempotency import IdempotencyMiddleware
-from api.routes import api_keys, audit, definitions, documents, identity, instances, messages, tasks, webhooks
+from api.routes import (
+    api_keys,
+    audit,
+    definitions,
+    documents,
+    identity,
+    instances,
+    messages,
+    notifications,
+    tasks,
+    webhooks,
+)
 from api.routing import Route
 from api.web import routes as web
 from engine.config import Settings
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
 
     for module in (tasks, instances, documents, definitions, messages, identity, webhooks, audit, api_keys):
         app.include_router(module.router)
+    app.include_router(notifications.router)
     app.include_router(camunda.router)  # Camunda 7 REST subset at /engine-rest
     web.install(app)
     return app

@@ -44,3 +44,7 @@ class Settings(BaseSettings):
     idempotency_stale_seconds: float = Field(
         default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where people reach this service; notifications link to task pages under it",
+    )

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from engine import deadlines
+from engine import deadlines, events
 from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
@@ -15,6 +15,11 @@ from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
 from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
+from engine.notifications import model as notification_model
+from engine.notifications.channels import ChannelService
+from engine.notifications.delivery import Sender as NotificationSender
+from engine.notifications.outbox import Digest, Fanout
+from engine.notifications.preferences import PreferenceService
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
 from engine.services.documents import DocumentService
@@ -48,6 +53,8 @@ class ProcessEngine:
     idempotency: IdempotencyService
     audit: AuditService
     documents: DocumentService
+    notification_channels: ChannelService
+    notification_preferences: PreferenceService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -103,6 +110,9 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         },
     )
     jobs.register_outside("webhook", WebhookSender(tx))
+    jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url))
+    jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
+    jobs.register_outside(notification_model.JOB_SEND, NotificationSender(tx))
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
     )
@@ -122,4 +132,6 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
         audit=AuditService(tx),
         documents=DocumentService(runtime, settings.document_font),
+        notification_channels=ChannelService(tx),
+        notification_preferences=PreferenceService(tx),
     )

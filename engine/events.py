@@ -1,5 +1,7 @@
 """Domain events. Each is written as an audit row in the same transaction as the change it reports,
-and, for every webhook subscription that wants it, as an outbox job delivered after commit."""
+and, for every webhook subscription that wants it, as an outbox job delivered after commit. Events
+people are told about (`NOTIFIED`) also become one "notify" job while a notification channel is
+active; `engine.notifications` turns it into messages."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -7,7 +9,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from engine.storage.tables import AuditEventRow, JobRow, WebhookSubscriptionRow, utcnow
+from engine.storage.tables import (
+    AuditEventRow,
+    JobRow,
+    NotificationChannelRow,
+    WebhookSubscriptionRow,
+    utcnow,
+)
 from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
@@ -17,6 +25,8 @@ _SUBSCRIPTION = WebhookSubscriptionRow.__table__
 _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
     _SUBSCRIPTION.c.active
 )
+_CHANNEL = NotificationChannelRow.__table__
+_ANY_ACTIVE_CHANNEL = sa.select(_CHANNEL.c.id).where(_CHANNEL.c.active).limit(1)
 
 INSTANCE_STARTED = "instance_started"
 INSTANCE_COMPLETED = "instance_completed"
@@ -41,6 +51,12 @@ WEBHOOK_CREATED = "webhook_created"
 WEBHOOK_UPDATED = "webhook_updated"
 WEBHOOK_DELETED = "webhook_deleted"
 WEBHOOK_REDELIVERY_REQUESTED = "webhook_redelivery_requested"
+
+#: What people may be told about (engine.notifications decides who, where and in which words).
+NOTIFIED = frozenset(
+    {TASK_CREATED, TASK_ASSIGNED, TASK_OVERDUE, TASK_ESCALATED, INSTANCE_COMPLETED, INCIDENT}
+)
+NOTIFY_JOB = "notify"
 
 #: Retries with exponential backoff span about two hours of a receiver being down.
 WEBHOOK_MAX_ATTEMPTS = 20
@@ -85,16 +101,16 @@ def record(
         }
     )
     webhook_type = WEBHOOK_TYPES.get(type)
-    if webhook_type is None:
-        return
-    subscriptions = _subscriptions(session)
-    wanted = [sid for sid, types in subscriptions if webhook_type in types or "*" in types]
-    if not wanted:
+    wanted = []
+    if webhook_type is not None:
+        wanted = [sid for sid, types in _subscriptions(session) if webhook_type in types or "*" in types]
+    notify = type in NOTIFIED and _notifying(session)
+    if not wanted and not notify:
         return
     event_id = f"evt_{uuid.uuid4().hex}"
     event = {
         "id": event_id,
-        "type": webhook_type,
+        "type": webhook_type or type,
         "occurred_at": at.isoformat(),
         "actor": actor,
         "instance_id": instance_id,
@@ -118,6 +134,18 @@ def record(
         }
         for subscription_id in wanted
     ]
+    if notify:
+        pending.jobs.append(
+            {
+                "id": f"{NOTIFY_JOB}:{event_id}",
+                "kind": NOTIFY_JOB,
+                "instance_id": instance_id,  # no task_id: deadlines.cancel drops a task's jobs
+                "due_at": at,
+                "created_at": at,
+                "attempts": 0,
+                "payload": {"event": {**event, "type": type}},
+            }
+        )
 
 
 @dataclass
@@ -151,4 +179,13 @@ def _subscriptions(session: Session) -> list[tuple[str, list]]:
     if cached is None:
         cached = [tuple(r) for r in session.connection().execute(_ACTIVE_SUBSCRIPTIONS)]
         session.info["webhook_subscriptions"] = cached
+    return cached
+
+
+def _notifying(session: Session) -> bool:
+    """Whether any notification channel is active, read once per transaction."""
+    cached = session.info.get("notifying")
+    if cached is None:
+        found = session.connection().execute(_ANY_ACTIVE_CHANNEL).first()
+        cached = session.info["notifying"] = found is not None
     return cached

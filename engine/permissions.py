@@ -15,6 +15,9 @@
 | send messages         | admin, integration accounts                                                 |
 | work external tasks   | admin, integration accounts                                                 |
 | manage webhooks       | admin                                                                       |
+| notification channels | admin                                                                       |
+| process notifications | designer, admin                                                             |
+| own notification prefs| every signed-in user                                                        |
 | read the audit log    | admin                                                                       |
 | resolve incidents     | admin                                                                       |
 """
@@ -43,6 +46,14 @@ def can_work_external_tasks(roles: frozenset[str]) -> bool:
 
 def can_manage_webhooks(p: Principal) -> bool:
     return p.has("admin")
+
+
+def can_manage_notifications(p: Principal) -> bool:
+    return p.has("admin")
+
+
+def can_set_process_notifications(p: Principal) -> bool:
+    return p.has(*DEPLOYERS)
 
 
 def can_read_audit_log(p: Principal) -> bool:

@@ -306,3 +306,90 @@ class IdempotencyRow(SQLModel, table=True):
     response_body: str | None = _text(nullable=True)
     content_type: str | None = Field(default=None, max_length=100)
     created_at: datetime = _ts(index=True)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationChannelRow(SQLModel, table=True):
+    """Where notifications go: the SMTP server for people's e-mail, or a chat group's robot."""
+
+    __tablename__ = "notification_channel"
+    id: str = Field(primary_key=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=16)  # smtp | wecom | dingtalk | feishu
+    settings: dict = _json(nullable=False)  # what an admin may read back (host, port, language, ...)
+    secrets: dict = _json(nullable=False)  # never read back: password, robot URL (it holds the key), secret
+    event_types: list = _json(nullable=False)  # e.g. ["task_offered", "task_overdue"]
+    active: bool = True
+    created_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts()
+
+
+class NotificationPreferenceRow(SQLModel, table=True):
+    """A person's own choices: address, language, which events, quiet hours, daily digest."""
+
+    __tablename__ = "notification_preference"
+    user_name: str = Field(primary_key=True, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+    language: str = Field(default="zh", max_length=8)
+    event_types: list = _json(nullable=False)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    quiet_start: str | None = Field(default=None, max_length=5)  # "22:00", in `timezone`
+    quiet_end: str | None = Field(default=None, max_length=5)
+    digest: bool = False  # one e-mail a day instead of one per event
+    digest_at: str = Field(default="09:00", max_length=5)
+    updated_at: datetime = _ts()
+
+
+class ProcessNotificationRow(SQLModel, table=True):
+    """A designer's setting: which events of a process notify anyone at all (no row: all of them)."""
+
+    __tablename__ = "process_notification"
+    process_key: str = Field(primary_key=True, max_length=200)
+    event_types: list = _json(nullable=False)
+    updated_by: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _ts()
+
+
+class NotificationRow(SQLModel, table=True):
+    """One event for one person (or one chat group) on one channel: the outbox of notifications.
+    `dedupe_key` (event, channel, recipient) is unique, so nobody is told twice about one event."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_queue", "channel_id", "status", "due_at"),)
+    id: str = Field(primary_key=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    channel_id: str = Field(max_length=36, index=True)
+    recipient: str = Field(max_length=64, index=True)  # a user name; "#group" for a chat robot
+    address: str | None = Field(default=None, max_length=320)  # the e-mail address
+    language: str = Field(default="zh", max_length=8)
+    event_type: str = Field(max_length=40)
+    instance_id: str | None = Field(default=None, max_length=36)
+    task_id: str | None = Field(default=None, max_length=36)
+    facts: dict = _json(nullable=False)  # what the message says, in no language yet
+    status: str = Field(default="queued", max_length=16)  # queued | sending | sent | failed | dropped
+    batch_id: str | None = Field(default=None, max_length=36)
+    claimed_until: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    last_error: str | None = _text(nullable=True)
+    due_at: datetime = _ts()  # later than created_at during the recipient's quiet hours
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class NotificationDeliveryRow(SQLModel, table=True):
+    """The delivery log of a channel: one row per message sent (a robot's may carry several
+    notifications), delivered or not. Also what a robot's rate limit counts."""
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (sa.Index("ix_notification_delivery_channel_at", "channel_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=36)
+    batch_id: str = Field(max_length=36)
+    notification_count: int
+    recipients: list = _json(nullable=False)
+    status_code: int | None = None
+    error: str | None = _text(nullable=True)
+    delivered: bool = False
+    at: datetime = _ts()
