@@ -236,3 +236,23 @@ def test_an_element_with_an_id_spiffworkflow_uses_itself_deploys(api: Api) -> No
     # SpiffWorkflow names its own specs Start and End; the parser renames such elements internally.
     body = deploy(api, ("tiny.bpmn", bpmn().replace(b"StartEvent_1", b"Start")), expect=201)
     assert [d["key"] for d in body["definitions"]] == ["tiny"]
+
+
+def test_the_kickoff_minutes_need_the_total_duration_of_table_2_1(api: Api, kickoff: tuple[str, str]) -> None:
+    instance_id, task_id = kickoff
+    minutes = copy.deepcopy(VALID["kickoff_minutes"])
+    del minutes["total_duration"]
+    body = api.complete("lei", task_id, minutes, expect=422)
+    assert [p["path"] for p in body["problems"]] == ["total_duration"]
+    assert_unchanged(api, instance_id, task_id)
+
+
+def test_data_collection_states_its_comparison_dimensions(api: Api, kickoff: tuple[str, str]) -> None:
+    instance_id, task_id = kickoff
+    api.complete("lei", task_id, VALID["kickoff_minutes"])
+    collect = api.task_named("dana", "Task_collect_data", instance_id)
+    api.claim("dana", collect["id"])
+    no_dimensions = {**VALID["collect_data"], "comparison_dimensions": []}
+    body = api.complete("dana", collect["id"], no_dimensions, expect=422)
+    assert [p["path"] for p in body["problems"]] == ["comparison_dimensions"]
+    api.complete("dana", collect["id"], VALID["collect_data"])

@@ -113,6 +113,7 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     shot(dana, "08-task-server-error")
 
     fill(dana, "Field_time_range", "近3个月")
+    tick(dana, "Field_comparison_dimensions", "环比", "渠道")  # the handbook asks to state them
     expect(error_of(dana, "Field_time_range")).to_have_count(0)
     with dana.expect_response(lambda r: r.url.endswith("/complete")) as response:
         dana.click("#btn-complete")

@@ -71,13 +71,14 @@ def test_kickoff_minutes_as_word_are_table_2_1_with_the_meeting_s_data(api: Api,
     minutes = VALID["kickoff_minutes"]
     assert list(rows) == [
         "会议主题", "参会人员", "时间", "地点/线上", "问题描述", "优化目标",
-        "分工安排（姓名/职责）", "关键节点计划", "待协调资源", "决议事项",
+        "分工安排（姓名/职责）", "总周期", "关键节点计划", "待协调资源", "决议事项",
     ]  # fmt: skip
     assert rows["会议主题"] == minutes["meeting_topic"]
     assert rows["时间"] == "2026-12-01 10:00"
     assert rows["优化目标"] == "注册转化率：从15%提升至20%"
     assert rows["分工安排（姓名/职责）"].splitlines()[1] == "戴娜 — 数据收集与清洗、问题拆解、效果量化"
     assert "2026-12-18  完成问题诊断报告（深度诊断）" in rows["关键节点计划"]
+    assert rows["总周期"] == minutes["total_duration"]
 
 
 def test_diagnosis_report_as_pdf_lists_each_problem_row_of_table_2_2(api: Api, diagnosed: str) -> None:
