@@ -89,6 +89,36 @@
   }
 
   /** Render `schema` with `data` into `container`. */
+  // form-js writes these words itself, in English only (it has no translation service): in Chinese mode
+  // they are replaced where they appear, as the form renders and re-renders.
+  const FORMJS_TEXT_ZH = [
+    [/^Add new$/, '添加一行'], [/^Collapse$/, '收起'], [/^Expand all \((\d+)\)$/, '展开全部（$1）'],
+    [/^Select$/, '请选择'], [/^No results$/, '无匹配项'], [/^Search$/, '搜索'],
+    [/^Remove list item (\d+)$/, '删除第 $1 行'], [/^Increment$/, '增加'], [/^Decrement$/, '减少'],
+    [/^Previous page$/, '上一页'], [/^Next page$/, '下一页']
+  ];
+
+  function chinese(text) {
+    const trimmed = text.trim();
+    for (const [pattern, zh] of FORMJS_TEXT_ZH) if (pattern.test(trimmed)) return text.replace(trimmed, trimmed.replace(pattern, zh));
+    return null;
+  }
+
+  function localizeFormJs(root) {
+    if (lang() === 'en') return;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const zh = chinese(node.nodeValue);
+      if (zh !== null) node.nodeValue = zh;
+    }
+    for (const node of root.querySelectorAll('[placeholder], [aria-label]')) {
+      for (const name of ['placeholder', 'aria-label']) {
+        const zh = node.hasAttribute(name) ? chinese(node.getAttribute(name)) : null;
+        if (zh !== null) node.setAttribute(name, zh);
+      }
+    }
+  }
+
   async function createForm(container, schema, data, options) {
     options = options || {};
     container.replaceChildren();
@@ -100,6 +130,10 @@
     validator.validateFieldInstance = (instance, value) =>
       original(instance, value).map((m) => localMessage(m, index.byId[instance.id]));
     await form.importSchema(translateSchema(schema), data || {});
+    localizeFormJs(container);
+    new MutationObserver(() => localizeFormJs(container)).observe(container, {
+      childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['placeholder', 'aria-label']
+    });
     if (options.readOnly) form.setProperty('readOnly', true);
     form.opsflow = { schema, index };
     container.formjs = form;  // for tests and the curious
