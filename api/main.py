@@ -13,6 +13,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.routes import (
     api_keys,
     audit,
+    decisions,
     definitions,
     documents,
     identity,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     for module in (tasks, instances, documents, definitions, messages, identity, webhooks, audit, api_keys):
         app.include_router(module.router)
     app.include_router(notifications.router)
+    app.include_router(decisions.router)
     app.include_router(camunda.router)  # Camunda 7 REST subset at /engine-rest
     web.install(app)
     return app

@@ -22,6 +22,8 @@ from engine.notifications.outbox import Digest, Fanout
 from engine.notifications.preferences import PreferenceService
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
+from engine.services.decision_store import DecisionCache, Decisions
+from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
 from engine.services.external_tasks import ExternalTaskService
 from engine.services.history import HistoryService
@@ -55,6 +57,7 @@ class ProcessEngine:
     documents: DocumentService
     notification_channels: ChannelService
     notification_preferences: PreferenceService
+    decisions: DecisionService
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -98,7 +101,8 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
 
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
-    instances = Instances(store, runner, cache_size=settings.workflow_cache_size)
+    decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
+    instances = Instances(store, runner, cache_size=settings.workflow_cache_size, decisions=decisions)
     runtime = RuntimeService(tx, instances)
     jobs = JobExecutor(
         tx,
@@ -134,4 +138,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         documents=DocumentService(runtime, settings.document_font),
         notification_channels=ChannelService(tx),
         notification_preferences=PreferenceService(tx),
+        decisions=DecisionService(tx, decisions),
     )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
 from engine import deadlines, events
+from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
     Incident,
@@ -27,6 +28,7 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, NotFound
+from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.views import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
@@ -167,9 +169,17 @@ class WorkflowCache:
 
 
 class Instances:
-    def __init__(self, store: WorkflowStore, runner: Runner, *, cache_size: int = 256) -> None:
+    def __init__(
+        self,
+        store: WorkflowStore,
+        runner: Runner,
+        *,
+        cache_size: int = 256,
+        decisions: Decisions | None = None,
+    ) -> None:
         self.store = store
         self.runner = runner
+        self.decisions = decisions
         self._definitions: dict[str, Definition] = {}
         self._forms: dict[str, FormDefinitionRow] = {}
         self._workflows = WorkflowCache(cache_size)
@@ -219,7 +229,16 @@ class Instances:
         if workflow is None:
             state = session.connection().execute(_READ_STATE, {"instance_id": row.id}).scalar_one()
             workflow = self.runner.attach(self.store.load(state))
+        self.bind(session, row.id, definition, workflow)
         return Loaded(row, definition, workflow, list(row.team))
+
+    def bind(
+        self, session: Session, instance_id: str, definition: Definition, workflow: BpmnWorkflow
+    ) -> None:
+        """Business rule tasks decide inside this transaction (their history is written with it)."""
+        if self.decisions is not None:
+            decider = InstanceDecider(self.decisions, session, instance_id, definition.deployed_at)
+            attach_decider(workflow, decider)
 
     def save(self, session: Session, loaded: Loaded, *, actor: str | None, incident: Incident | None) -> None:
         """Write the state with an optimistic version check, then bring every index in line with it.

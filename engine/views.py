@@ -57,12 +57,41 @@ class FormView:
 
 
 @dataclass(frozen=True)
+class DecisionDefinitionView:
+    id: str
+    key: str
+    version: int
+    name: str
+    resource_name: str
+    hit_policy: str
+    deployment_id: str
+    deployed_at: datetime
+
+
+@dataclass(frozen=True)
 class DeploymentView:
     id: str | None
     definitions: list[DefinitionView]
     forms: list[FormView]
     unchanged: list[str] = field(default_factory=list)  # keys whose content was already the latest version
     warnings: list[Problem] = field(default_factory=list)  # deployed, but worth the designer's attention
+    decisions: list[DecisionDefinitionView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecisionEvaluationView:
+    """One evaluation of a decision: which rules matched, on which inputs, for which instance and task."""
+
+    at: datetime
+    decision_key: str
+    decision_version: int
+    decision_name: str
+    instance_id: str | None
+    task_id: str | None
+    element_id: str | None
+    inputs: dict
+    matched_rules: list[dict]  # [{rule_id, index, outputs}]
+    result: list[dict]
 
 
 @dataclass(frozen=True)

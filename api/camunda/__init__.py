@@ -18,7 +18,14 @@ native error shape; Camunda's own OpenAPI document describes these endpoints.
 from fastapi import APIRouter
 
 from api import deps
-from api.camunda import external_task, message, process_definition, process_instance, task
+from api.camunda import (
+    decision_definition,
+    external_task,
+    message,
+    process_definition,
+    process_instance,
+    task,
+)
 from api.camunda.errors import PREFIX
 
 IN_OPENAPI = False
@@ -47,10 +54,12 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("POST", f"{PREFIX}/task/{{task_id}}/unclaim"): "tasks:work",
     ("POST", f"{PREFIX}/task/{{task_id}}/complete"): "tasks:work",
 }
+ROUTE_SCOPES.update(decision_definition.ROUTE_SCOPES)
 
 router = APIRouter(include_in_schema=IN_OPENAPI)
 for _module in (external_task, message, process_definition, process_instance, task):
     router.include_router(_module.router)
+router.include_router(decision_definition.router)
 
 
 def _register_scopes() -> None:

@@ -9,6 +9,8 @@ from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, SpiffTaskPa
 from SpiffWorkflow.spiff.specs.defaults import CallActivity
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
+from engine.bpmn.decision_task import DecisionTask, DecisionTaskParser
+
 #: How deep call activities may nest: a process that calls itself stops here with an incident.
 MAX_CALL_DEPTH = 25
 
@@ -48,4 +50,5 @@ class OpsflowParser(SpiffBpmnParser):
         full_tag("task"): (SpiffTaskParser, PassThroughTask),
         full_tag("manualTask"): (SpiffTaskParser, PassThroughTask),
         full_tag("callActivity"): (CallActivityParser, BoundedCallActivity),
+        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
     }

@@ -14,8 +14,10 @@ from sqlmodel import Session, func, select
 from engine import events, timer_starts
 from engine.bpmn.parser import CalledDefinition, parse_bpmn_files, start_event
 from engine.config import ROLES
+from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
+from engine.services.decision_store import decision_view, new_decision_rows
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import DefinitionView, DeploymentView, FormView
@@ -50,7 +52,7 @@ class RepositoryService:
     ) -> DeploymentView:
         files = list(files)
         if not files:
-            raise InvalidDeployment("nothing to deploy: send at least one .bpmn or .form file")
+            raise InvalidDeployment("nothing to deploy: send at least one .bpmn, .dmn or .form file")
         return self._tx.write(lambda uow: self._deploy(uow, files, name, actor))
 
     def validate(self, files: Iterable[tuple[str, bytes]]) -> list[Problem]:
@@ -61,7 +63,7 @@ class RepositoryService:
         self, uow: UnitOfWork, files: list[tuple[str, bytes]], name: str, actor: str | None
     ) -> DeploymentView:
         session = uow.session
-        forms, parsed, problems, warnings = self._check(session, files)
+        forms, parsed, problems, warnings, decisions = self._check(session, files)
         if problems:
             raise InvalidDeployment("the deployment was rejected", problems)
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
@@ -104,11 +106,12 @@ class RepositoryService:
                 )
             )
         _resolve_calls_within(session, new_definitions)
-        if not new_forms and not new_definitions:
+        new_decisions = new_decision_rows(session, decisions, deployment.id, unchanged)
+        if not new_forms and not new_definitions and not new_decisions:
             return DeploymentView(None, [], [], unchanged, warnings)
         session.add(deployment)
         session.flush()
-        session.add_all([*new_forms, *new_definitions])
+        session.add_all([*new_forms, *new_definitions, *new_decisions])
         try:
             session.flush()
         except IntegrityError as exc:
@@ -125,28 +128,40 @@ class RepositoryService:
             events.record(
                 session, events.FORM_DEPLOYED, actor=actor, details={"key": row.key, "version": row.version}
             )
+        for row in new_decisions:
+            events.record(
+                session,
+                events.DECISION_DEPLOYED,
+                actor=actor,
+                details={"key": row.key, "version": row.version, "decision_id": row.id},
+            )
         return DeploymentView(
             deployment.id,
             [definition_view(r) for r in new_definitions],
             [form_view(r) for r in new_forms],
             unchanged,
             warnings,
+            [decision_view(r) for r in new_decisions],
         )
 
     def _check(
         self, session: Session, files: list[tuple[str, bytes]]
-    ) -> tuple[dict, list, list[Problem], list[Problem]]:
+    ) -> tuple[dict, list, list[Problem], list[Problem], list[ParsedDecision]]:
         problems: list[Problem] = []
         forms: dict[str, tuple[str, dict]] = {}
         bpmn_files: list[tuple[str, bytes]] = []
+        dmn_files: list[tuple[str, bytes]] = []
         for filename, content in files:
             lower = filename.lower()
-            if lower.endswith(FORM_SUFFIXES):
+            if lower.endswith(DMN_SUFFIXES):
+                dmn_files.append((filename, content))
+            elif lower.endswith(FORM_SUFFIXES):
                 _read_form(filename, content, forms, problems)
             elif lower.endswith(BPMN_SUFFIXES):
                 bpmn_files.append((filename, content))
             else:
-                problems.append(Problem("unknown file type: deploy .bpmn and .form files", file=filename))
+                message = "unknown file type: deploy .bpmn, .dmn and .form files"
+                problems.append(Problem(message, file=filename))
         deployed_forms = set(session.exec(select(FormDefinitionRow.key).distinct()).all())
         form_files = {_stem(filename): key for key, (filename, _schema) in forms.items()}
         parsed = parse_bpmn_files(
@@ -169,7 +184,16 @@ class RepositoryService:
                     )
                 )
             seen[process.process_id] = process.resource_name
-        return forms, parsed.processes, problems, parsed.warnings
+        decisions, dmn_problems = parse_dmn_files(dmn_files)
+        problems += dmn_problems
+        by_key: dict[str, str] = {}
+        for item in decisions:
+            if item.decision.id in by_key:
+                key, file = item.decision.id, item.decision.resource_name
+                message = f"decision id {key} is also defined in {by_key[key]}"
+                problems.append(Problem(message, file=file, element_id=key))
+            by_key[item.decision.id] = item.decision.resource_name
+        return forms, parsed.processes, problems, parsed.warnings, decisions
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""

@@ -180,6 +180,7 @@ class RuntimeService:
         )
         runner = self._instances.runner
         workflow = runner.attach(self._instances.store.new_workflow(definition.id))
+        self._instances.bind(session, row.id, definition, workflow)
         details = {
             "process_key": definition.key,
             "version": definition.version,

@@ -110,6 +110,23 @@ class FormDefinitionRow(SQLModel, table=True):
     deployed_at: datetime = _ts()
 
 
+class DecisionDefinitionRow(SQLModel, table=True):
+    """One version of a DMN decision, versioned by its decision id like a process by its key."""
+
+    __tablename__ = "decision_definition"
+    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+    id: str = Field(primary_key=True)
+    key: str = Field(index=True, max_length=200)
+    version: int
+    name: str = Field(default="", max_length=300)
+    resource_name: str = Field(max_length=300)
+    dmn_xml: str = _text()  # the whole file, as deployed (the editor opens it again)
+    content_hash: str = Field(max_length=64)  # of the decision's own element
+    hit_policy: str = Field(max_length=16)
+    deployment_id: str = Field(foreign_key="deployment.id")
+    deployed_at: datetime = _ts()
+
+
 # --- runtime ----------------------------------------------------------------------------------
 
 
@@ -241,6 +258,25 @@ class AuditEventRow(SQLModel, table=True):
     task_id: str | None = Field(default=None, max_length=36)
     element_id: str | None = Field(default=None, max_length=200)
     details: dict | None = _json()
+
+
+class DecisionEvaluationRow(SQLModel, table=True):
+    """Append-only history of decisions: which rules matched, for which instance and task, on which
+    inputs. Written in the transaction that ran the business rule task (or the REST evaluation)."""
+
+    __tablename__ = "decision_evaluation"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    decision_id: str = Field(foreign_key="decision_definition.id")
+    decision_key: str = Field(index=True, max_length=200)
+    decision_version: int
+    instance_id: str | None = Field(default=None, index=True, max_length=36)
+    task_id: str | None = Field(default=None, max_length=36)
+    element_id: str | None = Field(default=None, max_length=200)
+    actor: str | None = Field(default=None, max_length=64)
+    inputs: dict = _json(nullable=False)
+    matched_rules: list = _json(nullable=False)  # [{rule_id, index, outputs}]
+    result: list = _json(nullable=False)  # the table's answer (resultList shape)
 
 
 # --- background work --------------------------------------------------------------------------
