@@ -115,7 +115,7 @@ def start_event(catalog: dict[str, dict], process_id: str, *, message: str | Non
         if (
             entry["type"] == "startEvent"
             and entry["process_id"] == process_id
-            and entry.get("message") == message
+            and message in (entry.get("messages") or [entry.get("message")])
             and not entry.get("in_subprocess")
         ):
             return entry
@@ -358,10 +358,11 @@ def _catalog(
     for node in nodes:
         where = {"file": filename, "line": node.sourceline, "element_id": node.get("id")}
         entry = _catalog_entry(node, process, lanes, context)
-        ref = node.get("messageRef") or next(
-            iter(node.xpath("./bpmn:messageEventDefinition/@messageRef", namespaces=NS)), None
-        )
-        entry["message"] = messages.get(ref) if ref else None
+        refs = [node.get("messageRef")] if node.get("messageRef") else []
+        refs += node.xpath("./bpmn:messageEventDefinition/@messageRef", namespaces=NS)
+        entry["message"] = messages.get(refs[0]) if refs else None
+        if len(refs) > 1:  # a start or catch event with several message definitions: any of them
+            entry["messages"] = [messages.get(r) for r in refs]
         kind = local_name(node)
         if has_form_data(node) and kind in ("userTask", "startEvent"):
             key = form_data_key(process.get("id"), node.get("id"))

@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -18,7 +19,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.specs import ExternalTask
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -194,9 +195,10 @@ TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "Cycl
 
 
 def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
-    """When the earliest waiting timer (boundary, intermediate, start; in subprocesses too) is due."""
+    """When the earliest waiting timer (boundary, intermediate, start; in subprocesses too; one of
+    an event-based gateway's or of a catch event with several definitions) is due."""
     dues = []
-    for event in workflow.waiting_events():
+    for event in _waiting_events(workflow):
         if event.event_type not in TIMER_EVENTS:
             continue
         value = event.value.get("next") if isinstance(event.value, dict) else event.value
@@ -218,16 +220,54 @@ def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
     for task in all_tasks(workflow):
         if task.state != TaskState.WAITING:
             continue
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition):
-            found.append(WaitingMessage(str(task.id), task.task_spec.bpmn_id, definition.name))
+        for definition in event_definitions(task):
+            if isinstance(definition, MessageEventDefinition):
+                found.append(WaitingMessage(str(task.id), task.task_spec.bpmn_id, definition.name))
     return found
 
 
+def event_definitions(task: Task) -> list:
+    """A task's event definitions: the several of a MultipleEventDefinition (event-based gateways,
+    catch events with more than one definition) one by one."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def _waiting_events(workflow: BpmnWorkflow) -> Iterator:
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MultipleEventDefinition):
+            yield from (d.details(task) for d in definition.event_definitions)
+        else:
+            yield definition.details(task)
+
+
 def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: dict) -> None:
-    """Hand a message to the task waiting for it; its payload becomes process data (as in Camunda)."""
+    """Hand a message to the task waiting for it; its payload becomes process data (as in Camunda).
+    A payload the correlation properties cannot read, or whose correlation values are not the
+    instance's, is refused (nothing changes)."""
     task = find_task(workflow, waiting.task_id)
-    workflow.send_event(BpmnEvent(task.task_spec.event_definition, payload, {}, target=None))
+    name = waiting.message
+    definition = next(
+        (d for d in event_definitions(task) if isinstance(d, MessageEventDefinition) and d.name == name), None
+    )
+    if definition is None:
+        raise Conflict(f"element {waiting.element_id} no longer waits for message {name!r}")
+    try:
+        correlations = definition.get_correlations(task, payload)
+    except Exception as exc:  # the retrieval expression failed on this payload (a NameError, say)
+        raise InvalidInput(
+            f"message {name!r}: the payload lacks what its correlation properties read ({exc})"
+        ) from None
+    event = BpmnEvent(definition, payload, correlations, target=None)
+    if not definition.catches(task, event):
+        raise Conflict(
+            f"message {name!r} carries correlation values {correlations} that are not this instance's "
+            f"{workflow.correlations}"
+        )
+    workflow.send_event(event)
     # Catching makes the task inherit its parent's data again, which would hide the payload:
     # merge it once the task is READY, before it runs and hands its data on.
     task.data.update(payload)

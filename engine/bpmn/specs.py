@@ -1,12 +1,18 @@
 """Our own task specs and the parser that produces them."""
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, SpiffTaskParser
-from SpiffWorkflow.spiff.specs.defaults import CallActivity
+from SpiffWorkflow.spiff.specs.defaults import (
+    CallActivity,
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
 from engine.bpmn.decision_task import DecisionTask, DecisionTaskParser
@@ -43,12 +49,53 @@ class BoundedCallActivity(CallActivity):
         super().start_workflow(my_task)
 
 
+class _CheckedInput:
+    """A multi-instance whose input collection is missing stops with an incident naming it (instead
+    of a TypeError that SpiffWorkflow does not attribute to the task)."""
+
+    def create_children(self, my_task) -> None:
+        if self.data_input is not None and not isinstance(self.data_input.get(my_task), Iterable):
+            my_task.error()
+            raise WorkflowTaskException(
+                f"the multi-instance input collection '{self.data_input.bpmn_id}' is not in the "
+                "process data (or is not a list)",
+                task=my_task,
+            )
+        super().create_children(my_task)
+
+
+class CheckedParallelMultiInstance(_CheckedInput, ParallelMultiInstanceTask):
+    pass
+
+
+class CheckedSequentialMultiInstance(_CheckedInput, SequentialMultiInstanceTask):
+    pass
+
+
+def _checked(parser_class: type) -> type:
+    if not issubclass(parser_class, TaskParser):
+        return parser_class
+    return type(
+        parser_class.__name__,
+        (parser_class,),
+        {
+            "PARALLEL_MI_CLASS": CheckedParallelMultiInstance,
+            "SEQUENTIAL_MI_CLASS": CheckedSequentialMultiInstance,
+        },
+    )
+
+
+_OVERRIDES = {
+    **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+    full_tag("serviceTask"): (SpiffTaskParser, ExternalTask),
+    full_tag("task"): (SpiffTaskParser, PassThroughTask),
+    full_tag("manualTask"): (SpiffTaskParser, PassThroughTask),
+    full_tag("callActivity"): (CallActivityParser, BoundedCallActivity),
+    full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+}
+
+
 class OpsflowParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES: ClassVar[dict] = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (SpiffTaskParser, ExternalTask),
-        full_tag("task"): (SpiffTaskParser, PassThroughTask),
-        full_tag("manualTask"): (SpiffTaskParser, PassThroughTask),
-        full_tag("callActivity"): (CallActivityParser, BoundedCallActivity),
-        full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+        tag: (_checked(parser), spec) for tag, (parser, spec) in _OVERRIDES.items()
     }

@@ -7,7 +7,7 @@ from sqlmodel import Session, func, or_, select
 
 from engine import events, permissions, timer_starts
 from engine.bpmn.parser import start_event
-from engine.bpmn.runner import deliver_message, waiting_messages
+from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, InstanceRecord, Instances, Loaded
@@ -119,7 +119,7 @@ class RuntimeService:
             if candidates:
                 row = self._instances.lock(session, candidates[0].id)
                 loaded = self._instances.load(session, row)
-                waiting = next(w for w in waiting_messages(loaded.workflow) if w.message == name)
+                waiting = _waiting_for(loaded.workflow, name)
                 deliver_message(loaded.workflow, waiting, payload)
                 events.record(
                     session,
@@ -192,8 +192,7 @@ class RuntimeService:
         events.record(session, events.INSTANCE_STARTED, actor=actor, instance_id=row.id, details=details)
         incident = runner.start(workflow, data)
         if message and incident is None:
-            waiting = next(w for w in waiting_messages(workflow) if w.message == message[0])
-            deliver_message(workflow, waiting, message[1])
+            deliver_message(workflow, _waiting_for(workflow, message[0]), message[1])
             incident = runner.advance(workflow)
         self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
         return instance_view(row, definition.version)
@@ -305,6 +304,13 @@ class RuntimeService:
             return Page([instance_view(r, versions[r.definition_id]) for r in rows], total, offset, limit)
 
         return self._tx.read(query)
+
+
+def _waiting_for(workflow: BpmnWorkflow, name: str) -> WaitingMessage:
+    found = next((w for w in waiting_messages(workflow) if w.message == name), None)
+    if found is None:  # the subscription index said otherwise: it is rebuilt on the next save
+        raise Conflict(f"the instance no longer waits for message {name!r}")
+    return found
 
 
 def _candidate_instance_ids(principal: Principal):
