@@ -18,6 +18,7 @@ from engine.bpmn.runner import (
     Incident,
     Runner,
     current_variables,
+    has_failed_task,
     is_finished,
     next_timer_due,
     reached_outcome,
@@ -252,6 +253,13 @@ class Instances:
         outcome = row.outcome
         if status == "running" and is_finished(workflow):
             status, outcome = "completed", reached_outcome(workflow, catalog)
+        # An incident stays until its task no longer fails: work on another branch does not clear it.
+        kept = (
+            incident is None
+            and row.incident is not None
+            and status == "running"
+            and has_failed_task(workflow)
+        )
         values = {
             "state": self.store.dump(workflow),
             "serializer_version": self.store.version,
@@ -259,7 +267,7 @@ class Instances:
             "outcome": outcome,
             "variables": variables,
             "team": team,
-            "incident": incident.as_dict() if incident else None,
+            "incident": incident.as_dict() if incident else (row.incident if kept else None),
             "version": row.version + 1,
         }
         if status != "running" and row.ended_at is None:

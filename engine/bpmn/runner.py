@@ -1,6 +1,7 @@
 """Everything the engine does to a SpiffWorkflow workflow: start, complete a task, cancel, and read
 back the facts the index tables hold."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
@@ -53,13 +55,16 @@ class Runner:
     def advance(self, workflow: BpmnWorkflow) -> Incident | None:
         """Run every automatic step until the workflow waits for people, messages or timers.
         A failing script or condition leaves its task in ERROR: the incident is returned, not raised."""
-        try:
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
-        except WorkflowTaskException as exc:
-            return Incident(exc.task.task_spec.bpmn_id if exc.task else None, _message(exc))
-        except SpiffWorkflowException as exc:
-            return Incident(None, _message(exc))
+        for attempt in (1, 2):  # a second pass only when one left an automatic task READY
+            try:
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+            except WorkflowTaskException as exc:
+                return failed(exc)
+            except SpiffWorkflowException as exc:
+                return Incident(None, _message(exc))
+            if attempt == 1 and beyond_reach(workflow) is None:
+                return None
         return beyond_reach(workflow)
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
@@ -68,7 +73,7 @@ class Runner:
         try:
             task.run()
         except WorkflowTaskException as exc:
-            return Incident(task.task_spec.bpmn_id, _message(exc))
+            return failed(exc)
         return self.advance(workflow)
 
     def complete_external_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
@@ -82,15 +87,57 @@ class Runner:
     def retry_failed(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
         """Run the tasks that failed (ERROR) again, with `variables` merged into their data, then go on."""
         for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
-            task.data.update(variables)
             try:
-                task.run()
+                retry(task, variables)
             except WorkflowTaskException as exc:
-                return Incident(task.task_spec.bpmn_id, _message(exc))
+                return failed(exc)
         return self.advance(workflow)
 
     def cancel(self, workflow: BpmnWorkflow) -> None:
         workflow.cancel()
+
+
+# --- incidents ------------------------------------------------------------------------------------
+
+#: Internal data of a task that failed while SpiffWorkflow updated it (a timer's date, a loop's
+#: condition): the state to go back to on retry. SpiffWorkflow itself leaves such tasks as they
+#: were (FUTURE, STARTED), so nothing would ever run them again.
+_FAILED_IN_STATE = "opsflow_failed_in_state"
+
+
+def failed(exc: WorkflowTaskException) -> Incident:
+    """The incident for a task's failure; the task is left in ERROR, where retry_failed finds it."""
+    task = exc.task
+    if task is not None and task.state != TaskState.ERROR:
+        task._set_internal_data(**{_FAILED_IN_STATE: int(task.state)})
+        task._set_state(TaskState.ERROR)
+    return Incident(task.task_spec.bpmn_id if task else None, _message(exc))
+
+
+def retry(task: Task, variables: dict) -> None:
+    """Run a failed task again with `variables` merged into its data: a task that failed while being
+    updated is updated again from where it was (it takes its parent's data then, so they go there too)."""
+    task.data.update(variables)
+    state = task.internal_data.pop(_FAILED_IN_STATE, None)
+    if state is None:
+        task.run()
+        return
+    spec = task.task_spec
+    task._set_state(state)
+    if isinstance(spec, StandardLoopTask) and state == TaskState.STARTED:
+        # it failed testing its condition after an iteration: test again and go on from there
+        if spec.loop_complete(task):
+            task._set_state(TaskState.READY)
+        else:
+            spec.create_child(task)
+        return
+    if task.parent is not None:
+        task.parent.data.update(variables)
+    spec._update(task)
+
+
+def has_failed_task(workflow: BpmnWorkflow) -> bool:
+    return any(t.state == TaskState.ERROR for t in all_tasks(workflow))
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
@@ -293,4 +340,5 @@ def current_variables(workflow: BpmnWorkflow) -> dict:
 
 
 def _message(exc: Exception) -> str:
-    return str(exc).strip() or type(exc).__name__
+    text = str(exc).strip() or type(exc).__name__
+    return re.sub(r"^(\w+Error):(?=\S)", r"\1: ", text)  # SpiffWorkflow writes "NameError:name ..."

@@ -40,8 +40,7 @@ class BoundedCallActivity(CallActivity):
 
     def start_workflow(self, my_task) -> None:
         if my_task.workflow.depth >= MAX_CALL_DEPTH:  # embedded subprocesses count too
-            my_task.error()
-            raise WorkflowTaskException(
+            raise WorkflowTaskException(  # the runner marks the task failed (runner.failed)
                 f"call activities nest deeper than {MAX_CALL_DEPTH} levels: '{self.spec}' keeps calling "
                 "itself",
                 task=my_task,
@@ -55,8 +54,7 @@ class _CheckedInput:
 
     def create_children(self, my_task) -> None:
         if self.data_input is not None and not isinstance(self.data_input.get(my_task), Iterable):
-            my_task.error()
-            raise WorkflowTaskException(
+            raise WorkflowTaskException(  # the runner marks the task failed (runner.failed)
                 f"the multi-instance input collection '{self.data_input.bpmn_id}' is not in the "
                 "process data (or is not a list)",
                 task=my_task,
