@@ -3,6 +3,7 @@ misleading message, at run time, or not at all. Problems refuse the file; warnin
 
 from lxml import etree
 
+from engine.bpmn import camunda_io
 from engine.bpmn.sandbox import check_expression, check_script
 from engine.bpmn.xml import NS, camunda, local_name
 from engine.errors import Problem
@@ -114,6 +115,10 @@ def check_unsupported(root: etree._Element, filename: str) -> list[Problem]:
                 task, filename, "this receive task names no message (messageRef): nothing could ever reach it"
             )
         )
+    for node in root.xpath(
+        "//*[bpmn:extensionElements[camunda:inputOutput | camunda:in | camunda:out]]", namespaces=NS
+    ):
+        problems += [_at(node, filename, message) for message in camunda_io.unsupported(node)]
     for call in root.xpath("//bpmn:callActivity", namespaces=NS):
         called = (call.get("calledElement") or "").strip()
         if not called:

@@ -182,10 +182,13 @@ def beyond_reach(workflow: BpmnWorkflow) -> Incident | None:
 def is_finished(workflow: BpmnWorkflow) -> bool:
     """Completed, and nothing anywhere still open (is_completed alone stops at depth 1000)."""
     # The flat pass first: it is cheap, and it settles every running instance without the walk.
-    return not any(
-        t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
-        for t in all_tasks(workflow)
-    ) and workflow.is_completed()
+    return (
+        not any(
+            t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
+            for t in all_tasks(workflow)
+        )
+        and workflow.is_completed()
+    )
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:

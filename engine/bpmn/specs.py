@@ -1,6 +1,8 @@
 """Our own task specs and the parser that produces them."""
 
+import functools
 from collections.abc import Iterable
+from copy import deepcopy
 from typing import ClassVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -15,6 +17,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 )
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
+from engine.bpmn import camunda_io
 from engine.bpmn.decision_task import DecisionTask, DecisionTaskParser
 
 #: How deep call activities may nest: a process that calls itself stops here with an incident.
@@ -34,9 +37,56 @@ class PassThroughTask(SpiffBpmnTask):
     """`bpmn:task` and `bpmn:manualTask`: Camunda passes through them (nobody is asked to do them)."""
 
 
+class CamundaIo:
+    """camunda:inputOutput: input parameters become task data when the task begins; when it ends,
+    they are dropped and the output parameters set (Camunda's local variables, in task data)."""
+
+    io_inputs: ClassVar[list] = []
+    io_outputs: ClassVar[list] = []
+
+    def _update_hook(self, my_task):
+        ready = super()._update_hook(my_task)
+        for name, value in self.io_inputs:
+            my_task.data[name] = camunda_io.evaluate(value, _evaluator(my_task))
+        return ready
+
+    def _on_complete_hook(self, my_task) -> None:
+        if self.io_inputs or self.io_outputs:
+            outputs = {n: camunda_io.evaluate(v, _evaluator(my_task)) for n, v in self.io_outputs}
+            for name, _ in self.io_inputs:
+                my_task.data.pop(name, None)
+            my_task.data.update(outputs)
+        super()._on_complete_hook(my_task)
+
+
+def _evaluator(my_task):
+    return lambda expression: my_task.workflow.script_engine.evaluate(my_task, expression)
+
+
 class BoundedCallActivity(CallActivity):
     """A call activity that refuses to nest deeper than MAX_CALL_DEPTH (a recursion that never
-    ends would otherwise hold its request, and the database, forever)."""
+    ends would otherwise hold its request, and the database, forever). With camunda:in/camunda:out
+    only the mapped variables pass (as in Camunda); without any, all of them pass both ways."""
+
+    call_in: ClassVar[list] = []
+    call_out: ClassVar[list] = []
+
+    def copy_data(self, my_task, subworkflow) -> None:
+        if not (self.call_in or self.call_out):
+            return super().copy_data(my_task, subworkflow)
+        start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+        start.set_data(**camunda_io.pass_in(self.call_in, my_task.data, _evaluator(my_task)))
+
+    def update_data(self, my_task, subworkflow) -> None:
+        if not (self.call_in or self.call_out):
+            return super().update_data(my_task, subworkflow)
+        result = deepcopy(subworkflow.last_task.data)
+        environment = my_task.workflow.script_engine.environment
+        my_task.data.update(
+            camunda_io.pass_in(
+                self.call_out, result, lambda expression: environment.evaluate(expression, result)
+            )
+        )
 
     def start_workflow(self, my_task) -> None:
         if my_task.workflow.depth >= MAX_CALL_DEPTH:  # embedded subprocesses count too
@@ -71,16 +121,35 @@ class CheckedSequentialMultiInstance(_CheckedInput, SequentialMultiInstanceTask)
 
 
 def _checked(parser_class: type) -> type:
+    """The parser, with our multi-instance specs and the Camunda variable mappings read."""
     if not issubclass(parser_class, TaskParser):
         return parser_class
+
+    def create_task(self):
+        task = parser_class.create_task(self)
+        inputs, outputs = camunda_io.io_parameters(self.node)
+        if inputs or outputs:  # only where there are any: the others keep their plain class
+            # Some SpiffWorkflow parsers name their spec class in code, so it is extended here.
+            task.__class__ = _with_io(type(task))
+            task.io_inputs, task.io_outputs = inputs, outputs
+        if isinstance(task, BoundedCallActivity):
+            task.call_in, task.call_out = camunda_io.call_mappings(self.node)
+        return task
+
     return type(
         parser_class.__name__,
         (parser_class,),
         {
             "PARALLEL_MI_CLASS": CheckedParallelMultiInstance,
             "SEQUENTIAL_MI_CLASS": CheckedSequentialMultiInstance,
+            "create_task": create_task,
         },
     )
+
+
+@functools.cache
+def _with_io(spec_class: type) -> type:
+    return type(spec_class.__name__, (CamundaIo, spec_class), {"__module__": spec_class.__module__})
 
 
 _OVERRIDES = {
