@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import (
     ConcurrentUpdate,
@@ -61,7 +62,38 @@ def error_body(kind: str, message: str, problems: list[Problem] | None = None) -
     return {"error": kind, "message": message, "problems": [p.as_dict() for p in problems or []]}
 
 
+class AnswerUnexpected:
+    """Answers an unexpected exception with a 500 and keeps the connection. Starlette's own
+    catch-all (`exception_handler(Exception)`) answers, then re-raises for the server to log, and
+    uvicorn closes a keep-alive connection on any exception that reaches it: the client's next
+    request on it would fail."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:  # half an answer went out: only closing the connection can end it
+                raise
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            response = JSONResponse(error_body("internal", "internal server error"), status_code=500)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(AnswerUnexpected)
     @app.exception_handler(OpsflowError)
     async def engine_error(_: Request, exc: OpsflowError) -> JSONResponse:
         status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)), (400, "bad_request"))
