@@ -15,7 +15,7 @@ def test_after_a_500_the_next_request_on_the_same_connection_is_answered(setting
         raise RuntimeError("a bug")
 
     app.add_api_route("/boom", boom)
-    with live_server(app) as url, httpx.Client(base_url=url) as client:
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         assert client.get("/health").status_code == 200
         failed = client.get("/boom")
         assert failed.status_code == 500
