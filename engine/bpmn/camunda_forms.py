@@ -8,6 +8,7 @@ from engine.bpmn.xml import NS
 # formField type -> form-js component (and its fixed settings)
 _TYPES: dict[str, dict] = {
     "string": {"type": "textfield"},
+    "textarea": {"type": "textarea"},
     "long": {"type": "number", "decimalDigits": 0},
     "boolean": {"type": "checkbox"},
     "date": {"type": "datetime", "subtype": "date"},

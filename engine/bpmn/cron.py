@@ -16,6 +16,14 @@ class TimerValueError(ValueError):
     pass
 
 
+def literal(expression: str) -> str:
+    """The timer's text; SpiffWorkflow's own models quote it as a Python string (`"R2/PT1M"`)."""
+    text = expression.strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1].strip()
+    return text
+
+
 def quartz_to_croniter(expression: str) -> str:
     """Quartz (seconds first, optional year, `?`, days of week 1-7 from Sunday) as croniter's
     six fields with seconds first (days of week 0-6 from Sunday)."""
@@ -41,7 +49,7 @@ def next_cron(expression: str, after: datetime) -> datetime:
 
 def first_due(kind: str, expression: str, now: datetime) -> tuple[datetime, int] | None:
     """(when the timer is first due, how many more times it fires after that; -1: forever)."""
-    text = expression.strip()
+    text = literal(expression)
     try:
         if kind == "date":
             return TimerEventDefinition.get_datetime(text), 0
@@ -60,7 +68,7 @@ def first_due(kind: str, expression: str, now: datetime) -> tuple[datetime, int]
 
 def next_due(expression: str, previous: datetime) -> datetime:
     """The next firing of a cycle after one at `previous`."""
-    text = expression.strip()
+    text = literal(expression)
     if is_cron(text):
         return next_cron(text, previous)
     _cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(text)

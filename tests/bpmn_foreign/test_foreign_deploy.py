@@ -104,3 +104,8 @@ def test_a_modeler_form_without_id_is_found_by_its_file_name(api: Api) -> None:
     assert task["form_key"] == "ticket"
     complete(api, task, expect=422)
     complete(api, task, title="printer on fire")
+
+
+def test_a_data_store_we_have_no_implementation_for_is_refused_not_a_server_error(api: Api) -> None:
+    [problem] = problems_of(deploy(api, "data_store.bpmn", expect=422))
+    assert problem["file"] == "data_store.bpmn" and "Archive has no implementation" in problem["message"]

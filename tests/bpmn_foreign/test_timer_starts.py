@@ -68,3 +68,17 @@ def test_a_cron_expression_that_does_not_parse_is_refused(api: Api) -> None:
     files = [("files", ("bad.bpmn", text.replace("0 0/5 * * * ?", "0 0/5 * * * 99").encode()))]
     [problem] = problems_of(api.call("dora", "POST", "/api/v1/deployments", 422, files=files))
     assert problem["element_id"] == "tick" and "not a valid cron expression" in problem["message"]
+
+
+def test_a_timer_quoted_as_a_python_string_starts_as_the_cycle_it_names(
+    api: Api, engine: ProcessEngine
+) -> None:
+    text = (DATA / "cron_start.bpmn").read_text().replace("0 0/5 * * * ?", '"R2/PT1H"')
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as clock:
+        api.call(
+            "dora", "POST", "/api/v1/deployments", 201, files=[("files", ("quoted.bpmn", text.encode()))]
+        )
+        for _ in range(3):
+            clock.shift(timedelta(hours=1, seconds=1))
+            engine.jobs.run_due_jobs()
+        assert len(instances_of(api, "every_five")) == 2  # R2: twice
