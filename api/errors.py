@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.language import in_chinese, prefers_chinese
 from engine.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -62,6 +63,16 @@ def error_body(kind: str, message: str, problems: list[Problem] | None = None) -
     return {"error": kind, "message": message, "problems": [p.as_dict() for p in problems or []]}
 
 
+def localized_body(request: Request, kind: str, message: str, problems: list[Problem] | None = None) -> dict:
+    """error_body in the reader's language (api.language): the kind and the places stay as they are."""
+    body = error_body(kind, message, problems)
+    if prefers_chinese(request):
+        body["message"] = in_chinese(body["message"])
+        for problem in body["problems"]:
+            problem["message"] = in_chinese(problem["message"])
+    return body
+
+
 class AnswerUnexpected:
     """Answers an unexpected exception with a 500 and keeps the connection. Starlette's own
     catch-all (`exception_handler(Exception)`) answers, then re-raises for the server to log, and
@@ -95,17 +106,18 @@ class AnswerUnexpected:
 def install(app: FastAPI) -> None:
     app.add_middleware(AnswerUnexpected)
     @app.exception_handler(OpsflowError)
-    async def engine_error(_: Request, exc: OpsflowError) -> JSONResponse:
+    async def engine_error(request: Request, exc: OpsflowError) -> JSONResponse:
         status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)), (400, "bad_request"))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, ConcurrentUpdate):
             headers = {"Retry-After": "1"}  # a retry may well succeed; not an answer to keep
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": "900"}
-        return JSONResponse(error_body(kind, exc.message, exc.problems), status_code=status, headers=headers)
+        body = localized_body(request, kind, exc.message, exc.problems)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             Problem(
                 e.get("msg", "invalid"),
@@ -114,7 +126,7 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse(
-            error_body("invalid_input", "the request is not valid", problems), status_code=422
+            localized_body(request, "invalid_input", "the request is not valid", problems), status_code=422
         )
 
     @app.exception_handler(HTTPException)

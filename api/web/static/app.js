@@ -30,7 +30,8 @@
   async function api(method, path, body, options) {
     options = options || {};
     const current = session.get();
-    const headers = { Accept: 'application/json' };
+    // The server words its errors in the page's language.
+    const headers = { Accept: 'application/json', 'Accept-Language': lang() === 'en' ? 'en' : 'zh-CN, zh;q=0.9' };
     if (current && current.token) headers.Authorization = 'Bearer ' + current.token;
     let payload;
     if (body instanceof FormData) {

@@ -1,0 +1,77 @@
+"""Error messages in the reader's language. The engine speaks English; a client that prefers Chinese
+(Accept-Language, as the pages send it) reads the messages people meet in the handbook's work in
+Chinese, with role ids as their names. A message with no translation stays as the engine wrote it."""
+
+import re
+
+from starlette.requests import Request
+
+ROLE_NAMES_ZH = {
+    "leader": "组长",
+    "data": "数据组",
+    "execution": "执行组",
+    "support": "支持组",
+    "designer": "流程设计",
+    "admin": "管理员",
+    "integration": "系统集成",
+}
+
+
+def _role(match: re.Match[str], group: int) -> str:
+    return ROLE_NAMES_ZH.get(match.group(group), match.group(group))
+
+
+#: (English pattern, Chinese). Most specific first: the first full match wins.
+_CATALOGUE: list[tuple[re.Pattern[str], object]] = [
+    (re.compile(p), zh)
+    for p, zh in [
+        (r"there is no user named '(.+)'", r"没有名为“\1”的用户"),
+        (r"(\S+) does not hold the role (\S+)", lambda m: f"{m.group(1)} 不是{_role(m, 2)}成员"),
+        (
+            r"the team needs at least one member with the role (\S+)",
+            lambda m: f"团队至少需要一名{_role(m, 1)}成员",
+        ),
+        (r"the team must be a list of rows", "团队应为成员列表"),
+        (r"task \S+ is already claimed by (\S+)", r"此任务已被 \1 认领"),
+        (r"task \S+ \(.*\) is not offered to (\S+)", r"此任务不在 \1 的待办范围内"),
+        (r"task \S+ is not offered to (\S+)", r"此任务不在 \1 的待办范围内"),
+        (r"task \S+ is not claimed", "此任务尚未被认领"),
+        (r"task \S+ is claimed by (\S+); only they can complete it", r"此任务已被 \1 认领，只有其本人能完成"),
+        (r"task \S+ is claimed by (\S+)", r"此任务已被 \1 认领"),
+        (r"task \S+ is not open \(it was completed or cancelled\)", "此任务已结束（已完成或已取消）"),
+        (r"task \S+ not found", "找不到此任务"),
+        (r"task \S+ was claimed by someone else just now", "此任务刚刚被其他人认领"),
+        (r"the form \S+ is not filled in correctly", "表单填写有误"),
+        (r"the start form is not filled in correctly", "发起表单填写有误"),
+        (r"process instance \S+ not found", "找不到此流程实例"),
+        (r"only the instance's leader or an admin may assign its tasks", "仅组长或管理员能指派任务"),
+        (r"(\S+) is not a candidate for this task", r"\1 不是此任务的候选人"),
+        (r"the request is not valid", "请求无效"),
+        (r"Field is required\.", "此项为必填项。"),
+        (r"wrong user name or password", "用户名或密码错误"),
+    ]
+]
+
+
+def prefers_chinese(request: Request) -> bool:
+    """The first language of Accept-Language (by q) is Chinese."""
+    best, best_q = "", -1.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and q > best_q:
+            best, best_q = tag.lower(), q
+    return best.startswith("zh")
+
+
+def in_chinese(message: str) -> str:
+    for pattern, zh in _CATALOGUE:
+        match = pattern.fullmatch(message)
+        if match:
+            return zh(match) if callable(zh) else match.expand(zh)  # type: ignore[arg-type]
+    return message
