@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     idempotency_stale_seconds: float = Field(
         default=60, description="an Idempotency-Key still unanswered after this long belongs to a dead server"
     )
+    job_lock_seconds: float = Field(
+        default=60,
+        ge=1,
+        description="how long a worker's claim on a job (and on the notifications it sends) lasts: a dead "
+        "worker's work is taken over after this; keep it above the slowest delivery",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="where people reach this service; notifications link to task pages under it",

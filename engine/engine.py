@@ -112,11 +112,13 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
             "task_due": deadlines.remind,
             "task_escalate": deadlines.escalate,
         },
+        lock_seconds=settings.job_lock_seconds,
     )
     jobs.register_outside("webhook", WebhookSender(tx))
     jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url))
     jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
-    jobs.register_outside(notification_model.JOB_SEND, NotificationSender(tx))
+    sender = NotificationSender(tx, claim_seconds=settings.job_lock_seconds)
+    jobs.register_outside(notification_model.JOB_SEND, sender)
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
     )

@@ -172,8 +172,10 @@ def _audience(
     if type in (events.TASK_CREATED, events.TASK_ASSIGNED, events.TASK_OVERDUE) and task is None:
         return None, []
     if type == events.TASK_CREATED:
+        if task.assignee and task.claimed_at is not None:
+            return None, []  # claimed before we got to it: its holder knows
         if task.assignee:
-            return "task_assigned", [task.assignee]
+            return "task_assigned", [task.assignee]  # the model names its assignee
         return "task_offered", _candidates(session, task.id)
     if type == events.TASK_ASSIGNED:
         assignee = details.get("assignee")

@@ -11,6 +11,7 @@ Written from the platforms' documentation, not from opsflow's sender:
   within an hour; sign = base64(HmacSHA256 keyed "timestamp\\nsecret" over nothing); body <= 20 KB)
 """
 
+import asyncio
 import base64
 import email
 import email.policy
@@ -212,15 +213,29 @@ class Mailbox:
     """A real SMTP server (aiosmtpd) on a loopback port that keeps every message it accepts. With a
     user name and password it requires AUTH LOGIN/PLAIN (over the plain connection, as a test may)."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+    def __init__(self, user: str | None = None, password: str | None = None, *, hold_at: int = 0) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
         self._credentials = (user, password)
+        # hold_at = n: the n-th RCPT TO waits until `released` is set (and `holding` says it waits)
+        self.hold_at = hold_at
+        self.recipients_seen = 0
+        self.holding = threading.Event()
+        self.released = threading.Event()
         mailbox = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+                mailbox.recipients_seen += 1
+                if mailbox.hold_at == mailbox.recipients_seen:
+                    mailbox.holding.set()  # the sender is in the middle of this message
+                    while not mailbox.released.is_set():
+                        await asyncio.sleep(0.01)
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope) -> str:
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 with mailbox._lock:
@@ -249,6 +264,7 @@ class Mailbox:
         return self
 
     def stop(self) -> None:
+        self.released.set()
         self._controller.stop()
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -1,0 +1,108 @@
+"""The deadline path by e-mail (the reminder to the task's holder, then the escalation to the leader),
+the daily digest for people who choose it, and incidents for the admins."""
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+
+from engine.engine import ProcessEngine
+from tests.fixtures.handbook_journey import STAGE_1, TEAM, data
+from tests.helpers.api import Api
+from tests.notifications.conftest import drain, email_channel, set_preferences
+from tests.notifications.platforms import Mailbox, text_of
+
+DIAGNOSIS_DUE = datetime(2026, 12, 19, tzinfo=UTC)  # the diagnosis milestone 2026-12-18, end of day
+
+
+def to_diagnosis(api: Api) -> str:
+    instance = api.start("lei", data("start_trigger"), business_key="OPT-5")
+    for element_id, role, form_data in STAGE_1:
+        task = api.task_named(TEAM[role], element_id, instance["id"])
+        api.complete(TEAM[role], task["id"], form_data)
+    return instance["id"]
+
+
+def subjects(mailbox: Mailbox, address: str) -> list[str]:
+    return [m["Subject"] for m in mailbox.to(address)]
+
+
+def test_an_overdue_task_reminds_its_holder_then_escalates_to_the_leader(
+    api: Api, engine: ProcessEngine, mailbox: Mailbox
+) -> None:
+    email_channel(api, mailbox)
+    set_preferences(api, "dana", language="en")
+    set_preferences(api, "lei", language="zh")
+    with time_machine.travel(datetime(2026, 12, 2, 2, 0, tzinfo=UTC), tick=False) as clock:
+        instance_id = to_diagnosis(api)
+        drain(engine)
+        assert subjects(mailbox, "dana@example.com") == ["New task for you: Collect and clean data"]
+        api.claim("dana", api.task_named("dana", "Task_collect_data", instance_id)["id"])
+
+        clock.move_to(DIAGNOSIS_DUE + timedelta(minutes=1))
+        drain(engine)
+        assert subjects(mailbox, "dana@example.com")[-1] == "Task overdue: Collect and clean data"
+        assert "Due: 2026-12-19 08:00 (Asia/Shanghai)" in text_of(mailbox.to("dana@example.com")[-1])
+        before = len(mailbox.to("lei@example.com"))
+
+        clock.move_to(DIAGNOSIS_DUE + timedelta(days=1, minutes=2))  # after the grace period, P1D
+        drain(engine)
+    [escalated] = mailbox.to("lei@example.com")[before:]
+    assert escalated["Subject"] == "逾期任务已升级至组长：数据收集与清洗"
+    assert "实例: OPT-5 · 提升用户注册转化率" in text_of(escalated)
+    # the reminder went to the holder only, once
+    assert subjects(mailbox, "dana@example.com").count("Task overdue: Collect and clean data") == 1
+
+
+def test_a_person_who_chose_the_digest_gets_one_email_a_day_with_open_and_overdue_tasks(
+    api: Api, engine: ProcessEngine, mailbox: Mailbox
+) -> None:
+    email_channel(api, mailbox)
+    with time_machine.travel(datetime(2026, 12, 17, 2, 0, tzinfo=UTC), tick=False) as clock:
+        prefs = set_preferences(api, "dana", language="en", digest=True, digest_at="09:00")
+        assert prefs["digest"] is True
+        instance_id = to_diagnosis(api)
+        drain(engine)
+        assert mailbox.to("dana@example.com") == []  # no per-event mail in digest mode
+
+        clock.move_to(datetime(2026, 12, 18, 1, 1, tzinfo=UTC))  # 09:01 in Shanghai
+        drain(engine)
+        [first] = mailbox.to("dana@example.com")
+        assert first["Subject"] == "Your daily digest: 1 open tasks, 0 overdue"
+        collect = api.task_named("dana", "Task_collect_data", instance_id)
+        assert f"/tasks/{collect['id']}" in text_of(first)
+        assert "Collect and clean data: OPT-5 · 提升用户注册转化率" in text_of(first)
+        drain(engine)
+        assert len(mailbox.to("dana@example.com")) == 1  # once that day
+
+        clock.move_to(datetime(2026, 12, 19, 1, 1, tzinfo=UTC))  # the next morning: now overdue
+        drain(engine)
+    second = mailbox.to("dana@example.com")[1]
+    assert second["Subject"] == "Your daily digest: 1 open tasks, 1 overdue"
+    assert "overdue" in text_of(second)
+    assert len(mailbox.to("dana@example.com")) == 2
+
+
+def test_preferences_are_each_person_s_own_and_bad_values_say_where(api: Api) -> None:
+    path = "/api/v1/notification-preferences/me"
+    assert api.call("eric", "GET", path) == {
+        "user": "eric", "email": None, "language": "zh",
+        "event_types": ["task_offered", "task_assigned", "task_overdue", "task_escalated",
+                        "instance_completed", "incident"],
+        "timezone": "Asia/Shanghai", "quiet_start": None, "quiet_end": None,
+        "digest": False, "digest_at": "09:00",
+    }  # fmt: skip
+    api.call(
+        "eric",
+        "PATCH",
+        path,
+        json={"email": "eric@example.com", "quiet_start": "22:00", "quiet_end": "07:00"},
+    )
+    assert api.call("eric", "GET", path)["email"] == "eric@example.com"
+    assert api.call("sara", "GET", path)["email"] is None
+    bad = api.call(
+        "eric", "PATCH", path, 422,
+        json={"email": "not-an-address", "language": "fr", "quiet_start": "25:00",
+              "timezone": "Mars/Olympus"},
+    )  # fmt: skip
+    assert {p["path"] for p in bad["problems"]} == {"email", "language", "quiet_start", "timezone"}
+    assert api.call("eric", "PATCH", path, json={"quiet_start": None})["quiet_end"] is None
