@@ -59,6 +59,8 @@ PAGES = {
     "/instances": "instances.html",
     "/designer": "designer.html",
     "/designer/forms": "form_designer.html",
+    "/admin/notifications": "notifications.html",
+    "/preferences": "preferences.html",
 }
 
 

@@ -7,6 +7,8 @@
     zh: {
       'nav.skip': '跳到正文', 'nav.label': '主导航', 'nav.inbox': '待办', 'nav.instances': '流程实例',
       'nav.designer': '流程设计', 'nav.forms': '表单设计', 'nav.signout': '退出',
+      'nav.notifications': '通知渠道', 'nav.preferences': '通知设置',
+      'title.notifications': '通知渠道', 'title.preferences': '通知设置',
       'vendor.missing': '浏览器组件未安装：请先运行 make setup（npm ci）。',
       'title.signin': '登录', 'title.inbox': '我的待办', 'title.task': '任务', 'title.start': '发起流程',
       'title.instances': '流程实例', 'title.instance': '流程实例', 'title.designer': '流程设计',
@@ -79,6 +81,8 @@
       'nav.skip': 'Skip to content', 'nav.label': 'Main navigation', 'nav.inbox': 'Inbox',
       'nav.instances': 'Instances', 'nav.designer': 'Process designer', 'nav.forms': 'Form designer',
       'nav.signout': 'Sign out',
+      'nav.notifications': 'Notification channels', 'nav.preferences': 'My notifications',
+      'title.notifications': 'Notification channels', 'title.preferences': 'My notifications',
       'vendor.missing': 'The browser libraries are not installed: run make setup (npm ci) first.',
       'title.signin': 'Sign in', 'title.inbox': 'Inbox', 'title.task': 'Task', 'title.start': 'Start a process',
       'title.instances': 'Process instances', 'title.instance': 'Process instance',
@@ -201,5 +205,10 @@
     document.dispatchEvent(new CustomEvent('langchange', { detail: { lang: lang() } }));
   }
 
-  window.OpsflowI18n = { t, has, lang, apply, setLang };
+  /** A page's own words, added to the dictionary: extend({zh: {...}, en: {...}}). */
+  function extend(more) {
+    for (const l of ['zh', 'en']) Object.assign(DICT[l], (more && more[l]) || {});
+  }
+
+  window.OpsflowI18n = { t, has, lang, apply, setLang, extend };
 })();
