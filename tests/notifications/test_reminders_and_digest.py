@@ -106,3 +106,22 @@ def test_preferences_are_each_person_s_own_and_bad_values_say_where(api: Api) ->
     )  # fmt: skip
     assert {p["path"] for p in bad["problems"]} == {"email", "language", "quiet_start", "timezone"}
     assert api.call("eric", "PATCH", path, json={"quiet_start": None})["quiet_end"] is None
+
+
+def test_an_incident_tells_the_admins_what_failed_and_where(
+    api: Api, engine: ProcessEngine, mailbox: Mailbox
+) -> None:
+    from tests.engine.conftest import DATA
+
+    engine.repository.deploy([("deep_loop.bpmn", (DATA / "deep_loop.bpmn").read_bytes())], actor="test")
+    email_channel(api, mailbox)
+    set_preferences(api, "ada", language="en")
+    set_preferences(api, "lei")
+    instance = api.start("lei", {"limit": 3}, process_key="deep_loop", business_key="LOOP-1")  # no counter
+    drain(engine)
+    [mail] = mailbox.to("ada@example.com")
+    assert mail["Subject"].startswith("Incident, an admin is needed: LOOP-1")
+    body = text_of(mail)
+    assert "Problem: " in body and "counter" in body
+    assert f"/instances/{instance['id']}" in body
+    assert mailbox.to("lei@example.com") == []  # incidents are for admins
