@@ -17,11 +17,11 @@ DEMO_USERS: dict[str, list[str]] = {
 
 
 def collect_files(paths: list[Path]) -> list[tuple[str, bytes]]:
-    """Files to deploy: the given files, and the .bpmn/.form files inside given directories."""
+    """Files to deploy: the given files, and the .bpmn/.dmn/.form files inside given directories."""
     files = []
     for path in paths:
         if path.is_dir():
-            found = sorted([*path.glob("*.bpmn"), *path.glob("*.form")])
+            found = sorted([*path.glob("*.bpmn"), *path.glob("*.dmn"), *path.glob("*.form")])
             files += [(f.name, f.read_bytes()) for f in found]
         else:
             files.append((path.name, path.read_bytes()))

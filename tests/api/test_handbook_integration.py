@@ -120,6 +120,14 @@ def test_a_metric_anomaly_message_from_monitoring_starts_the_handbook(approvals:
     assert detail["data"]["trigger"] == "metric_anomaly"
     assert detail["instance"]["business_key"] == "BI-CVR-2026-11"
     assert detail["instance"]["process_key"] == "ops_metric_anomaly"
+    # the anomaly rule is a decision table (processes/metric_anomaly_rule.dmn): it advises, the leader decides
+    advice = {"start_optimization": True, "classification_hint": "structural"}
+    assert detail["data"]["anomaly_advice"] == advice
+    [decided] = api.call(
+        "lei", "GET", "/api/v1/decisions/evaluations", params={"instance_id": started["instance_id"]}
+    )
+    assert decided["decision_key"] == "metric_anomaly_rule" and decided["element_id"] == "Decide_anomaly_rule"
+    assert [r["rule_id"] for r in decided["matched_rules"]] == ["Rule_three_or_more"]
 
 
 def test_an_anomaly_below_the_rule_does_not_start_an_optimization(approvals: Api) -> None:
@@ -135,6 +143,7 @@ def test_an_anomaly_below_the_rule_does_not_start_an_optimization(approvals: Api
     )
     instance = api.instance("ada", started["instance_id"])["instance"]
     assert instance["status"] == "completed" and instance["outcome"] == "below_threshold"
+    assert instance["variables"]["anomaly_advice"]["start_optimization"] is False
 
 
 def test_a_message_that_matches_nothing_or_several_instances_is_a_clear_4xx(approvals: Api) -> None:

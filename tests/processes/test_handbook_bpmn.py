@@ -1,7 +1,9 @@
 """The handbook process (processes/ops_optimization.bpmn): model contract, diagram, and walks.
 
 The file holds two executable processes: `ops_optimization`, the handbook, and `ops_metric_anomaly`,
-which a monitoring/BI message starts and which calls the handbook.
+which a monitoring/BI message starts and which calls the handbook when the decision table
+processes/metric_anomaly_rule.dmn advises it (the table's business rule task is the engine's own, so
+the file is parsed with the engine's parser class).
 
 No database and no service: the file is parsed and run with SpiffWorkflow directly. The walks of the
 handbook's paths evaluate with plain Python on purpose; this file checks the model, not the sandbox.
@@ -23,16 +25,21 @@ from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.parser import parse_bpmn_files
 from engine.bpmn.sandbox import SandboxedEnvironment, check_expression, check_script
+from engine.bpmn.specs import OpsflowParser
+from engine.dmn import parse_dmn
+from engine.dmn.decider import TableDecider
 from engine.forms import validate_submission
 from tests.fixtures.handbook_data import VALID
 
 REPO = Path(__file__).resolve().parents[2]
 BPMN_FILE = REPO / "processes" / "ops_optimization.bpmn"
+ANOMALY_RULE = REPO / "processes" / "metric_anomaly_rule.dmn"
 FORMS_DIR = REPO / "forms"
 PROCESS_ID = "ops_optimization"
 ANOMALY_ID = "ops_metric_anomaly"
@@ -201,7 +208,7 @@ except NameError:
 
 @pytest.fixture(scope="module")
 def parser():
-    p = SpiffBpmnParser(validator=VALIDATOR)
+    p = OpsflowParser(validator=VALIDATOR)
     p.add_bpmn_files([str(BPMN_FILE)])
     return p
 
@@ -637,6 +644,7 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     kinds = {k: etree.QName(v).localname for k, v in anomaly_nodes.items()}
     assert kinds == {
         "StartEvent_metric_anomaly": "startEvent",
+        "Decide_anomaly_rule": "businessRuleTask",
         "Gateway_anomaly_rule": "exclusiveGateway",
         "Script_anomaly_trigger": "scriptTask",
         "Call_ops_optimization": "callActivity",
@@ -654,7 +662,11 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
         f.findtext("bpmn:conditionExpression", namespaces=NS).strip(): f.get("targetRef")
         for f in outgoing.values()
     }
-    assert conditions["consecutive_missed_periods >= 2"] == "Script_anomaly_trigger"
+    assert conditions['anomaly_advice["start_optimization"]'] == "Script_anomaly_trigger"
+    rule = anomaly_nodes["Decide_anomaly_rule"]
+    assert rule.get(f"{CAMUNDA}decisionRef") == "metric_anomaly_rule"
+    assert rule.get(f"{CAMUNDA}mapDecisionResult") == "singleResult"
+    assert rule.get(f"{CAMUNDA}resultVariable") == "anomaly_advice"
     assert outgoing[gateway.get("default")].get("targetRef") == "EndEvent_below_threshold"
     script = anomaly_nodes["Script_anomaly_trigger"]
     assert script.get("scriptFormat") == "python"
@@ -664,6 +676,7 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     assert properties(anomaly_nodes["EndEvent_anomaly_handled"]) == {}  # the called handbook sets the outcome
     path = [
         "StartEvent_metric_anomaly",
+        "Decide_anomaly_rule",
         "Gateway_anomaly_rule",
         "Script_anomaly_trigger",
         "Call_ops_optimization",
@@ -987,8 +1000,11 @@ def test_an_unanswered_investment_approval_is_chased_after_two_days(spec, subpro
 
 
 def new_anomaly(anomaly_spec, anomaly_subprocess_specs, **payload):
-    engine = PythonScriptEngine(environment=SandboxedEnvironment())
-    wf = BpmnWorkflow(anomaly_spec, anomaly_subprocess_specs, script_engine=engine)
+    environment = SandboxedEnvironment()
+    wf = BpmnWorkflow(anomaly_spec, anomaly_subprocess_specs, script_engine=PythonScriptEngine(environment))
+    decisions, problems = parse_dmn(ANOMALY_RULE.name, ANOMALY_RULE.read_bytes())
+    assert problems == []
+    attach_decider(wf, TableDecider([d.decision for d in decisions], environment.evaluate))
     wf.do_engine_steps()
     assert waiting(wf) == {"StartEvent_metric_anomaly"}
     deliver(wf, "StartEvent_metric_anomaly", **payload)
@@ -1009,6 +1025,9 @@ def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
     assert task.data["title"] == f"注册转化率 连续{periods}个周期未达标"
     assert task.data["description"] == "监控/BI自动触发: 注册转化率"
     assert task.data["iteration_count"] == 0
+    # the table advises; the leader still classifies the problem in Task_locate_problem
+    hint = "short_term" if periods == 2 else "structural"
+    assert task.data["anomaly_advice"] == {"start_optimization": True, "classification_hint": hint}
     # a short-term fluctuation ends the handbook, and with it the trigger
     complete(wf, "Task_locate_problem", problem_type="short_term")
     assert wf.is_completed()
@@ -1024,3 +1043,4 @@ def test_a_metric_anomaly_of_one_period_ends_below_threshold(anomaly_spec, anoma
     assert wf.is_completed()
     assert ended_at(wf) == {"EndEvent_below_threshold"}
     assert "trigger" not in wf.data
+    assert wf.data["anomaly_advice"] == {"start_optimization": False, "classification_hint": "short_term"}
