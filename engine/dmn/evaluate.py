@@ -65,20 +65,23 @@ def _scope(compiled: list[Compiled], variables: dict, extra: dict, constants: di
 
 
 def _inputs(decision: Decision, variables: dict, evaluate: Evaluate) -> dict[str, object]:
-    expressions = [i.expression for i in decision.inputs]
-    if not expressions:
-        return {}
-    source = "[" + ", ".join(e.source for e in expressions) + "]"
-    values = evaluate(source, _scope(expressions, variables, {}, decision.constants))
+    """Input values by `dmn_in_<n>`. An input that is just a variable is read, the others are
+    evaluated together in one sandbox call."""
+    values: list[object] = [variables.get(i.expression.variable) for i in decision.inputs]
+    computed = [(n, i.expression) for n, i in enumerate(decision.inputs) if i.expression.variable is None]
+    if computed:
+        source = "[" + ", ".join(e.source for _, e in computed) + "]"
+        scope = _scope([e for _, e in computed], variables, {}, decision.constants)
+        for (n, _), value in zip(computed, evaluate(source, scope), strict=True):
+            values[n] = value
     converted = {}
     for n, (item, value) in enumerate(zip(decision.inputs, values, strict=True), 1):
         try:
             converted[f"dmn_in_{n}"] = _typed(value, item.type_ref)
         except (TypeError, ValueError) as exc:
             shown = {i.label: v for i, v in zip(decision.inputs, values, strict=True)}
-            raise DecisionError(
-                decision, f"input {item.label} is not a {item.type_ref}: {exc}", shown
-            ) from None
+            message = f"input {item.label} is not a {item.type_ref}: {exc}"
+            raise DecisionError(decision, message, shown) from None
     return converted
 
 

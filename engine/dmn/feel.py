@@ -34,6 +34,7 @@ class Compiled:
     constants: dict[str, object] = field(default_factory=dict)
     literal: bool = False  # no variables: the value is known without evaluating anything
     value: object = None  # the value, when literal
+    variable: str | None = None  # the expression is just this variable: read, not evaluated
 
     @property
     def free_names(self) -> frozenset[str]:
@@ -51,8 +52,9 @@ def compile_expression(text: str, *, prefix: str = "dmn_c") -> Compiled:
     source = _python(tree)
     names = _names(tree)
     literal = not names and tree[0] in ("lit", "list", "context")
+    variable = tree[1] if tree[0] == "name" else None
     compiled = Compiled(
-        source, frozenset(names), constants, literal, _literal_value(tree) if literal else None
+        source, frozenset(names), constants, literal, _literal_value(tree) if literal else None, variable
     )
     _check(compiled)
     return compiled
