@@ -40,6 +40,7 @@ VENDOR = {
     "properties-panel": "@bpmn-io/properties-panel/dist",
     "camunda-bpmn-moddle": "camunda-bpmn-moddle/resources",
     "swagger-ui": "swagger-ui-dist",
+    "dmn-js": "dmn-js/dist",
 }
 
 SSE_COOKIE = "opsflow_sse_"
@@ -61,6 +62,7 @@ PAGES = {
     "/designer/forms": "form_designer.html",
     "/admin/notifications": "notifications.html",
     "/preferences": "preferences.html",
+    "/designer/decisions": "decision_designer.html",
 }
 
 

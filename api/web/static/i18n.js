@@ -75,7 +75,13 @@
       'designer.no_process': '图中没有流程。', 'designer.forbidden': '只有流程设计师和管理员可以部署。',
       'forms.title': '表单设计', 'forms.toolbar': '表单', 'forms.form': '表单', 'forms.new': '新建表单',
       'forms.download': '下载 JSON', 'forms.new_key': '新表单的标识（字母、数字、下划线）：',
-      'forms.opened': '已打开表单 {key} 版本 {version}。', 'forms.created': '已新建表单 {key}。'
+      'forms.opened': '已打开表单 {key} 版本 {version}。', 'forms.created': '已新建表单 {key}。',
+      'nav.decisions': '决策表设计', 'title.decisions': '决策表设计',
+      'decisions.title': '决策表设计', 'decisions.toolbar': '决策表', 'decisions.decision': '决策',
+      'decisions.new': '新建决策表', 'decisions.versions': '版本历史', 'decisions.canvas': '决策表编辑区',
+      'decisions.opened': '已打开决策 {key} 版本 {version}。', 'decisions.blank': '新建的空白决策表，尚未部署。',
+      'decisions.no_decision': '文件中没有决策。', 'decisions.hit_policy': '命中策略',
+      'decisions.history': '决策', 'decisions.matched': '命中规则', 'decisions.inputs': '输入', 'decisions.result': '结果'
     },
     en: {
       'nav.skip': 'Skip to content', 'nav.label': 'Main navigation', 'nav.inbox': 'Inbox',
@@ -155,7 +161,13 @@
       'designer.forbidden': 'Only designers and admins deploy.',
       'forms.title': 'Form designer', 'forms.toolbar': 'Form', 'forms.form': 'Form', 'forms.new': 'New form',
       'forms.download': 'Download JSON', 'forms.new_key': 'Key of the new form (letters, digits, underscores):',
-      'forms.opened': 'Opened form {key} version {version}.', 'forms.created': 'Created form {key}.'
+      'forms.opened': 'Opened form {key} version {version}.', 'forms.created': 'Created form {key}.',
+      'nav.decisions': 'Decision designer', 'title.decisions': 'Decision designer',
+      'decisions.title': 'Decision designer', 'decisions.toolbar': 'Decision table', 'decisions.decision': 'Decision',
+      'decisions.new': 'New decision table', 'decisions.versions': 'Versions', 'decisions.canvas': 'Decision table editor',
+      'decisions.opened': 'Opened decision {key} version {version}.', 'decisions.blank': 'A new blank decision table, not deployed yet.',
+      'decisions.no_decision': 'The file holds no decision.', 'decisions.hit_policy': 'Hit policy',
+      'decisions.history': 'Decisions', 'decisions.matched': 'Matched rules', 'decisions.inputs': 'Inputs', 'decisions.result': 'Result'
     }
   };
 
