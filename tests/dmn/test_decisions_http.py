@@ -152,6 +152,12 @@ def test_latest_binding_takes_the_newest_version_and_version_binding_the_pinned_
     assert evaluations(api, instance["id"])[0]["decision_version"] == 1
 
 
+def test_deployment_binding_takes_the_version_deployed_with_the_process(api: Api) -> None:
+    deploy(api, ("dish.dmn", DISH), ("dinner.bpmn", dinner(decisionRefBinding="deployment")))
+    deploy(api, ("dish.dmn", DISH.replace(b'"Stew"', b'"Pasta"')))
+    assert start_dinner(api, season="Fall", guestCount=12)["variables"]["dish"] == "Stew"
+
+
 def test_no_matching_rule_is_an_incident_showing_the_inputs_and_a_retry_resolves_it(api: Api) -> None:
     deploy(api, ("dish.dmn", DISH), ("dinner.bpmn", DINNER))
     instance = start_dinner(api, season="Monsoon", guestCount=3)
