@@ -138,10 +138,15 @@ class InstanceDecider:
 
 
 def new_decision_rows(
-    session: Session, parsed: list[ParsedDecision], deployment_id: str, unchanged: list[str]
+    session: Session,
+    parsed: list[ParsedDecision],
+    deployment_id: str,
+    deployed_at: datetime,
+    unchanged: list[str],
 ) -> list[DecisionDefinitionRow]:
     """Rows for the decisions whose table changed since their latest version (the others go to
-    `unchanged`)."""
+    `unchanged`). They carry the deployment's time: a process deployed with them binds them under
+    `camunda:decisionRefBinding="deployment"` (deployed at or before the process version)."""
     rows = []
     for item in parsed:
         key = item.decision.id
@@ -164,7 +169,7 @@ def new_decision_rows(
                 content_hash=item.digest,
                 hit_policy=item.decision.hit_policy.value,
                 deployment_id=deployment_id,
-                deployed_at=utcnow(),
+                deployed_at=deployed_at,
             )
         )
     return rows

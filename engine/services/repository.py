@@ -106,7 +106,9 @@ class RepositoryService:
                 )
             )
         _resolve_calls_within(session, new_definitions)
-        new_decisions = new_decision_rows(session, decisions, deployment.id, unchanged)
+        new_decisions = new_decision_rows(
+            session, decisions, deployment.id, deployment.deployed_at, unchanged
+        )
         if not new_forms and not new_definitions and not new_decisions:
             return DeploymentView(None, [], [], unchanged, warnings)
         session.add(deployment)
