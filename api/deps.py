@@ -35,6 +35,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/process-instances"): "instances:start",
     ("GET", "/api/v1/process-instances"): "instances:read",
     ("GET", "/api/v1/process-instances/{instance_id}"): "instances:read",
+    ("GET", "/api/v1/process-instances/{instance_id}/documents/{kind}"): "instances:read",
     ("POST", "/api/v1/process-instances/{instance_id}/cancel"): SESSIONS_ONLY,
     ("POST", "/api/v1/process-instances/{instance_id}/retry"): SESSIONS_ONLY,
     # definitions, forms, deployments
