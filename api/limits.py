@@ -7,14 +7,15 @@
 - a JSON body nested deeper than `MAX_JSON_DEPTH` answers 422 (no form needs more; deeper documents
   are how recursion limits are reached);
 - a NUL character in the URL (path or query) or in a JSON string answers 422: no name, key or text
-  of ours contains one, and PostgreSQL cannot store or even compare text that does.
+  of ours contains one, and PostgreSQL cannot store or even compare text that does;
+- a lone UTF-16 surrogate (`"\\udfff"`) in a JSON key or string answers 422 naming its path: it is
+  not text, and once stored every answer that shows it would fail (engine/jsontext.py).
 
 Every refusal uses the API's one error shape (api/errors.py).
 """
 
+import json
 import re
-from itertools import accumulate, count
-from operator import sub
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
@@ -23,29 +24,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_body
 from engine.config import Settings
 from engine.errors import Problem
+from engine.jsontext import SURROGATE_ESCAPE, json_depth, lone_surrogate_path
 
 MIB = 1024 * 1024
 JSON_BODY_BYTES = 1 * MIB
 MAX_JSON_DEPTH = 32
 _HTTP1 = ("1.1", "1.0")
 
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*+\\u0000")
-# brackets -> 2 (open) or 0 (close), everything else dropped: the running sum minus the count of
-# brackets seen is the nesting depth, computed by C-level iterators even for a megabyte of "[[[["
-_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{]}")
 
 
 class BodyTooLarge(Exception):
     pass
-
-
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects in a JSON document (brackets inside strings do not
-    count; a document that is not JSON gives a number that does not matter, as it is refused later)."""
-    brackets = _STRING.sub(b"", body).translate(_BRACKETS, _NOT_BRACKETS)
-    return max(map(sub, accumulate(brackets), count(1)), default=0)
 
 
 def is_json(content_type: bytes | None) -> bool:
@@ -113,21 +103,25 @@ class RequestLimits:
                 return
             problem = self._json_problem(body)
             if problem is not None:
-                await _refuse(scope, send, 422, "invalid_input", problem)
+                await _refuse(scope, send, 422, "invalid_input", *problem)
                 return
             await self.app(scope, _replay(body, more, receive), send)
             return
         await self._stream(scope, receive, send, limit, _too_large(limit))
 
-    def _json_problem(self, body: bytes) -> str | None:
-        # cheap C-level scans first: a body with few brackets cannot be deep, one without "\u0000" has no NUL
+    def _json_problem(self, body: bytes) -> tuple[str, str | None] | None:
+        """(message, field path) of what makes the body unacceptable, or None."""
+        # cheap C-level scans first: a body with few brackets cannot be deep, one without "\u0000" has
+        # no NUL, one without "\ud" (any case) no surrogate
         if (
             body.count(b"[") + body.count(b"{") > self.max_json_depth
             and json_depth(body) > self.max_json_depth
         ):
-            return f"the JSON body is nested more than {self.max_json_depth} levels deep"
+            return f"the JSON body is nested more than {self.max_json_depth} levels deep", None
         if b"\\u0000" in body and _NUL_ESCAPE.search(body):
-            return "the JSON body contains a NUL character (\\u0000)"
+            return "the JSON body contains a NUL character (\\u0000)", None
+        if (b"\\ud" in body or b"\\uD" in body) and SURROGATE_ESCAPE.search(body):
+            return _surrogate_problem(body)
         return None
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: str) -> None:
@@ -193,6 +187,18 @@ def _replay(body: bytes, more: list[Message], receive: Receive) -> Receive:
     return replay
 
 
+def _surrogate_problem(body: bytes) -> tuple[str, str | None] | None:
+    """Surrogate escapes are fine in pairs (an emoji); a lone one is refused, naming where it is."""
+    try:
+        path = lone_surrogate_path(json.loads(body))
+    except ValueError:
+        return None  # not JSON: the route's own parsing answers that
+    if path is None:
+        return None
+    where = f" at {path}" if path else ""
+    return f"the JSON body contains a lone UTF-16 surrogate{where}: it is not text", path or None
+
+
 def _has_nul(scope: Scope) -> bool:
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string", b"")
@@ -204,8 +210,10 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes"
 
 
-async def _refuse(scope: Scope, send: Send, status: int, kind: str, message: str) -> None:
-    body = error_body(kind, message, [Problem(message)] if status == 422 else None)
+async def _refuse(
+    scope: Scope, send: Send, status: int, kind: str, message: str, path: str | None = None
+) -> None:
+    body = error_body(kind, message, [Problem(message, path=path)] if status == 422 else None)
     # the connection is not reused after a refused body: the client may still be sending it
     headers = {"Connection": "close"} if status == 413 else None
     await JSONResponse(body, status_code=status, headers=headers)(scope, _no_body, send)

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.camunda.errors import invalid
+from engine.jsontext import lone_surrogate_path, printable
 
 INTEGER_RANGES = {
     "short": (-(2**15), 2**15 - 1),
@@ -152,9 +153,16 @@ def _json(name: str, type_name: str, value: Any, info: dict) -> Any:
             f"(variable '{name}')"
         )
     try:
-        return json.loads(value)
+        parsed = json.loads(value)
     except ValueError as exc:
         raise invalid(f"Cannot deserialize the {type_name} value of variable '{name}': {exc}") from None
+    where = lone_surrogate_path(parsed)
+    if where is not None:  # the body's own check cannot see inside this string (engine/jsontext.py)
+        inside = f" at {where}" if where else ""
+        raise invalid(
+            f"The {type_name} value of variable '{printable(name)}' holds a lone UTF-16 surrogate{inside}"
+        )
+    return parsed
 
 
 def _object(name: str, type_name: str, value: Any, info: dict) -> Any:

@@ -15,7 +15,7 @@ from engine.bpmn import checks
 from engine.bpmn.catalog import CatalogContext, build_catalog
 from engine.bpmn.normalize import normalize, restore_ids
 from engine.bpmn.specs import OpsflowParser
-from engine.bpmn.xml import NS, UnsafeXml, line_of, local_name, parse_xml
+from engine.bpmn.xml import NS, UnsafeXml, as_utf8_text, line_of, local_name, parse_xml
 from engine.errors import Problem
 
 
@@ -160,9 +160,12 @@ def _read_file(filename: str, content: bytes, context: CatalogContext) -> _File 
     catalog: dict[str, dict] = {}
     for p in executable:
         catalog.update(build_catalog(p, filename, context, problems, warnings))
-    f = _File(
-        filename, root, [p.get("id") for p in executable], catalog, {}, problems, content.decode("utf-8")
-    )
+    try:
+        text = as_utf8_text(content, root, filename)
+    except UnsafeXml as exc:
+        context.result.problems.append(exc.problem)
+        return None
+    f = _File(filename, root, [p.get("id") for p in executable], catalog, {}, problems, text)
     if problems:
         return f
     try:

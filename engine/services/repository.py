@@ -17,6 +17,7 @@ from engine.config import ROLES
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
+from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
@@ -41,6 +42,8 @@ _LATEST_DEFINITION = (
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 FORM_SUFFIXES = (".form", ".json")
+#: JSON levels a form file may nest: each group or list of fields takes two; no real form needs more.
+MAX_FORM_JSON_DEPTH = 64
 
 
 class RepositoryService:
@@ -299,6 +302,11 @@ def _latest(session: Session, table: type, key: str):
 
 
 def _read_form(filename: str, content: bytes, forms: dict, problems: list[Problem]) -> None:
+    depth = json_depth(content)
+    if depth > MAX_FORM_JSON_DEPTH:  # before parsing: deep enough documents exhaust the recursion limit
+        message = f"the form is nested {depth} levels deep; at most {MAX_FORM_JSON_DEPTH} are allowed"
+        problems.append(Problem(message, file=filename))
+        return
     try:
         schema = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
