@@ -28,7 +28,7 @@ from engine.bpmn.runner import (
     waiting_messages,
 )
 from engine.bpmn.serializer import WorkflowStore
-from engine.errors import ConcurrentUpdate, NotFound
+from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, Problem
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.views import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
@@ -44,6 +44,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import after_commit
+from engine.team import ROUTING_VARIABLES
 from engine.views import TaskView
 
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
@@ -139,6 +140,8 @@ class Loaded:
     definition: Definition
     workflow: BpmnWorkflow
     team_before: list = field(default_factory=list)
+    #: The routing variables this action may change: those of the form it was validated by (team.py).
+    may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
     open_tasks: list[TaskView] = field(default_factory=list)
 
@@ -248,6 +251,7 @@ class Instances:
         conn = session.connection()
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
         variables = _jsonable(current_variables(workflow))
+        _refuse_rerouting(row.variables, variables, loaded.may_route)
         team = variables.get("team") if _is_team(variables.get("team")) else row.team
         status = row.status
         outcome = row.outcome
@@ -518,6 +522,25 @@ def offer(entry: dict, team: list[dict]) -> tuple[list[str], list[str]]:
     named = sorted({m["user"] for m in team if m.get("role") in roles and m.get("user")})
     users = sorted(set(named) | set(entry.get("candidate_users") or []))
     return users, ([] if named else roles)
+
+
+def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> None:
+    """Data from outside enters an instance through many doors (a start, a task, a message, an external
+    task, an incident's retry); whichever it came through, it is saved here. A routing variable that
+    changed without the form that owns it (validated there) is refused: the whole change rolls back."""
+    changed = [k for k in ROUTING_VARIABLES if k not in allowed and before.get(k) != after.get(k)]
+    if changed:
+        raise InvalidInput(
+            "this would change who works on the instance",
+            [
+                Problem(
+                    f"{k!r} decides who is offered the instance's tasks; only the task whose form "
+                    f"names it may change it, not this request",
+                    path=k,
+                )
+                for k in changed
+            ],
+        )
 
 
 def _is_team(value: object) -> bool:

@@ -7,6 +7,18 @@ from engine.config import LANE_ROLES
 from engine.errors import Problem
 from engine.services.identity import users_with_roles
 
+#: Process variables the engine itself reads to decide who is offered tasks and who leads the instance.
+#: Only a form with a field for one may change it (engine/instances.py refuses every other change).
+ROUTING_VARIABLES = ("team",)
+
+
+def routing_fields(form_schema: dict | None) -> frozenset[str]:
+    """The routing variables a form has a field for: the ones completing it may set."""
+    if form_schema is None:
+        return frozenset()
+    keys = {c.get("key") or c.get("path") for c in _walk(form_schema.get("components", []))}
+    return frozenset(k for k in ROUTING_VARIABLES if k in keys)
+
 
 def team_rules(form_schema: dict) -> list[str] | None:
     """The roles a team must name, from `properties.requiredRoles` on the form's `team` list;

@@ -24,6 +24,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.team import routing_fields
 from engine.views import InstanceDetailView, InstanceView, MessageCorrelationView, Page, Principal
 
 STATUSES = ("running", "completed", "cancelled")
@@ -65,7 +66,7 @@ class RuntimeService:
                     "arrives (POST /api/v1/messages), not by hand"
                 )
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
-            data = variables
+            data, may_route = variables, frozenset[str]()
             if form is not None and validate_start_form:
                 data, errors = validate_submission(form.form_schema, variables, {}, deployed=True)
                 if errors:
@@ -73,7 +74,8 @@ class RuntimeService:
                         "the start form is not filled in correctly",
                         [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors],
                     )
-            return self._create(session, definition, principal.name, business_key, data)
+                may_route = routing_fields(form.form_schema)
+            return self._create(session, definition, principal.name, business_key, data, may_route=may_route)
 
         return self._tx.write(start)
 
@@ -162,6 +164,7 @@ class RuntimeService:
         data: dict,
         *,
         message: tuple[str, dict] | None = None,
+        may_route: frozenset[str] = frozenset(),
     ) -> InstanceView:
         row = InstanceRecord(
             id=str(uuid.uuid4()),
@@ -194,7 +197,8 @@ class RuntimeService:
         if message and incident is None:
             deliver_message(workflow, _waiting_for(workflow, message[0]), message[1])
             incident = runner.advance(workflow)
-        self._instances.save(session, Loaded(row, definition, workflow), actor=actor, incident=incident)
+        loaded = Loaded(row, definition, workflow, may_route=may_route)
+        self._instances.save(session, loaded, actor=actor, incident=incident)
         return instance_view(row, definition.version)
 
     def start_on_timer(self, session: Session, job: JobRow) -> None:
@@ -343,9 +347,7 @@ def _visible_clause(principal: Principal):
     return or_(*clauses)
 
 
-def require_visible(
-    session: Session, principal: Principal, row: ProcessInstanceRow | InstanceRecord
-) -> None:
+def require_visible(session: Session, principal: Principal, row: ProcessInstanceRow | InstanceRecord) -> None:
     candidate = (
         session.exec(
             _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)

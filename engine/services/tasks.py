@@ -25,7 +25,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.team import check_team, team_rules
+from engine.team import check_team, routing_fields, team_rules
 from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
 
 #: An open task's row as plain values (read with Core, changed in place by claim and assign).
@@ -215,7 +215,8 @@ class TaskService:
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
             entry = loaded.definition.catalog.get(row.element_id, {})
-            clean = self._validated(session, entry, loaded.definition, data, instance.variables)
+            clean, form_schema = self._validated(session, entry, loaded.definition, data, instance.variables)
+            loaded.may_route = routing_fields(form_schema)
             incident = self._instances.runner.complete_user_task(loaded.workflow, task_id, clean)
             events.record(
                 session,
@@ -237,12 +238,13 @@ class TaskService:
 
     def _validated(
         self, session: Session, entry: dict, definition: Definition, data: object, context: dict
-    ) -> dict:
+    ) -> tuple[dict, dict | None]:
+        """The data as the task's form lets it through, and that form's schema (None: no form)."""
         form = self._instances.form(session, resolve_form_id(session, entry, definition))
         if form is None:
             if not isinstance(data, dict):
                 raise InvalidInput("task data is a JSON object")
-            return data
+            return data, None
         clean, errors = validate_submission(form.form_schema, data, context, deployed=True)
         problems = [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors]
         required_roles = team_rules(form.form_schema)
@@ -250,7 +252,7 @@ class TaskService:
             problems += check_team(session, clean["team"], required_roles)
         if problems:
             raise InvalidInput(f"the form {form.key} is not filled in correctly", problems)
-        return clean
+        return clean, form.form_schema
 
     def _visible_task(
         self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
