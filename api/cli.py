@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
 def uvicorn_options(*, access_log: bool = True) -> dict[str, Any]:
     """How `opsflow serve` runs uvicorn; bench/empty_app.py serves its baseline the same way.
     uvloop and httptools (uvicorn[standard]) are the C event loop and HTTP parser: named, not "auto",
-    so that a broken install fails at start instead of serving slowly."""
-    return {"loop": "uvloop", "http": "httptools", "log_level": "info", "access_log": access_log}
+    so that a broken install fails at start instead of serving slowly. The httptools protocol is ours:
+    it refuses oversized URLs and headers (api/http_limits.py)."""
+    from api.http_limits import LimitedHttpToolsProtocol
+
+    return {"loop": "uvloop", "http": LimitedHttpToolsProtocol, "log_level": "info", "access_log": access_log}
 
 
 def _serve(args: argparse.Namespace) -> int:

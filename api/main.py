@@ -24,6 +24,7 @@ from api.routes import (
     webhooks,
 )
 from api.routing import Route
+from api.security_headers import SecurityHeaders
 from api.web import routes as web
 from engine.config import Settings
 from engine.engine import ProcessEngine, build_engine
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it
     limits.install(app, settings)
+    docs = tuple(path for path in (app.docs_url, app.redoc_url) if path)
+    app.add_middleware(SecurityHeaders, without_csp=docs)  # outermost: refusals carry the headers too
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

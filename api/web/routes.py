@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response, status
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -55,7 +56,6 @@ router = APIRouter(include_in_schema=False, route_class=Route)
 
 # page path -> (template, page name used by the navigation)
 PAGES = {
-    "/signin": "signin.html",
     "/inbox": "inbox.html",
     "/instances": "instances.html",
     "/designer": "designer.html",
@@ -115,6 +115,29 @@ for _path, _template in PAGES.items():
         response_class=HTMLResponse,
         name=f"page-{_template.removesuffix('.html')}",
     )
+
+
+@router.get("/signin", response_class=HTMLResponse, name="page-signin")
+def signin_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in page; after signing in, the browser goes to `next` only if it is a page of ours."""
+    return _page(request, "signin.html", next_page=safe_next(next) or "")
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: the one check of where a sign-in may lead.
+
+    Browsers forgive a lot in a URL: they drop tabs and newlines anywhere, read a backslash as a slash
+    and trim spaces and control characters at the ends, so `/\\evil.example`, `/\t/evil.example` and
+    ` //evil.example` all leave the site. Anything with such a character is refused outright instead of
+    being cleaned up; what is left must be a plain absolute path (one leading slash, no scheme, no host)."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(c < " " or c == "\x7f" or c.isspace() for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("/signin"):
+        return None
+    return target
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)

@@ -124,6 +124,7 @@ def sign_in(browser: object, server: str) -> Iterator[Callable[..., object]]:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: _csp_violation(msg, errors))
         page.js_errors = errors
         page.goto(f"{server}/signin")
         page.fill("#signin-name", user)
@@ -137,3 +138,10 @@ def sign_in(browser: object, server: str) -> Iterator[Callable[..., object]]:
         for page in context.pages:
             assert not getattr(page, "js_errors", []), f"JavaScript errors on {page.url}: {page.js_errors}"
         context.close()
+
+
+def _csp_violation(message: object, errors: list[str]) -> None:
+    """Chromium reports what the Content-Security-Policy blocked on the console only: a page that
+    needs something the policy refuses fails its test like a JavaScript error would."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(message.text)

@@ -86,7 +86,7 @@ def test_a_broken_bpmn_file_is_reported_with_its_line_and_nothing_is_deployed(
 def test_serve_runs_on_uvloop_and_httptools() -> None:
     config = uvicorn.Config(lambda *_: None, **uvicorn_options())
     config.load()
-    assert config.http_protocol_class is HttpToolsProtocol
+    assert issubclass(config.http_protocol_class, HttpToolsProtocol)  # with our header and URL limits
     loop = config.get_loop_factory()()
     try:
         assert isinstance(loop, uvloop.Loop)
