@@ -54,3 +54,9 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="where people reach this service; notifications link to task pages under it",
     )
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR, e.g. 10.20.0.0/16) webhooks may reach although they are loopback, "
+        "private or link-local: on-premise receivers. Empty: public addresses only "
+        "(engine/webhook_targets.py)",
+    )

@@ -37,6 +37,7 @@ from engine.storage import schema
 from engine.storage.db import checkpoint, make_engine
 from engine.storage.tables import ProcessDefinitionRow
 from engine.storage.uow import Transactions
+from engine.webhook_targets import TargetPolicy
 
 
 @dataclass
@@ -114,7 +115,8 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         },
         lock_seconds=settings.job_lock_seconds,
     )
-    jobs.register_outside("webhook", WebhookSender(tx))
+    webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
+    jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))
     jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url))
     jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
     sender = NotificationSender(tx, claim_seconds=settings.job_lock_seconds)
@@ -133,7 +135,7 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         history=HistoryService(tx),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),
-        webhooks=WebhookService(tx),
+        webhooks=WebhookService(tx, webhook_targets),
         api_keys=ApiKeyService(tx, identity),
         idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
         audit=AuditService(tx),

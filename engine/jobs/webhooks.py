@@ -23,7 +23,13 @@ once, so receivers drop an X-Opsflow-Delivery they have already processed.
 Outcome: a 2xx answer within the timeout is delivered; any other status, a timeout or a connection
 error raises, so the job executor retries with backoff (and gives up after its maximum attempts,
 leaving the job as failed). Every attempt is written to the delivery log in its own short
-transaction. A job for a subscription that was deactivated or deleted meanwhile is dropped quietly.
+transaction, with the status code but never the receiver's answer (it is not ours to show, and an
+internal service's page would be shown to whoever reads the log). A job for a subscription that was
+deactivated or deleted meanwhile is dropped quietly.
+
+Before each attempt the URL's name is resolved and checked (engine/webhook_targets.py), and the POST
+goes to that checked address directly (no proxy from the environment), with the name as Host header
+and TLS server name.
 """
 
 import hashlib
@@ -31,18 +37,19 @@ import hmac
 import json
 import logging
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from sqlmodel import func, select
 
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 log = logging.getLogger("opsflow.webhooks")
 
 TIMEOUT_SECONDS = 5.0
 USER_AGENT = "opsflow-webhooks/0.1"
-_ERROR_BODY_CHARS = 200
 
 
 class DeliveryFailed(Exception):
@@ -73,8 +80,9 @@ def signed_headers(secret: str, event: dict, body: bytes, timestamp: int) -> dic
 class WebhookSender:
     """The outside-transaction handler of "webhook" jobs (register with `register_outside`)."""
 
-    def __init__(self, tx: Transactions, *, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, tx: Transactions, *, targets: TargetPolicy, timeout: float = TIMEOUT_SECONDS) -> None:
         self._tx = tx
+        self._targets = targets
         self._timeout = timeout
 
     def __call__(self, job: JobRow) -> None:
@@ -95,13 +103,24 @@ class WebhookSender:
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
         """(status code or None, error or None); never raises for what the receiver does."""
         try:
+            target = self._targets.resolve(url)
+        except RefusedTarget as exc:
+            return None, f"refused: {exc}"[:2000]
+        headers = {**headers, "Host": urlsplit(url).netloc.rsplit("@", 1)[-1]}
+        try:
             with (
-                httpx.Client(timeout=self._timeout, follow_redirects=False) as client,
-                client.stream("POST", url, content=body, headers=headers) as response,
+                httpx.Client(timeout=self._timeout, follow_redirects=False, trust_env=False) as client,
+                client.stream(
+                    "POST",
+                    target.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": target.host},
+                ) as response,
             ):
                 if response.is_success:
                     return response.status_code, None
-                return response.status_code, f"HTTP {response.status_code}{_excerpt(response)}"
+                return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:2000]
 
@@ -140,17 +159,3 @@ def _log_attempt(
         )
     )
     return previous + 1
-
-
-def _excerpt(response: httpx.Response) -> str:
-    """The start of an error answer, for the delivery log (read no more than that)."""
-    chunk = b""
-    try:
-        for part in response.iter_bytes():
-            chunk += part
-            if len(chunk) >= _ERROR_BODY_CHARS:
-                break
-    except httpx.HTTPError:
-        pass
-    text = chunk.decode(errors="replace").strip()[:_ERROR_BODY_CHARS]
-    return f": {text}" if text else ""

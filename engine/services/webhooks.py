@@ -20,6 +20,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Page, Principal
+from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 JOB_KIND = "webhook"
 ALL_TYPES = "*"
@@ -77,8 +78,9 @@ class RedeliveryView:
 
 
 class WebhookService:
-    def __init__(self, tx: Transactions) -> None:
+    def __init__(self, tx: Transactions, targets: TargetPolicy) -> None:
         self._tx = tx
+        self._targets = targets
 
     def create(
         self, url: str, event_types: list[str], *, principal: Principal, secret: str | None = None
@@ -86,7 +88,7 @@ class WebhookService:
         """Subscribe `url` to `event_types`. Without a secret one is generated; either way the secret
         is in this answer only."""
         _require_admin(principal)
-        url, types = _check_url(url), _check_types(event_types)
+        url, types = _check_url(url, self._targets), _check_types(event_types)
         if secret is None:
             secret = "whsec_" + secrets.token_urlsafe(32)
         elif not SECRET_LENGTHS[0] <= len(secret) <= SECRET_LENGTHS[1]:
@@ -147,7 +149,7 @@ class WebhookService:
         _require_admin(principal)
         changes: dict = {}
         if url is not None:
-            changes["url"] = _check_url(url)
+            changes["url"] = _check_url(url, self._targets)
         if event_types is not None:
             changes["event_types"] = _check_types(event_types)
         if active is not None:
@@ -288,7 +290,7 @@ def _logged_event(session: Session, subscription_id: str, event_id: str) -> dict
     return event
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, targets: TargetPolicy) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -300,6 +302,10 @@ def _check_url(url: str) -> str:
             "the webhook URL is not valid",
             [Problem(f"an absolute http(s):// URL of at most {MAX_URL_LENGTH} characters", path="url")],
         )
+    try:
+        targets.check_url(url)
+    except RefusedTarget as exc:
+        raise InvalidInput("the webhook URL is not allowed", [Problem(str(exc), path="url")]) from None
     return url
 
 
