@@ -73,8 +73,8 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it
     limits.install(app, settings)
-    docs = tuple(path for path in (app.docs_url, app.redoc_url) if path)
-    app.add_middleware(SecurityHeaders, without_csp=docs)  # outermost: refusals carry the headers too
+    # outermost: refusals carry the headers too. /docs (Swagger UI, api.web) is started by an inline script
+    app.add_middleware(SecurityHeaders, without_csp=("/docs",))
 
     @app.get("/health", tags=["health"])
     def health() -> dict:

@@ -4,8 +4,8 @@ start message and does nothing else).
 The pages load only our own scripts (no inline script anywhere in api/web/templates), so scripts are
 `'self'` alone. Styles allow 'unsafe-inline' because bpmn-js and form-js set style attributes on the
 elements they draw; a style cannot run code. Images allow data: and blob: (the favicon, diagram
-exports). FastAPI's own /docs and /redoc pages load Swagger UI and ReDoc with an inline script, so the
-Content-Security-Policy is left off those two paths only; the other headers are everywhere.
+exports). The API's /docs page (Swagger UI, as FastAPI writes it) starts with an inline script, so the
+Content-Security-Policy is left off that path only; the other headers are everywhere.
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
