@@ -118,8 +118,8 @@ class TaskDetailView:
     task: TaskView
     documentation: str
     form: FormView | None
-    data: dict  # the instance's variables, overlaid with the task's saved draft
-    draft: dict | None
+    data: dict  # the instance's variables, overlaid with the caller's own saved draft
+    draft: dict | None  # the caller's own draft: nobody reads another's
     instance: "InstanceView"
 
 

@@ -55,6 +55,10 @@ _TASK_WITH_LOCKED_INSTANCE = (
     .with_for_update(of=_INSTANCE)
 )
 
+_DRAFTS_FOR_UPDATE = (
+    sa.select(_OPEN_TASK.c.draft).where(_OPEN_TASK.c.id == sa.bindparam("task_id")).with_for_update()
+)
+
 SCOPES = ("mine", "offered", "all")
 SORTS = ("created", "due")
 MAX_DRAFT_BYTES = 256 * 1024
@@ -100,13 +104,14 @@ class TaskService:
             definition = self._instances.definition(session, instance.definition_id)
             entry = definition.catalog.get(row.element_id, {})
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
-            data = {**instance.variables, **(row.draft or {})}
+            draft = own_draft(row.draft, principal)
+            data = {**instance.variables, **(draft or {})}
             return TaskDetailView(
                 task_view(row, users, roles),
                 entry.get("documentation", ""),
                 form_view(form) if form else None,
                 data,
-                row.draft,
+                draft,
                 instance_view(instance, definition.version),
             )
 
@@ -195,8 +200,11 @@ class TaskService:
             row, users, roles, _ = self._visible_task(session, task_id, principal)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
-            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=data))
-            row.draft = data
+            # locked: two candidates saving at once each keep their own draft
+            drafts = session.execute(_DRAFTS_FOR_UPDATE, {"task_id": row.id}).scalar_one_or_none()
+            drafts = {"drafts": {**_by_person(drafts), principal.name: data}}
+            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=drafts))
+            row.draft = drafts
             return task_view(row, users, roles)
 
         return self._tx.write(save)
@@ -336,3 +344,17 @@ class TaskService:
             sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id == row.id).values(open=user is None)
         )
         row.assignee, row.claimed_at = user, claimed_at
+
+
+# --- drafts -----------------------------------------------------------------------------------------
+# A task's drafts belong to the people who saved them: the open_task.draft column holds
+# {"drafts": {user name: data}}, and each person reads and overwrites only their own. (A draft saved
+# before, a bare object, belonged to nobody in particular: it is shown to no one.)
+
+
+def own_draft(stored: dict | None, principal: Principal) -> dict | None:
+    return _by_person(stored).get(principal.name)
+
+
+def _by_person(stored: dict | None) -> dict[str, dict]:
+    return dict((stored or {}).get("drafts") or {}) if isinstance(stored, dict) else {}
