@@ -528,7 +528,8 @@ def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> Non
     """Data from outside enters an instance through many doors (a start, a task, a message, an external
     task, an incident's retry); whichever it came through, it is saved here. A routing variable that
     changed without the form that owns it (validated there) is refused: the whole change rolls back."""
-    changed = [k for k in ROUTING_VARIABLES if k not in allowed and before.get(k) != after.get(k)]
+    # (a key that is gone, as from a cancelled instance's data, changes nothing: the team stays)
+    changed = [k for k in ROUTING_VARIABLES if k not in allowed and k in after and after[k] != before.get(k)]
     if changed:
         raise InvalidInput(
             "this would change who works on the instance",
