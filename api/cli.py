@@ -1,4 +1,4 @@
-"""The `opsflow` command line: serve, deploy, start, users and tokens, database upgrades."""
+"""The `opsflow` command line: serve, deploy, start, users, groups and tokens, database upgrades."""
 
 import argparse
 import contextlib
@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.config import ROLES, Settings
+from engine.config import Settings
 from engine.errors import OpsflowError
-from engine.views import Principal
+from engine.permissions import ADMIN
+from engine.views import GroupView, Principal
 
-CLI_PRINCIPAL = Principal(user_id="cli", name="cli", roles=frozenset({"admin"}))
+CLI_PRINCIPAL = Principal(user_id="cli", name="cli", groups=frozenset({ADMIN}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,9 +102,39 @@ def _start(args: argparse.Namespace) -> int:
 
 def _user_add(args: argparse.Namespace) -> int:
     with _engine() as engine:
-        user = engine.identity.create_user(args.name, args.role, password=args.password, actor="cli")
-    print(f"created user {user.name} with roles {', '.join(user.roles)}")
+        user = engine.identity.create_user(args.name, args.groups, password=args.password, actor="cli")
+    print(f"created user {user.name} in groups {', '.join(user.groups)}")
     return 0
+
+
+def _group_add(args: argparse.Namespace) -> int:
+    with _engine() as engine:
+        group = engine.groups.create_group(
+            args.id, name_zh=args.name_zh or "", name_en=args.name_en or "", principal=CLI_PRINCIPAL
+        )
+    print(f"created group {group.id} ({group.name_zh} / {group.name_en})")
+    return 0
+
+
+def _group_list(_: argparse.Namespace) -> int:
+    with _engine() as engine:
+        for group in engine.groups.list_groups():
+            print(_group_line(group))
+    return 0
+
+
+def _group_member(args: argparse.Namespace) -> int:
+    with _engine() as engine:
+        change = engine.groups.add_member if args.member_command == "add" else engine.groups.remove_member
+        for user in args.users:
+            group = change(args.group, user, principal=CLI_PRINCIPAL)
+    print(_group_line(group))
+    return 0
+
+
+def _group_line(group: GroupView) -> str:
+    members = ", ".join(group.members) or "no members"
+    return f"{group.id}\t{group.name_zh} / {group.name_en}\t{members}"
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -175,9 +206,37 @@ def _parser() -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", action="append", required=True, choices=ROLES)
+    add.add_argument(
+        "--group",
+        "--role",  # the name before groups were data
+        dest="groups",
+        action="append",
+        required=True,
+        metavar="GROUP",
+        help="a group the user is in (repeat for several; `opsflow group list` shows them)",
+    )
     add.add_argument("--password")
     add.set_defaults(run=_user_add)
+
+    group = commands.add_parser("group", help="manage groups").add_subparsers(
+        dest="group_command", required=True
+    )
+    group_add = group.add_parser("add", help="create a group")
+    group_add.add_argument("id", metavar="ID")
+    group_add.add_argument("--name-zh", help="its name in Chinese (default: the id)")
+    group_add.add_argument("--name-en", help="its name in English (default: the id)")
+    group_add.set_defaults(run=_group_add)
+    group.add_parser("list", help="every group and its members").set_defaults(run=_group_list)
+    member = group.add_parser("member", help="add or remove members").add_subparsers(
+        dest="member_command", required=True
+    )
+    for action in ("add", "remove"):
+        change = member.add_parser(
+            action, help=f"{action} users {'to' if action == 'add' else 'from'} a group"
+        )
+        change.add_argument("group", metavar="GROUP")
+        change.add_argument("users", nargs="+", metavar="USER")
+        change.set_defaults(run=_group_member)
 
     token = commands.add_parser("token", help="print a new bearer token for a user")
     token.add_argument("name", metavar="NAME")

@@ -2,7 +2,7 @@
 
 API keys (systems) are limited to scopes: `ROUTE_SCOPES` names the scope each authenticated route needs,
 and `get_principal` checks it, so no route can forget. A route missing from the table is closed to API
-keys (tests/api_keys checks that every route is listed). Session tokens have no scopes: roles decide.
+keys (tests/api_keys checks that every route is listed). Session tokens have no scopes: groups decide.
 """
 
 from typing import Annotated
@@ -29,6 +29,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/tasks/{task_id}/claim"): "tasks:work",
     ("POST", "/api/v1/tasks/{task_id}/unclaim"): "tasks:work",
     ("POST", "/api/v1/tasks/{task_id}/assign"): "tasks:work",
+    ("POST", "/api/v1/tasks/{task_id}/delegate"): "tasks:work",
+    ("POST", "/api/v1/tasks/{task_id}/resolve"): "tasks:work",
     ("PUT", "/api/v1/tasks/{task_id}/draft"): "tasks:work",
     ("POST", "/api/v1/tasks/{task_id}/complete"): "tasks:work",
     # process instances
@@ -61,6 +63,15 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("DELETE", "/api/v1/session"): SESSIONS_ONLY,
     ("GET", "/api/v1/users"): SESSIONS_ONLY,
     ("POST", "/api/v1/users"): SESSIONS_ONLY,
+    ("GET", "/api/v1/users/{name}"): SESSIONS_ONLY,
+    ("PATCH", "/api/v1/users/{name}"): SESSIONS_ONLY,
+    ("GET", "/api/v1/groups"): SESSIONS_ONLY,
+    ("POST", "/api/v1/groups"): SESSIONS_ONLY,
+    ("GET", "/api/v1/groups/{group_id}"): SESSIONS_ONLY,
+    ("PATCH", "/api/v1/groups/{group_id}"): SESSIONS_ONLY,
+    ("DELETE", "/api/v1/groups/{group_id}"): SESSIONS_ONLY,
+    ("PUT", "/api/v1/groups/{group_id}/members/{user}"): SESSIONS_ONLY,
+    ("DELETE", "/api/v1/groups/{group_id}/members/{user}"): SESSIONS_ONLY,
     ("POST", "/api/v1/api-keys"): SESSIONS_ONLY,
     ("GET", "/api/v1/api-keys"): SESSIONS_ONLY,
     ("DELETE", "/api/v1/api-keys/{key_id}"): SESSIONS_ONLY,

@@ -16,6 +16,7 @@ from api.routes import (
     decisions,
     definitions,
     documents,
+    groups,
     identity,
     instances,
     messages,
@@ -82,7 +83,19 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         app.state.engine.health()
         return {"status": "ok"}
 
-    for module in (tasks, instances, documents, definitions, messages, identity, webhooks, audit, api_keys):
+    routers = (
+        tasks,
+        instances,
+        documents,
+        definitions,
+        messages,
+        identity,
+        groups,
+        webhooks,
+        audit,
+        api_keys,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.include_router(notifications.router)
     app.include_router(decisions.router)

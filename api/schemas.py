@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from engine.views import InstanceView, TaskView
 
@@ -51,9 +51,33 @@ class SignIn(Strict):
 
 class CreateUser(Strict):
     name: str = Field(min_length=1, max_length=64)
-    roles: list[str] = Field(min_length=1)
+    groups: list[str] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("groups", "roles"),  # `roles`: the name before groups were data
+        description="ids of existing groups",
+    )
     display_name: str = Field(default="", max_length=200)
     password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class UpdateUser(Strict):
+    """What to change; what is left out stays as it is."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=200, description="a new password")
+    groups: list[str] | None = Field(default=None, description="every group the user is in from now on")
+    disabled: bool | None = Field(default=None, description="a disabled user cannot sign in")
+
+
+class CreateGroup(Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name_zh: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+
+
+class UpdateGroup(Strict):
+    name_zh: str | None = Field(default=None, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
 
 
 class TokenOut(BaseModel):

@@ -164,7 +164,7 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                 if role in named:
                     candidates.append({**offer, "kind": "user", "value": named[role]})
                 else:
-                    candidates.append({**offer, "kind": "role", "value": role})
+                    candidates.append({**offer, "kind": "group", "value": role})
         t0 = time.perf_counter()
         with engine.db.begin() as conn:
             for table, rows in (

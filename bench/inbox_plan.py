@@ -114,7 +114,7 @@ def main() -> None:
         engine = build(db.url)
         try:
             principal = engine.identity.authenticate(tokens[args.user])
-            print(f"{args.user}: roles {sorted(principal.roles)}, {args.tasks} open tasks, {args.db}")
+            print(f"{args.user}: groups {sorted(principal.groups)}, {args.tasks} open tasks, {args.db}")
             before = analyse(engine, principal, args.repeats)
             show("as deployed", before)
             result = {

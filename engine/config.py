@@ -7,10 +7,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: The four lanes of the handbook, the two roles that run the service, and the one of connected systems.
-LANE_ROLES = ("leader", "data", "execution", "support")
-ROLES = (*LANE_ROLES, "designer", "admin", "integration")
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPSFLOW_", extra="ignore")

@@ -1,7 +1,6 @@
 """Due dates of user tasks, and what happens when one passes: a reminder to the task's holder, then,
 after a grace period the designer sets (`escalationGrace`, default P1D), escalation to the leader."""
 
-import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -11,10 +10,10 @@ from sqlmodel import Session, select
 
 from engine import events
 from engine.bpmn.runner import duration as iso_duration
+from engine.permissions import TeamRules
 from engine.storage.tables import JobRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow, utcnow
 from engine.storage.uow import UnitOfWork
 
-log = logging.getLogger("opsflow.deadlines")
 _JOB = JobRow.__table__
 _INSERT_JOB = _JOB.insert()
 _DELETE_TASK_JOBS = _JOB.delete().where(_JOB.c.task_id.in_(sa.bindparam("task_ids", expanding=True)))
@@ -22,37 +21,29 @@ _DELETE_TASK_JOBS = _JOB.delete().where(_JOB.c.task_id.in_(sa.bindparam("task_id
 DEFAULT_GRACE = "P1D"
 
 
-def due_at(expression: str | None, variables: dict, evaluate) -> datetime | None:
-    """Evaluate a task's `camunda:dueDate`: a date means by the end of that day (UTC); a datetime is
-    taken as is; a duration counts from now. An expression that fails gives no due date."""
-    if not expression:
+def due_datetime(value: object) -> datetime | None:
+    """A task's due date from what its `camunda:dueDate` gave: a date means by the end of that day
+    (UTC); a datetime is taken as is; an ISO string of either, or a duration (counted from now). None:
+    no due date. Anything else is a ValueError."""
+    if value is None or value == "":
         return None
-    try:
-        value = evaluate(expression, dict(variables))
-    except Exception as exc:  # a model's data problem must not block the work itself
-        log.warning("dueDate %r could not be evaluated: %s", expression, exc)
-        return None
-    return _as_datetime(value)
-
-
-def _as_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime.combine(value + timedelta(days=1), time(), UTC)
-    if not isinstance(value, str) or not value:
-        return None
-    if value.startswith("P"):
+    if isinstance(value, str):
+        if value.startswith("P"):
+            try:
+                return utcnow() + duration(value)
+            except Exception:
+                raise ValueError(f"{value!r} is not an ISO-8601 duration") from None
         try:
-            return utcnow() + duration(value)
-        except Exception:
-            return None
-    try:
-        if len(value) == 10:
-            return _as_datetime(date.fromisoformat(value))
-        return _as_datetime(datetime.fromisoformat(value))
-    except ValueError:
-        return None
+            if len(value) == 10:
+                return due_datetime(date.fromisoformat(value))
+            return due_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date, a datetime or an ISO-8601 duration")
 
 
 def duration(text: str) -> timedelta:
@@ -110,7 +101,7 @@ def remind(uow: UnitOfWork, job: JobRow) -> None:
     )
 
 
-def escalate(uow: UnitOfWork, job: JobRow) -> None:
+def escalate(uow: UnitOfWork, job: JobRow, rules: TeamRules) -> None:
     """Still open after the grace period: the instance's leaders are offered the task, and a task
     someone holds is handed to the leader, who may give it back or to someone else."""
     session = uow.session
@@ -118,8 +109,7 @@ def escalate(uow: UnitOfWork, job: JobRow) -> None:
     if task is None:
         return
     instance = session.get(ProcessInstanceRow, task.instance_id)
-    leaders = sorted({m["user"] for m in instance.team if m.get("role") == "leader"}) or [instance.started_by]
-    leaders = [leader for leader in leaders if leader]
+    leaders = rules.leaders_of(instance.started_by, instance.team)
     present = set(
         session.exec(
             select(TaskCandidateRow.value).where(

@@ -20,12 +20,15 @@ from engine.notifications.channels import ChannelService
 from engine.notifications.delivery import Sender as NotificationSender
 from engine.notifications.outbox import Digest, Fanout
 from engine.notifications.preferences import PreferenceService
+from engine.permissions import PLATFORM_GROUPS, TeamRules
+from engine.policy import HANDBOOK, Policy
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
 from engine.services.decision_store import DecisionCache, Decisions
 from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
 from engine.services.external_tasks import ExternalTaskService
+from engine.services.groups import GroupService
 from engine.services.history import HistoryService
 from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
@@ -44,10 +47,13 @@ from engine.webhook_targets import TargetPolicy
 class ProcessEngine:
     settings: Settings
     db: sa.Engine
+    policy: Policy
+    rules: TeamRules
     repository: RepositoryService
     runtime: RuntimeService
     tasks: TaskService
     identity: IdentityService
+    groups: GroupService
     history: HistoryService
     jobs: JobExecutor
     external_tasks: ExternalTaskService
@@ -85,8 +91,9 @@ def upgrade_database(settings: Settings) -> str:
         db.dispose()
 
 
-def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
-    """Connect, check (or create) the schema and wire the services."""
+def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = HANDBOOK) -> ProcessEngine:
+    """Connect, check (or create) the schema, make sure the groups that exist from the start do, and
+    wire the services. `policy` holds the words of the organisation's handbook (engine.policy)."""
     db = make_engine(settings.database_url)
     if migrate:
         schema.ensure_current(db)
@@ -103,15 +110,16 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     store = WorkflowStore(SpecCache(load_definition))
     runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
     decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
-    instances = Instances(store, runner, cache_size=settings.workflow_cache_size, decisions=decisions)
-    runtime = RuntimeService(tx, instances)
+    rules = TeamRules(policy)
+    instances = Instances(store, runner, policy, cache_size=settings.workflow_cache_size, decisions=decisions)
+    runtime = RuntimeService(tx, instances, rules)
     jobs = JobExecutor(
         tx,
         {
             "timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id),
             "timer_start": lambda uow, job: runtime.start_on_timer(uow.session, job),
             "task_due": deadlines.remind,
-            "task_escalate": deadlines.escalate,
+            "task_escalate": lambda uow, job: deadlines.escalate(uow, job, rules),
         },
         lock_seconds=settings.job_lock_seconds,
     )
@@ -124,15 +132,19 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
     )
-    runtime = RuntimeService(tx, instances)
+    groups = GroupService(tx, [*policy.lanes, *PLATFORM_GROUPS], identity.forget_principals)
+    groups.ensure_builtin()
     return ProcessEngine(
         settings=settings,
         db=db,
+        policy=policy,
+        rules=rules,
         repository=RepositoryService(tx),
         runtime=runtime,
-        tasks=TaskService(tx, instances),
+        tasks=TaskService(tx, instances, rules),
         identity=identity,
-        history=HistoryService(tx),
+        groups=groups,
+        history=HistoryService(tx, rules),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),
         webhooks=WebhookService(tx, webhook_targets),
@@ -142,5 +154,5 @@ def build_engine(settings: Settings, *, migrate: bool = True) -> ProcessEngine:
         documents=DocumentService(runtime, settings.document_font),
         notification_channels=ChannelService(tx),
         notification_preferences=PreferenceService(tx),
-        decisions=DecisionService(tx, decisions),
+        decisions=DecisionService(tx, decisions, rules),
     )

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
-from engine import deadlines, events
+from engine import deadlines, events, task_offers
+from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
@@ -29,6 +30,7 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, Problem
+from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.views import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
@@ -69,6 +71,14 @@ _OPEN_TASKS_WITH_CANDIDATES = (
 _DELETE_OPEN_TASKS = _OPEN_TASK.delete().where(_OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
 _INSERT_OPEN_TASK = _OPEN_TASK.insert()
 _DELETE_CANDIDATES = _CANDIDATE.delete().where(_CANDIDATE.c.task_id == sa.bindparam("task_id"))
+_CANDIDATES_OF_TASK = sa.select(_CANDIDATE.c.kind, _CANDIDATE.c.value).where(
+    _CANDIDATE.c.task_id == sa.bindparam("task_id")
+)
+_SET_INCIDENT = (
+    _INSTANCE.update()
+    .where(_INSTANCE.c.id == sa.bindparam("instance_id"))
+    .values(incident=sa.bindparam("incident"))
+)
 _INSERT_CANDIDATE = _CANDIDATE.insert()
 _JOB = JobRow.__table__
 _INSERT_JOB = _JOB.insert()
@@ -177,12 +187,14 @@ class Instances:
         self,
         store: WorkflowStore,
         runner: Runner,
+        policy: Policy,
         *,
         cache_size: int = 256,
         decisions: Decisions | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
+        self.policy = policy
         self.decisions = decisions
         self._definitions: dict[str, Definition] = {}
         self._forms: dict[str, FormDefinitionRow] = {}
@@ -252,7 +264,8 @@ class Instances:
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
         variables = _jsonable(current_variables(workflow))
         _refuse_rerouting(row.variables, variables, loaded.may_route)
-        team = variables.get("team") if _is_team(variables.get("team")) else row.team
+        team = self.policy.team_of(variables)
+        team = row.team if team is None else team
         status = row.status
         outcome = row.outcome
         if status == "running" and is_finished(workflow):
@@ -291,9 +304,13 @@ class Instances:
         team_changed = team != loaded.team_before
         if team_changed:
             self._reindex_team(session, row.id, team)
-        loaded.open_tasks = self._reindex_tasks(
+        loaded.open_tasks, unassignable = self._reindex_tasks(
             session, loaded, actor, is_new=values["version"] == 1, reoffer=team_changed
         )
+        if unassignable is not None and incident is None:
+            incident = unassignable
+            row.incident = incident.as_dict()
+            conn.execute(_SET_INCIDENT, {"instance_id": row.id, "incident": row.incident})
         # Models without timers, messages or external tasks never need those indexes touched.
         if loaded.definition.waits_for_timers:
             self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
@@ -424,8 +441,9 @@ class Instances:
 
     def _reindex_tasks(
         self, session: Session, loaded: Loaded, actor: str | None, *, is_new: bool, reoffer: bool
-    ) -> list[TaskView]:
-        """Open task rows (and their candidates) for exactly the READY user tasks; returns them.
+    ) -> tuple[list[TaskView], Incident | None]:
+        """Open task rows (and their candidates) for exactly the READY user tasks; returns them, and the
+        incident of a task whose assignment could not be resolved (that task gets no row yet).
         Core statements: this is the hot path of every completion."""
         row, catalog, conn = loaded.row, loaded.definition.catalog, session.connection()
         ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status == "running" else {}
@@ -444,12 +462,17 @@ class Instances:
             deadlines.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            kept = [self._reoffer(conn, t[0], catalog.get(t[0]["element_id"], {}), row.team) for t in kept]
+            kept = [self._reoffer(conn, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
         now = utcnow()
-        created = []
+        created, failed = [], None
         for task_id in ready.keys() - existing.keys():
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
+            try:
+                assignment, due_at = task_offers.derive(task.element_id, entry, row.variables, self.evaluate)
+            except AssignmentError as exc:  # not offered to anyone: indexed once the incident is resolved
+                failed = failed or Incident(exc.element_id, exc.message)
+                continue
             values = {
                 "id": task.id,
                 "instance_id": row.id,
@@ -457,16 +480,18 @@ class Instances:
                 "business_key": row.business_key,
                 "element_id": task.element_id,
                 "name": entry.get("name") or task.name,
-                "role": (entry.get("candidate_groups") or [entry.get("lane_role")])[0],
+                "role": assignment.first_group,
                 "stage": entry.get("stage"),
                 "form_key": entry.get("form_key"),
-                "assignee": entry.get("assignee"),
+                "assignee": assignment.assignee,
                 "draft": None,
                 "created_at": now,
                 "claimed_at": None,
-                "due_at": deadlines.due_at(entry.get("due_date"), row.variables, self.evaluate),
+                "due_at": due_at,
+                "owner": None,
+                "delegation": None,
             }
-            created.append((values, *offer(entry, row.team)))
+            created.append((values, *task_offers.offer(assignment, row.team)))
         if created:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
@@ -482,16 +507,25 @@ class Instances:
                     details={"name": values["name"], "role": values["role"]},
                 )
         open_tasks = sorted(kept + created, key=lambda t: (t[0]["created_at"], t[0]["id"]))
-        return [task_view(SimpleNamespace(**values), users, roles) for values, users, roles in open_tasks]
+        views = [task_view(SimpleNamespace(**values), users, roles) for values, users, roles in open_tasks]
+        return views, failed
+
+    def _reoffer(
+        self, conn: sa.Connection, values: dict, entry: dict, row: InstanceRecord
+    ) -> tuple[dict, list[str], list[str]]:
+        try:
+            assignment = resolve(values["element_id"], entry, row.variables, self.evaluate)
+        except AssignmentError:  # it resolved when the task was created; keep what it gave then
+            return self._kept_offer(conn, values)
+        conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
+        users, groups = task_offers.offer(assignment, row.team)
+        _insert_candidates(conn, [(values, users, groups)])
+        return values, users, groups
 
     @staticmethod
-    def _reoffer(
-        conn: sa.Connection, values: dict, entry: dict, team: list[dict]
-    ) -> tuple[dict, list[str], list[str]]:
-        conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
-        users, roles = offer(entry, team)
-        _insert_candidates(conn, [(values, users, roles)])
-        return values, users, roles
+    def _kept_offer(conn: sa.Connection, values: dict) -> tuple[dict, list[str], list[str]]:
+        found = conn.execute(_CANDIDATES_OF_TASK, {"task_id": values["id"]}).all()
+        return values, [v for k, v in found if k == "user"], [v for k, v in found if k == "group"]
 
 
 def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], list[str]]]) -> None:
@@ -508,20 +542,11 @@ def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], l
             "stage": values["stage"],
         }
         for values, users, roles in tasks
-        for kind, names in (("user", users), ("role", roles))
+        for kind, names in (("user", users), ("group", roles))
         for name in names
     ]
     if rows:
         conn.execute(_INSERT_CANDIDATE, rows)
-
-
-def offer(entry: dict, team: list[dict]) -> tuple[list[str], list[str]]:
-    """(candidate users, candidate roles) of a user task: the instance's named people for the task's
-    roles, or the whole roles where the team names nobody for them."""
-    roles = entry.get("candidate_groups") or ([entry["lane_role"]] if entry.get("lane_role") else [])
-    named = sorted({m["user"] for m in team if m.get("role") in roles and m.get("user")})
-    users = sorted(set(named) | set(entry.get("candidate_users") or []))
-    return users, ([] if named else roles)
 
 
 def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> None:
@@ -542,10 +567,6 @@ def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> Non
                 for k in changed
             ],
         )
-
-
-def _is_team(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(m, dict) and "user" in m and "role" in m for m in value)
 
 
 def _jsonable(data: dict) -> dict:

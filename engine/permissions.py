@@ -1,103 +1,166 @@
-"""Who may do what: the one table of rules. Services ask these functions; they never decide alone.
+"""Who may do what: the one table of rules. Services ask these; they never decide alone.
 
-| action                | who                                                                        |
-|-----------------------|----------------------------------------------------------------------------|
-| read definitions      | every signed-in user                                                        |
-| deploy                | designer, admin                                                             |
-| start an instance     | leader, admin, integration accounts                                         |
-| see an instance       | admin, its starter, its team, a candidate of one of its open tasks;         |
-|                       | before a team is named: every leader                                        |
-| cancel, assign tasks  | admin, the instance's leader (a leader on its team, or its starter)          |
-| see a task            | admin, its assignee, its candidates, the instance's leader (to assign it)   |
-| claim a task          | admin, its candidates (named users, else holders of its role)               |
-| complete a task       | its assignee; a candidate when nobody has claimed it                         |
-| manage users          | admin                                                                       |
-| send messages         | admin, integration accounts                                                 |
-| work external tasks   | admin, integration accounts                                                 |
-| manage webhooks       | admin                                                                       |
-| notification channels | admin                                                                       |
-| process notifications | designer, admin                                                             |
-| own notification prefs| every signed-in user                                                        |
-| read the audit log    | admin                                                                       |
-| resolve incidents     | admin                                                                       |
+What an account may do is given by its groups: the platform's own (`admin`, `designer`, `integration`)
+and the policy's (engine.policy: for the handbook, `leader` leads instances and starts them).
+
+| action                | who                                                                          |
+|-----------------------|------------------------------------------------------------------------------|
+| read definitions      | every signed-in user                                                          |
+| deploy                | designer, admin                                                               |
+| start an instance     | admin, integration; the process's candidate starters (camunda:               |
+|                       | candidateStarterGroups/Users), else the policy's starters (the leaders)       |
+| see an instance       | admin, its starter, its team, whoever an open task of it is assigned or      |
+|                       | offered to; before a team is named: every leader                              |
+| cancel, assign tasks  | admin, the instance's leader (a leader its team names, else its starter if a  |
+|                       | leader)                                                                       |
+| see a task            | admin, its assignee, its candidates, the instance's leader                    |
+| claim a task          | admin, its candidates (named users, members of its groups)                    |
+| complete a task       | its assignee; a candidate when nobody has claimed it                          |
+| delegate a task       | its assignee (who becomes its owner), the instance's leader                   |
+| resolve a task        | its delegate (the assignee while the delegation is pending)                   |
+| manage users, groups  | admin                                                                         |
+| send messages         | admin, integration                                                            |
+| work external tasks   | admin, integration                                                            |
+| manage webhooks       | admin                                                                         |
+| notification channels | admin                                                                         |
+| process notifications | designer, admin                                                               |
+| own notification prefs| every signed-in user                                                          |
+| read the audit log    | admin                                                                         |
+| resolve incidents     | admin                                                                         |
+
+"See an instance" and "see a task" are rules of engine.visibility, built here: one definition with a
+Python form and a SQL form.
 """
 
+from engine.policy import GroupSpec, Policy
 from engine.views import Principal
+from engine.visibility import (
+    AllOf,
+    AnyOf,
+    AssigneeOfTask,
+    CandidateOfTask,
+    Facts,
+    Ground,
+    InGroup,
+    Not,
+    OnAnOpenTask,
+    OnTeam,
+    StartedIt,
+    TaskFacts,
+    TeamNames,
+)
 
-DEPLOYERS = ("designer", "admin")
-STARTERS = ("leader", "admin", "integration")  # systems start instances too (Camunda clients)
+ADMIN, DESIGNER, INTEGRATION = "admin", "designer", "integration"
+#: The platform's own groups, which exist from the start whatever the policy.
+PLATFORM_GROUPS = (
+    GroupSpec(DESIGNER, "流程设计", "Designer"),
+    GroupSpec(ADMIN, "管理员", "Admin"),
+    GroupSpec(INTEGRATION, "集成账户", "Integration"),
+)
 
 
 def can_deploy(p: Principal) -> bool:
-    return p.has(*DEPLOYERS)
-
-
-def can_start(p: Principal) -> bool:
-    return p.has(*STARTERS)
+    return p.has(DESIGNER, ADMIN)
 
 
 def can_correlate(p: Principal) -> bool:
-    return p.has("admin", "integration")
+    return p.has(ADMIN, INTEGRATION)
 
 
-def can_work_external_tasks(roles: frozenset[str]) -> bool:
-    return bool(roles.intersection(("admin", "integration")))
+def can_work_external_tasks(groups: frozenset[str]) -> bool:
+    return bool(groups.intersection((ADMIN, INTEGRATION)))
 
 
 def can_manage_webhooks(p: Principal) -> bool:
-    return p.has("admin")
+    return p.has(ADMIN)
 
 
 def can_manage_notifications(p: Principal) -> bool:
-    return p.has("admin")
+    return p.has(ADMIN)
 
 
 def can_set_process_notifications(p: Principal) -> bool:
-    return p.has(*DEPLOYERS)
+    return p.has(DESIGNER, ADMIN)
 
 
 def can_read_audit_log(p: Principal) -> bool:
-    return p.has("admin")
+    return p.has(ADMIN)
 
 
 def can_resolve_incidents(p: Principal) -> bool:
-    return p.has("admin")
+    return p.has(ADMIN)
 
 
 def can_manage_users(p: Principal) -> bool:
-    return p.has("admin")
+    return p.has(ADMIN)
 
 
-def is_instance_leader(p: Principal, started_by: str | None, team: list[dict]) -> bool:
-    if p.has("admin"):
-        return True
-    if not p.has("leader"):
-        return False
-    team_leaders = {m.get("user") for m in team if m.get("role") == "leader"}
-    return p.name in team_leaders or (not team_leaders and started_by == p.name)
-
-
-def can_see_instance(p: Principal, started_by: str | None, team: list[dict], is_candidate: bool) -> bool:
-    if p.has("admin") or started_by == p.name or is_candidate:
-        return True
-    if any(m.get("user") == p.name for m in team):
-        return True
-    return not team and p.has("leader")
-
-
-def is_candidate(p: Principal, candidate_users: list[str], candidate_roles: list[str]) -> bool:
-    return p.name in candidate_users or p.has(*candidate_roles)
+def is_candidate(p: Principal, candidate_users: list[str], candidate_groups: list[str]) -> bool:
+    return p.name in candidate_users or p.has(*candidate_groups)
 
 
 def can_claim(
-    p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]
+    p: Principal, assignee: str | None, candidate_users: list[str], candidate_groups: list[str]
 ) -> bool:
-    return assignee is None and (p.has("admin") or is_candidate(p, candidate_users, candidate_roles))
+    return assignee is None and (p.has(ADMIN) or is_candidate(p, candidate_users, candidate_groups))
 
 
 def can_complete(
-    p: Principal, assignee: str | None, candidate_users: list[str], candidate_roles: list[str]
+    p: Principal, assignee: str | None, candidate_users: list[str], candidate_groups: list[str]
 ) -> bool:
     if assignee is not None:
         return assignee == p.name
-    return is_candidate(p, candidate_users, candidate_roles)
+    return is_candidate(p, candidate_users, candidate_groups)
+
+
+class TeamRules:
+    """The rules that depend on the policy: who starts, who leads an instance, who sees what."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        leader = policy.leader
+        #: admin, or a leader whom the team names as its leader, or (no leader named) who started it
+        self.instance_leader: Ground = AnyOf(
+            (
+                InGroup(ADMIN),
+                AllOf(
+                    (
+                        InGroup(leader),
+                        AnyOf((OnTeam(leader), AllOf((StartedIt(), Not(TeamNames(leader)))))),
+                    )
+                )
+                if leader
+                else AnyOf(()),
+            )
+        )
+        #: the task is the principal's to work on: admin, its assignee, its candidates
+        self.offered: Ground = AnyOf((InGroup(ADMIN), AssigneeOfTask(), CandidateOfTask()))
+        self.task_visible: Ground = AnyOf((self.offered, self.instance_leader))
+        self.instance_visible: Ground = AnyOf(
+            (
+                InGroup(ADMIN),
+                StartedIt(),
+                OnTeam(),
+                OnAnOpenTask(),
+                AllOf((InGroup(leader), Not(TeamNames()))) if leader else AnyOf(()),
+            )
+        )
+
+    def can_start(self, p: Principal, starter_groups: list[str], starter_users: list[str]) -> bool:
+        if p.has(ADMIN, INTEGRATION):
+            return True
+        if starter_groups or starter_users:
+            return p.name in starter_users or p.has(*starter_groups)
+        return p.has(*self.policy.starters)
+
+    def is_instance_leader(self, p: Principal, started_by: str | None, team: list[dict]) -> bool:
+        return self.instance_leader.holds(p, Facts(started_by, team))
+
+    def is_offered(
+        self, p: Principal, assignee: str | None, candidate_users: list[str], candidate_groups: list[str]
+    ) -> bool:
+        return self.offered.holds(p, Facts(task=TaskFacts(assignee, candidate_users, candidate_groups)))
+
+    def leaders_of(self, started_by: str | None, team: list[dict]) -> list[str]:
+        """Who an instance's escalations go to: the leaders its team names, else its starter."""
+        return sorted(self.policy.leaders_of(team)) or ([started_by] if started_by else [])

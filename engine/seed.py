@@ -1,4 +1,4 @@
-"""What `opsflow serve --demo` sets up: the handbook deployed and one demo user per role."""
+"""What `opsflow serve --demo` sets up: the handbook deployed and one demo user per group."""
 
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def deploy_handbook(engine: ProcessEngine, actor: str = "opsflow") -> Deployment
 def create_demo_users(engine: ProcessEngine) -> dict[str, str]:
     """Demo users (password `opsflow-demo`), each with a fresh token: name -> token."""
     tokens = {}
-    for name, roles in DEMO_USERS.items():
-        engine.identity.create_user(name, roles, password=DEMO_PASSWORD, exist_ok=True)
+    for name, groups in DEMO_USERS.items():
+        engine.identity.create_user(name, groups, password=DEMO_PASSWORD, exist_ok=True)
         tokens[name] = engine.identity.issue_token(name, label="demo")
     return tokens

@@ -1,11 +1,13 @@
-"""The instance team named at team formation (the `team` variable): rows of user, role and duty.
+"""The instance team named at team formation (the policy's team variable: rows of user, role and duty).
 From then on the instance's tasks of a role go to the people named for it."""
+
+from collections.abc import Iterator
 
 from sqlmodel import Session
 
-from engine.config import LANE_ROLES
 from engine.errors import Problem
-from engine.services.identity import users_with_roles
+from engine.policy import Policy
+from engine.services.identity import users_with_groups
 
 #: Process variables the engine itself reads to decide who is offered tasks and who leads the instance.
 #: Only a form with a field for one may change it (engine/instances.py refuses every other change).
@@ -20,39 +22,50 @@ def routing_fields(form_schema: dict | None) -> frozenset[str]:
     return frozenset(k for k in ROUTING_VARIABLES if k in keys)
 
 
-def team_rules(form_schema: dict) -> list[str] | None:
-    """The roles a team must name, from `properties.requiredRoles` on the form's `team` list;
+def team_problems(session: Session, form_schema: dict, data: dict, policy: Policy) -> list[Problem]:
+    """What is wrong with the team a form names, if the form has the team list and the data names one."""
+    if policy.team_variable is None or policy.team_variable not in data:
+        return []
+    required = required_roles(form_schema, policy)
+    if required is None:
+        return []
+    return check_team(session, data[policy.team_variable], required, policy)
+
+
+def required_roles(form_schema: dict, policy: Policy) -> list[str] | None:
+    """The roles a team must name, from the policy's property (`requiredRoles`) on the form's team list;
     None when the form has no team list."""
     for component in _walk(form_schema.get("components", [])):
-        if component.get("type") == "dynamiclist" and component.get("path") == "team":
-            required = (component.get("properties") or {}).get("requiredRoles", "")
+        if component.get("type") == "dynamiclist" and component.get("path") == policy.team_variable:
+            required = (component.get("properties") or {}).get(policy.required_roles_property, "")
             return [r.strip() for r in required.split(",") if r.strip()]
     return None
 
 
-def check_team(session: Session, team: object, required_roles: list[str]) -> list[Problem]:
-    """Every row names an existing user who holds the row's role; each required role is filled."""
+def check_team(session: Session, team: object, required: list[str], policy: Policy) -> list[Problem]:
+    """Every row names an existing user who is in the row's role (group); each required role is filled."""
+    where = policy.team_variable or "team"
     if not isinstance(team, list):
-        return [Problem("the team must be a list of rows", path="team")]
+        return [Problem("the team must be a list of rows", path=where)]
     problems = []
     names = {row.get("user") for row in team if isinstance(row, dict) and isinstance(row.get("user"), str)}
-    known = users_with_roles(session, names)
+    known = users_with_groups(session, names)
     for i, row in enumerate(team):
         user, role = row.get("user"), row.get("role")
-        if role not in LANE_ROLES:
+        if not isinstance(role, str):
             continue  # the form validation already reported it
         if user not in known:
-            problems.append(Problem(f"there is no user named {user!r}", path=f"team[{i}].user"))
+            problems.append(Problem(f"there is no user named {user!r}", path=f"{where}[{i}].user"))
         elif role not in known[user]:
-            problems.append(Problem(f"{user} does not hold the role {role}", path=f"team[{i}].user"))
+            problems.append(Problem(f"{user} is not in the group {role}", path=f"{where}[{i}].user"))
     named = {row.get("role") for row in team}
-    for role in required_roles:
+    for role in required:
         if role not in named:
-            problems.append(Problem(f"the team needs at least one member with the role {role}", path="team"))
+            problems.append(Problem(f"the team needs at least one member with the role {role}", path=where))
     return problems
 
 
-def _walk(components: list[dict]):
+def _walk(components: list[dict]) -> Iterator[dict]:
     for c in components:
         yield c
         yield from _walk(c.get("components", []))

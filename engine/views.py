@@ -13,11 +13,12 @@ T = TypeVar("T")
 class Principal:
     user_id: str
     name: str
-    roles: frozenset[str]
-    scopes: frozenset[str] | None = None  # an API key's scopes; None: whatever the roles allow
+    groups: frozenset[str]
+    scopes: frozenset[str] | None = None  # an API key's scopes; None: whatever the groups allow
 
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+    def has(self, *groups: str) -> bool:
+        """A member of any of these groups."""
+        return bool(self.groups.intersection(groups))
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,16 @@ class Page(Generic[T]):
 class UserView:
     name: str
     display_name: str
-    roles: list[str]
+    groups: list[str]
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class GroupView:
+    id: str
+    name_zh: str
+    name_en: str
+    members: list[str]  # user names
 
 
 @dataclass(frozen=True)
@@ -107,10 +117,12 @@ class TaskView:
     form_key: str | None
     assignee: str | None
     candidate_users: list[str]
-    candidate_roles: list[str]
+    candidate_groups: list[str]
     created_at: datetime
     claimed_at: datetime | None
     due_at: datetime | None
+    owner: str | None = None  # who delegated the task (Camunda's owner)
+    delegation: str | None = None  # pending (the delegate holds it) | resolved (given back)
 
 
 @dataclass(frozen=True)

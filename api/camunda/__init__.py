@@ -52,6 +52,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", f"{PREFIX}/task/{{task_id}}/form-variables"): "tasks:read",
     ("POST", f"{PREFIX}/task/{{task_id}}/claim"): "tasks:work",
     ("POST", f"{PREFIX}/task/{{task_id}}/unclaim"): "tasks:work",
+    ("POST", f"{PREFIX}/task/{{task_id}}/delegate"): "tasks:work",
+    ("POST", f"{PREFIX}/task/{{task_id}}/resolve"): "tasks:work",
     ("POST", f"{PREFIX}/task/{{task_id}}/complete"): "tasks:work",
 }
 ROUTE_SCOPES.update(decision_definition.ROUTE_SCOPES)

@@ -301,6 +301,8 @@ def task_dto(record: TaskRecord) -> TaskDto:
         processInstanceId=task.instance_id,
         taskDefinitionKey=task.element_id,
         camundaFormRef=CamundaFormRef(key=task.form_key) if task.form_key else None,
+        owner=task.owner,
+        delegationState=task.delegation.upper() if task.delegation else None,
     )
 
 

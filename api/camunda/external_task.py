@@ -55,7 +55,7 @@ async def fetch_and_lock(
 
     def fetch() -> list[ExternalTaskView]:
         return engine.external_tasks.fetch_and_lock(
-            worker_id, topics, max_tasks=max_tasks, principal_roles=principal.roles
+            worker_id, topics, max_tasks=max_tasks, principal_roles=principal.groups
         )
 
     deadline = time.monotonic() + min(max(timeout or 0, 0), MAX_WAIT_MS) / 1000
@@ -92,7 +92,7 @@ def complete(
     variables = from_camunda(body.variables)
     from_camunda(body.localVariables)  # still checked
     engine.external_tasks.complete(
-        task_id, _worker(body.workerId), variables, principal_roles=principal.roles, actor=principal.name
+        task_id, _worker(body.workerId), variables, principal_roles=principal.groups, actor=principal.name
     )
     return Response(status_code=204)
 
@@ -111,7 +111,7 @@ def handle_failure(
         error_details=body.errorDetails,
         retries=body.retries or 0,
         retry_timeout_ms=body.retryTimeout or 0,
-        principal_roles=principal.roles,
+        principal_roles=principal.groups,
         actor=principal.name,
     )
     return Response(status_code=204)
@@ -130,7 +130,7 @@ def handle_bpmn_error(
         error_code=body.errorCode,
         error_message=body.errorMessage or "",
         variables=from_camunda(body.variables),
-        principal_roles=principal.roles,
+        principal_roles=principal.groups,
         actor=principal.name,
     )
     return Response(status_code=204)
@@ -142,7 +142,7 @@ def extend_lock(
 ) -> Response:
     """Sets the lock to expire newDuration ms from now."""
     engine.external_tasks.extend_lock(
-        task_id, _worker(body.workerId), body.newDuration or 0, principal_roles=principal.roles
+        task_id, _worker(body.workerId), body.newDuration or 0, principal_roles=principal.groups
     )
     return Response(status_code=204)
 

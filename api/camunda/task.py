@@ -1,4 +1,5 @@
-"""/engine-rest/task: query user tasks, read one, its form variables; claim, unclaim, complete.
+"""/engine-rest/task: query user tasks, read one, its form variables; claim, unclaim, delegate, resolve,
+complete.
 
 The query covers every open task the caller may see (as admin: all), not only their inbox. Filters:
 processInstanceId, processInstanceBusinessKey, processDefinitionKey, processDefinitionId,
@@ -123,6 +124,28 @@ def unclaim(task_id: str, engine: EngineDep, principal: PrincipalDep) -> Respons
     """Resets the assignee; an unassigned task stays as it is (204), as in Camunda."""
     if _task(engine, principal, task_id).task.assignee is not None:
         engine.tasks.unclaim(task_id, principal=principal)
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/delegate", status_code=204, response_class=Response)
+def delegate(task_id: str, body: UserIdDto, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Delegates the task to userId; its owner gets it back when the delegate resolves it."""
+    if not body.userId:
+        raise invalid("userId is required")
+    engine.tasks.delegate(task_id, body.userId, principal=principal)
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/resolve", status_code=204, response_class=Response)
+def resolve(
+    task_id: str,
+    engine: EngineDep,
+    principal: PrincipalDep,
+    body: CompleteTaskDto | None = Body(default=None),
+) -> Response:
+    """Gives a delegated task back to its owner; the variables are kept as the task's draft."""
+    variables = from_camunda(body.variables) if body else {}
+    engine.tasks.resolve(task_id, variables, principal=principal)
     return Response(status_code=204)
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, status
 
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
-from api.schemas import CreateUser, SignIn, TokenOut
+from api.schemas import CreateUser, SignIn, TokenOut, UpdateUser
 from engine.errors import Forbidden
 from engine.permissions import can_manage_users
 from engine.views import UserView
@@ -33,7 +33,7 @@ def me(engine: EngineDep, principal: PrincipalDep) -> UserView:
 
 @router.get("/users", response_model=list[UserView])
 def list_users(engine: EngineDep, _: PrincipalDep) -> list[UserView]:
-    """Every user and their roles (leaders need them to form teams)."""
+    """Every user and their groups (leaders need them to form teams)."""
     return engine.identity.list_users()
 
 
@@ -42,5 +42,19 @@ def create_user(body: CreateUser, engine: EngineDep, principal: PrincipalDep) ->
     if not can_manage_users(principal):
         raise Forbidden("only admins manage users")
     return engine.identity.create_user(
-        body.name, body.roles, display_name=body.display_name, password=body.password, actor=principal.name
+        body.name, body.groups, display_name=body.display_name, password=body.password, actor=principal.name
     )
+
+
+@router.get("/users/{name}", response_model=UserView)
+def get_user(name: str, engine: EngineDep, _: PrincipalDep) -> UserView:
+    return engine.identity.get_user(name)
+
+
+@router.patch("/users/{name}", response_model=UserView)
+def update_user(name: str, body: UpdateUser, engine: EngineDep, principal: PrincipalDep) -> UserView:
+    """Rename, reset the password, set the groups, disable or enable a user. A disabled user's tokens are
+    revoked and the tasks they had claimed are offered again."""
+    if not can_manage_users(principal):
+        raise Forbidden("only admins manage users")
+    return engine.identity.update_user(name, actor=principal.name, **body.model_dump(exclude_unset=True))

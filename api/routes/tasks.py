@@ -63,6 +63,19 @@ def assign(task_id: str, body: AssignTask, engine: EngineDep, principal: Princip
     return engine.tasks.assign(task_id, body.user, principal=principal)
 
 
+@router.post("/{task_id}/delegate", response_model=TaskView)
+def delegate(task_id: str, body: AssignTask, engine: EngineDep, principal: PrincipalDep) -> TaskView:
+    """Hand the task to `user` for now (Camunda's delegation): its holder becomes its owner and gets it
+    back when the delegate resolves it."""
+    return engine.tasks.delegate(task_id, body.user, principal=principal)
+
+
+@router.post("/{task_id}/resolve", response_model=TaskView)
+def resolve(task_id: str, body: SaveDraft, engine: EngineDep, principal: PrincipalDep) -> TaskView:
+    """The delegate gives the task back to its owner, with `data` as its draft."""
+    return engine.tasks.resolve(task_id, body.data, principal=principal)
+
+
 @router.put("/{task_id}/draft", response_model=TaskView)
 def save_draft(task_id: str, body: SaveDraft, engine: EngineDep, principal: PrincipalDep) -> TaskView:
     return engine.tasks.save_draft(task_id, body.data, principal=principal)

@@ -2,12 +2,12 @@
 outcome, timers, calls), read once at deploy so that the runtime never re-reads the XML; and the
 problems and warnings found on the way."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lxml import etree
 
+from engine.bpmn.assignment import expression_problems, lane_groups, lane_of, start_facts, user_task_facts
 from engine.bpmn.camunda_forms import form_data_key, form_data_schema, has_form_data
 from engine.bpmn.cron import TimerValueError, first_due
 from engine.bpmn.xml import NS, camunda, camunda_properties, local_name
@@ -42,7 +42,7 @@ def build_catalog(
     problems: list[Problem],
     warnings: list[Problem],
 ) -> dict[str, dict]:
-    lanes = _lane_roles(process, context.roles)
+    lanes = lane_groups(process, context.roles)
     catalog = {}
     messages = {
         m.get("id"): m.get("name") or m.get("id") for m in process.xpath("//bpmn:message", namespaces=NS)
@@ -69,8 +69,10 @@ def build_catalog(
             entry["form_key"] = key
         elif entry["form_key"] and entry["form_key"] not in context.form_keys:
             problems.append(_missing_form(node, entry, filename))
+        if kind == "startEvent":
+            entry.update(start_facts(node, process))
         if kind == "userTask":
-            _check_user_task(node, entry, filename, context.roles, problems, warnings)
+            _check_user_task(node, entry, filename, problems, warnings)
         elif kind == "serviceTask":
             entry["topic"] = camunda(node, "topic")
             if camunda(node, "type") != "external" or not entry["topic"]:
@@ -93,7 +95,7 @@ def _catalog_entry(
     node: etree._Element, process: etree._Element, lanes: dict[str, dict], context: CatalogContext
 ) -> dict:
     props = camunda_properties(node)
-    lane = _lane_of(node, lanes)
+    lane = lane_of(node, lanes)
     form_ref = camunda(node, "formRef") or camunda(node, "formKey")
     form_key = normalize_form_key(form_ref) if form_ref else None
     if form_key and form_key not in context.form_keys:
@@ -105,13 +107,10 @@ def _catalog_entry(
         "process_id": process.get("id"),
         "in_subprocess": _enclosing_subprocess(node) is not None,
         "lane": lane["name"] if lane else None,
-        "lane_role": lane["role"] if lane else None,
-        "candidate_groups": _split(camunda(node, "candidateGroups")),
-        "candidate_users": _split(camunda(node, "candidateUsers")),
-        "assignee": camunda(node, "assignee"),
+        "line": node.sourceline,
+        **user_task_facts(node, lane),  # assignee, candidates, due date: resolved when a task is created
         "form_key": form_key,
         "form_binding": camunda(node, "formRefBinding") or "latest",
-        "due_date": camunda(node, "dueDate"),
         "stage": props.get("stage") or _enclosing_subprocess(node),
         "outcome": props.get("outcome"),
         "timer": bool(node.xpath("./bpmn:timerEventDefinition", namespaces=NS)),
@@ -157,22 +156,17 @@ def _timer_start(node: etree._Element, problems: list[Problem], where: dict) -> 
 
 
 def _check_user_task(
-    node: etree._Element,
-    entry: dict,
-    filename: str,
-    roles: set[str],
-    problems: list[Problem],
-    warnings: list[Problem],
+    node: etree._Element, entry: dict, filename: str, problems: list[Problem], warnings: list[Problem]
 ) -> None:
+    """Groups and users a task names are data, filled after deploying: the repository warns about
+    those that do not exist or have no members (engine.bpmn.assignment.offer_warnings)."""
     where = {"file": filename, "line": node.sourceline, "element_id": node.get("id")}
-    unknown = [g for g in entry["candidate_groups"] if g not in roles]
-    if unknown:
-        problems.append(Problem(f"candidate group(s) {', '.join(unknown)} are not roles", **where))
-    offered = entry["candidate_groups"] or entry["candidate_users"] or entry["assignee"] or entry["lane_role"]
-    if not offered:
+    problems += expression_problems(entry, where)
+    named = ("candidate_groups", "candidate_users", "assignee", "lane_group")
+    if not any(entry[key] for key in named):
         warnings.append(
             Problem(
-                "nobody is offered this user task (no lane that maps to a role, no candidate group, "
+                "nobody is offered this user task (no lane that maps to a group, no candidate group, "
                 "candidate user or assignee): only admins see it",
                 **where,
             )
@@ -188,30 +182,6 @@ def _missing_form(node: etree._Element, entry: dict, filename: str) -> Problem:
     )
 
 
-def _lane_roles(process: etree._Element, roles: set[str]) -> dict[str, dict]:
-    """flow node id -> {name, role}. A lane maps to a role by its id (`Lane_data` or `data`) or by a
-    word of its name (`数据组 (data)`)."""
-    by_node: dict[str, dict] = {}
-    for lane in process.xpath(".//bpmn:lane", namespaces=NS):
-        name = lane.get("name") or ""
-        lane_id = lane.get("id") or ""
-        candidates = [lane_id, lane_id.removeprefix("Lane_"), name, *re.findall(r"[A-Za-z_]+", name)]
-        role = next((c.lower() for c in candidates if c and c.lower() in roles), None)
-        for ref in lane.xpath("./bpmn:flowNodeRef/text()", namespaces=NS):
-            # Nested lanes come later in document order and are more specific: let them win.
-            by_node[ref.strip()] = {"name": name or lane_id, "role": role}
-    return by_node
-
-
-def _lane_of(node: etree._Element, lanes: dict[str, dict]) -> dict | None:
-    current: etree._Element | None = node
-    while current is not None and local_name(current) != "process":
-        if current.get("id") in lanes:
-            return lanes[current.get("id")]
-        current = current.getparent()
-    return None
-
-
 def _enclosing_subprocess(node: etree._Element) -> str | None:
     parent = node.getparent()
     while parent is not None and local_name(parent) != "process":
@@ -219,7 +189,3 @@ def _enclosing_subprocess(node: etree._Element) -> str | None:
             return parent.get("id")
         parent = parent.getparent()
     return None
-
-
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []

@@ -85,8 +85,15 @@ class Runner:
         return self.advance(workflow)
 
     def retry_failed(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
-        """Run the tasks that failed (ERROR) again, with `variables` merged into their data, then go on."""
-        for task in [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]:
+        """Run the tasks that failed (ERROR) again, with `variables` merged into their data, then go on.
+        With none failed (a user task whose assignment could not be resolved), `variables` go to the
+        open user tasks, whose assignment is resolved again when the instance is saved."""
+        in_error = [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]
+        if not in_error:
+            for task in all_tasks(workflow):
+                if task.state == TaskState.READY and task.task_spec.manual:
+                    task.data.update(variables)
+        for task in in_error:
             try:
                 retry(task, variables)
             except WorkflowTaskException as exc:

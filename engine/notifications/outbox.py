@@ -14,6 +14,7 @@ from engine.notifications import model
 from engine.notifications.preferences import next_digest, preference, quiet_until
 from engine.storage.tables import (
     JobRow,
+    MembershipRow,
     NotificationChannelRow,
     NotificationPreferenceRow,
     NotificationRow,
@@ -22,7 +23,6 @@ from engine.storage.tables import (
     ProcessInstanceRow,
     ProcessNotificationRow,
     TaskCandidateRow,
-    UserRoleRow,
     UserRow,
     utcnow,
 )
@@ -197,7 +197,7 @@ def _candidates(session: Session, task_id: str) -> list[str]:
         select(TaskCandidateRow.kind, TaskCandidateRow.value).where(TaskCandidateRow.task_id == task_id)
     ).all()
     users = {value for kind, value in rows if kind == "user"}
-    roles = [value for kind, value in rows if kind == "role"]
+    roles = [value for kind, value in rows if kind == "group"]
     return sorted(users | set(_holders(session, roles)))
 
 
@@ -206,8 +206,8 @@ def _holders(session: Session, roles: list[str]) -> list[str]:
         return []
     names = session.exec(
         select(UserRow.name)
-        .join(UserRoleRow, UserRoleRow.user_id == UserRow.id)
-        .where(UserRoleRow.role.in_(roles))
+        .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+        .where(MembershipRow.group_id.in_(roles), UserRow.disabled_at.is_(None))
     ).all()
     return sorted(set(names))
 
@@ -231,8 +231,8 @@ def _open_tasks(session: Session, user: str, now: datetime, base: str) -> list[d
     """The person's open tasks: assigned to them, or offered to them (by name or role) unclaimed."""
     roles = list(
         session.exec(
-            select(UserRoleRow.role)
-            .join(UserRow, UserRow.id == UserRoleRow.user_id)
+            select(MembershipRow.group_id)
+            .join(UserRow, UserRow.id == MembershipRow.user_id)
             .where(UserRow.name == user)
         ).all()
     )
@@ -240,7 +240,7 @@ def _open_tasks(session: Session, user: str, now: datetime, base: str) -> list[d
         TaskCandidateRow.open,
         sa.or_(
             sa.and_(TaskCandidateRow.kind == "user", TaskCandidateRow.value == user),
-            sa.and_(TaskCandidateRow.kind == "role", TaskCandidateRow.value.in_(roles or [""])),
+            sa.and_(TaskCandidateRow.kind == "group", TaskCandidateRow.value.in_(roles or [""])),
         ),
     )
     rows = session.exec(

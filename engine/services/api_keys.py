@@ -1,8 +1,8 @@
 """API keys for connected systems (service accounts), each limited to the scopes it may use.
 
 A key is a bearer token like any other: a `TokenRow(kind="api_key", scopes=[...])` of a user holding the
-integration role, stored as a SHA-256 hash. Its secret (`opf_key_...`) is shown once, when it is created.
-Scopes are a ceiling, not a grant: the account's roles still decide what it may do (`engine.permissions`),
+integration group, stored as a SHA-256 hash. Its secret (`opf_key_...`) is shown once, when it is created.
+Scopes are a ceiling, not a grant: the account's groups still decide what it may do (`engine.permissions`),
 and a key may only call the routes whose scope it holds. Session tokens have no scopes (None).
 """
 
@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from engine import events
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
-from engine.permissions import can_manage_users
+from engine.permissions import INTEGRATION, can_manage_users
 from engine.services.identity import IdentityService, hash_token
-from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
+from engine.storage.tables import MembershipRow, TokenRow, UserRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Principal
 
@@ -36,7 +36,7 @@ SCOPES: dict[str, str] = {
 
 KEY_PREFIX = "opf_key_"
 KIND = "api_key"
-SYSTEM_ROLE = "integration"
+SYSTEM_GROUP = INTEGRATION
 MAX_NAME_LENGTH = 100  # TokenRow.label
 MAX_EXPIRY_DAYS = 3650
 API_KEY_CREATED = "api_key_created"
@@ -81,10 +81,10 @@ class ApiKeyService:
         principal: Principal,
         expires_in_days: int | None = None,
     ) -> CreatedApiKeyView:
-        """A new key for the system account `system` (created with the integration role if missing)."""
+        """A new key for the system account `system` (created in the integration group if missing)."""
         _require_admin(principal)
         scopes = _check(name, scopes, expires_in_days)
-        self._identity.create_user(system, [SYSTEM_ROLE], actor=principal.name, exist_ok=True)
+        self._identity.create_user(system, [SYSTEM_GROUP], actor=principal.name, exist_ok=True)
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
 
         def issue(uow: UnitOfWork) -> CreatedApiKeyView:
@@ -92,11 +92,13 @@ class ApiKeyService:
             user = session.exec(select(UserRow).where(UserRow.name == system)).first()
             if user is None:
                 raise NotFound(f"user {system} not found")
-            roles = session.exec(select(UserRoleRow.role).where(UserRoleRow.user_id == user.id)).all()
-            if SYSTEM_ROLE not in roles:
+            groups = session.exec(
+                select(MembershipRow.group_id).where(MembershipRow.user_id == user.id)
+            ).all()
+            if SYSTEM_GROUP not in groups:
                 raise InvalidInput(
-                    f"{system} is not a system account: API keys are for users with the {SYSTEM_ROLE} role",
-                    [Problem(f"{system} lacks the {SYSTEM_ROLE} role", path="system")],
+                    f"{system} is not a system account: API keys are for members of the {SYSTEM_GROUP} group",
+                    [Problem(f"{system} is not in the {SYSTEM_GROUP} group", path="system")],
                 )
             now = utcnow()
             row = TokenRow(

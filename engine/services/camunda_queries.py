@@ -3,8 +3,9 @@ offer in this shape: a task query with Camunda's filters over every task the cal
 their inbox), facts about external tasks that their view lacks (creation time, extension properties),
 and a cheap "is anything lockable?" probe for long polling. Nothing here writes.
 
-Who may see a task is decided exactly as `TaskService` decides it for one task (engine.permissions):
-an admin, its assignee, its candidates, and the leader of its instance.
+Who may see a task is decided by the rule TaskService decides it by for one task (engine.permissions,
+engine.visibility), in its SQL form: an admin, its assignee, its candidates, and the leader of its
+instance.
 """
 
 from dataclasses import dataclass
@@ -14,13 +15,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
-from engine import permissions
 from engine.errors import InvalidInput
-from engine.services.identity import users_with_roles
+from engine.permissions import TeamRules
+from engine.services.identity import users_with_groups
 from engine.services.views import candidates_of, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
-    InstanceMemberRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
@@ -67,12 +67,13 @@ class ExternalTaskFacts:
 
 
 class CamundaQueries:
-    def __init__(self, tx: Transactions) -> None:
+    def __init__(self, tx: Transactions, rules: TeamRules) -> None:
         self._tx = tx
+        self._rules = rules
 
     @classmethod
     def of(cls, engine: "ProcessEngine") -> "CamundaQueries":
-        return cls(Transactions(engine.db))
+        return cls(Transactions(engine.db), engine.rules)
 
     # --- tasks ------------------------------------------------------------------------------------
 
@@ -87,30 +88,25 @@ class CamundaQueries:
         def query(uow: UnitOfWork) -> Page[TaskRecord]:
             session = uow.session
             q = (
-                select(OpenTaskRow, ProcessInstanceRow)
+                select(OpenTaskRow, ProcessInstanceRow.definition_id)
                 .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
-                .where(*_conditions(session, task_filter))
+                .where(*_conditions(session, task_filter), self._rules.task_visible.sql(principal))
             )
-            if not principal.has("admin"):
-                q = q.where(_maybe_visible(principal))
-            rows = session.exec(q.order_by(OpenTaskRow.created_at, OpenTaskRow.id)).all()
-            candidates = candidates_of(session, [task.id for task, _ in rows])
-            visible = [
-                (task, instance)
-                for task, instance in rows
-                if _may_see(principal, task, instance, *candidates[task.id])
-            ]
-            page = visible[offset : offset + limit]
-            definitions = _catalogs(session, {instance.definition_id for _, instance in page})
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            page = session.exec(
+                q.order_by(OpenTaskRow.created_at, OpenTaskRow.id).offset(offset).limit(limit)
+            ).all()
+            candidates = candidates_of(session, [task.id for task, _ in page])
+            definitions = _catalogs(session, {definition_id for _, definition_id in page})
             records = [
                 TaskRecord(
                     task_view(task, *candidates[task.id]),
-                    instance.definition_id,
-                    definitions[instance.definition_id].get(task.element_id, {}).get("documentation") or "",
+                    definition_id,
+                    definitions[definition_id].get(task.element_id, {}).get("documentation") or "",
                 )
-                for task, instance in page
+                for task, definition_id in page
             ]
-            return Page(records, len(visible), offset, limit)
+            return Page(records, total, offset, limit)
 
         return self._tx.read(query)
 
@@ -177,10 +173,10 @@ def _conditions(session: Session, f: TaskFilter) -> list:
             conditions.append(column == value)
     offered_to = []
     if f.candidate_group is not None:
-        offered_to.append(_offered(roles=[f.candidate_group]))
+        offered_to.append(_offered(groups=[f.candidate_group]))
     if f.candidate_user is not None:
-        roles = sorted(users_with_roles(session, {f.candidate_user}).get(f.candidate_user, set()))
-        offered_to.append(_offered(user=f.candidate_user, roles=roles))
+        groups = sorted(users_with_groups(session, {f.candidate_user}).get(f.candidate_user, set()))
+        offered_to.append(_offered(user=f.candidate_user, groups=groups))
     conditions += offered_to
     if offered_to and not f.include_assigned_tasks:
         conditions.append(OpenTaskRow.assignee.is_(None))
@@ -191,40 +187,14 @@ def _conditions(session: Session, f: TaskFilter) -> list:
     return conditions
 
 
-def _offered(*, user: str | None = None, roles: list[str]):
-    clauses = [(TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(roles)] if roles else []
+def _offered(*, user: str | None = None, groups: list[str]):
+    """Offered to the user by name or to any of the groups (a filter of the query, not a visibility rule)."""
+    clauses = [(TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(groups)] if groups else []
     if user is not None:
         clauses.append((TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == user))
     if not clauses:
         return sa.false()
     return OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(or_(*clauses)))
-
-
-def _maybe_visible(principal: Principal):
-    """A SQL superset of _may_see, so that only plausible rows are loaded."""
-    clauses = [
-        OpenTaskRow.assignee == principal.name,
-        _offered(user=principal.name, roles=sorted(principal.roles)),
-    ]
-    if principal.has("leader"):
-        clauses.append(ProcessInstanceRow.started_by == principal.name)
-        clauses.append(
-            OpenTaskRow.instance_id.in_(
-                select(InstanceMemberRow.instance_id).where(InstanceMemberRow.user_name == principal.name)
-            )
-        )
-    return or_(*clauses)
-
-
-def _may_see(
-    principal: Principal, task: OpenTaskRow, instance: ProcessInstanceRow, users: list[str], roles: list[str]
-) -> bool:
-    return (
-        principal.has("admin")
-        or task.assignee == principal.name
-        or permissions.is_candidate(principal, users, roles)
-        or permissions.is_instance_leader(principal, instance.started_by, instance.team)
-    )
 
 
 def _properties(catalog: dict, element_id: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from sqlmodel import Session, func, select
 
 from engine.dmn import DecisionError, ResultMappingError
 from engine.errors import InvalidInput, NotFound
+from engine.permissions import TeamRules
 from engine.services.decision_store import Decisions, decision_view
 from engine.services.runtime import require_visible
 from engine.storage.tables import DecisionDefinitionRow, DecisionEvaluationRow, ProcessInstanceRow
@@ -15,9 +16,10 @@ _DEFINITION = DecisionDefinitionRow.__table__
 
 
 class DecisionService:
-    def __init__(self, tx: Transactions, decisions: Decisions) -> None:
+    def __init__(self, tx: Transactions, decisions: Decisions, rules: TeamRules) -> None:
         self._tx = tx
         self._decisions = decisions
+        self._rules = rules
 
     def list_decisions(
         self, key: str | None = None, *, latest_only: bool = True
@@ -102,7 +104,7 @@ class DecisionService:
             instance = uow.session.get(ProcessInstanceRow, instance_id)
             if instance is None:
                 raise NotFound(f"process instance {instance_id} not found")
-            require_visible(uow.session, principal, instance)
+            require_visible(uow.session, self._rules, principal, instance)
             rows = uow.session.exec(
                 select(DecisionEvaluationRow, DecisionDefinitionRow.name)
                 .join(DecisionDefinitionRow, DecisionDefinitionRow.id == DecisionEvaluationRow.decision_id)

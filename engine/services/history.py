@@ -3,6 +3,7 @@
 from sqlmodel import func, select
 
 from engine.errors import NotFound
+from engine.permissions import TeamRules
 from engine.services.runtime import require_visible
 from engine.services.views import audit_view
 from engine.storage.tables import AuditEventRow, ProcessInstanceRow
@@ -11,8 +12,9 @@ from engine.views import AuditEntry, Principal
 
 
 class HistoryService:
-    def __init__(self, tx: Transactions) -> None:
+    def __init__(self, tx: Transactions, rules: TeamRules) -> None:
         self._tx = tx
+        self._rules = rules
 
     def last_event_id(self) -> int:
         """The id of the newest audit event (0 when there is none): where a live page starts."""
@@ -41,7 +43,7 @@ class HistoryService:
                 try:
                     if instance is None:
                         raise NotFound(instance_id)
-                    require_visible(session, principal, instance)
+                    require_visible(session, self._rules, principal, instance)
                     visible[instance_id] = True
                 except NotFound:
                     visible[instance_id] = False

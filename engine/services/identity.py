@@ -1,11 +1,12 @@
-"""Users, roles and bearer tokens (stored as SHA-256 hashes: tokens are random, so a fast hash suffices).
+"""Users, their groups and bearer tokens (stored as SHA-256 hashes: tokens are random, so a fast
+hash suffices).
 
 Every authenticated request needs its token's principal, so each process keeps the principals of the
 tokens it has just seen for `principal_cache_seconds` (OPSFLOW_AUTH_CACHE_SECONDS, default 1 s; 0 turns the
 cache off). A token revoked through this process (sign-out, API key revocation) is refused at once; one
 revoked through another server process is refused there within that time. Expiry is checked on every
-request. Anything that changes which tokens are valid or which roles a user holds must call
-`forget_principals()` after it commits.
+request. Anything that changes which tokens are valid, which groups a user is in, or whether a user
+is disabled must call `forget_principals()` after it commits (GroupService does, for memberships).
 """
 
 import hashlib
@@ -21,17 +22,24 @@ from argon2.exceptions import VerifyMismatchError
 from sqlmodel import Session, select
 
 from engine import events, signin_throttle
-from engine.config import ROLES
 from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from engine.storage.tables import TokenRow, UserRoleRow, UserRow, utcnow
+from engine.storage.tables import (
+    GroupRow,
+    MembershipRow,
+    OpenTaskRow,
+    TaskCandidateRow,
+    TokenRow,
+    UserRow,
+    utcnow,
+)
 from engine.storage.uow import Transactions
 from engine.views import Principal, UserView
 
 _hasher = PasswordHasher()
 
-_TOKEN, _USER, _ROLE = TokenRow.__table__, UserRow.__table__, UserRoleRow.__table__
+_TOKEN, _USER, _MEMBER = TokenRow.__table__, UserRow.__table__, MembershipRow.__table__
 # Every authenticated request runs this: one Core statement (built once, its compiled form cached) on a
-# bare connection, no ORM session. One row per role of the token's user (one row with role NULL if none).
+# bare connection, no ORM session. One row per group of the token's user (one row with group NULL if none).
 _AUTHENTICATE = (
     sa.select(
         _TOKEN.c.user_id,
@@ -40,20 +48,22 @@ _AUTHENTICATE = (
         _TOKEN.c.expires_at,
         _TOKEN.c.revoked_at,
         _USER.c.name,
-        _ROLE.c.role,
+        _USER.c.disabled_at,
+        _MEMBER.c.group_id,
     )
     .select_from(
-        _TOKEN.join(_USER, _USER.c.id == _TOKEN.c.user_id).outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id)
+        _TOKEN.join(_USER, _USER.c.id == _TOKEN.c.user_id).outerjoin(_MEMBER, _MEMBER.c.user_id == _USER.c.id)
     )
     .where(_TOKEN.c.token_hash == sa.bindparam("token_hash"))
 )
-# A user and their roles in one statement (GET /api/v1/me).
-_USER_WITH_ROLES = (
-    sa.select(_USER.c.name, _USER.c.display_name, _ROLE.c.role)
-    .select_from(_USER.outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id))
+# A user and their groups in one statement (GET /api/v1/me).
+_USER_WITH_GROUPS = (
+    sa.select(_USER.c.name, _USER.c.display_name, _USER.c.disabled_at, _MEMBER.c.group_id)
+    .select_from(_USER.outerjoin(_MEMBER, _MEMBER.c.user_id == _USER.c.id))
     .where(_USER.c.name == sa.bindparam("name"))
-    .order_by(_ROLE.c.role)
+    .order_by(_MEMBER.c.group_id)
 )
+USER_NAME_RULE = "a user name is 1-64 letters, digits, '.', '_' or '-'"
 
 
 #: Cached principals per process at most (valid tokens only; past this the cache starts afresh).
@@ -79,22 +89,16 @@ class IdentityService:
     def create_user(
         self,
         name: str,
-        roles: list[str],
+        groups: list[str],
         *,
         display_name: str = "",
         password: str | None = None,
         actor: str | None = None,
         exist_ok: bool = False,
     ) -> UserView:
-        unknown = [r for r in roles if r not in ROLES]
-        if unknown:
-            raise InvalidInput(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
-        if (
-            not name
-            or len(name) > 64
-            or not name.replace("_", "").replace("-", "").replace(".", "").isalnum()
-        ):
-            raise InvalidInput("a user name is 1-64 letters, digits, '.', '_' or '-'")
+        """A user in the given groups (which must exist)."""
+        if not is_valid_name(name):
+            raise InvalidInput(USER_NAME_RULE)
 
         def create(uow) -> UserView:
             session = uow.session
@@ -103,6 +107,7 @@ class IdentityService:
                 if not exist_ok:
                     raise Conflict(f"user {name} already exists")
                 return _view(session, existing)
+            require_groups(session, groups)
             user = UserRow(
                 id=str(uuid.uuid4()),
                 name=name,
@@ -112,12 +117,64 @@ class IdentityService:
             )
             session.add(user)
             session.flush()
-            session.add_all(UserRoleRow(user_id=user.id, role=r) for r in sorted(set(roles)))
-            events.record(session, events.USER_CREATED, actor=actor, details={"user": name, "roles": roles})
+            session.add_all(MembershipRow(user_id=user.id, group_id=g) for g in sorted(set(groups)))
+            events.record(
+                session,
+                events.USER_CREATED,
+                actor=actor,
+                details={"user": name, "groups": sorted(set(groups))},
+            )
             session.flush()
             return _view(session, user)
 
         return self._tx.write(create)
+
+    def update_user(
+        self,
+        name: str,
+        *,
+        actor: str,
+        display_name: str | None = None,
+        password: str | None = None,
+        groups: list[str] | None = None,
+        disabled: bool | None = None,
+    ) -> UserView:
+        """Change what is given (None: leave it). A disabled user cannot sign in: their tokens are
+        revoked and the tasks they had claimed are offered again. A new password revokes their
+        sessions too."""
+
+        def update(uow) -> UserView:
+            session = uow.session
+            user = _user_by_name(session, name)
+            if user is None:
+                raise NotFound(f"user {name} not found")
+            changed: dict = {}
+            if display_name is not None:
+                user.display_name = changed["display_name"] = display_name
+            if password is not None:
+                user.password_hash = _hasher.hash(password)
+                changed["password"] = "reset"
+                _revoke_tokens(session, user.id, kind="session")
+            if groups is not None:
+                require_groups(session, groups)
+                session.exec(sa.delete(MembershipRow).where(MembershipRow.user_id == user.id))
+                session.add_all(MembershipRow(user_id=user.id, group_id=g) for g in sorted(set(groups)))
+                changed["groups"] = sorted(set(groups))
+            if disabled is not None and disabled != (user.disabled_at is not None):
+                user.disabled_at = utcnow() if disabled else None
+                changed["disabled"] = disabled
+                if disabled:
+                    _revoke_tokens(session, user.id)
+                    changed["unclaimed_tasks"] = _give_up_claims(session, name)
+            session.add(user)
+            session.flush()
+            events.record(session, events.USER_UPDATED, actor=actor, details={"user": name, **changed})
+            return _view(session, user)
+
+        try:
+            return self._tx.write(update)
+        finally:
+            self.forget_principals()
 
     def issue_token(self, name: str, *, label: str = "") -> str:
         token = "opf_" + secrets.token_urlsafe(32)
@@ -126,6 +183,8 @@ class IdentityService:
             user = _user_by_name(uow.session, name)
             if user is None:
                 raise NotFound(f"user {name} not found")
+            if user.disabled_at is not None:
+                raise Conflict(f"user {name} is disabled")
             uow.session.add(
                 TokenRow(
                     id=str(uuid.uuid4()),
@@ -152,6 +211,7 @@ class IdentityService:
                 ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
             except VerifyMismatchError:
                 ok = False
+            ok = ok and user.disabled_at is None  # a disabled user is refused like a wrong password
             if not ok:
                 signin_throttle.record_failure(session, name, client)
             return ok
@@ -170,13 +230,15 @@ class IdentityService:
             rows = conn.execute(_AUTHENTICATE, {"token_hash": token_hash}).all()
         if not rows:
             raise Unauthenticated("invalid or expired token")
-        user_id, kind, scopes, expires_at, revoked_at, name, _ = rows[0]
+        user_id, kind, scopes, expires_at, revoked_at, name, disabled_at, _ = rows[0]
         if revoked_at is not None or (expires_at is not None and expires_at < utcnow()):
             raise Unauthenticated("invalid or expired token")
+        if disabled_at is not None:
+            raise Unauthenticated(f"user {name} is disabled")
         principal = Principal(
             user_id,
             name,
-            frozenset(row.role for row in rows if row.role),
+            frozenset(row.group_id for row in rows if row.group_id),
             frozenset(scopes) if kind == "api_key" and scopes is not None else None,
         )
         if self._cache_seconds > 0:
@@ -203,7 +265,7 @@ class IdentityService:
         return principal
 
     def forget_principals(self) -> None:
-        """Drop every cached principal: call it after committing a change to tokens or to users' roles.
+        """Drop every cached principal: call it after committing a change to tokens, users or groups.
         (Revocations are rare, so forgetting all of them keeps this simple.)"""
         with self._lock:
             self._forgotten += 1
@@ -223,10 +285,12 @@ class IdentityService:
 
     def get_user(self, name: str) -> UserView:
         with self._tx.engine.connect() as conn:
-            rows = conn.execute(_USER_WITH_ROLES, {"name": name}).all()
+            rows = conn.execute(_USER_WITH_GROUPS, {"name": name}).all()
         if not rows:
             raise NotFound(f"user {name} not found")
-        return UserView(rows[0].name, rows[0].display_name, [row.role for row in rows if row.role])
+        first = rows[0]
+        groups = [row.group_id for row in rows if row.group_id]
+        return UserView(first.name, first.display_name, groups, first.disabled_at is not None)
 
     def list_users(self) -> list[UserView]:
         def list_all(uow) -> list[UserView]:
@@ -236,26 +300,68 @@ class IdentityService:
         return self._tx.read(list_all)
 
 
-def users_with_roles(session: Session, names: set[str]) -> dict[str, set[str]]:
-    """name -> roles, for the given names that exist."""
+def users_with_groups(session: Session, names: set[str]) -> dict[str, set[str]]:
+    """name -> groups, for the given names of users that exist and are not disabled."""
     rows = session.exec(
-        select(UserRow.name, UserRoleRow.role)
-        .join(UserRoleRow, UserRoleRow.user_id == UserRow.id, isouter=True)
-        .where(UserRow.name.in_(names))
+        select(UserRow.name, MembershipRow.group_id)
+        .join(MembershipRow, MembershipRow.user_id == UserRow.id, isouter=True)
+        .where(UserRow.name.in_(names), UserRow.disabled_at.is_(None))
     ).all()
     found: dict[str, set[str]] = {}
-    for name, role in rows:
-        found.setdefault(name, set()).update({role} if role else set())
+    for name, group in rows:
+        found.setdefault(name, set()).update({group} if group else set())
     return found
+
+
+def is_valid_name(name: str) -> bool:
+    """User and group names: 1-64 letters, digits, '.', '_' or '-'."""
+    return 0 < len(name) <= 64 and name.replace("_", "").replace("-", "").replace(".", "").isalnum()
+
+
+def require_groups(session: Session, groups: list[str]) -> None:
+    known = set(session.exec(select(GroupRow.id).where(GroupRow.id.in_(set(groups)))).all())
+    unknown = sorted(set(groups) - known)
+    if unknown:
+        raise InvalidInput(
+            f"there is no group {', '.join(unknown)}; an admin creates groups first (opsflow group add)"
+        )
+
+
+def _revoke_tokens(session: Session, user_id: str, *, kind: str | None = None) -> None:
+    query = sa.update(TokenRow).where(TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None))
+    if kind is not None:
+        query = query.where(TokenRow.kind == kind)
+    session.execute(query.values(revoked_at=utcnow()))
+
+
+def _give_up_claims(session: Session, name: str) -> int:
+    """A disabled user's claimed tasks are offered again: delegated ones go back to their owner,
+    the others are unclaimed (index rows only: a claim is not workflow state)."""
+    session.execute(
+        sa.update(OpenTaskRow)
+        .where(OpenTaskRow.assignee == name, OpenTaskRow.owner.is_not(None), OpenTaskRow.owner != name)
+        .values(assignee=OpenTaskRow.owner, delegation="resolved")
+    )
+    claimed = session.exec(select(OpenTaskRow.id).where(OpenTaskRow.assignee == name)).all()
+    if claimed:
+        session.execute(
+            sa.update(OpenTaskRow)
+            .where(OpenTaskRow.id.in_(claimed))
+            .values(assignee=None, claimed_at=None, owner=None, delegation=None)
+        )
+        session.execute(
+            sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(claimed)).values(open=True)
+        )
+    return len(claimed)
 
 
 def _user_by_name(session: Session, name: str) -> UserRow | None:
     return session.exec(select(UserRow).where(UserRow.name == name)).first()
 
 
-def _roles(session: Session, user_id: str) -> list[str]:
-    return sorted(session.exec(select(UserRoleRow.role).where(UserRoleRow.user_id == user_id)).all())
+def _groups(session: Session, user_id: str) -> list[str]:
+    return sorted(session.exec(select(MembershipRow.group_id).where(MembershipRow.user_id == user_id)).all())
 
 
 def _view(session: Session, user: UserRow) -> UserView:
-    return UserView(user.name, user.display_name, _roles(session, user.id))
+    return UserView(user.name, user.display_name, _groups(session, user.id), user.disabled_at is not None)

@@ -1,7 +1,7 @@
 """The inbox at scale, in two ways of answering one query.
 
 - `by_offer_index`: "offered to me" reads task_candidate's offer indexes, one ordered range per key (my
-  name, each of my roles), merged, instead of joining every offered task; "mine" reads open_task by
+  name, each of my groups), merged, instead of joining every offered task; "mine" reads open_task by
   assignee. It serves the inbox's own filters (process, stage, overdue) and sorts (by creation, by due
   date). Its statements are built once per shape and run with bound values.
 - `by_filters`: one general query over open_task, for an instance or a business key (a few tasks each).
@@ -59,7 +59,7 @@ class InboxQuery:
 
 
 def offer_keys(principal: Principal) -> list[tuple[str, str]]:
-    return [("user", principal.name), *(("role", role) for role in sorted(principal.roles))]
+    return [("user", principal.name), *(("group", group) for group in sorted(principal.groups))]
 
 
 # --- the offer index --------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def _count_one(with_process: bool, with_stage: bool, overdue: bool | None) -> sa
 
 @functools.cache
 def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
-    """Offered to me by name and by my role at once (an escalation, say): counted once."""
+    """Offered to me by name and by a group of mine at once (an escalation, say): counted once."""
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
@@ -127,7 +127,7 @@ def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> s
 
 @functools.cache
 def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
-    """Several roles: a task offered to two of them must count once."""
+    """Several groups: a task offered to two of them must count once."""
     any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process, with_stage, overdue) for k in range(keys)))
     return sa.select(sa.func.count(sa.distinct(_CANDIDATE.c.task_id))).where(any_key)
 
@@ -249,11 +249,11 @@ def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Pag
     mine = OpenTaskRow.assignee == principal.name
     offer_to_me = or_(
         (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
-        (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
+        (TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(principal.groups),
     )
     if query.instance_id or query.business_key:  # a few tasks at most: check each one's offers
         offered_to_me = sa.exists().where(TaskCandidateRow.task_id == OpenTaskRow.id, offer_to_me)
-    else:  # start from the offers to my name and roles
+    else:  # start from the offers to my name and groups
         offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_to_me))
     offered = OpenTaskRow.assignee.is_(None) & offered_to_me
     scope = {"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope]

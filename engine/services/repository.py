@@ -13,13 +13,13 @@ from sqlmodel import Session, func, select
 
 from engine import events, timer_starts
 from engine.bpmn.parser import CalledDefinition, parse_bpmn_files, start_event
-from engine.config import ROLES
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import check_form
 from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
-from engine.storage.tables import DeploymentRow, FormDefinitionRow, ProcessDefinitionRow, utcnow
+from engine.services.groups import unoffered_tasks
+from engine.storage.tables import DeploymentRow, FormDefinitionRow, GroupRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import DefinitionView, DeploymentView, FormView
 
@@ -69,6 +69,7 @@ class RepositoryService:
         forms, parsed, problems, warnings, decisions = self._check(session, files)
         if problems:
             raise InvalidDeployment("the deployment was rejected", problems)
+        warnings = [*warnings, *unoffered_tasks(session, parsed)]
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
         new_forms, new_definitions, unchanged = [], [], []
         for key, (_filename, schema) in forms.items():
@@ -171,7 +172,7 @@ class RepositoryService:
         form_files = {_stem(filename): key for key, (filename, _schema) in forms.items()}
         parsed = parse_bpmn_files(
             bpmn_files,
-            roles=ROLES,
+            roles=set(session.exec(select(GroupRow.id)).all()),  # lanes may map to them by id or name
             form_keys=deployed_forms | forms.keys(),
             form_files=form_files,
             find_called=lambda key, binding, pin: find_called(session, key, binding, pin),

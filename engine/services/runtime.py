@@ -3,7 +3,7 @@
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, func, select
 
 from engine import events, permissions, timer_starts
 from engine.bpmn.parser import start_event
@@ -11,16 +11,15 @@ from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, wa
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, InstanceRecord, Instances, Loaded
+from engine.permissions import TeamRules
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
 from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
-    InstanceMemberRow,
     JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessInstanceRow,
-    TaskCandidateRow,
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
@@ -36,9 +35,10 @@ _OPEN_TASKS_OF = (
 
 
 class RuntimeService:
-    def __init__(self, tx: Transactions, instances: Instances) -> None:
+    def __init__(self, tx: Transactions, instances: Instances, rules: TeamRules) -> None:
         self._tx = tx
         self._instances = instances
+        self._rules = rules
 
     def start_process_instance_by_key(
         self,
@@ -49,8 +49,6 @@ class RuntimeService:
         variables: dict | None = None,
         validate_start_form: bool = True,
     ) -> InstanceView:
-        if not permissions.can_start(principal):
-            raise Forbidden("only leaders, admins and integration accounts start processes")
         variables = dict(variables or {})
         if business_key is not None and not (0 < len(business_key) <= 200):
             raise InvalidInput("a business key is 1-200 characters")
@@ -59,6 +57,9 @@ class RuntimeService:
             session = uow.session
             definition = self._instances.definition(session, latest_definition_id(session, key))
             entry = start_event(definition.catalog, definition.key)
+            starters = (entry or {}).get("starter_groups") or [], (entry or {}).get("starter_users") or []
+            if not self._rules.can_start(principal, *starters):
+                raise Forbidden(f"{principal.name} may not start {key}: {self._starters(*starters)} start it")
             if entry is None:
                 # Only a message (or a timer) starts it: by hand it would wait with nothing to do.
                 raise Conflict(
@@ -78,6 +79,10 @@ class RuntimeService:
             return self._create(session, definition, principal.name, business_key, data, may_route=may_route)
 
         return self._tx.write(start)
+
+    def _starters(self, groups: list[str], users: list[str]) -> str:
+        named = [*groups, *users] or list(self._rules.policy.starters)
+        return ", ".join([*named, "admins", "integration accounts"])
 
     def correlate_message(
         self,
@@ -193,6 +198,9 @@ class RuntimeService:
         if message:
             details["message"] = message[0]
         events.record(session, events.INSTANCE_STARTED, actor=actor, instance_id=row.id, details=details)
+        start = start_event(definition.catalog, definition.key, message=message[0] if message else None) or {}
+        if start.get("initiator"):  # camunda:initiator: the starter's name as a process variable
+            data = {**data, start["initiator"]: actor}
         incident = runner.start(workflow, data)
         if message and incident is None:
             deliver_message(workflow, _waiting_for(workflow, message[0]), message[1])
@@ -211,8 +219,8 @@ class RuntimeService:
         def cancel(uow: UnitOfWork) -> InstanceView:
             session = uow.session
             row = self._instances.lock(session, instance_id)
-            require_visible(session, principal, row)
-            if not permissions.is_instance_leader(principal, row.started_by, row.team):
+            require_visible(session, self._rules, principal, row)
+            if not self._rules.is_instance_leader(principal, row.started_by, row.team):
                 raise Forbidden("only the instance's leader or an admin may cancel it")
             if row.status != "running":
                 raise Conflict(f"process instance {instance_id} is already {row.status}")
@@ -262,7 +270,7 @@ class RuntimeService:
             row = session.get(ProcessInstanceRow, instance_id)
             if row is None:
                 raise NotFound(f"process instance {instance_id} not found")
-            require_visible(session, principal, row)
+            require_visible(session, self._rules, principal, row)
             version = self._instances.definition(session, row.definition_id).version
             tasks = session.connection().execute(_OPEN_TASKS_OF, {"instance_id": row.id}).all()
             history = session.exec(
@@ -296,8 +304,7 @@ class RuntimeService:
                 q = q.where(ProcessInstanceRow.business_key == business_key)
             if status:
                 q = q.where(ProcessInstanceRow.status == status)
-            if not principal.has("admin"):
-                q = q.where(_visible_clause(principal))
+            q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
                 q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
@@ -317,42 +324,12 @@ def _waiting_for(workflow: BpmnWorkflow, name: str) -> WaitingMessage:
     return found
 
 
-def _candidate_instance_ids(principal: Principal):
-    return (
-        select(OpenTaskRow.instance_id)
-        .join(TaskCandidateRow, TaskCandidateRow.task_id == OpenTaskRow.id)
-        .where(
-            or_(
-                (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
-                (TaskCandidateRow.kind == "role") & TaskCandidateRow.value.in_(principal.roles),
-            )
-        )
+def require_visible(
+    session: Session, rules: TeamRules, principal: Principal, row: ProcessInstanceRow | InstanceRecord
+) -> None:
+    """A process instance the principal may not see does not exist for them."""
+    visible = sa.select(ProcessInstanceRow.id).where(
+        ProcessInstanceRow.id == row.id, rules.instance_visible.sql(principal)
     )
-
-
-def _visible_clause(principal: Principal):
-    """SQL for permissions.can_see_instance."""
-    clauses = [
-        ProcessInstanceRow.started_by == principal.name,
-        ProcessInstanceRow.id.in_(_candidate_instance_ids(principal)),
-        ProcessInstanceRow.id.in_(
-            select(InstanceMemberRow.instance_id).where(InstanceMemberRow.user_name == principal.name)
-        ),
-        ProcessInstanceRow.id.in_(
-            select(OpenTaskRow.instance_id).where(OpenTaskRow.assignee == principal.name)
-        ),
-    ]
-    if principal.has("leader"):
-        clauses.append(~ProcessInstanceRow.id.in_(select(InstanceMemberRow.instance_id)))
-    return or_(*clauses)
-
-
-def require_visible(session: Session, principal: Principal, row: ProcessInstanceRow | InstanceRecord) -> None:
-    candidate = (
-        session.exec(
-            _candidate_instance_ids(principal).where(OpenTaskRow.instance_id == row.id).limit(1)
-        ).first()
-        is not None
-    )
-    if not permissions.can_see_instance(principal, row.started_by, row.team, candidate):
+    if session.connection().execute(visible).first() is None:
         raise NotFound(f"process instance {row.id} not found")

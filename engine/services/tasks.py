@@ -12,8 +12,9 @@ from engine.bpmn.runner import ready_user_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import INSTANCE_RECORD_COLUMNS, Definition, InstanceRecord, Instances
+from engine.permissions import TeamRules
 from engine.services import inbox
-from engine.services.identity import users_with_roles
+from engine.services.identity import users_with_groups
 from engine.services.repository import form_view, resolve_form_id
 from engine.services.runtime import require_visible
 from engine.services.views import instance_view, task_view
@@ -25,7 +26,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.team import check_team, routing_fields, team_rules
+from engine.team import routing_fields, team_problems
 from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
 
 #: An open task's row as plain values (read with Core, changed in place by claim and assign).
@@ -60,14 +61,16 @@ _DRAFTS_FOR_UPDATE = (
 )
 
 SCOPES = ("mine", "offered", "all")
+PENDING, RESOLVED = "pending", "resolved"  # a delegation's states (open_task.delegation)
 SORTS = ("created", "due")
 MAX_DRAFT_BYTES = 256 * 1024
 
 
 class TaskService:
-    def __init__(self, tx: Transactions, instances: Instances) -> None:
+    def __init__(self, tx: Transactions, instances: Instances, rules: TeamRules) -> None:
         self._tx = tx
         self._instances = instances
+        self._rules = rules
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class TaskService:
             row, users, roles, instance = self._visible_task(session, task_id, principal)
             if row.assignee is None:
                 raise Conflict(f"task {task_id} is not claimed")
-            leader = permissions.is_instance_leader(principal, instance.started_by, instance.team)
+            leader = self._rules.is_instance_leader(principal, instance.started_by, instance.team)
             if row.assignee != principal.name and not leader:
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
             self._set_assignee(session, row, None, expected=row.assignee)
@@ -166,12 +169,12 @@ class TaskService:
         def assign(uow: UnitOfWork) -> TaskView:
             session = uow.session
             row, users, roles, instance = self._visible_task(session, task_id, principal)
-            if not permissions.is_instance_leader(principal, instance.started_by, instance.team):
+            if not self._rules.is_instance_leader(principal, instance.started_by, instance.team):
                 raise Forbidden("only the instance's leader or an admin may assign its tasks")
-            target_roles = users_with_roles(session, {user}).get(user)
-            if target_roles is None:
+            target_groups = users_with_groups(session, {user}).get(user)
+            if target_groups is None:
                 raise InvalidInput(f"there is no user named {user!r}", [Problem("unknown user", path="user")])
-            if user not in users and not target_roles.intersection(roles):
+            if user not in users and not target_groups.intersection(roles):
                 raise InvalidInput(
                     f"{user} is not a candidate for this task", [Problem("not a candidate", path="user")]
                 )
@@ -189,11 +192,68 @@ class TaskService:
 
         return self._tx.write(assign)
 
+    def delegate(self, task_id: str, user: str, *, principal: Principal) -> TaskView:
+        """Camunda's delegation: the task goes to `user` (its assignee meanwhile) and its owner, who held
+        it (or the instance's leader who hands it on), gets it back when the delegate resolves it."""
+
+        def delegate(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, groups, instance = self._visible_task(session, task_id, principal)
+            holder = row.assignee == principal.name
+            if not holder and not self._rules.is_instance_leader(
+                principal, instance.started_by, instance.team
+            ):
+                raise Forbidden(f"only the holder of task {task_id} or the instance's leader may delegate it")
+            if not users_with_groups(session, {user}):
+                raise InvalidInput(f"there is no user named {user!r}", [Problem("unknown user", path="user")])
+            owner = row.owner or row.assignee or principal.name
+            self._set_assignee(session, row, user, expected=row.assignee, owner=owner, delegation=PENDING)
+            events.record(
+                session,
+                events.TASK_DELEGATED,
+                actor=principal.name,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                element_id=row.element_id,
+                details={"owner": owner, "delegate": user},
+            )
+            return task_view(row, users, groups)
+
+        return self._tx.write(delegate)
+
+    def resolve(self, task_id: str, data: dict, *, principal: Principal) -> TaskView:
+        """The delegate gives the task back to its owner, with what they filled in as its draft."""
+        _check_draft(data)
+
+        def resolve(uow: UnitOfWork) -> TaskView:
+            session = uow.session
+            row, users, groups, _ = self._visible_task(session, task_id, principal, with_instance=False)
+            if row.delegation != PENDING:
+                raise Conflict(f"task {task_id} is not delegated")
+            if row.assignee != principal.name:
+                raise Forbidden(f"task {task_id} is delegated to {row.assignee}; only they resolve it")
+            drafts = _by_person(row.draft)  # what the delegate filled in becomes the owner's draft
+            drafts = {"drafts": {**drafts, row.owner: {**drafts.get(row.owner, {}), **data}}}
+            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=drafts))
+            row.draft = drafts
+            self._set_assignee(
+                session, row, row.owner, expected=principal.name, owner=row.owner, delegation=RESOLVED
+            )
+            events.record(
+                session,
+                events.TASK_RESOLVED,
+                actor=principal.name,
+                instance_id=row.instance_id,
+                task_id=row.id,
+                element_id=row.element_id,
+                details={"owner": row.owner},
+            )
+            return task_view(row, users, groups)
+
+        return self._tx.write(resolve)
+
     def save_draft(self, task_id: str, data: dict, *, principal: Principal) -> TaskView:
-        if not isinstance(data, dict):
-            raise InvalidInput("a draft is a JSON object")
-        if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
-            raise InvalidInput(f"a draft is at most {MAX_DRAFT_BYTES} bytes")
+        _check_draft(data)
 
         def save(uow: UnitOfWork) -> TaskView:
             session = uow.session
@@ -219,6 +279,10 @@ class TaskService:
                 if row.assignee is not None:
                     raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")
                 raise Forbidden(f"task {task_id} is not offered to {principal.name}")
+            if row.delegation == PENDING:  # as in Camunda: the delegate resolves, the owner completes
+                raise Conflict(
+                    f"task {task_id} is delegated to {row.assignee}: they resolve it, its owner completes it"
+                )
             loaded = self._instances.load(session, instance)
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
@@ -255,9 +319,8 @@ class TaskService:
             return data, None
         clean, errors = validate_submission(form.form_schema, data, context, deployed=True)
         problems = [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors]
-        required_roles = team_rules(form.form_schema)
-        if not errors and required_roles is not None and "team" in clean:
-            problems += check_team(session, clean["team"], required_roles)
+        if not errors:
+            problems += team_problems(session, form.form_schema, clean, self._rules.policy)
         if problems:
             raise InvalidInput(f"the form {form.key} is not filled in correctly", problems)
         return clean, form.form_schema
@@ -294,24 +357,22 @@ class TaskService:
         task_columns = _OPEN_TASK.c.keys()
         row = TaskRecord(**{k: found[0]._mapping[k] for k in task_columns})
         users = [f.value for f in found if f.kind == "user"]
-        roles = [f.value for f in found if f.kind == "role"]
+        roles = [f.value for f in found if f.kind == "group"]
         return row, users, roles
 
-    @staticmethod
-    def _is_offered(principal: Principal, row: TaskRecord, users: list[str], roles: list[str]) -> bool:
-        return (
-            principal.has("admin")
-            or row.assignee == principal.name
-            or permissions.is_candidate(principal, users, roles)
-        )
+    def _is_offered(self, principal: Principal, row: TaskRecord, users: list[str], roles: list[str]) -> bool:
+        return self._rules.is_offered(principal, row.assignee, users, roles)
 
-    @staticmethod
     def _refuse_unless_leader(
-        session: Session, principal: Principal, row: TaskRecord, instance: ProcessInstanceRow | InstanceRecord
+        self,
+        session: Session,
+        principal: Principal,
+        row: TaskRecord,
+        instance: ProcessInstanceRow | InstanceRecord,
     ) -> None:
         """A task not offered to the principal: its instance's leader may still act on it."""
-        if not permissions.is_instance_leader(principal, instance.started_by, instance.team):
-            require_visible(session, principal, instance)  # 404 to strangers, 403 to the team
+        if not self._rules.is_instance_leader(principal, instance.started_by, instance.team):
+            require_visible(session, self._rules, principal, instance)  # 404 to strangers, 403 to the team
             raise Forbidden(f"task {row.id} ({row.name}) is not offered to {principal.name}")
 
     def _raise_not_open(self, session: Session, task_id: str, principal: Principal) -> None:
@@ -324,26 +385,44 @@ class TaskService:
         if created is not None:
             role = (created.details or {}).get("role")
             if not (role and principal.has(role)):  # the task's own role may know it existed
-                require_visible(session, principal, session.get(ProcessInstanceRow, created.instance_id))
+                require_visible(
+                    session, self._rules, principal, session.get(ProcessInstanceRow, created.instance_id)
+                )
             raise Conflict(f"task {task_id} is not open (it was completed or cancelled)")
         raise NotFound(f"task {task_id} not found")
 
     @staticmethod
-    def _set_assignee(session: Session, row: TaskRecord, user: str | None, *, expected: str | None) -> None:
-        """A guarded update: of two people claiming at once, exactly one wins."""
+    def _set_assignee(
+        session: Session,
+        row: TaskRecord,
+        user: str | None,
+        *,
+        expected: str | None,
+        owner: str | None = None,
+        delegation: str | None = None,
+    ) -> None:
+        """A guarded update: of two people claiming at once, exactly one wins. A claim, unclaim or
+        assignment ends a delegation (owner and delegation given only by delegate and resolve)."""
         guard = OpenTaskRow.assignee.is_(None) if expected is None else OpenTaskRow.assignee == expected
         claimed_at = utcnow() if user else None
         result = session.execute(
             sa.update(OpenTaskRow)
             .where(OpenTaskRow.id == row.id, guard)
-            .values(assignee=user, claimed_at=claimed_at)
+            .values(assignee=user, claimed_at=claimed_at, owner=owner, delegation=delegation)
         )
         if result.rowcount != 1:
             raise Conflict(f"task {row.id} was claimed by someone else just now")
         session.execute(
             sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id == row.id).values(open=user is None)
         )
-        row.assignee, row.claimed_at = user, claimed_at
+        row.assignee, row.claimed_at, row.owner, row.delegation = user, claimed_at, owner, delegation
+
+
+def _check_draft(data: object) -> None:
+    if not isinstance(data, dict):
+        raise InvalidInput("a draft is a JSON object")
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise InvalidInput(f"a draft is at most {MAX_DRAFT_BYTES} bytes")
 
 
 # --- drafts -----------------------------------------------------------------------------------------

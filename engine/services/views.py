@@ -81,6 +81,8 @@ def task_view(row: OpenTaskRow, users: list[str], roles: list[str]) -> TaskView:
         row.created_at,
         row.claimed_at,
         row.due_at,
+        row.owner,
+        row.delegation,
     )
 
 

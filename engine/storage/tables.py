@@ -51,12 +51,24 @@ class UserRow(SQLModel, table=True):
     display_name: str = Field(default="", max_length=200)
     password_hash: str | None = Field(default=None, max_length=300)
     created_at: datetime = _ts()
+    disabled_at: datetime | None = _ts(nullable=True)  # a disabled user cannot sign in
 
 
-class UserRoleRow(SQLModel, table=True):
-    __tablename__ = "user_role"
+class GroupRow(SQLModel, table=True):
+    """A group of people (a department, a lane of the handbook, the admins): what tasks are offered to
+    and what permissions are given by."""
+
+    __tablename__ = "app_group"
+    id: str = Field(primary_key=True, max_length=64)
+    name_zh: str = Field(default="", max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "membership"
     user_id: str = Field(foreign_key="app_user.id", primary_key=True)
-    role: str = Field(primary_key=True, max_length=32)
+    group_id: str = Field(foreign_key="app_group.id", primary_key=True, max_length=64, index=True)
 
 
 class TokenRow(SQLModel, table=True):
@@ -66,7 +78,7 @@ class TokenRow(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     label: str = Field(default="", max_length=100)
     kind: str = Field(default="session", max_length=16)  # session | api_key (a system's key)
-    scopes: list | None = _json()  # an API key's scopes; None: everything the user's roles allow
+    scopes: list | None = _json()  # an API key's scopes; None: everything the user's groups allow
     created_at: datetime = _ts()
     expires_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
@@ -150,12 +162,12 @@ class ProcessInstanceRow(SQLModel, table=True):
 
 
 class InstanceMemberRow(SQLModel, table=True):
-    """Index of the team named for an instance: who fills which role."""
+    """Index of the team named for an instance: who fills which role (a group)."""
 
     __tablename__ = "instance_member"
     instance_id: str = Field(foreign_key="process_instance.id", primary_key=True)
     user_name: str = Field(primary_key=True, max_length=64, index=True)
-    role: str = Field(primary_key=True, max_length=32)
+    role: str = Field(primary_key=True, max_length=64)
 
 
 class MessageSubscriptionRow(SQLModel, table=True):
@@ -177,7 +189,7 @@ class OpenTaskRow(SQLModel, table=True):
     business_key: str | None = Field(default=None, index=True, max_length=200)
     element_id: str = Field(max_length=200)
     name: str = Field(default="", max_length=300)
-    role: str | None = Field(default=None, max_length=32)
+    role: str | None = Field(default=None, max_length=64)  # the group it is offered to first
     # Not indexed here: the inbox filters and sorts by stage and due date on task_candidate's indexes.
     stage: str | None = Field(default=None, max_length=64)
     form_key: str | None = Field(default=None, max_length=200)
@@ -186,6 +198,10 @@ class OpenTaskRow(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
     claimed_at: datetime | None = _ts(nullable=True)
     due_at: datetime | None = _ts(nullable=True)
+    # Delegation as in Camunda: the owner hands the task to a delegate (the assignee meanwhile), who
+    # resolves it back. delegation is pending while the delegate holds it, resolved once given back.
+    owner: str | None = Field(default=None, max_length=64)
+    delegation: str | None = Field(default=None, max_length=8)
 
 
 class ExternalTaskRow(SQLModel, table=True):
@@ -209,8 +225,8 @@ class ExternalTaskRow(SQLModel, table=True):
 
 
 class TaskCandidateRow(SQLModel, table=True):
-    """Who an open task is offered to: users by name, or whole roles. It also carries what the
-    "offered to me" inbox sorts and filters by, so that query reads one index range per user or role
+    """Who an open task is offered to: users by name, or whole groups. It also carries what the
+    "offered to me" inbox sorts and filters by, so that query reads one index range per user or group
     instead of joining every offered task (kept in step by the task service and the indexer)."""
 
     __tablename__ = "task_candidate"
@@ -224,7 +240,7 @@ class TaskCandidateRow(SQLModel, table=True):
         sa.Index("ix_task_candidate_offer_stage", "kind", "value", "open", "stage", "created_at", "task_id"),
     )
     task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
-    kind: str = Field(primary_key=True, max_length=8)  # user | role
+    kind: str = Field(primary_key=True, max_length=8)  # user | group
     value: str = Field(primary_key=True, max_length=64, index=True)
     open: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # nobody has claimed it
     created_at: datetime | None = _ts(nullable=True)  # the task's

@@ -122,6 +122,15 @@ def test_a_user_task_nobody_could_be_offered_deploys_with_a_warning(api: Api) ->
     assert "nobody is offered this user task" in warning["message"]
 
 
+def test_an_assignment_expression_that_does_not_compile_is_refused(api: Api) -> None:
+    body = deploy(
+        api, ("tiny.bpmn", bpmn(**{'name="A">': 'name="A" camunda:candidateUsers="ann, ${owner.}">'}))
+    )
+    [problem] = body["problems"]
+    assert problem["element_id"] == "Task_a"
+    assert "camunda:candidateUsers expression '${owner.}' does not compile" in problem["message"]
+
+
 def test_a_form_reference_to_no_form_is_refused(api: Api) -> None:
     body = deploy(api, ("tiny.bpmn", bpmn(**{'name="A">': 'name="A" camunda:formRef="no_such_form">'})))
     [problem] = body["problems"]

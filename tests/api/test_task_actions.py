@@ -45,7 +45,7 @@ def test_after_team_formation_tasks_go_to_the_named_people_only(tokens: Api) -> 
     assert api.inbox("lee") == []
     assert api.instance("lee", instance_id, expect=404)["error"] == "not_found"
     kickoff = api.task_named("lei", "Task_kickoff_meeting", instance_id)
-    assert kickoff["candidate_users"] == ["lei"] and kickoff["candidate_roles"] == []
+    assert kickoff["candidate_users"] == ["lei"] and kickoff["candidate_groups"] == []
     api.complete("lei", kickoff["id"], VALID["kickoff_minutes"])
     collect = api.task_named("dana", "Task_collect_data", instance_id)
     assert api.inbox("dan") == []

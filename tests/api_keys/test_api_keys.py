@@ -35,7 +35,7 @@ def test_an_admin_creates_a_key_for_a_new_system_account_and_sees_it_once(api: A
     assert created["system"] == "monitoring" and created["name"] == "monitoring key"
     assert created["scopes"] == ["instances:read", "messages:send"]
     assert created["expires_at"] is not None and created["revoked_at"] is None
-    users = {u["name"]: u["roles"] for u in api.call("ada", "GET", "/api/v1/users")}
+    users = {u["name"]: u["groups"] for u in api.call("ada", "GET", "/api/v1/users")}
     assert users["monitoring"] == ["integration"]
 
     listed = api.call("ada", "GET", "/api/v1/api-keys")

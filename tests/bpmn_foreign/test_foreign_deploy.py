@@ -13,7 +13,7 @@ def test_a_user_task_offered_to_nobody_deploys_with_a_warning_and_an_admin_can_d
 
     started = start(api, "unassigned")
     [task] = open_tasks(api, started["id"])  # what the admin sees of the instance
-    assert task["element_id"] == "review" and task["candidate_roles"] == task["candidate_users"] == []
+    assert task["element_id"] == "review" and task["candidate_groups"] == task["candidate_users"] == []
     assert api.inbox("dana", instance=started["id"]) == []
     complete(api, task)
     assert instance(api, started["id"])["status"] == "completed"

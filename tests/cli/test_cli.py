@@ -50,6 +50,31 @@ def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> Non
     assert len(started.stdout.strip()) == 36  # the instance id
 
 
+def test_groups_and_their_members_from_the_command_line(db_url: str) -> None:
+    created = opsflow(
+        "group", "add", "accounting", "--name-zh", "会计", "--name-en", "Accounting", db_url=db_url
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created group accounting (会计 / Accounting)" in created.stdout
+    assert (
+        opsflow("user", "add", "mia", "--group", "accounting", "--group", "leader", db_url=db_url).returncode
+        == 0
+    )
+    assert (
+        opsflow("user", "add", "lei", "--role", "leader", db_url=db_url).returncode == 0
+    )  # --role still works
+    added = opsflow("group", "member", "add", "accounting", "lei", db_url=db_url)
+    assert added.returncode == 0 and "lei, mia" in added.stdout
+
+    listed = opsflow("group", "list", db_url=db_url).stdout.splitlines()
+    assert "accounting\t会计 / Accounting\tlei, mia" in listed
+    assert "leader\t组长 / Leader\tlei, mia" in listed  # the handbook's lanes exist from the start
+    assert "integration\t集成账户 / Integration\tno members" in listed
+
+    removed = opsflow("group", "member", "remove", "accounting", "mia", db_url=db_url)
+    assert removed.returncode == 0 and removed.stdout.split("\t")[-1].strip() == "lei"
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -59,6 +84,9 @@ def test_deploy_start_users_and_tokens_from_the_command_line(db_url: str) -> Non
         (("token", "nobody"), "user nobody not found"),
         (("deploy", "/no/such/file.bpmn"), "no such file"),
         (("user", "add", "x y", "--role", "leader"), "user name"),
+        (("user", "add", "mia", "--group", "accounting"), "there is no group accounting"),
+        (("group", "member", "add", "no_such_group", "lei"), "group no_such_group not found"),
+        (("group", "add", "has space"), "a group id is"),
     ],
 )
 def test_failures_exit_non_zero_with_a_clear_message(

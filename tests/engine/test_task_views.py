@@ -11,4 +11,4 @@ def test_a_task_view_has_the_columns_order_with_the_candidates_in_between() -> N
     columns = [c.name for c in TASK_VIEW_COLUMNS]
     fields = [f.name for f in dataclasses.fields(TaskView)]
     at = _CANDIDATES_AT
-    assert fields == [*columns[:at], "candidate_users", "candidate_roles", *columns[at:]]
+    assert fields == [*columns[:at], "candidate_users", "candidate_groups", *columns[at:]]

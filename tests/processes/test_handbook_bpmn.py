@@ -443,7 +443,7 @@ def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly
 
 def test_the_engine_accepts_the_file():
     form_keys = {json.loads(f.read_text(encoding="utf-8"))["id"] for f in FORMS_DIR.glob("*.form")}
-    result = parse_bpmn_files([(BPMN_FILE.name, BPMN_FILE.read_bytes())], roles=ROLES, form_keys=form_keys)
+    result = parse_bpmn_files([(BPMN_FILE.name, BPMN_FILE.read_bytes())], groups=ROLES, form_keys=form_keys)
     assert result.problems == []
     assert {p.process_id for p in result.processes} == {PROCESS_ID, ANOMALY_ID}
     catalog = result.processes[0].catalog
@@ -451,7 +451,7 @@ def test_the_engine_accepts_the_file():
     assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
     assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
     assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
-    assert catalog["Task_chase_resource_approval"]["lane_role"] == "leader"
+    assert catalog["Task_chase_resource_approval"]["lane_group"] == "leader"
 
 
 def test_every_form_the_process_names_exists_and_has_valid_reference_data(flow_nodes):

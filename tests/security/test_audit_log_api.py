@@ -19,7 +19,7 @@ def story(api: Api) -> dict[str, str]:
     first = api.start("lei", VALID["start_trigger"], business_key="AUD-1")["id"]
     second = api.start("lei", VALID["start_trigger"], business_key="AUD-2")["id"]
     api.claim("lei", api.task_named("lei", "Task_locate_problem", first)["id"])
-    api.call("ada", "POST", "/api/v1/users", 201, json={"name": "newbie", "roles": ["data"]})
+    api.call("ada", "POST", "/api/v1/users", 201, json={"name": "newbie", "groups": ["data"]})
     return {"first": first, "second": second}
 
 
@@ -36,7 +36,7 @@ def test_every_event_is_listed_newest_first_with_the_total(api: Api, story: dict
     assert page["total"] == len(ids) and page["offset"] == 0 and page["limit"] == 500
     newest = page["items"][0]
     assert newest["type"] == "user_created" and newest["actor"] == "ada"
-    assert newest["details"] == {"user": "newbie", "roles": ["data"]}
+    assert newest["details"] == {"user": "newbie", "groups": ["data"]}
     deployed = [e for e in page["items"] if e["type"] == "definition_deployed"]
     assert "ops_optimization" in [e["details"]["key"] for e in deployed]  # by `opsflow`, the seed
     assert {e["actor"] for e in deployed} == {"opsflow"}

@@ -42,6 +42,8 @@ GET    /api/v1/tasks/{task_id}                                    200/404 200/40
 POST   /api/v1/tasks/{task_id}/claim                              403/404 200/404 403/404 403/404 404      200   404         401
 POST   /api/v1/tasks/{task_id}/unclaim                            200/404 200/404 403/404 403/404 404      200   404         401
 POST   /api/v1/tasks/{task_id}/assign                             200/404 403/404 403/404 403/404 404      200   404         401
+POST   /api/v1/tasks/{task_id}/delegate                           200/404 403/404 403/404 403/404 404      200   404         401
+POST   /api/v1/tasks/{task_id}/resolve                            403/404 200/404 403/404 403/404 404      403   404         401
 PUT    /api/v1/tasks/{task_id}/draft                              403/404 200/404 403/404 403/404 404      403   404         401
 POST   /api/v1/tasks/{task_id}/complete                           403/404 422/404 403/404 403/404 404      403   404         401
 
@@ -66,6 +68,16 @@ DELETE /api/v1/session                                            204     204   
 GET    /api/v1/me                                                 200     200     200     200     200      200   200         401
 GET    /api/v1/users                                              200     200     200     200     200      200   200         401
 POST   /api/v1/users                                              403     403     403     403     403      201   403         401
+GET    /api/v1/users/{name}                                       200     200     200     200     200      200   200         401
+PATCH  /api/v1/users/{name}                                       403     403     403     403     403      200   403         401
+
+GET    /api/v1/groups                                             200     200     200     200     200      200   200         401
+POST   /api/v1/groups                                             403     403     403     403     403      201   403         401
+GET    /api/v1/groups/{group_id}                                  200     200     200     200     200      200   200         401
+PATCH  /api/v1/groups/{group_id}                                  403     403     403     403     403      200   403         401
+DELETE /api/v1/groups/{group_id}                                  403     403     403     403     403      204   403         401
+PUT    /api/v1/groups/{group_id}/members/{user}                   403     403     403     403     403      200   403         401
+DELETE /api/v1/groups/{group_id}/members/{user}                   403     403     403     403     403      200   403         401
 
 POST   /api/v1/api-keys                                           403     403     403     403     403      201   403         401
 GET    /api/v1/api-keys                                           403     403     403     403     403      200   403         401
@@ -140,6 +152,10 @@ def _claim_for_data_member(cell: Cell) -> None:
     cell.world.api.claim(cell.team.members["data"], cell.team.task_id)
 
 
+def _delegate_to_data_member(cell: Cell) -> None:
+    cell.as_admin("POST", _task(cell, "/delegate"), json={"user": cell.team.members["data"]})
+
+
 def _running_instance(cell: Cell) -> None:
     spares = cell.world.spare_instances
     if cell.team.leader not in spares:
@@ -161,6 +177,14 @@ def _fresh_token(cell: Cell) -> dict[str, Any]:
     if cell.actor is None:
         return {}
     return {"headers": {"Authorization": f"Bearer {cell.world.engine.identity.issue_token(cell.actor)}"}}
+
+
+def _new_group(cell: Cell) -> None:
+    """A group of its own with ivan in it: nobody else's rights change whatever the call does."""
+    cell.state["group_id"] = cell.as_admin(
+        "POST", "/api/v1/groups", 201, json={"id": cell.world.unique("dept")}
+    )["id"]
+    cell.as_admin("PUT", f"/api/v1/groups/{cell.state['group_id']}/members/ivan")
 
 
 def _new_webhook(cell: Cell) -> None:
@@ -214,6 +238,18 @@ PROBES: dict[str, Probe] = {
     "POST /api/v1/tasks/{task_id}/assign": Probe(
         lambda c: ("POST", _task(c, "/assign"), {"json": {"user": c.team.members["data"]}}),
         per_team=True,
+        after=_unclaim_if_claimed,
+    ),
+    "POST /api/v1/tasks/{task_id}/delegate": Probe(
+        lambda c: ("POST", _task(c, "/delegate"), {"json": {"user": c.team.members["support"]}}),
+        per_team=True,
+        after=_unclaim_if_claimed,
+    ),
+    # resolving a task the admin delegated to the team's data member
+    "POST /api/v1/tasks/{task_id}/resolve": Probe(
+        lambda c: ("POST", _task(c, "/resolve"), {"json": {"data": {}}}),
+        per_team=True,
+        before=_delegate_to_data_member,
         after=_unclaim_if_claimed,
     ),
     "PUT /api/v1/tasks/{task_id}/draft": Probe(
@@ -279,7 +315,33 @@ PROBES: dict[str, Probe] = {
     "GET /api/v1/me": Probe(lambda c: ("GET", "/api/v1/me", {})),
     "GET /api/v1/users": Probe(lambda c: ("GET", "/api/v1/users", {})),
     "POST /api/v1/users": Probe(
-        lambda c: ("POST", "/api/v1/users", {"json": {"name": c.world.unique("newcomer"), "roles": ["data"]}})
+        lambda c: (
+            "POST",
+            "/api/v1/users",
+            {"json": {"name": c.world.unique("newcomer"), "groups": ["data"]}},
+        )
+    ),
+    "GET /api/v1/users/{name}": Probe(lambda c: ("GET", "/api/v1/users/dana", {})),
+    "PATCH /api/v1/users/{name}": Probe(
+        lambda c: ("PATCH", "/api/v1/users/dora", {"json": {"display_name": "Dora"}})
+    ),
+    # groups
+    "GET /api/v1/groups": Probe(lambda c: ("GET", "/api/v1/groups", {})),
+    "POST /api/v1/groups": Probe(
+        lambda c: ("POST", "/api/v1/groups", {"json": {"id": c.world.unique("dept")}})
+    ),
+    "GET /api/v1/groups/{group_id}": Probe(lambda c: ("GET", "/api/v1/groups/data", {})),
+    "PATCH /api/v1/groups/{group_id}": Probe(
+        lambda c: ("PATCH", "/api/v1/groups/data", {"json": {"name_en": "Data"}})
+    ),
+    "DELETE /api/v1/groups/{group_id}": Probe(
+        lambda c: ("DELETE", f"/api/v1/groups/{c.state['group_id']}", {}), before=_new_group
+    ),
+    "PUT /api/v1/groups/{group_id}/members/{user}": Probe(
+        lambda c: ("PUT", f"/api/v1/groups/{c.state['group_id']}/members/ivan", {}), before=_new_group
+    ),
+    "DELETE /api/v1/groups/{group_id}/members/{user}": Probe(
+        lambda c: ("DELETE", f"/api/v1/groups/{c.state['group_id']}/members/ivan", {}), before=_new_group
     ),
     # API keys
     "POST /api/v1/api-keys": Probe(

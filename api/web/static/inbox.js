@@ -94,7 +94,7 @@
 
   function row(task) {
     const overdue = task.due_at && new Date(task.due_at) < new Date();
-    const who = task.assignee || [...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ');
+    const who = task.assignee || [...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ');
     const actions = [el('a', { class: 'btn btn-small', href: '/tasks/' + task.id }, t('common.open'))];
     if (!task.assignee) {
       actions.push(el('button', {

@@ -63,7 +63,7 @@
     $('open-tasks').replaceChildren(...(open.length ? open.map((task) => el('li', { 'data-element-id': task.element_id },
       el('a', { href: '/tasks/' + task.id }, task.name || task.element_id), ' ',
       el('span', { class: 'muted' }, task.assignee ||
-        `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ')})`)))
+        `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ')})`)))
       : [el('li', { class: 'muted' }, t('instance.no_open'))]));
 
     renderDocuments(instance.variables || {});

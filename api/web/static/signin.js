@@ -28,8 +28,8 @@
       const { token } = await api('POST', '/api/v1/session', { name, password }, { keepSession: true });
       session.set({ token, name, display_name: name, roles: [] });
       const me = await api('GET', '/api/v1/me');
-      session.set({ token, name: me.name, display_name: me.display_name, roles: me.roles });
-      location.assign(nextPage(me.roles));
+      session.set({ token, name: me.name, display_name: me.display_name, roles: me.groups });
+      location.assign(nextPage(me.groups));
     } catch (e) {
       session.clear();
       showMessage(error, e instanceof ApiError && e.status === 401 ? t('signin.failed') : t('common.error', { message: e.message }), 'error');

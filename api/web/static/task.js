@@ -21,7 +21,7 @@
     const task = detail.task;
     const mine = task.assignee === user.name;
     const candidate = task.candidate_users.includes(user.name) ||
-      task.candidate_roles.some((r) => user.roles.includes(r)) || user.roles.includes('admin');
+      task.candidate_groups.some((r) => user.roles.includes(r)) || user.roles.includes('admin');
     return { mine, offered: !task.assignee && candidate, other: task.assignee && !mine ? task.assignee : null };
   }
 
@@ -58,7 +58,7 @@
       ['task.stage', label('stage', task.stage)],
       ['task.business_key', task.business_key || t('common.none')],
       ['task.assignee', task.assignee || t('common.none')],
-      ['task.candidates', [...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ') || t('common.none')],
+      ['task.candidates', [...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ') || t('common.none')],
       ['task.created', fmtDate(task.created_at)],
       ['task.due', fmtDue(task.due_at)]
     ];
@@ -86,6 +86,21 @@
     $('btn-draft').hidden = !working || !detail.form;
     $('btn-complete').hidden = !working;
     if (s.other && !closed) showMessage(notice, t('task.readonly', { user: s.other }), 'info');
+    renderAssign().catch(() => { $('task-assign').hidden = true; });
+  }
+
+  /** Leaders and admins hand a task to one of its candidates (the server decides whether this leader
+      leads the instance). */
+  async function renderAssign() {
+    const box = $('task-assign');
+    box.hidden = closed || !user.roles.some((r) => r === 'leader' || r === 'admin');
+    if (box.hidden) return;
+    const { task } = detail;
+    const users = await api('GET', '/api/v1/users');
+    const candidates = users.filter((u) => !u.disabled && u.name !== task.assignee &&
+      (task.candidate_users.includes(u.name) || u.groups.some((g) => task.candidate_groups.includes(g))));
+    $('assign-user').replaceChildren(...candidates.map((u) => el('option', { value: u.name }, u.display_name || u.name)));
+    box.hidden = !candidates.length;
   }
 
   async function act(button, fn) {
@@ -119,6 +134,18 @@
     showMessage(notice, t('task.unclaimed'), 'success');
   }));
 
+  $('task-assign').addEventListener('submit', (event) => {
+    event.preventDefault();
+    act($('btn-assign'), async () => {
+      const name = $('assign-user').value;
+      detail.task = await api('POST', `/api/v1/tasks/${taskId}/assign`, { user: name });
+      renderHeader();
+      renderActions();
+      await renderForm({ ...detail.data });
+      showMessage(notice, t('task.assigned', { user: name }), 'success');
+    });
+  });
+
   $('btn-draft').addEventListener('click', (event) => act(event.currentTarget, async () => {
     const data = formData(form);
     detail.task = await api('PUT', `/api/v1/tasks/${taskId}/draft`, { data });
@@ -138,12 +165,12 @@
   function done(result) {
     container.replaceChildren();
     clearProblems(null, problems);
-    for (const id of ['btn-claim', 'btn-unclaim', 'btn-draft', 'btn-complete']) $(id).hidden = true;
+    for (const id of ['btn-claim', 'btn-unclaim', 'btn-draft', 'btn-complete', 'task-assign']) $(id).hidden = true;
     const mine = result.open_tasks.filter((task) => task.assignee === user.name ||
-      (!task.assignee && (task.candidate_users.includes(user.name) || task.candidate_roles.some((r) => user.roles.includes(r)))));
+      (!task.assignee && (task.candidate_users.includes(user.name) || task.candidate_groups.some((r) => user.roles.includes(r)))));
     // Who holds each next step: the assignee, else the people or roles it is offered to.
     const holder = (task) => task.assignee ||
-      [...task.candidate_users, ...task.candidate_roles.map((r) => label('role', r))].join(', ') || t('common.none');
+      [...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ') || t('common.none');
     const box = $('task-done');
     box.replaceChildren(...[
       el('p', null, el('strong', null, t('task.done'))),
