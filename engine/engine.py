@@ -125,7 +125,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
     )
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))
-    jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url))
+    jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url, policy))
     jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
     sender = NotificationSender(tx, claim_seconds=settings.job_lock_seconds)
     jobs.register_outside(notification_model.JOB_SEND, sender)

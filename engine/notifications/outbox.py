@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 from engine import events
 from engine.notifications import model
 from engine.notifications.preferences import next_digest, preference, quiet_until
+from engine.permissions import ADMIN
+from engine.policy import Policy
 from engine.storage.tables import (
     JobRow,
     MembershipRow,
@@ -35,14 +37,15 @@ DIGEST_TASKS = 50
 class Fanout:
     """The handler of "notify" jobs (one per event, written by `engine.events.record`)."""
 
-    def __init__(self, public_base_url: str) -> None:
+    def __init__(self, public_base_url: str, policy: Policy) -> None:
         self._base = public_base_url.rstrip("/")
+        self._policy = policy  # who an instance's leaders are
 
     def __call__(self, uow: UnitOfWork, job: JobRow) -> None:
         session, event = uow.session, (job.payload or {})["event"]
         instance = session.get(ProcessInstanceRow, event["instance_id"]) if event.get("instance_id") else None
         task = session.get(OpenTaskRow, event["task_id"]) if event.get("task_id") else None
-        kind, people = _audience(session, event, instance, task)
+        kind, people = _audience(session, event, instance, task, self._policy)
         if kind is None or (instance is not None and not _process_wants(session, instance.process_key, kind)):
             return
         channels = [c for c in _active_channels(session) if kind in c.event_types]
@@ -164,7 +167,11 @@ def _row(
 
 
 def _audience(
-    session: Session, event: dict, instance: ProcessInstanceRow | None, task: OpenTaskRow | None
+    session: Session,
+    event: dict,
+    instance: ProcessInstanceRow | None,
+    task: OpenTaskRow | None,
+    policy: Policy,
 ) -> tuple[str | None, list[str]]:
     """(notification event type, the people it is for); (None, []) when nobody is to be told, e.g.
     about a task that no longer waits."""
@@ -185,10 +192,10 @@ def _audience(
     if type == events.TASK_ESCALATED:
         return "task_escalated", sorted(details.get("to") or [])
     if type == events.INSTANCE_COMPLETED and instance is not None:
-        leaders = {m.get("user") for m in instance.team if m.get("role") == "leader"}
+        leaders = policy.leaders_of(instance.team)
         return "instance_completed", sorted(p for p in leaders | {instance.started_by} if p)
     if type == events.INCIDENT:
-        return "incident", _holders(session, ["admin"])
+        return "incident", _holders(session, [ADMIN])
     return None, []
 
 

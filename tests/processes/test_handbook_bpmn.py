@@ -443,7 +443,7 @@ def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly
 
 def test_the_engine_accepts_the_file():
     form_keys = {json.loads(f.read_text(encoding="utf-8"))["id"] for f in FORMS_DIR.glob("*.form")}
-    result = parse_bpmn_files([(BPMN_FILE.name, BPMN_FILE.read_bytes())], groups=ROLES, form_keys=form_keys)
+    result = parse_bpmn_files([(BPMN_FILE.name, BPMN_FILE.read_bytes())], roles=ROLES, form_keys=form_keys)
     assert result.problems == []
     assert {p.process_id for p in result.processes} == {PROCESS_ID, ANOMALY_ID}
     catalog = result.processes[0].catalog
