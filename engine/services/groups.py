@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from engine import events
@@ -46,7 +47,10 @@ class GroupService:
                 if g.id not in present
             )
 
-        self._tx.write(ensure)
+        try:
+            self._tx.write(ensure)
+        except IntegrityError:  # another server process starting at the same moment created them
+            self._tx.write(ensure)
 
     # --- reading --------------------------------------------------------------------------------
 
