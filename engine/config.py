@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="where people reach this service; notifications link to task pages under it",
+        description="where people reach this service: notifications link to task pages under it, and the "
+        "identity provider sends browsers back to <this>/auth/oidc/callback",
     )
     webhook_allowed_networks: list[str] = Field(
         default_factory=list,
@@ -56,3 +57,37 @@ class Settings(BaseSettings):
         "private or link-local: on-premise receivers. Empty: public addresses only "
         "(engine/webhook_targets.py)",
     )
+
+    # --- single sign-on (OpenID Connect, authorization code flow with PKCE); off without an issuer ---
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="the identity provider's issuer URL (its discovery document is read from it)",
+    )
+    oidc_client_id: str = Field(default="", description="opsflow's client id at the identity provider")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="opsflow's client secret")
+    oidc_provider_name: str = Field(
+        default="SSO", description='shown on the sign-in page: "Sign in with <name>"'
+    )
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="the ID-token claim whose value is the opsflow user name"
+    )
+    oidc_groups_claim: str = Field(
+        default="groups",
+        description="the ID-token claim listing the user's groups; they replace the user's groups at each "
+        "sign-in (names opsflow does not know are ignored). Without that claim in a token nothing changes",
+    )
+    oidc_create_users: bool = Field(
+        default=False, description="create a user on their first sign-in (else only known users may sign in)"
+    )
+    oidc_link_existing_users: bool = Field(
+        default=False,
+        description="let a provider account sign in as the local user of the same name the first time (only "
+        "for a provider whose user names the organisation controls)",
+    )
+
+    @model_validator(mode="after")
+    def _sso_is_complete(self) -> "Settings":
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OPSFLOW_OIDC_CLIENT_ID is needed when OPSFLOW_OIDC_ISSUER is set")
+        return self

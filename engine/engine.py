@@ -34,6 +34,7 @@ from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
 from engine.services.repository import RepositoryService, called_documents
 from engine.services.runtime import RuntimeService
+from engine.services.sso import SsoService
 from engine.services.tasks import TaskService
 from engine.services.webhooks import WebhookService
 from engine.storage import schema
@@ -54,6 +55,7 @@ class ProcessEngine:
     tasks: TaskService
     identity: IdentityService
     groups: GroupService
+    sso: SsoService
     history: HistoryService
     jobs: JobExecutor
     external_tasks: ExternalTaskService
@@ -144,6 +146,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         tasks=TaskService(tx, instances, rules),
         identity=identity,
         groups=groups,
+        sso=SsoService(tx, identity, settings),
         history=HistoryService(tx, rules),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
+from api.web import admin, sso
 from engine.errors import Unauthenticated
 from engine.views import AuditEntry
 
@@ -55,7 +56,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False, route_class=Route)
 
 # page path -> (template, page name used by the navigation)
-PAGES = {
+PAGES = {  # the sign-in page is api.web.sso's (it offers single sign-on when configured)
     "/inbox": "inbox.html",
     "/instances": "instances.html",
     "/designer": "designer.html",
@@ -69,6 +70,8 @@ PAGES = {
 def install(app: FastAPI) -> None:
     """Add the pages, the live stream and the static files to the app."""
     app.include_router(router)
+    app.include_router(admin.router)
+    app.include_router(sso.router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for prefix, folder in VENDOR.items():
         app.mount(

@@ -52,6 +52,7 @@ class ApiKeyView:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None  # to the minute (identity.LAST_USED_PRECISION); None: never used
 
 
 @dataclass(frozen=True)
@@ -207,4 +208,5 @@ def _view(row: TokenRow, system: str) -> ApiKeyView:
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
     )

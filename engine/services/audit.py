@@ -29,20 +29,21 @@ class AuditService:
         actor: str | None = None,
         type: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         sort: str = "-id",
         offset: int = 0,
         limit: int = 50,
     ) -> Page[AuditEntry]:
-        """Audit events matching every given filter (`since`: at or after that moment; a time without a
-        zone is UTC), with the total that match. Admins only."""
+        """Audit events matching every given filter (`since`: at or after that moment; `until`: before
+        it; a time without a zone is UTC), with the total that match. Admins only."""
         if not permissions.can_read_audit_log(principal):
             raise Forbidden("only admins read the audit log")
         if sort not in SORTS:
             raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
         if not (0 <= offset <= MAX_OFFSET) or not (1 <= limit <= MAX_LIMIT):
             raise InvalidInput(f"offset is 0-{MAX_OFFSET} and limit is 1-{MAX_LIMIT}")
-        if since is not None:
-            since = _utc(since)
+        since = _utc(since) if since is not None else None
+        until = _utc(until) if until is not None else None
 
         def query(uow: UnitOfWork) -> Page[AuditEntry]:
             session = uow.session
@@ -56,6 +57,8 @@ class AuditService:
                     q = q.where(column == value)
             if since is not None:
                 q = q.where(AuditEventRow.at >= since)
+            if until is not None:
+                q = q.where(AuditEventRow.at < until)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             by_id = AuditEventRow.id.desc() if sort == "-id" else AuditEventRow.id.asc()
             rows = session.exec(q.order_by(by_id).offset(offset).limit(limit)).all()

@@ -50,6 +50,8 @@ _AUTHENTICATE = (
         _USER.c.name,
         _USER.c.disabled_at,
         _MEMBER.c.group_id,
+        _TOKEN.c.id,
+        _TOKEN.c.last_used_at,
     )
     .select_from(
         _TOKEN.join(_USER, _USER.c.id == _TOKEN.c.user_id).outerjoin(_MEMBER, _MEMBER.c.user_id == _USER.c.id)
@@ -65,6 +67,9 @@ _USER_WITH_GROUPS = (
 )
 USER_NAME_RULE = "a user name is 1-64 letters, digits, '.', '_' or '-'"
 
+
+#: An API key's last use is recorded at most this often (a write per request would cost too much).
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 #: Cached principals per process at most (valid tokens only; past this the cache starts afresh).
 MAX_CACHED_PRINCIPALS = 10_000
@@ -108,23 +113,10 @@ class IdentityService:
                     raise Conflict(f"user {name} already exists")
                 return _view(session, existing)
             require_groups(session, groups)
-            user = UserRow(
-                id=str(uuid.uuid4()),
-                name=name,
-                display_name=display_name or name,
-                created_at=utcnow(),
-                password_hash=_hasher.hash(password) if password else None,
+            password_hash = _hasher.hash(password) if password else None
+            user = add_user(
+                session, name, groups, display_name=display_name, password_hash=password_hash, actor=actor
             )
-            session.add(user)
-            session.flush()
-            session.add_all(MembershipRow(user_id=user.id, group_id=g) for g in sorted(set(groups)))
-            events.record(
-                session,
-                events.USER_CREATED,
-                actor=actor,
-                details={"user": name, "groups": sorted(set(groups))},
-            )
-            session.flush()
             return _view(session, user)
 
         return self._tx.write(create)
@@ -177,26 +169,30 @@ class IdentityService:
             self.forget_principals()
 
     def issue_token(self, name: str, *, label: str = "") -> str:
-        token = "opf_" + secrets.token_urlsafe(32)
-
-        def issue(uow) -> None:
+        def issue(uow) -> str:
             user = _user_by_name(uow.session, name)
             if user is None:
                 raise NotFound(f"user {name} not found")
             if user.disabled_at is not None:
                 raise Conflict(f"user {name} is disabled")
-            uow.session.add(
-                TokenRow(
-                    id=str(uuid.uuid4()),
-                    user_id=user.id,
-                    token_hash=hash_token(token),
-                    label=label,
-                    created_at=utcnow(),
-                    expires_at=utcnow() + self._ttl,
-                )
-            )
+            return self.add_token(uow.session, user.id, label=label)
 
-        self._tx.write(issue)
+        return self._tx.write(issue)
+
+    def add_token(self, session: Session, user_id: str, *, label: str) -> str:
+        """A new session token of the user, added to the caller's transaction."""
+        token = "opf_" + secrets.token_urlsafe(32)
+        now = utcnow()
+        session.add(
+            TokenRow(
+                id=str(uuid.uuid4()),
+                user_id=user_id,
+                token_hash=hash_token(token),
+                label=label,
+                created_at=now,
+                expires_at=now + self._ttl,
+            )
+        )
         return token
 
     def sign_in(self, name: str, password: str, *, client: str | None = None) -> str:
@@ -230,11 +226,14 @@ class IdentityService:
             rows = conn.execute(_AUTHENTICATE, {"token_hash": token_hash}).all()
         if not rows:
             raise Unauthenticated("invalid or expired token")
-        user_id, kind, scopes, expires_at, revoked_at, name, disabled_at, _ = rows[0]
-        if revoked_at is not None or (expires_at is not None and expires_at < utcnow()):
+        user_id, kind, scopes, expires_at, revoked_at, name, disabled_at, _, token_id, last_used_at = rows[0]
+        now = utcnow()
+        if revoked_at is not None or (expires_at is not None and expires_at < now):
             raise Unauthenticated("invalid or expired token")
         if disabled_at is not None:
             raise Unauthenticated(f"user {name} is disabled")
+        if kind == "api_key" and (last_used_at is None or last_used_at < now - LAST_USED_PRECISION):
+            self._tx.write(lambda uow: _mark_used(uow.session, token_id, now))
         principal = Principal(
             user_id,
             name,
@@ -318,6 +317,35 @@ def is_valid_name(name: str) -> bool:
     return 0 < len(name) <= 64 and name.replace("_", "").replace("-", "").replace(".", "").isalnum()
 
 
+def add_user(
+    session: Session,
+    name: str,
+    groups: list[str],
+    *,
+    display_name: str = "",
+    password_hash: str | None = None,
+    external_id: str | None = None,
+    actor: str | None = None,
+) -> UserRow:
+    """A new user in existing groups, in the caller's transaction (the name is checked and free)."""
+    user = UserRow(
+        id=str(uuid.uuid4()),
+        name=name,
+        display_name=display_name or name,
+        created_at=utcnow(),
+        password_hash=password_hash,
+        external_id=external_id,
+    )
+    session.add(user)
+    session.flush()
+    session.add_all(MembershipRow(user_id=user.id, group_id=g) for g in sorted(set(groups)))
+    events.record(
+        session, events.USER_CREATED, actor=actor, details={"user": name, "groups": sorted(set(groups))}
+    )
+    session.flush()
+    return user
+
+
 def require_groups(session: Session, groups: list[str]) -> None:
     known = set(session.exec(select(GroupRow.id).where(GroupRow.id.in_(set(groups)))).all())
     unknown = sorted(set(groups) - known)
@@ -365,3 +393,7 @@ def _groups(session: Session, user_id: str) -> list[str]:
 
 def _view(session: Session, user: UserRow) -> UserView:
     return UserView(user.name, user.display_name, _groups(session, user.id), user.disabled_at is not None)
+
+
+def _mark_used(session: Session, token_id: str, now: datetime) -> None:
+    session.execute(sa.update(TokenRow).where(TokenRow.id == token_id).values(last_used_at=now))

@@ -52,6 +52,8 @@ class UserRow(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=300)
     created_at: datetime = _ts()
     disabled_at: datetime | None = _ts(nullable=True)  # a disabled user cannot sign in
+    # "<issuer> <subject>" of the user's single sign-on account (OpenID Connect), if any
+    external_id: str | None = Field(default=None, unique=True, index=True, max_length=300)
 
 
 class GroupRow(SQLModel, table=True):
@@ -82,6 +84,18 @@ class TokenRow(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)  # API keys: to the minute (LAST_USED_PRECISION)
+
+
+class SsoLoginRow(SQLModel, table=True):
+    """A single sign-on that has been started and not finished: what the callback must check."""
+
+    __tablename__ = "sso_login"
+    state_hash: str = Field(primary_key=True, max_length=64)
+    nonce: str = Field(max_length=100)
+    code_verifier: str = Field(max_length=128)
+    next_url: str = Field(default="", max_length=500)
+    created_at: datetime = _ts(index=True)
 
 
 # --- repository -------------------------------------------------------------------------------

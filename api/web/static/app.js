@@ -188,7 +188,8 @@
       });
       nav.querySelectorAll('[data-nav]').forEach((link) => {
         const active = link.dataset.nav === page || (page === 'task' && link.dataset.nav === 'inbox') ||
-          (page === 'instance' && link.dataset.nav === 'instances') || (page === 'start' && link.dataset.nav === 'instances');
+          (page === 'instance' && link.dataset.nav === 'instances') || (page === 'start' && link.dataset.nav === 'instances') ||
+          (page.startsWith('admin-') && link.dataset.nav === 'admin');
         if (active) link.setAttribute('aria-current', 'page');
       });
       const who = document.getElementById('whoami');

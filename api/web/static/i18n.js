@@ -6,7 +6,7 @@
   const DICT = {
     zh: {
       'nav.skip': '跳到正文', 'nav.label': '主导航', 'nav.inbox': '待办', 'nav.instances': '流程实例',
-      'nav.designer': '流程设计', 'nav.forms': '表单设计', 'nav.signout': '退出',
+      'nav.designer': '流程设计', 'nav.forms': '表单设计', 'nav.signout': '退出', 'nav.admin': '系统管理',
       'nav.notifications': '通知渠道', 'nav.preferences': '通知设置',
       'title.notifications': '通知渠道', 'title.preferences': '通知设置',
       'vendor.missing': '浏览器组件未安装：请先运行 make setup（npm ci）。',
@@ -17,6 +17,8 @@
       'common.error': '出错了：{message}', 'common.updated': '已更新', 'common.version': '版本 {version}',
       'signin.title': '登录', 'signin.name': '用户名', 'signin.password': '密码', 'signin.submit': '登录',
       'signin.failed': '用户名或密码错误。', 'signin.signed_out': '已退出。',
+      'signin.or': '或', 'signin.sso': '通过 {provider} 登录', 'signin.sso_failed': '单点登录失败（{reason}）：请重试或联系管理员。',
+      'signin.sso_refused.unknown_user': '你在 opsflow 还没有账号，请联系管理员。', 'signin.sso_refused.disabled': '你的账号已停用。',
       'inbox.title': '我的待办', 'inbox.mine': '我的任务', 'inbox.offered': '待认领', 'inbox.filters': '筛选',
       'inbox.process': '流程', 'inbox.stage': '阶段', 'inbox.business_key': '业务编号', 'inbox.overdue': '只看逾期',
       'inbox.sort': '排序', 'inbox.empty': '没有任务。', 'inbox.start': '发起运营优化',
@@ -87,7 +89,7 @@
     en: {
       'nav.skip': 'Skip to content', 'nav.label': 'Main navigation', 'nav.inbox': 'Inbox',
       'nav.instances': 'Instances', 'nav.designer': 'Process designer', 'nav.forms': 'Form designer',
-      'nav.signout': 'Sign out',
+      'nav.signout': 'Sign out', 'nav.admin': 'Administration',
       'nav.notifications': 'Notification channels', 'nav.preferences': 'My notifications',
       'title.notifications': 'Notification channels', 'title.preferences': 'My notifications',
       'vendor.missing': 'The browser libraries are not installed: run make setup (npm ci) first.',
@@ -100,6 +102,10 @@
       'signin.title': 'Sign in', 'signin.name': 'User name', 'signin.password': 'Password',
       'signin.submit': 'Sign in', 'signin.failed': 'Wrong user name or password.',
       'signin.signed_out': 'You are signed out.',
+      'signin.or': 'or', 'signin.sso': 'Sign in with {provider}',
+      'signin.sso_failed': 'Single sign-on failed ({reason}): try again or ask an admin.',
+      'signin.sso_refused.unknown_user': 'You have no opsflow account yet; ask an admin.',
+      'signin.sso_refused.disabled': 'Your account is disabled.',
       'inbox.title': 'My inbox', 'inbox.mine': 'My tasks', 'inbox.offered': 'Offered to me', 'inbox.filters': 'Filters',
       'inbox.process': 'Process', 'inbox.stage': 'Stage', 'inbox.business_key': 'Business key',
       'inbox.overdue': 'Overdue only', 'inbox.sort': 'Sort by', 'inbox.empty': 'No tasks.',
