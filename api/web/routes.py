@@ -121,9 +121,11 @@ for _path, _template in PAGES.items():
 
 
 @router.get("/signin", response_class=HTMLResponse, name="page-signin")
-def signin_page(request: Request, next: str | None = None) -> HTMLResponse:
-    """The sign-in page; after signing in, the browser goes to `next` only if it is a page of ours."""
-    return _page(request, "signin.html", next_page=safe_next(next) or "")
+def signin_page(request: Request, engine: EngineDep, next: str | None = None) -> HTMLResponse:
+    """The sign-in page; after signing in, the browser goes to `next` only if it is a page of ours.
+    It offers single sign-on when it is configured (api.web.sso)."""
+    provider = engine.sso.provider_name if engine.sso.enabled else None
+    return _page(request, "signin.html", next_page=safe_next(next) or "", sso_provider=provider)
 
 
 def safe_next(target: str | None) -> str | None:

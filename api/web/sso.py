@@ -1,4 +1,4 @@
-"""The sign-in page and single sign-on (OpenID Connect) in the browser.
+"""Single sign-on (OpenID Connect) in the browser (the sign-in page, api.web.routes, offers it).
 
 GET /auth/oidc/login sends the browser to the identity provider and keeps the sign-on's `state` in an
 HttpOnly cookie (SameSite=Lax: the provider's redirect back is a cross-site navigation) whose path is
@@ -12,11 +12,10 @@ reason (`?sso_error=<reason>`), never with a token.
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from api.deps import EngineDep
 from api.routing import Route
-from api.web.templating import render
 from engine.errors import NotFound, Unauthenticated
 from engine.services.sso import CALLBACK_PATH, SsoRefused
 
@@ -27,12 +26,6 @@ HANDOFF_COOKIE = "opsflow_sso_handoff"
 HANDOFF_PATH = "/web/sso/token"
 STATE_SECONDS = 600
 HANDOFF_SECONDS = 60
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_page(request: Request, engine: EngineDep) -> HTMLResponse:
-    sso = engine.sso
-    return render(request, "signin.html", sso_provider=sso.provider_name if sso.enabled else None)
 
 
 @router.get("/auth/oidc/login")

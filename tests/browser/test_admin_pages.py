@@ -8,10 +8,17 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from engine.config import Settings
 from tests.fixtures.handbook_data import VALID
 from tests.integration.receiver import Receiver
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """The webhook receiver of these tests listens on loopback, which webhooks may reach only when allowed."""
+    return Settings(database_url=db_url, webhook_allowed_networks=["127.0.0.0/8"])
 
 
 def start(rest: object) -> str:
