@@ -4,9 +4,11 @@ Shared by the runtime and task services so that no service calls another inside 
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
@@ -50,6 +52,7 @@ from engine.team import ROUTING_VARIABLES
 from engine.views import TaskView
 
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
+R = TypeVar("R")
 _INSTANCE = ProcessInstanceRow.__table__
 _OPEN_TASK = OpenTaskRow.__table__
 _CANDIDATE = TaskCandidateRow.__table__
@@ -247,6 +250,20 @@ class Instances:
             workflow = self.runner.attach(self.store.load(state))
         self.bind(session, row.id, definition, workflow)
         return Loaded(row, definition, workflow, list(row.team))
+
+    def read_workflow(
+        self, session: Session, row: InstanceRecord | ProcessInstanceRow, read: Callable[[BpmnWorkflow], R]
+    ) -> R:
+        """Read the workflow without changing it; a cached one goes back into the cache once read (a
+        writer meanwhile finds none and loads its own)."""
+        workflow = self._workflows.take(row.id, row.version)
+        if workflow is None:
+            state = session.connection().execute(_READ_STATE, {"instance_id": row.id}).scalar_one()
+            workflow = self.runner.attach(self.store.load(state))
+        try:
+            return read(workflow)
+        finally:
+            self._workflows.put(row.id, row.version, workflow)
 
     def bind(
         self, session: Session, instance_id: str, definition: Definition, workflow: BpmnWorkflow

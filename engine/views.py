@@ -165,10 +165,30 @@ class InstanceView:
 
 
 @dataclass(frozen=True)
+class TokenView:
+    """Where the instance stands: an element that is ready, waits (for a message, a timer, a join's
+    other branches), runs (a subprocess) or failed."""
+
+    element_id: str
+    state: str  # ready | waiting | started | error
+    waits_for: str | None = None  # "message:<name>" | "timer"
+
+
+@dataclass(frozen=True)
+class PathView:
+    """The path the engine really took, from the instance's task tree."""
+
+    elements: dict[str, int]  # element id -> how many times it completed
+    flows: dict[str, int]  # sequence flow id -> how many times it was taken
+    tokens: list[TokenView]
+
+
+@dataclass(frozen=True)
 class InstanceDetailView:
     instance: InstanceView
     open_tasks: list[TaskView]
     history: list[AuditEntry]
+    path: PathView | None = None  # only the instance page's read fills it in
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """Process instances: start, read, cancel."""
 
 import uuid
+from dataclasses import asdict
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from engine import events, permissions, timer_starts
 from engine.bpmn.parser import start_event
+from engine.bpmn.path import sequence_flows, taken_path
 from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
@@ -19,12 +21,21 @@ from engine.storage.tables import (
     JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
+    ProcessDefinitionRow,
     ProcessInstanceRow,
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
-from engine.views import InstanceDetailView, InstanceView, MessageCorrelationView, Page, Principal
+from engine.views import (
+    InstanceDetailView,
+    InstanceView,
+    MessageCorrelationView,
+    Page,
+    PathView,
+    Principal,
+    TokenView,
+)
 
 STATUSES = ("running", "completed", "cancelled")
 _OPEN_TASKS_OF = (
@@ -39,6 +50,7 @@ class RuntimeService:
         self._tx = tx
         self._instances = instances
         self._rules = rules
+        self._flows: dict[str, dict[tuple[str, str], str]] = {}
 
     def start_process_instance_by_key(
         self,
@@ -276,11 +288,26 @@ class RuntimeService:
             history = session.exec(
                 select(AuditEventRow).where(AuditEventRow.instance_id == row.id).order_by(AuditEventRow.id)
             ).all()
+            flows = self._flows_of(session, row.definition_id)
+            path = self._instances.read_workflow(session, row, lambda workflow: taken_path(workflow, flows))
             return InstanceDetailView(
-                instance_view(row, version), task_views(session, tasks), [audit_view(a) for a in history]
+                instance_view(row, version),
+                task_views(session, tasks),
+                [audit_view(a) for a in history],
+                PathView(path.elements, path.flows, [TokenView(**asdict(t)) for t in path.tokens]),
             )
 
         return self._tx.read(get)
+
+    def _flows_of(self, session: Session, definition_id: str) -> dict[tuple[str, str], str]:
+        """A version's sequence flows by (source, target); versions never change, so kept once read."""
+        found = self._flows.get(definition_id)
+        if found is None:
+            xml = session.exec(
+                select(ProcessDefinitionRow.bpmn_xml).where(ProcessDefinitionRow.id == definition_id)
+            ).one()
+            found = self._flows.setdefault(definition_id, sequence_flows(xml))
+        return found
 
     def list_instances(
         self,
