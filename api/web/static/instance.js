@@ -1,5 +1,5 @@
-/* Instance page: the BPMN diagram of the instance's version with finished elements and open tasks
-   marked, the history (who did what, when), the open tasks and the team. Refreshes itself. */
+/* Instance page: the BPMN diagram of the instance's version with the path the engine took, its
+   flow counts and current tokens marked, the history (who did what, when), the open tasks and the team. Refreshes itself. */
 (function () {
   'use strict';
   const { api, requireUser, el, fmtDate, label, showMessage, debounce, live, t, errorText, announce } = window.Opsflow;
@@ -124,53 +124,44 @@
     mark();
   }
 
-  function outcomeOf(bo) {
-    const ext = bo.extensionElements && bo.extensionElements.values || [];
-    for (const value of ext) {
-      for (const p of value.values || []) if (p.name === 'outcome') return p.value;
-    }
-    return null;
-  }
-
+  /** The path the engine reports (what ran, which flows were taken and how often, where the
+      tokens stand), drawn as markers; counts above one as labels on the flows. */
   function mark() {
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
+    const overlays = viewer.get('overlays');
     for (const [id, marker] of marked) canvas.removeMarker(id, marker);
     marked = [];
-    const { instance, open_tasks: open, history } = detail;
-    const done = new Set(history.filter((h) => h.type === 'task_completed').map((h) => h.element_id));
-    const openIds = new Set(open.map((task) => task.element_id));
-    const nodes = registry.filter((e) => !e.waypoints && e.businessObject && e.businessObject.$instanceOf('bpmn:FlowNode'));
-    for (const node of nodes) {
-      if (node.type === 'bpmn:StartEvent' && !node.businessObject.eventDefinitions) done.add(node.id);
-      if (node.type === 'bpmn:EndEvent' && instance.outcome && outcomeOf(node.businessObject) === instance.outcome) done.add(node.id);
-    }
-    // gateways, scripts and events between finished or open steps were passed too
-    const reached = (id) => done.has(id) || openIds.has(id);
-    for (let round = 0, changed = true; changed && round < 20; round++) {
-      changed = false;
-      for (const node of nodes) {
-        if (reached(node.id) || node.type === 'bpmn:UserTask') continue;
-        const from = (node.incoming || []).some((c) => done.has(c.source.id));
-        const to = (node.outgoing || []).some((c) => reached(c.target.id));
-        if (from && to) { done.add(node.id); changed = true; }
+    overlays.remove({ type: 'flow-count' });
+    const { instance, path } = detail;
+    const tokens = path ? path.tokens : [];
+    const tokenIds = new Set(tokens.map((token) => token.element_id));
+    const done = Object.keys(path ? path.elements : {}).filter((id) => !tokenIds.has(id));
+    const flows = path ? path.flows : {};
+    const add = (id, marker) => { if (registry.get(id)) { canvas.addMarker(id, marker); marked.push([id, marker]); } };
+    for (const id of done) add(id, 'done');
+    for (const token of tokens) add(token.element_id, token.state === 'waiting' ? 'waiting-token' : 'open-task');
+    for (const [id, count] of Object.entries(flows)) {
+      add(id, 'done');
+      if (count > 1 && registry.get(id)) {
+        overlays.add(id, 'flow-count', {
+          position: { top: -12, left: 0 },
+          html: `<span class="flow-count" data-flow="${id}">×${count}</span>`
+        });
       }
     }
-    const add = (id, marker) => { canvas.addMarker(id, marker); marked.push([id, marker]); };
-    for (const id of done) if (registry.get(id) && !openIds.has(id)) add(id, 'done');
-    for (const id of openIds) if (registry.get(id)) add(id, 'open-task');
-    for (const flow of registry.filter((e) => e.type === 'bpmn:SequenceFlow')) {
-      if (done.has(flow.source.id) && reached(flow.target.id)) add(flow.id, 'done');
-    }
-    if (instance.incident && instance.incident.element_id && registry.get(instance.incident.element_id)) {
-      add(instance.incident.element_id, 'incident');
-    }
+    const incident = instance.incident && instance.incident.element_id;
+    if (incident) add(incident, 'incident');
     if (!focused) {
       focused = true;
-      focus([...openIds].map((id) => registry.get(id)).filter(Boolean));
+      focus([...tokenIds].map((id) => registry.get(id)).filter(Boolean));
     }
-    $('diagram').dataset.done = [...done].sort().join(' ');
-    $('diagram').dataset.open = [...openIds].sort().join(' ');
+    const diagram = $('diagram');
+    diagram.dataset.done = done.sort().join(' ');
+    diagram.dataset.open = tokens.filter((token) => token.state !== 'waiting').map((token) => token.element_id).sort().join(' ');
+    diagram.dataset.waiting = tokens.filter((token) => token.state === 'waiting').map((token) => token.element_id).sort().join(' ');
+    diagram.dataset.flows = Object.keys(flows).sort().map((id) => `${id}:${flows[id]}`).join(' ');
+    diagram.dataset.incident = incident || '';
   }
 
   /** A large process fits only tiny: show the open tasks at a readable size instead (drag to pan). */

@@ -1,0 +1,53 @@
+"""The operator's console in Chromium: the instance diagram draws the path the engine took (with
+flow counts and the current token), the instance list shows where each instance stands, and a
+leader cancels an instance with a reason."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.fixtures.handbook_journey import DIAGNOSIS, STAGE_1, TEAM, data
+
+pytestmark = pytest.mark.browser
+
+
+def work(rest, instance_id: str, steps: list) -> None:
+    for element_id, role, form_data in steps:
+        task = rest.task(TEAM[role], instance_id, element_id)
+        rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
+        rest.complete(TEAM[role], task["id"], form_data)
+
+
+def start(rest) -> str:
+    body = {"process_key": "ops_optimization", "variables": data("start_trigger")}
+    return rest.call("lei", "POST", "/api/v1/process-instances", 201, json=body)["id"]
+
+
+@pytest.mark.parametrize(("lang", "legend"), [("zh", "走过的次数"), ("en", "times taken")])
+def test_the_diagram_draws_the_path_taken_with_its_counts_and_the_current_token(
+    sign_in, rest, shot, lang, legend
+) -> None:
+    instance_id = start(rest)
+    back = ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="back_to_collect"))
+    work(rest, instance_id, [*STAGE_1, *DIAGNOSIS, back, *DIAGNOSIS])
+
+    page = sign_in("lei", lang=lang)
+    page.goto(page.url.split("/inbox")[0] + f"/instances/{instance_id}")
+    diagram = page.locator("#diagram")
+    expect_attr = lambda name, pattern: expect(diagram).to_have_attribute(name, pattern)  # noqa: E731
+    expect_attr("data-open", "Task_review_diagnosis")
+    for ran in ("StartEvent_trigger", "Script_init", "Gateway_problem_type", "Gateway_merge_collect"):
+        expect_attr("data-done", re.compile(rf"\b{ran}\b"))
+    expect_attr("data-flows", re.compile(r"\bFlow_to_collect:2\b"))
+    expect_attr("data-flows", re.compile(r"\bFlow_back_to_collect:1\b"))
+    flows = diagram.get_attribute("data-flows")
+    assert "Flow_back_to_breakdown" not in flows and "Flow_diagnosis_accept" not in flows
+    assert "Task_brainstorm" not in diagram.get_attribute("data-done")
+    expect(page.locator('.flow-count[data-flow="Flow_to_collect"]')).to_have_text("×2")
+    expect(page.locator('[data-element-id="Task_review_diagnosis"].open-task')).to_have_count(1)
+    expect(page.locator('[data-element-id="Flow_back_to_breakdown"].done')).to_have_count(0)
+    expect(page.locator(".legend")).to_contain_text(legend)
+    shot(page, "path")
+
+
