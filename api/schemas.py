@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from engine.views import InstanceView, TaskView
+from engine.views import InstanceSummaryView, TaskView
 
 #: Integers the databases can hold (PostgreSQL INTEGER): anything bigger is a client's mistake.
 DB_INT_MAX = 2**31 - 1
@@ -96,4 +96,4 @@ class TaskPage(Page):
 
 
 class InstancePage(Page):
-    items: list[InstanceView]
+    items: list[InstanceSummaryView]

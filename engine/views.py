@@ -165,6 +165,27 @@ class InstanceView:
 
 
 @dataclass(frozen=True)
+class WaitingView:
+    """Something outside the instance it waits for: a message (the approval system's decision, say)
+    or a timer."""
+
+    kind: str  # message | timer
+    element_id: str | None = None  # None for a timer: the instance's next timer, whichever it is
+    message: str | None = None
+    approval: bool = False  # the element asks the approval system for a decision
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSummaryView(InstanceView):
+    """A row of the instance list: the instance and where it stands."""
+
+    current_steps: list[TaskView] = field(default_factory=list)  # its open tasks, who holds them, when due
+    waiting: list[WaitingView] = field(default_factory=list)
+    overdue: bool = False  # an open task is past its due date
+
+
+@dataclass(frozen=True)
 class TokenView:
     """Where the instance stands: an element that is ready, waits (for a message, a timer, a join's
     other branches), runs (a subprocess) or failed."""

@@ -27,6 +27,8 @@ def list_instances(
     process: str | None = None,
     business_key: str | None = None,
     status: Literal["running", "completed", "cancelled"] | None = None,
+    has_incident: bool | None = None,
+    overdue: bool | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> InstancePage:
@@ -35,6 +37,8 @@ def list_instances(
         process_key=process,
         business_key=business_key,
         status=status,
+        has_incident=has_incident,
+        overdue=overdue,
         offset=offset,
         limit=limit,
     )

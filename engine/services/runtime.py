@@ -14,6 +14,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, InstanceRecord, Instances, Loaded
 from engine.permissions import TeamRules
+from engine.services import instance_summaries as summary
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
 from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.storage.tables import (
@@ -29,6 +30,7 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
 from engine.views import (
     InstanceDetailView,
+    InstanceSummaryView,
     InstanceView,
     MessageCorrelationView,
     Page,
@@ -316,13 +318,18 @@ class RuntimeService:
         process_key: str | None = None,
         business_key: str | None = None,
         status: str | None = None,
+        has_incident: bool | None = None,
+        overdue: bool | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> Page[InstanceView]:
+    ) -> Page[InstanceSummaryView]:
+        """Instances the principal may see, newest first, each with where it stands (open tasks and
+        their holders and due dates, waiting messages and timers)."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+        now = utcnow()
 
-        def query(uow: UnitOfWork) -> Page[InstanceView]:
+        def query(uow: UnitOfWork) -> Page[InstanceSummaryView]:
             session = uow.session
             q = select(ProcessInstanceRow)
             if process_key:
@@ -331,15 +338,23 @@ class RuntimeService:
                 q = q.where(ProcessInstanceRow.business_key == business_key)
             if status:
                 q = q.where(ProcessInstanceRow.status == status)
+            if has_incident is not None:
+                q = q.where(summary.has_incident() if has_incident else sa.not_(summary.has_incident()))
+            if overdue is not None:
+                q = q.where(summary.is_overdue(now) if overdue else sa.not_(summary.is_overdue(now)))
             q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
                 q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
             ).all()
-            versions = {
-                r.definition_id: self._instances.definition(session, r.definition_id).version for r in rows
-            }
-            return Page([instance_view(r, versions[r.definition_id]) for r in rows], total, offset, limit)
+
+            def definition(definition_id: str) -> Definition:
+                return self._instances.definition(session, definition_id)
+
+            items = summary.summaries(
+                session, rows, lambda d: definition(d).version, lambda d: definition(d).catalog, now
+            )
+            return Page(items, total, offset, limit)
 
         return self._tx.read(query)
 

@@ -1,9 +1,13 @@
 """The operator's console over HTTP: the path the engine really took (elements that ran, flows taken,
 where the tokens are), the instance list with current steps, holders and incidents, and cancelling."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from tests.api.test_handbook_journey import do_step, start_handbook
+from tests.fixtures.broken_process import FAILING
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, STAGE_1, data
 from tests.helpers.api import Api
 
@@ -67,3 +71,78 @@ def test_a_rework_loop_taken_once_is_counted_and_its_steps_ran_twice(api: Api) -
     assert path["tokens"] == [{"element_id": "Task_review_diagnosis", "state": "ready", "waits_for": None}]
     assert path["flows"]["Flow_report_review"] == 2
     assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_review_diagnosis"]
+
+
+
+def listed(api: Api, user: str, **filters: object) -> dict:
+    return api.call(user, "GET", "/api/v1/process-instances", params=filters)
+
+
+def test_the_list_shows_each_instance_s_current_steps_holders_and_due_dates(api: Api) -> None:
+    instance_id = run(api, STAGE_1)
+    page = listed(api, "lei", status="running")
+    [item] = [i for i in page["items"] if i["id"] == instance_id]
+    [step] = item["current_steps"]
+    assert step["element_id"] == "Task_collect_data" and step["name"]
+    assert step["candidate_users"] == ["dana"] and step["assignee"] is None
+    assert step["due_at"].startswith("2026-12-19T00:00")  # by the end of the stage's milestone day
+    assert item["waiting"] == [] and item["overdue"] is False and item["incident"] is None
+
+    task = api.task_named("dana", "Task_collect_data", instance_id)
+    api.claim("dana", task["id"])
+    [item] = [i for i in listed(api, "lei")["items"] if i["id"] == instance_id]
+    assert item["current_steps"][0]["assignee"] == "dana"
+
+
+def test_overdue_lists_only_instances_with_a_step_past_its_due_date(api: Api) -> None:
+    late = run(api, STAGE_1)  # Task_collect_data is due by the end of 18 December 2026
+    fresh = start_handbook(api)  # Task_locate_problem has no due date
+    with time_machine.travel(datetime(2026, 12, 20, 9, tzinfo=UTC), tick=False):
+        overdue = listed(api, "lei", overdue="true")
+        on_time = listed(api, "lei", overdue="false")
+    assert [i["id"] for i in overdue["items"]] == [late] and overdue["total"] == 1
+    assert overdue["items"][0]["overdue"] is True
+    assert fresh in [i["id"] for i in on_time["items"]] and late not in [i["id"] for i in on_time["items"]]
+    assert listed(api, "lei", overdue="true")["total"] == 0  # today nothing is late yet
+
+
+def test_an_instance_waiting_for_the_approval_system_says_so(api: Api) -> None:
+    kickoff = data("kickoff_minutes", resources_need_approval=True)
+    instance_id = run(api, [*STAGE_1[:2], ("Task_kickoff_meeting", "leader", kickoff)])
+    [item] = [i for i in listed(api, "lei")["items"] if i["id"] == instance_id]
+    assert item["current_steps"] == []
+    message, timer = item["waiting"]
+    assert message == {
+        "kind": "message",
+        "element_id": "Task_await_resource_approval",
+        "message": "approval_decision",
+        "approval": True,
+        "due_at": None,
+    }
+    assert timer["kind"] == "timer" and timer["due_at"]  # the boundary timer that chases an overdue approval
+    tokens = api.instance("lei", instance_id)["path"]["tokens"]
+    waiting = {"element_id": "Task_await_resource_approval", "state": "waiting"}
+    assert {**waiting, "waits_for": "message:approval_decision"} in tokens
+
+
+def test_has_incident_filters_the_list_and_the_path_shows_where_it_failed(api: Api) -> None:
+    api.call("dora", "POST", "/api/v1/deployments", 201, files={"files": ("breaks.bpmn", FAILING)})
+    broken = api.start("lei", {}, process_key="breaks")
+    healthy = start_handbook(api)
+    with_incident = listed(api, "lei", has_incident="true")
+    assert [i["id"] for i in with_incident["items"]] == [broken["id"]]
+    assert with_incident["items"][0]["incident"]["element_id"] == "Script_divide"
+    assert [i["id"] for i in listed(api, "lei", has_incident="false")["items"]] == [healthy]
+    path = api.instance("lei", broken["id"])["path"]
+    assert path["elements"] == {"Start": 1} and path["flows"] == {"f1": 1}
+    assert path["tokens"] == [{"element_id": "Script_divide", "state": "error", "waits_for": None}]
+
+
+def test_the_list_is_paged_and_filtered_by_process(api: Api) -> None:
+    ids = [start_handbook(api) for _ in range(3)]
+    first = listed(api, "lei", process="ops_optimization", limit=2)
+    second = listed(api, "lei", process="ops_optimization", limit=2, offset=2)
+    assert first["total"] == second["total"] == 3
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    assert {i["id"] for i in first["items"] + second["items"]} == set(ids)
+    assert listed(api, "lei", process="nothing_like_it")["total"] == 0

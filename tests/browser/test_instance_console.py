@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.broken_process import FAILING
 from tests.fixtures.handbook_journey import DIAGNOSIS, STAGE_1, TEAM, data
 
 pytestmark = pytest.mark.browser
@@ -51,3 +52,38 @@ def test_the_diagram_draws_the_path_taken_with_its_counts_and_the_current_token(
     shot(page, "path")
 
 
+
+
+@pytest.mark.parametrize(
+    ("lang", "approval", "incident"),
+    [("zh", "等待审批系统", "故障"), ("en", "waiting for the approval system", "Incident")],
+)
+def test_the_list_shows_where_each_instance_stands_and_filters_incidents(
+    sign_in, rest, shot, lang, approval, incident
+) -> None:
+    on_step = start(rest)
+    work(rest, on_step, STAGE_1)  # Task_collect_data, offered to dana
+    waiting = start(rest)
+    kickoff = ("Task_kickoff_meeting", "leader", data("kickoff_minutes", resources_need_approval=True))
+    work(rest, waiting, [*STAGE_1[:2], kickoff])
+    files = {"files": ("breaks.bpmn", FAILING)}
+    rest.call("dora", "POST", "/api/v1/deployments", 201, files=files)
+    broken = rest.call("lei", "POST", "/api/v1/process-instances", 201, json={"process_key": "breaks"})["id"]
+
+    page = sign_in("lei", lang=lang)
+    page.goto(page.url.split("/inbox")[0] + "/instances")
+    step = page.locator(f'tr[data-instance-id="{on_step}"] [data-step="Task_collect_data"]')
+    expect(step).to_contain_text("dana")
+    expect(step.locator("[data-due]")).to_have_attribute("data-due", re.compile(r"^2026-12-19T00:00"))
+    expect(page.locator(f'tr[data-instance-id="{waiting}"] [data-waiting="approval"]')).to_have_text(approval)
+    marker = page.locator(f'tr[data-instance-id="{broken}"] [data-incident="Script_divide"]')
+    expect(marker).to_have_text(incident)
+    shot(page, "list")
+
+    page.check("#f-incident")
+    expect(page.locator("#instance-rows tr")).to_have_count(1)
+    expect(page.locator(f'tr[data-instance-id="{broken}"]')).to_be_visible()
+    page.uncheck("#f-incident")
+    page.select_option("#f-process", "ops_optimization")
+    expect(page.locator("#instance-rows tr")).to_have_count(2)
+    expect(page.locator("#page-next")).to_be_disabled()

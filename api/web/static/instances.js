@@ -1,19 +1,26 @@
-/* Process instances the user may see, with links to start a process (leaders, admins). */
+/* Process instances the user may see, with where each stands (current steps, who holds them, when
+   they are due, what it waits for, incidents), filtered and paged; links to start a process. */
 (function () {
   'use strict';
   const { api, requireUser, hasRole, el, fmtDate, label, showMessage, debounce, live, t, errorText } = window.Opsflow;
   const user = requireUser();
   if (!user) return;
 
+  const PAGE = 25;
   const filters = document.getElementById('filters');
   const rows = document.getElementById('instance-rows');
   let definitions = [];
   let page = null;
+  let offset = 0;
 
   async function load() {
-    const q = new URLSearchParams({ limit: '200' });
-    if (filters.elements.status.value) q.set('status', filters.elements.status.value);
-    if (filters.elements.business_key.value.trim()) q.set('business_key', filters.elements.business_key.value.trim());
+    const q = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+    const f = filters.elements;
+    if (f.status.value) q.set('status', f.status.value);
+    if (f.process.value) q.set('process', f.process.value);
+    if (f.business_key.value.trim()) q.set('business_key', f.business_key.value.trim());
+    if (f.has_incident.checked) q.set('has_incident', 'true');
+    if (f.overdue.checked) q.set('overdue', 'true');
     try {
       page = await api('GET', '/api/v1/process-instances?' + q);
       render();
@@ -22,26 +29,55 @@
     }
   }
 
+  /** The open steps with their holder (or whom they are offered to) and due date, then what it waits for. */
+  function whereItStands(i) {
+    const parts = i.current_steps.map((step) => el('li', { 'data-step': step.element_id },
+      step.name || step.element_id, ' → ',
+      step.assignee || [...step.candidate_users, ...step.candidate_groups.map((r) => label('role', r))].join(', ') || t('common.none'),
+      step.due_at ? el('span', { class: 'muted', 'data-due': step.due_at }, ' · ' + t('instances.due', { due: fmtDate(step.due_at) })) : ''));
+    for (const w of i.waiting) {
+      const text = w.kind === 'timer' ? t('instances.waiting_timer', { due: fmtDate(w.due_at) })
+        : w.approval ? t('instances.waiting_approval') : t('instances.waiting_message', { message: w.message });
+      parts.push(el('li', { 'data-waiting': w.kind === 'timer' ? 'timer' : w.approval ? 'approval' : 'message', class: 'muted' }, text));
+    }
+    return el('ul', { class: 'plain-list' }, ...parts);
+  }
+
   function render() {
     const links = document.getElementById('start-links');
     links.replaceChildren(...(hasRole('leader', 'admin') ? definitions.filter((d) => d.startable_by_hand) : []).map((d) =>
       el('a', { class: 'btn btn-primary', href: '/start/' + encodeURIComponent(d.key) }, t('instances.start', { name: d.name || d.key }))));
+    const process = filters.elements.process;
+    if (process.options.length === 1 && definitions.length) {
+      process.append(...definitions.map((d) => el('option', { value: d.key }, d.name || d.key)));
+    }
     if (!page) return;
-    rows.replaceChildren(...page.items.map((i) => el('tr', { 'data-instance-id': i.id },
+    rows.replaceChildren(...page.items.map((i) => el('tr', { 'data-instance-id': i.id, 'data-overdue': String(i.overdue) },
       el('th', { scope: 'row' }, el('a', { href: '/instances/' + i.id }, (i.variables && i.variables.title) || i.process_key)),
       el('td', null, i.business_key || t('common.none')),
       el('td', null, String(i.version)),
-      el('td', null, label('status', i.status), i.outcome ? ' · ' + label('outcome', i.outcome) : ''),
+      el('td', null, label('status', i.status), i.outcome ? ' · ' + label('outcome', i.outcome) : '',
+        i.incident ? el('span', { class: 'badge badge-error', 'data-incident': i.incident.element_id || '', title: i.incident.message }, t('instances.incident')) : '',
+        i.overdue ? el('span', { class: 'badge badge-warn', 'data-overdue-badge': '' }, t('instances.overdue_badge')) : ''),
+      el('td', { class: 'current-steps' }, whereItStands(i)),
       el('td', null, i.started_by || t('common.none')),
       el('td', null, fmtDate(i.started_at)))));
     document.getElementById('instances-empty').hidden = page.items.length > 0;
+    document.getElementById('page-info').textContent = page.total
+      ? t('instances.page_info', { from: page.offset + 1, to: page.offset + page.items.length, total: page.total }) : '';
+    document.getElementById('page-prev').disabled = page.offset === 0;
+    document.getElementById('page-next').disabled = page.offset + page.items.length >= page.total;
   }
 
+  document.getElementById('page-prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
+  document.getElementById('page-next').addEventListener('click', () => { offset += PAGE; load(); });
   api('GET', '/api/v1/process-definitions').then((d) => { definitions = d; render(); }).catch(() => {});
-  const reload = debounce(load, 250);
+  const reload = debounce(() => { offset = 0; load(); }, 250);
   filters.addEventListener('input', reload);
+  filters.addEventListener('change', reload);
   filters.addEventListener('submit', (event) => { event.preventDefault(); reload(); });
   document.addEventListener('langchange', render);
-  live((type) => { if (type === 'ready' || type.startsWith('instance_')) reload(); });
+  const refresh = debounce(load, 250);
+  live((type) => { if (type === 'ready' || type.startsWith('instance_')) refresh(); });
   load();
 })();

@@ -1,0 +1,78 @@
+"""Where each instance of a list page stands: its open tasks (who holds them, when due), the messages
+and timers it waits for, and whether work is overdue. A few queries per page, never per row."""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from engine.services.views import TASK_VIEW_COLUMNS, instance_view, task_views
+from engine.storage.tables import JobRow, MessageSubscriptionRow, OpenTaskRow, ProcessInstanceRow
+from engine.views import InstanceSummaryView, InstanceView, TaskView, WaitingView
+
+_IDS = sa.bindparam("ids", expanding=True)
+_OPEN_TASKS = (
+    sa.select(*TASK_VIEW_COLUMNS)
+    .where(OpenTaskRow.instance_id.in_(_IDS))
+    .order_by(OpenTaskRow.created_at, OpenTaskRow.id)
+)
+_SUBSCRIPTIONS = sa.select(
+    MessageSubscriptionRow.instance_id, MessageSubscriptionRow.element_id, MessageSubscriptionRow.message_name
+).where(MessageSubscriptionRow.instance_id.in_(_IDS))
+_TIMERS = sa.select(JobRow.instance_id, JobRow.due_at).where(
+    JobRow.instance_id.in_(_IDS), JobRow.kind == "timer", JobRow.failed_at.is_(None)
+)
+_INSTANCE_FIELDS = [f.name for f in fields(InstanceView)]
+
+
+def has_incident() -> sa.ColumnElement[bool]:
+    """The instance carries an incident (a JSON null is no incident)."""
+    column = ProcessInstanceRow.__table__.c.incident
+    return sa.and_(column.is_not(None), sa.cast(column, sa.Text) != "null")
+
+
+def is_overdue(now: datetime) -> sa.ColumnElement[bool]:
+    """An open task of the instance is past its due date."""
+    return sa.exists().where(
+        OpenTaskRow.instance_id == ProcessInstanceRow.id,
+        OpenTaskRow.due_at.is_not(None),
+        OpenTaskRow.due_at < now,
+    )
+
+
+def summaries(
+    session: Session,
+    rows: Sequence[ProcessInstanceRow],
+    version_of: Callable[[str], int],
+    catalog_of: Callable[[str], dict[str, dict]],
+    now: datetime,
+) -> list[InstanceSummaryView]:
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    conn = session.connection()
+    steps: dict[str, list[TaskView]] = defaultdict(list)
+    for task in task_views(session, conn.execute(_OPEN_TASKS, {"ids": ids}).all()):
+        steps[task.instance_id].append(task)
+    waiting: dict[str, list[WaitingView]] = defaultdict(list)
+    definition_of = {r.id: r.definition_id for r in rows}
+    for instance_id, element_id, message in conn.execute(_SUBSCRIPTIONS, {"ids": ids}):
+        properties = (catalog_of(definition_of[instance_id]).get(element_id) or {}).get("properties") or {}
+        approval = bool(properties.get("approval"))
+        waiting[instance_id].append(WaitingView("message", element_id, message, approval))
+    for instance_id, due_at in conn.execute(_TIMERS, {"ids": ids}):
+        waiting[instance_id].append(WaitingView("timer", due_at=due_at))
+    result = []
+    for row in rows:
+        view = instance_view(row, version_of(row.definition_id))
+        current = steps[row.id]
+        overdue = any(t.due_at is not None and t.due_at < now for t in current)
+        base = {name: getattr(view, name) for name in _INSTANCE_FIELDS}
+        result.append(
+            InstanceSummaryView(**base, current_steps=current, waiting=waiting[row.id], overdue=overdue)
+        )
+    return result
+
