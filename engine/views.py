@@ -210,6 +210,7 @@ class InstanceDetailView:
     open_tasks: list[TaskView]
     history: list[AuditEntry]
     path: PathView | None = None  # only the instance page's read fills it in
+    actions: list[str] = field(default_factory=list)  # what the reader may do to it now: "cancel"
 
 
 @dataclass(frozen=True)

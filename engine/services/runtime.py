@@ -297,9 +297,16 @@ class RuntimeService:
                 task_views(session, tasks),
                 [audit_view(a) for a in history],
                 PathView(path.elements, path.flows, [TokenView(**asdict(t)) for t in path.tokens]),
+                self._actions(principal, row),
             )
 
         return self._tx.read(get)
+
+    def _actions(self, principal: Principal, row: ProcessInstanceRow) -> list[str]:
+        """What the principal may do to the instance now (the page offers only these)."""
+        if row.status == "running" and self._rules.is_instance_leader(principal, row.started_by, row.team):
+            return ["cancel"]
+        return []
 
     def _flows_of(self, session: Session, definition_id: str) -> dict[tuple[str, str], str]:
         """A version's sequence flows by (source, target); versions never change, so kept once read."""

@@ -146,3 +146,23 @@ def test_the_list_is_paged_and_filtered_by_process(api: Api) -> None:
     assert len(first["items"]) == 2 and len(second["items"]) == 1
     assert {i["id"] for i in first["items"] + second["items"]} == set(ids)
     assert listed(api, "lei", process="nothing_like_it")["total"] == 0
+
+
+def test_the_leader_cancels_with_a_reason_that_the_history_keeps(api: Api) -> None:
+    instance_id = run(api, STAGE_1)
+    assert api.instance("lei", instance_id)["actions"] == ["cancel"]  # the instance's leader
+    assert api.instance("ada", instance_id)["actions"] == ["cancel"]  # an admin
+    assert api.instance("dana", instance_id)["actions"] == []  # on the team, but not its leader
+    path = f"/api/v1/process-instances/{instance_id}/cancel"
+    api.call("dana", "POST", path, 403, json={"reason": "not mine to stop"})
+
+    reason = "指标已自行恢复 / the metric recovered by itself"
+    cancelled = api.call("lei", "POST", path, json={"reason": reason})
+    assert cancelled["status"] == "cancelled"
+    detail = api.instance("lei", instance_id)
+    assert detail["actions"] == [] and detail["open_tasks"] == []
+    [entry] = [h for h in detail["history"] if h["type"] == "instance_cancelled"]
+    assert entry["actor"] == "lei" and entry["details"] == {"reason": reason}
+    api.call("ada", "POST", path, 409, json={"reason": "again"})
+    [item] = [i for i in listed(api, "lei", status="cancelled")["items"] if i["id"] == instance_id]
+    assert item["current_steps"] == [] and item["waiting"] == []

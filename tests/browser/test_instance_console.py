@@ -87,3 +87,38 @@ def test_the_list_shows_where_each_instance_stands_and_filters_incidents(
     page.select_option("#f-process", "ops_optimization")
     expect(page.locator("#instance-rows tr")).to_have_count(2)
     expect(page.locator("#page-next")).to_be_disabled()
+
+
+@pytest.mark.parametrize(
+    ("lang", "needs_reason", "cancelled"),
+    [("zh", "请填写取消原因。", "已取消"), ("en", "Give a reason for cancelling.", "Cancelled")],
+)
+def test_the_leader_cancels_an_instance_with_a_reason_from_its_page(
+    sign_in, rest, shot, lang, needs_reason, cancelled
+) -> None:
+    instance_id = start(rest)
+    work(rest, instance_id, STAGE_1)
+
+    dana = sign_in("dana", lang=lang)  # on the team, not its leader: no cancel offered
+    dana.goto(dana.url.split("/inbox")[0] + f"/instances/{instance_id}")
+    expect(dana.locator("#diagram")).to_have_attribute("data-open", "Task_collect_data")
+    expect(dana.locator("#cancel-section")).to_be_hidden()
+
+    page = sign_in("lei", lang=lang)
+    page.goto(page.url.split("/inbox")[0] + f"/instances/{instance_id}")
+    expect(page.locator("#cancel-section")).to_be_visible()
+    page.click("#btn-cancel")  # no reason yet: refused in the page, nothing sent
+    expect(page.locator("#instance-error")).to_have_text(needs_reason)
+    expect(page.locator("#cancel-reason")).to_have_attribute("aria-invalid", "true")
+    page.fill("#cancel-reason", "指标已自行恢复")
+    page.click("#btn-cancel")
+    expect(page.locator("#instance-status")).to_have_text(cancelled)
+    expect(page.locator("#cancel-section")).to_be_hidden()
+    expect(page.locator('#history-rows tr[data-type="instance_cancelled"] [data-reason]')).to_contain_text(
+        "指标已自行恢复"
+    )
+    expect(page.locator("#diagram")).to_have_attribute("data-open", "")
+    shot(page, "cancelled")
+    audit = rest.call("lei", "GET", f"/api/v1/process-instances/{instance_id}")["history"]
+    reasons = [h["details"] for h in audit if h["type"] == "instance_cancelled"]
+    assert reasons == [{"reason": "指标已自行恢复"}]

@@ -67,6 +67,7 @@
       : [el('li', { class: 'muted' }, t('instance.no_open'))]));
 
     renderDocuments(instance.variables || {});
+    $('cancel-section').hidden = !(detail.actions || []).includes('cancel');
 
     const team = instance.team || [];
     $('team-rows').replaceChildren(...team.map((m) => el('tr', null,
@@ -76,7 +77,8 @@
     $('history-rows').replaceChildren(...history.slice().reverse().map((h) => el('tr', { 'data-type': h.type },
       el('td', null, el('time', { datetime: h.at }, fmtDate(h.at))),
       el('td', null, h.actor || t('common.none')),
-      el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : ''),
+      el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : '',
+        h.type === 'instance_cancelled' && h.details && h.details.reason ? el('span', { 'data-reason': '' }, ': ' + h.details.reason) : ''),
       el('td', null, (h.details && h.details.name) || elementName(h.element_id)))));
   }
 
@@ -177,6 +179,28 @@
     const height = box.outer.height / 0.75;
     canvas.viewbox({ x: cx - width / 2, y: cy - height / 2, width, height });
   }
+
+  $('cancel-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const reason = $('cancel-reason').value.trim();
+    if (!reason) {
+      $('cancel-reason').setAttribute('aria-invalid', 'true');
+      showMessage($('instance-error'), t('instance.cancel_needs_reason'), 'error');
+      $('cancel-reason').focus();
+      return;
+    }
+    $('btn-cancel').disabled = true;
+    try {
+      await api('POST', `/api/v1/process-instances/${instanceId}/cancel`, { reason });
+      $('cancel-reason').removeAttribute('aria-invalid');
+      showMessage($('instance-error'), t('instance.cancelled'), 'info');
+      await load();
+    } catch (e) {
+      showMessage($('instance-error'), t('common.error', { message: errorText(e) }), 'error');
+    } finally {
+      $('btn-cancel').disabled = false;
+    }
+  });
 
   const refresh = debounce(() => load('live'), 150);
   live((type, event) => {
