@@ -211,6 +211,7 @@ class InstanceDetailView:
     history: list[AuditEntry]
     path: PathView | None = None  # only the instance page's read fills it in
     actions: list[str] = field(default_factory=list)  # what the reader may do to it now: "cancel"
+    waiting: list[WaitingView] = field(default_factory=list)  # messages and timers it waits for
 
 
 @dataclass(frozen=True)

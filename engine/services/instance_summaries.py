@@ -43,6 +43,24 @@ def is_overdue(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+def waiting_of(
+    session: Session, rows: Sequence[ProcessInstanceRow], catalog_of: Callable[[str], dict[str, dict]]
+) -> dict[str, list[WaitingView]]:
+    """The messages (the approval system's among them, by the element's `approval` property) and
+    timers each instance waits for, by instance id."""
+    ids = [r.id for r in rows]
+    conn = session.connection()
+    waiting: dict[str, list[WaitingView]] = defaultdict(list)
+    definition_of = {r.id: r.definition_id for r in rows}
+    for instance_id, element_id, message in conn.execute(_SUBSCRIPTIONS, {"ids": ids}):
+        properties = (catalog_of(definition_of[instance_id]).get(element_id) or {}).get("properties") or {}
+        approval = bool(properties.get("approval"))
+        waiting[instance_id].append(WaitingView("message", element_id, message, approval))
+    for instance_id, due_at in conn.execute(_TIMERS, {"ids": ids}):
+        waiting[instance_id].append(WaitingView("timer", due_at=due_at))
+    return waiting
+
+
 def summaries(
     session: Session,
     rows: Sequence[ProcessInstanceRow],
@@ -57,14 +75,7 @@ def summaries(
     steps: dict[str, list[TaskView]] = defaultdict(list)
     for task in task_views(session, conn.execute(_OPEN_TASKS, {"ids": ids}).all()):
         steps[task.instance_id].append(task)
-    waiting: dict[str, list[WaitingView]] = defaultdict(list)
-    definition_of = {r.id: r.definition_id for r in rows}
-    for instance_id, element_id, message in conn.execute(_SUBSCRIPTIONS, {"ids": ids}):
-        properties = (catalog_of(definition_of[instance_id]).get(element_id) or {}).get("properties") or {}
-        approval = bool(properties.get("approval"))
-        waiting[instance_id].append(WaitingView("message", element_id, message, approval))
-    for instance_id, due_at in conn.execute(_TIMERS, {"ids": ids}):
-        waiting[instance_id].append(WaitingView("timer", due_at=due_at))
+    waiting = waiting_of(session, rows, catalog_of)
     result = []
     for row in rows:
         view = instance_view(row, version_of(row.definition_id))

@@ -285,7 +285,8 @@ class RuntimeService:
             if row is None:
                 raise NotFound(f"process instance {instance_id} not found")
             require_visible(session, self._rules, principal, row)
-            version = self._instances.definition(session, row.definition_id).version
+            definition = self._instances.definition(session, row.definition_id)
+            version = definition.version
             tasks = session.connection().execute(_OPEN_TASKS_OF, {"instance_id": row.id}).all()
             history = session.exec(
                 select(AuditEventRow).where(AuditEventRow.instance_id == row.id).order_by(AuditEventRow.id)
@@ -298,6 +299,7 @@ class RuntimeService:
                 [audit_view(a) for a in history],
                 PathView(path.elements, path.flows, [TokenView(**asdict(t)) for t in path.tokens]),
                 self._actions(principal, row),
+                summary.waiting_of(session, [row], lambda _: definition.catalog)[row.id],
             )
 
         return self._tx.read(get)

@@ -120,7 +120,9 @@ def test_an_instance_waiting_for_the_approval_system_says_so(api: Api) -> None:
         "due_at": None,
     }
     assert timer["kind"] == "timer" and timer["due_at"]  # the boundary timer that chases an overdue approval
-    tokens = api.instance("lei", instance_id)["path"]["tokens"]
+    detail = api.instance("lei", instance_id)
+    assert detail["waiting"] == item["waiting"]  # the instance page says the same
+    tokens = detail["path"]["tokens"]
     waiting = {"element_id": "Task_await_resource_approval", "state": "waiting"}
     assert {**waiting, "waits_for": "message:approval_decision"} in tokens
 

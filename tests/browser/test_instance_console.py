@@ -80,6 +80,11 @@ def test_the_list_shows_where_each_instance_stands_and_filters_incidents(
     expect(marker).to_have_text(incident)
     shot(page, "list")
 
+    page.click(f'tr[data-instance-id="{waiting}"] th a')  # its page says what it waits for too
+    expect(page.locator('#open-tasks [data-waiting="approval"]')).to_contain_text(approval)
+    awaiting = re.compile(r"\bTask_await_resource_approval\b")
+    expect(page.locator("#diagram")).to_have_attribute("data-waiting", awaiting)
+    page.go_back()
     page.check("#f-incident")
     expect(page.locator("#instance-rows tr")).to_have_count(1)
     expect(page.locator(f'tr[data-instance-id="{broken}"]')).to_be_visible()

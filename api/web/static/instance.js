@@ -60,10 +60,13 @@
       showMessage($('instance-error'), t('instance.incident', { message: instance.incident.message }), 'error');
     }
 
-    $('open-tasks').replaceChildren(...(open.length ? open.map((task) => el('li', { 'data-element-id': task.element_id },
+    const waiting = (detail.waiting || []).map((w) => el('li', { 'data-waiting': w.kind === 'timer' ? 'timer' : w.approval ? 'approval' : 'message', class: 'muted' },
+      w.kind === 'timer' ? t('instances.waiting_timer', { due: fmtDate(w.due_at) })
+        : (w.approval ? t('instances.waiting_approval') : t('instances.waiting_message', { message: w.message })) + ' · ' + elementName(w.element_id)));
+    $('open-tasks').replaceChildren(...(open.length || waiting.length ? [...open.map((task) => el('li', { 'data-element-id': task.element_id },
       el('a', { href: '/tasks/' + task.id }, task.name || task.element_id), ' ',
       el('span', { class: 'muted' }, task.assignee ||
-        `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ')})`)))
+        `${t('instance.unassigned')} (${[...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ')})`))), ...waiting]
       : [el('li', { class: 'muted' }, t('instance.no_open'))]));
 
     renderDocuments(instance.variables || {});
