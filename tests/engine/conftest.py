@@ -11,9 +11,10 @@ ADMIN = Principal("admin", "ada", frozenset({"admin", "leader"}))
 
 @pytest.fixture
 def deployed(engine: ProcessEngine):
-    """deploy(name) deploys tests/engine/data/<name>.bpmn."""
+    """deploy(name) deploys tests/engine/data/<name>.bpmn with the forms named <name>_*.form beside it."""
 
     def deploy(name: str) -> None:
-        engine.repository.deploy([(f"{name}.bpmn", (DATA / f"{name}.bpmn").read_bytes())], actor="test")
+        files = [DATA / f"{name}.bpmn", *sorted(DATA.glob(f"{name}_*.form"))]
+        engine.repository.deploy([(f.name, f.read_bytes()) for f in files], actor="test")
 
     return deploy
