@@ -37,7 +37,8 @@ def opsflow(*args: str, database_url: str, **env: str) -> subprocess.Popen:
     )
 
 
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Generous: on a loaded two-core machine a cold start (imports, migrations) can take tens of seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -6,7 +6,12 @@ import re
 import time
 from collections import Counter
 
+from sqlmodel import Session, select
+
 from engine.config import Settings
+from engine.notifications import model
+from engine.storage.db import make_engine
+from engine.storage.tables import JobRow
 from tests.fixtures.handbook_journey import data
 from tests.helpers.api import Api
 from tests.helpers.processes import opsflow, stop
@@ -18,6 +23,21 @@ KEYS = [f"OPT-{n:02d}" for n in range(1, 9)]
 
 def keys_in(texts: list[str]) -> Counter:
     return Counter(key for text in texts for key in re.findall(r"OPT-\d\d", text))
+
+
+def outbox_drained(settings: Settings, timeout: float = 60) -> None:
+    db = make_engine(settings.database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with Session(db) as session:
+                left = session.exec(select(JobRow).where(JobRow.kind.in_(("notify", model.JOB_SEND)))).all()
+            if not left:
+                return
+            assert time.monotonic() < deadline, f"notifications still queued: {left}"
+            time.sleep(0.05)
+    finally:
+        db.dispose()
 
 
 def test_a_worker_killed_mid_delivery_loses_and_doubles_nothing(
@@ -51,7 +71,7 @@ def test_a_worker_killed_mid_delivery_loses_and_doubles_nothing(
             while sum(keys_in([str(m) for m in robot.messages]).values()) < len(KEYS):
                 assert time.monotonic() < deadline, f"robot got {keys_in([str(m) for m in robot.messages])}"
                 time.sleep(0.05)
-            time.sleep(3)  # longer than a claim: room for a duplicate, which must not come
+            outbox_drained(settings)  # a duplicate could only come from a job still queued: none is left
             assert restarted.poll() is None
         finally:
             stop(restarted)
