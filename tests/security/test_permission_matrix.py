@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 
 from api.main import create_app
 from engine.config import Settings
+from engine.notifications.model import EVENT_TYPES
 from tests.security.conftest import PASSWORD, SIGNS_IN, TEAM_A, Team, World, form_data, tiny_bpmn
 
 COLUMNS = ("leader", "data", "execution", "support", "designer", "admin", "integration", "no token")
@@ -52,6 +53,7 @@ GET    /api/v1/process-instances                                  200     200   
 GET    /api/v1/process-instances/{instance_id}                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/retry              403     403     403     403     403      409   403         401
+GET    /api/v1/process-instances/{instance_id}/documents/{kind}   200/404 200/404 200/404 200/404 404      200   404         401
 
 GET    /api/v1/process-definitions                                200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/versions                 200     200     200     200     200      200   200         401
@@ -60,6 +62,12 @@ GET    /api/v1/forms                                              200     200   
 GET    /api/v1/forms/{key}                                        200     200     200     200     200      200   200         401
 POST   /api/v1/deployments                                        403     403     403     403     201      201   403         401
 POST   /api/v1/deployments/validate                               403     403     403     403     200      200   403         401
+
+GET    /api/v1/decisions                                          200     200     200     200     200      200   200         401
+GET    /api/v1/decisions/{key}/versions                           200     200     200     200     200      200   200         401
+GET    /api/v1/decisions/{key}/xml                                200     200     200     200     200      200   200         401
+POST   /api/v1/decisions/{key}/evaluate                           200     200     200     200     200      200   200         401
+GET    /api/v1/decisions/evaluations                              200/404 200/404 200/404 200/404 404      200   404         401
 
 POST   /api/v1/messages                                           403     403     403     403     403      200   200         401
 
@@ -90,6 +98,18 @@ PATCH  /api/v1/webhooks/{webhook_id}                              403     403   
 DELETE /api/v1/webhooks/{webhook_id}                              403     403     403     403     403      204   403         401
 GET    /api/v1/webhooks/{webhook_id}/deliveries                   403     403     403     403     403      200   403         401
 POST   /api/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver 403  403     403     403     403      404   403         401
+
+POST   /api/v1/notification-channels                              403     403     403     403     403      201   403         401
+GET    /api/v1/notification-channels                              403     403     403     403     403      200   403         401
+GET    /api/v1/notification-channels/{channel_id}                 403     403     403     403     403      200   403         401
+PATCH  /api/v1/notification-channels/{channel_id}                 403     403     403     403     403      200   403         401
+DELETE /api/v1/notification-channels/{channel_id}                 403     403     403     403     403      204   403         401
+GET    /api/v1/notification-channels/{channel_id}/deliveries      403     403     403     403     403      200   403         401
+GET    /api/v1/notification-channels/{channel_id}/notifications   403     403     403     403     403      200   403         401
+GET    /api/v1/notification-preferences/me                        200     200     200     200     200      200   200         401
+PATCH  /api/v1/notification-preferences/me                        200     200     200     200     200      200   200         401
+GET    /api/v1/process-notifications/{process_key}                200     200     200     200     200      200   200         401
+PUT    /api/v1/process-notifications/{process_key}                403     403     403     403     200      200   403         401
 
 GET    /api/v1/audit                                              403     403     403     403     403      200   403         401
 """  # noqa: E501 (a table reads best on one line per endpoint)
@@ -221,6 +241,38 @@ def _tiny_files(cell: Cell) -> dict[str, Any]:
     return {"files": [("files", (f"{name}.bpmn", tiny_bpmn(name)))]}
 
 
+_SMTP_CHANNEL = {
+    "name": "matrix",
+    "kind": "smtp",
+    "settings": {"host": "smtp.example", "sender": "opsflow@example.com"},
+    "active": False,  # inactive: nothing the other cells do queues a notification for it
+}
+
+
+def _new_channel(cell: Cell) -> None:
+    cell.state["channel_id"] = cell.as_admin(
+        "POST", "/api/v1/notification-channels", 201, json=_SMTP_CHANNEL
+    )["id"]
+
+
+def _drop_channel(cell: Cell, status: int) -> None:
+    channel_id = cell.state.get("channel_id") or (cell.state.get("response") or {}).get("id")
+    if channel_id and status != 204:
+        cell.as_admin("DELETE", f"/api/v1/notification-channels/{channel_id}", None)
+
+
+def _shared_channel(cell: Cell) -> None:
+    shared = cell.world.shared
+    if "channel_id" not in shared:
+        _new_channel(cell)
+        shared["channel_id"] = cell.state["channel_id"]
+    cell.state["channel_id"] = shared["channel_id"]
+
+
+def _channel(cell: Cell, tail: str = "") -> str:
+    return f"/api/v1/notification-channels/{cell.state['channel_id']}{tail}"
+
+
 PROBES: dict[str, Probe] = {
     "GET /health": Probe(lambda c: ("GET", "/health", {})),
     # tasks
@@ -285,6 +337,15 @@ PROBES: dict[str, Probe] = {
         before=_running_instance,
         after=_spend_instance,
     ),
+    # the handbook's documents: the kick-off minutes, recorded before the task both instances wait in
+    "GET /api/v1/process-instances/{instance_id}/documents/{kind}": Probe(
+        lambda c: (
+            "GET",
+            f"/api/v1/process-instances/{c.team.instance_id}/documents/kickoff-minutes",
+            {"params": {"format": "docx"}},
+        ),
+        per_team=True,
+    ),
     # definitions, forms, deployments
     "GET /api/v1/process-definitions": Probe(lambda c: ("GET", "/api/v1/process-definitions", {})),
     "GET /api/v1/process-definitions/{key}/versions": Probe(
@@ -298,6 +359,25 @@ PROBES: dict[str, Probe] = {
     "POST /api/v1/deployments": Probe(lambda c: ("POST", "/api/v1/deployments", _tiny_files(c))),
     "POST /api/v1/deployments/validate": Probe(
         lambda c: ("POST", "/api/v1/deployments/validate", _tiny_files(c))
+    ),
+    # decisions: the handbook's metric anomaly rule
+    "GET /api/v1/decisions": Probe(lambda c: ("GET", "/api/v1/decisions", {})),
+    "GET /api/v1/decisions/{key}/versions": Probe(
+        lambda c: ("GET", "/api/v1/decisions/metric_anomaly_rule/versions", {})
+    ),
+    "GET /api/v1/decisions/{key}/xml": Probe(
+        lambda c: ("GET", "/api/v1/decisions/metric_anomaly_rule/xml", {})
+    ),
+    "POST /api/v1/decisions/{key}/evaluate": Probe(
+        lambda c: (
+            "POST",
+            "/api/v1/decisions/metric_anomaly_rule/evaluate",
+            {"json": {"variables": {"consecutive_missed_periods": 2}}},
+        )
+    ),
+    "GET /api/v1/decisions/evaluations": Probe(
+        lambda c: ("GET", "/api/v1/decisions/evaluations", {"params": {"instance_id": c.team.instance_id}}),
+        per_team=True,
     ),
     # messages
     "POST /api/v1/messages": Probe(
@@ -383,6 +463,44 @@ PROBES: dict[str, Probe] = {
     "POST /api/v1/webhooks/{webhook_id}/deliveries/{event_id}/redeliver": Probe(
         lambda c: ("POST", f"/api/v1/webhooks/{c.state['webhook_id']}/deliveries/evt_unsent/redeliver", {}),
         before=_shared_webhook,
+    ),
+    # notification channels
+    "POST /api/v1/notification-channels": Probe(
+        lambda c: ("POST", "/api/v1/notification-channels", {"json": _SMTP_CHANNEL}), after=_drop_channel
+    ),
+    "GET /api/v1/notification-channels": Probe(lambda c: ("GET", "/api/v1/notification-channels", {})),
+    "GET /api/v1/notification-channels/{channel_id}": Probe(
+        lambda c: ("GET", _channel(c), {}), before=_shared_channel
+    ),
+    "PATCH /api/v1/notification-channels/{channel_id}": Probe(
+        lambda c: ("PATCH", _channel(c), {"json": {"active": False}}), before=_shared_channel
+    ),
+    "DELETE /api/v1/notification-channels/{channel_id}": Probe(
+        lambda c: ("DELETE", _channel(c), {}), before=_new_channel, after=_drop_channel
+    ),
+    "GET /api/v1/notification-channels/{channel_id}/deliveries": Probe(
+        lambda c: ("GET", _channel(c, "/deliveries"), {}), before=_shared_channel
+    ),
+    "GET /api/v1/notification-channels/{channel_id}/notifications": Probe(
+        lambda c: ("GET", _channel(c, "/notifications"), {}), before=_shared_channel
+    ),
+    # notification preferences: one's own (zh is already everyone's language), and a process's (every
+    # event, as when nobody has chosen)
+    "GET /api/v1/notification-preferences/me": Probe(
+        lambda c: ("GET", "/api/v1/notification-preferences/me", {})
+    ),
+    "PATCH /api/v1/notification-preferences/me": Probe(
+        lambda c: ("PATCH", "/api/v1/notification-preferences/me", {"json": {"language": "zh"}})
+    ),
+    "GET /api/v1/process-notifications/{process_key}": Probe(
+        lambda c: ("GET", "/api/v1/process-notifications/ops_optimization", {})
+    ),
+    "PUT /api/v1/process-notifications/{process_key}": Probe(
+        lambda c: (
+            "PUT",
+            "/api/v1/process-notifications/ops_optimization",
+            {"json": {"event_types": list(EVENT_TYPES)}},
+        )
     ),
     # audit
     "GET /api/v1/audit": Probe(lambda c: ("GET", "/api/v1/audit", {})),
