@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 run: setup fonts
 	$(BIN)/opsflow serve --demo
 
+# In parallel, one process per core (at most four): each worker has its own SQLite files and its own
+# PostgreSQL schema (tests/conftest.py), and every server a test starts takes a free port.
 test: setup chromium fonts
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 lint: setup
 	$(BIN)/ruff check .

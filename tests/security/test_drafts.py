@@ -15,7 +15,7 @@ def task_offered_to_every_leader(world: World) -> str:
         "ivan", "POST", "/api/v1/messages", json={"name": "approval_decision", "business_key": key}
     )
     task = world.api.task_named("lars", "Task_after", instance_id)
-    assert task["assignee"] is None and "leader" in task["candidate_roles"]
+    assert task["assignee"] is None and "leader" in task["candidate_groups"]
     return task["id"]
 
 

@@ -8,6 +8,7 @@ applies it agrees with the rule's Python form:
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -18,16 +19,15 @@ from engine.engine import ProcessEngine
 from engine.errors import Forbidden, NotFound
 from engine.services.camunda_queries import CamundaQueries, TaskFilter
 from engine.storage.tables import (
-    DeploymentRow,
     InstanceMemberRow,
     OpenTaskRow,
-    ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
     utcnow,
 )
 from engine.views import Principal
 from engine.visibility import Facts, TaskFacts
+from tests.security.conftest import tiny_bpmn
 
 USERS = ("ann", "bob", "cat")
 GROUPS = ("admin", "leader", "data", "sales")
@@ -51,29 +51,31 @@ principals = st.builds(
 )
 
 
+@dataclass(frozen=True)
+class Definition:
+    """A deployed one-task process and the saved state of one of its instances: the invented instances
+    below share it, so that reading one reads a real workflow (the instance page draws its path)."""
+
+    id: str
+    state: str
+    serializer_version: str
+
+
 @pytest.fixture
-def definition_id(engine: ProcessEngine) -> str:
+def definition(engine: ProcessEngine) -> Definition:
+    engine.repository.deploy([("p.bpmn", tiny_bpmn("p"))], actor="test")
+    admin = Principal("id-ada", "ada", frozenset({"admin"}))
+    started = engine.runtime.start_process_instance_by_key("p", principal=admin)
     with engine.db.begin() as conn:
-        conn.execute(sa.insert(DeploymentRow), {"id": "dep", "name": "", "deployed_at": utcnow()})
-        conn.execute(
-            sa.insert(ProcessDefinitionRow),
-            {
-                "id": "def",
-                "key": "p",
-                "version": 1,
-                "name": "p",
-                "resource_name": "p.bpmn",
-                "bpmn_xml": "<definitions/>",
-                "content_hash": "x",
-                "catalog": {},
-                "deployment_id": "dep",
-                "deployed_at": utcnow(),
-            },
-        )
-    return "def"
+        row = conn.execute(sa.select(ProcessInstanceRow).where(ProcessInstanceRow.id == started.id)).one()
+    _clear(engine)
+    return Definition(row.definition_id, row.state, row.serializer_version)
 
 
-def _write(engine: ProcessEngine, world: list) -> list[tuple[str, Facts, list[tuple[str, TaskFacts]]]]:
+Written = list[tuple[str, Facts, list[tuple[str, TaskFacts]]]]
+
+
+def _write(engine: ProcessEngine, definition: Definition, world: list) -> Written:
     """The world as index rows, as the engine writes them; returns each instance's facts and tasks."""
     written = []
     now = utcnow()
@@ -85,11 +87,11 @@ def _write(engine: ProcessEngine, world: list) -> list[tuple[str, Facts, list[tu
                 sa.insert(ProcessInstanceRow),
                 {
                     "id": instance_id,
-                    "definition_id": "def",
+                    "definition_id": definition.id,
                     "process_key": "p",
                     "status": "running",
-                    "state": "",
-                    "serializer_version": "1",
+                    "state": definition.state,
+                    "serializer_version": definition.serializer_version,
                     "version": 1,
                     "variables": {},
                     "team": team_json,
@@ -149,10 +151,10 @@ def _sees(read: Callable[[], object]) -> bool:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(world=instances, principal=principals)
 def test_every_form_of_the_visibility_rule_agrees(
-    engine: ProcessEngine, definition_id: str, world: list, principal: Principal
+    engine: ProcessEngine, definition: Definition, world: list, principal: Principal
 ) -> None:
     rules = engine.rules
-    written = _write(engine, world)
+    written = _write(engine, definition, world)
     try:
         listed = {i.id for i in engine.runtime.list_instances(principal=principal, limit=500).items}
         queried = {
