@@ -22,6 +22,31 @@ from tests.helpers.api import Api
 POSTGRES_URL = os.environ.get("OPSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+#: marker -> what a test module's source uses when it belongs to that slow group
+SLOW_GROUPS = {
+    "browser": ("from playwright",),
+    "servers": ("tests.helpers.processes", "tests.helpers.server", "live_server"),
+    "fuzz": ("import hypothesis", "from hypothesis", "schemathesis"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with the slow groups its module belongs to (see pyproject's markers)."""
+    groups_of: dict[Path, list[str]] = {}
+    for item in items:
+        path = item.path
+        if path not in groups_of:
+            source = path.read_text(encoding="utf-8")
+            in_browser = "browser" in path.parts
+            groups_of[path] = [
+                marker
+                for marker, signs in SLOW_GROUPS.items()
+                if any(sign in source for sign in signs) or (marker == "browser" and in_browser)
+            ]
+        for marker in groups_of[path]:
+            item.add_marker(marker)
+
+
 def _postgres_available() -> str | None:
     try:
         db = make_engine(POSTGRES_URL)
