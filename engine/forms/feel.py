@@ -317,6 +317,10 @@ def _compare(op: str, left: Any, right: Any) -> bool | None:
     return js_less(right, left, True)
 
 
+#: An integer power beyond this many bits is computed as a float (and overflows to null).
+_MAX_POWER_BITS = 4096
+
+
 def _arith(op: str, left: Any, right: Any) -> Any:
     left_type, right_type = _feel_type(left), _feel_type(right)
     allowed = ("number", "string") if op == "+" else ("number",)
@@ -335,6 +339,8 @@ def _arith(op: str, left: Any, right: Any) -> Any:
             return left * right
         if op == "/":
             return None if right == 0 else left / right
+        if isinstance(left, int) and isinstance(right, int) and right * left.bit_length() > _MAX_POWER_BITS:
+            left = float(left)  # an exact power this big would take unbounded time: overflow is null
         return left**right
     except (OverflowError, ZeroDivisionError):
         return None

@@ -94,3 +94,11 @@ def test_decimal_variables_behave_as_numbers():
     from decimal import Decimal
 
     assert evaluate("x + 0.5 > 1", {"x": Decimal("0.75")}) is True
+
+
+def test_a_power_too_big_to_compute_exactly_is_null_not_a_frozen_server():
+    """A designer's `10 ** 100000000` (in a form or a decision table) would take a process's CPU for
+    minutes as an exact integer: beyond 4096 bits it is a float, and a float overflow is null."""
+    assert evaluate("10 ** 100000000", {}) is None
+    assert evaluate("base ** exponent", {"base": 7, "exponent": 10**9}) is None
+    assert evaluate("2 ** 10", {}) == 1024 and evaluate("x ** 2", {"x": -3}) == 9
