@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     )
     webhook_allowed_networks: list[str] = Field(
         default_factory=list,
-        description="networks (CIDR, e.g. 10.20.0.0/16) webhooks may reach although they are loopback, "
-        "private or link-local: on-premise receivers. Empty: public addresses only "
+        description="networks (CIDR, e.g. 10.20.0.0/16) webhooks and chat robots may reach although they "
+        "are loopback, private or link-local: on-premise receivers. Empty: public addresses only "
         "(engine/webhook_targets.py)",
     )
 

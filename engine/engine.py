@@ -129,7 +129,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))
     jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url, policy))
     jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
-    sender = NotificationSender(tx, claim_seconds=settings.job_lock_seconds)
+    sender = NotificationSender(tx, targets=webhook_targets, claim_seconds=settings.job_lock_seconds)
     jobs.register_outside(notification_model.JOB_SEND, sender)
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
@@ -155,7 +155,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         idempotency=IdempotencyService(tx, stale_after=timedelta(seconds=settings.idempotency_stale_seconds)),
         audit=AuditService(tx),
         documents=DocumentService(runtime, settings.document_font),
-        notification_channels=ChannelService(tx),
+        notification_channels=ChannelService(tx, webhook_targets),
         notification_preferences=PreferenceService(tx),
         decisions=DecisionService(tx, decisions, rules),
     )

@@ -23,6 +23,7 @@ from engine.storage.tables import (
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Page, Principal
+from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 MAX_URL_LENGTH = 2000
 
@@ -72,8 +73,9 @@ class NotificationView:
 
 
 class ChannelService:
-    def __init__(self, tx: Transactions) -> None:
+    def __init__(self, tx: Transactions, targets: TargetPolicy) -> None:
         self._tx = tx
+        self._targets = targets  # a robot's URL may lead where webhooks may (engine/webhook_targets.py)
 
     def create(
         self,
@@ -92,7 +94,8 @@ class ChannelService:
                 "unknown channel kind", [Problem(f"one of {', '.join(model.KINDS)}", path="kind")]
             )
         clean_settings = check_settings(kind, settings)
-        clean_secrets = check_secrets(kind, {k: v for k, v in secrets.items() if v is not None})
+        given = {k: v for k, v in secrets.items() if v is not None}
+        clean_secrets = check_secrets(kind, given, self._targets)
         types = check_event_types(event_types if event_types is not None else list(model.EVENT_TYPES))
         row = NotificationChannelRow(
             id=str(uuid.uuid4()),
@@ -152,7 +155,8 @@ class ChannelService:
                 row.settings = check_settings(row.kind, {**row.settings, **settings})
             if secrets is not None:
                 merged = {**row.secrets, **secrets}
-                row.secrets = check_secrets(row.kind, {k: v for k, v in merged.items() if v is not None})
+                clean = {k: v for k, v in merged.items() if v is not None}
+                row.secrets = check_secrets(row.kind, clean, self._targets)
             if event_types is not None:
                 row.event_types = check_event_types(event_types)
             if active is not None:
@@ -275,7 +279,7 @@ def check_settings(kind: str, settings: dict) -> dict:
     return clean
 
 
-def check_secrets(kind: str, secrets: dict) -> dict:
+def check_secrets(kind: str, secrets: dict, targets: TargetPolicy) -> dict:
     allowed = {"password"} if kind == model.SMTP else {"url", "secret"} if kind != model.WECOM else {"url"}
     problems = [
         Problem(f"not a secret of a {kind} channel", path=f"secrets.{k}")
@@ -288,6 +292,11 @@ def check_secrets(kind: str, secrets: dict) -> dict:
         url = secrets.get("url")
         if not isinstance(url, str) or not _is_http_url(url):
             problems.append(Problem("the robot's webhook URL (http:// or https://)", path="secrets.url"))
+        else:
+            try:
+                targets.check_url(url)
+            except RefusedTarget as refused:
+                problems.append(Problem(str(refused), path="secrets.url"))
     if problems:
         raise InvalidInput("the channel's secrets are not valid", problems)
     return dict(secrets)

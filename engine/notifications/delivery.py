@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 log = logging.getLogger("opsflow.notifications")
 
@@ -63,9 +65,15 @@ class Outgoing:
 
 class Sender:
     def __init__(
-        self, tx: Transactions, *, claim_seconds: float = 60, timeout: float = TIMEOUT_SECONDS
+        self,
+        tx: Transactions,
+        *,
+        targets: TargetPolicy,
+        claim_seconds: float = 60,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self._tx = tx
+        self._targets = targets
         self._claim = timedelta(seconds=claim_seconds)
         self._timeout = timeout
 
@@ -186,10 +194,23 @@ class Sender:
             notices,
             now_ms=int(time.time() * 1000),
         )
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        try:  # the name is resolved and checked again now, and the POST goes to the checked address
+            target = self._targets.resolve(request.url)
+        except RefusedTarget as exc:
+            return None, f"refused: {exc}"[:2000]
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "Host": urlsplit(request.url).netloc.rsplit("@", 1)[-1],
+        }
         try:
-            with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
-                response = client.post(request.url, content=request.content(), headers=headers)
+            with httpx.Client(timeout=self._timeout, follow_redirects=False, trust_env=False) as client:
+                response = client.post(
+                    target.url,
+                    content=request.content(),
+                    headers=headers,
+                    extensions={"sni_hostname": target.host},
+                )
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:2000]
         if not response.is_success:

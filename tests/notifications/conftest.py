@@ -8,6 +8,7 @@ from tests.helpers.api import Api
 from tests.notifications.platforms import Mailbox, Robot
 
 BASE_URL = "https://ops.example.com"
+LOOPBACK = ["127.0.0.0/8"]
 CHANNELS = "/api/v1/notification-channels"
 EMAILS = {"lei": "lei@example.com", "dana": "dana@example.com", "eric": "eric@example.com",
           "sara": "sara@example.com", "ada": "ada@example.com"}  # fmt: skip
@@ -15,8 +16,11 @@ EMAILS = {"lei": "lei@example.com", "dana": "dana@example.com", "eric": "eric@ex
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    """No worker inside the app: tests run the jobs themselves (or start a worker where they say so)."""
-    return Settings(database_url=db_url, run_worker=False, public_base_url=BASE_URL)
+    """No worker inside the app: tests run the jobs themselves (or start a worker where they say so). The
+    robots listen on loopback, which a robot URL may name only when the operator allows its network."""
+    return Settings(
+        database_url=db_url, run_worker=False, public_base_url=BASE_URL, webhook_allowed_networks=LOOPBACK
+    )
 
 
 @pytest.fixture

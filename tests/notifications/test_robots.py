@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from engine.engine import ProcessEngine
+from engine.config import Settings
+from engine.engine import ProcessEngine, build_engine
 from tests.fixtures.handbook_journey import data
 from tests.helpers.api import Api
 from tests.notifications.conftest import BASE_URL, CHANNELS, drain, robot_channel
@@ -83,6 +84,24 @@ def test_a_robot_with_the_wrong_signing_secret_is_refused_and_the_log_says_why(
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=11), tick=True):
         drain(engine)
     assert len(robot.wait_for(1)) == 1
+
+
+def test_a_robot_is_checked_again_at_delivery_and_never_reaches_an_address_now_refused(
+    api: Api, settings: Settings, robots: dict[str, Robot]
+) -> None:
+    """Saved while the operator allowed loopback; delivered by a server whose operator no longer does:
+    nothing reaches the robot, and the delivery log says why (as for webhooks, engine/webhook_targets.py)."""
+    robot = robots["wecom"]
+    channel = robot_channel(api, robot)
+    api.start("lei", data("start_trigger"))
+    stricter = build_engine(settings.model_copy(update={"webhook_allowed_networks": []}))
+    try:
+        drain(stricter)
+    finally:
+        stricter.close()
+    assert robot.messages == []
+    [attempt, *_] = api.call("ada", "GET", f"{CHANNELS}/{channel['id']}/deliveries")["items"]
+    assert attempt["delivered"] is False and attempt["error"].startswith("refused: 127.0.0.1 is 127.0.0.1")
 
 
 def test_a_robot_s_rate_limit_is_kept_by_batching_what_waits_into_one_message(

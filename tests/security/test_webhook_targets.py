@@ -106,3 +106,21 @@ def test_the_delivery_goes_to_the_checked_address_with_the_name_kept_for_the_rec
     target = TargetPolicy(["127.0.0.0/8", "::1/128"]).resolve("https://u:p@127.1:8443/hook?x=1")
     assert (target.url, target.host) == ("https://u:p@127.0.0.1:8443/hook?x=1", "127.1")
     assert TargetPolicy(["::1/128"]).resolve("http://[::1]:81/h").url == "http://[::1]:81/h"
+
+
+@pytest.mark.parametrize("url", ["http://0x7f.1/send?key=k", "http://169.254.169.254/x", "http://[::1]/x"])
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "feishu"])
+def test_a_chat_robot_url_into_the_servers_own_network_is_refused_like_a_webhook(
+    world: World, kind: str, url: str
+) -> None:
+    secrets = {"url": url} if kind == "wecom" else {"url": url, "secret": "signing-secret-0123456789"}
+    answer = world.api.call(
+        "ada",
+        "POST",
+        "/api/v1/notification-channels",
+        422,
+        json={"name": f"robot {kind}", "kind": kind, "settings": {}, "secrets": secrets},
+    )
+    [problem] = answer["problems"]
+    assert problem["path"] == "secrets.url" and "OPSFLOW_WEBHOOK_ALLOWED_NETWORKS" in problem["message"]
+
