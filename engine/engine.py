@@ -110,7 +110,8 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         return tx.read(read)
 
     store = WorkflowStore(SpecCache(load_definition))
-    runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
+    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_memory_growth_mb=settings.script_memory_mb)
+    runner = Runner(make_script_engine(limits, workers=settings.sandbox_workers))
     decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
     rules = TeamRules(policy)
     instances = Instances(store, runner, policy, cache_size=settings.workflow_cache_size, decisions=decisions)
