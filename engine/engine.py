@@ -110,7 +110,9 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         return tx.read(read)
 
     store = WorkflowStore(SpecCache(load_definition))
-    limits = SandboxLimits(cpu_seconds=settings.script_cpu_seconds, max_memory_growth_mb=settings.script_memory_mb)
+    limits = SandboxLimits(
+        cpu_seconds=settings.script_cpu_seconds, max_memory_growth_mb=settings.script_memory_mb
+    )
     runner = Runner(make_script_engine(limits, workers=settings.sandbox_workers))
     decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
     rules = TeamRules(policy)
@@ -125,6 +127,9 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
             "task_escalate": lambda uow, job: deadlines.escalate(uow, job, rules),
         },
         lock_seconds=settings.job_lock_seconds,
+        max_attempts=dict.fromkeys(
+            ("timer", "timer_start", "task_due", "task_escalate"), settings.job_max_attempts
+        ),
     )
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from engine.storage.tables import JobRow, utcnow
+from engine import events
+from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
@@ -23,7 +24,7 @@ Handler = Callable[[UnitOfWork, JobRow], None]
 #: of the claimed job; returning means done (the job is deleted), raising means retry with backoff.
 OutsideHandler = Callable[[JobRow], None]
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # jobs without a setting of their own (webhooks, notifications) and no payload value
 
 
 def backoff(attempts: int) -> timedelta:
@@ -40,6 +41,7 @@ class JobExecutor:
         owner: str | None = None,
         lock_seconds: float = 60,
         batch: int = 20,
+        max_attempts: dict[str, int] | None = None,
     ) -> None:
         self._tx = tx
         self._handlers = handlers
@@ -47,6 +49,7 @@ class JobExecutor:
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lock = timedelta(seconds=lock_seconds)
         self._batch = batch
+        self._max_attempts = max_attempts or {}  # kind -> attempts before it becomes an incident
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -91,6 +94,7 @@ class JobExecutor:
             ids = list(session.exec(due).all())
             if not ids:
                 return []
+            ids = self._count_timeouts(session, ids, now)
             # The guard repeats the due condition: on any database, a row another worker claimed
             # meanwhile is not claimed again.
             result = session.execute(
@@ -150,10 +154,46 @@ class JobExecutor:
             job.attempts += 1
             job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             job.lock_owner = job.lock_expires_at = None
-            if job.attempts >= (job.payload or {}).get("max_attempts", MAX_ATTEMPTS):
-                job.failed_at = utcnow()
+            if job.attempts >= self.max_attempts(job):
+                self._give_up(uow.session, job)
             else:
                 job.due_at = utcnow() + backoff(job.attempts)
             uow.session.add(job)
 
         self._tx.write(fail)
+
+    def max_attempts(self, job: JobRow) -> int:
+        return (job.payload or {}).get("max_attempts") or self._max_attempts.get(job.kind, MAX_ATTEMPTS)
+
+    def _count_timeouts(self, session, ids: list[str], now: datetime) -> list[str]:
+        """A job whose claim expired was taken by a worker that died or hung on it: that counts as a
+        failed attempt, so a job that holds every worker it reaches is not retaken forever. Returns
+        the ids still to claim."""
+        stale = session.exec(select(JobRow).where(JobRow.id.in_(ids), JobRow.lock_owner.is_not(None))).all()
+        for job in stale:
+            job.attempts += 1
+            job.last_error = f"timed out: worker {job.lock_owner}'s claim expired before the job finished"
+            if job.attempts >= self.max_attempts(job):
+                job.lock_owner = job.lock_expires_at = None
+                self._give_up(session, job)
+                ids.remove(job.id)
+            session.add(job)
+        if stale:
+            session.flush()
+        return ids
+
+    @staticmethod
+    def _give_up(session, job: JobRow) -> None:
+        """No more attempts: the job stays, failed, and its instance shows an incident."""
+        job.failed_at = utcnow()
+        if job.instance_id is None:
+            return
+        instance = session.get(ProcessInstanceRow, job.instance_id)
+        if instance is None or instance.status != "running":
+            return
+        message = f"the {job.kind} job failed {job.attempts} times and was stopped: {job.last_error}"
+        instance.incident = {"element_id": None, "message": message[:2000]}
+        session.add(instance)
+        events.record(
+            session, events.INCIDENT, actor=None, instance_id=job.instance_id, details={"message": message}
+        )
