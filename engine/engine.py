@@ -10,6 +10,7 @@ from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
 from engine.bpmn.serializer import SpecCache, WorkflowStore
+from engine.bpmn.timers import TimerBounds
 from engine.config import Settings
 from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
@@ -113,7 +114,10 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
     limits = SandboxLimits(
         cpu_seconds=settings.script_cpu_seconds, max_memory_growth_mb=settings.script_memory_mb
     )
-    runner = Runner(make_script_engine(limits, workers=settings.sandbox_workers))
+    bounds = TimerBounds(
+        max_years=settings.max_timer_years, min_cycle_seconds=settings.min_timer_cycle_seconds
+    )
+    runner = Runner(make_script_engine(limits, workers=settings.sandbox_workers, timer_bounds=bounds))
     decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
     rules = TeamRules(policy)
     instances = Instances(store, runner, policy, cache_size=settings.workflow_cache_size, decisions=decisions)

@@ -31,6 +31,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import timers
+
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name in tracebacks to report the failing line
 
 
@@ -628,6 +630,19 @@ def check_expression(source: str) -> str | None:
     return None
 
 
+def literal_value(source: str) -> str | None:
+    """The text an expression is whatever the data: an ISO 8601 literal or a quoted string."""
+    try:
+        tree, iso = _parse_expression(source)
+    except ScriptPolicyError:
+        return None
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
+        return tree.value
+    if iso is not None and (tree is None or isinstance(tree, ast.Name)):
+        return iso
+    return None
+
+
 def check_script(source: str) -> str | None:
     """Deploy-time check, runs nothing: None if fine, else a one-line message."""
     try:
@@ -828,11 +843,29 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
 
+def _timer_kind(task, expression: str) -> str | None:
+    """The kind of timer value (timeDate, ...) `expression` is for on this task, if it is one."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    for d in getattr(definition, "event_definitions", None) or [definition]:
+        if getattr(d, "expression", None) == expression:
+            return next((k for k, kind in timers.KINDS.items() if type(d) is kind), None)
+    return None
+
+
 class _SandboxedScriptEngine(PythonScriptEngine):
+    def __init__(self, environment, timer_bounds: timers.TimerBounds) -> None:
+        super().__init__(environment=environment)
+        self.timer_bounds = timer_bounds
+
     def evaluate(self, task, expression, external_context=None):
-        """As SpiffWorkflow's, but the message names the cause, not only the expression."""
+        """As SpiffWorkflow's, but the message names the cause, not only the expression; a timer's
+        value is checked against the bounds before SpiffWorkflow computes with it."""
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = self.environment.evaluate(expression, task.data, external_context)
+            if (kind := _timer_kind(task, expression)) is not None:
+                non_interrupting = getattr(task.task_spec, "cancel_activity", True) is False
+                timers.check(kind, value, self.timer_bounds, non_interrupting=non_interrupting)
+            return value
         except SpiffWorkflowException as e:
             e.add_note(f"Error evaluating expression '{expression}'")
             raise
@@ -849,5 +882,10 @@ class _SandboxedScriptEngine(PythonScriptEngine):
         return super().get_error_line_number_and_content(script, err)
 
 
-def make_script_engine(limits: SandboxLimits = SandboxLimits(), *, workers: int = 2) -> PythonScriptEngine:
-    return _SandboxedScriptEngine(environment=SandboxedEnvironment(limits, workers=workers))
+def make_script_engine(
+    limits: SandboxLimits = SandboxLimits(),
+    *,
+    workers: int = 2,
+    timer_bounds: timers.TimerBounds = timers.TimerBounds(),
+) -> PythonScriptEngine:
+    return _SandboxedScriptEngine(SandboxedEnvironment(limits, workers=workers), timer_bounds)

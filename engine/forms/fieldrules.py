@@ -15,6 +15,7 @@ from engine.forms.feel import FeelError, evaluate, is_number
 from engine.forms.jsrules import (
     EMAIL_PATTERN,
     PHONE_PATTERN,
+    JsRegexTimeout,
     decimal_text,
     js_number_text,
     js_regex_search,
@@ -171,7 +172,12 @@ def _preset_rules(component: dict, value: Any, variables: dict) -> list[str]:
     messages = []
     text = value if isinstance(value, str) and value else None
     pattern = validate.get("pattern")
-    if pattern and text is not None and not js_regex_search(pattern, text):
+    try:
+        mismatch = bool(pattern and text is not None and not js_regex_search(pattern, text))
+    except JsRegexTimeout as exc:
+        messages.append(f"The value could not be checked against pattern {pattern}: {exc}.")
+        mismatch = False
+    if mismatch:
         custom = validate.get("patternErrorMessage")
         messages.append(str(custom) if js_truthy(custom) else f"Field must match pattern {pattern}.")
     if validate.get("required") is True and _is_unset(component["type"], value):
