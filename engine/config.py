@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="sandbox worker processes per server process: scripts and expressions that are not "
         "trivially bounded run there, where they can be stopped by force (engine/bpmn/isolation.py)",
     )
+    job_threads: int = Field(
+        default=4,
+        ge=1,
+        description="jobs a worker runs side by side (one per instance at a time): a slow job does not "
+        "hold other instances' timers behind it",
+    )
     job_max_attempts: int = Field(
         default=5,
         ge=1,

@@ -13,7 +13,7 @@ from engine.bpmn.serializer import SpecCache, WorkflowStore
 from engine.bpmn.timers import TimerBounds
 from engine.config import Settings
 from engine.instances import Instances
-from engine.jobs.executor import JobExecutor
+from engine.jobs.executor import MAX_ATTEMPTS, JobExecutor
 from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
 from engine.notifications import model as notification_model
@@ -72,7 +72,10 @@ class ProcessEngine:
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
         return Worker(
-            self.jobs, poll=self.settings.worker_poll_seconds, maintenance=lambda: checkpoint(self.db)
+            self.jobs,
+            poll=self.settings.worker_poll_seconds,
+            maintenance=lambda: checkpoint(self.db),
+            threads=self.settings.job_threads,
         )
 
     def health(self) -> None:
@@ -131,9 +134,9 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
             "task_escalate": lambda uow, job: deadlines.escalate(uow, job, rules),
         },
         lock_seconds=settings.job_lock_seconds,
-        max_attempts=dict.fromkeys(
-            ("timer", "timer_start", "task_due", "task_escalate"), settings.job_max_attempts
-        ),
+        max_attempts=settings.job_max_attempts,
+        # deliveries keep their own count: each attempt is in their delivery log
+        attempts_by_kind={"webhook": MAX_ATTEMPTS, notification_model.JOB_SEND: MAX_ATTEMPTS},
     )
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))

@@ -24,7 +24,7 @@ Handler = Callable[[UnitOfWork, JobRow], None]
 #: of the claimed job; returning means done (the job is deleted), raising means retry with backoff.
 OutsideHandler = Callable[[JobRow], None]
 
-MAX_ATTEMPTS = 8  # jobs without a setting of their own (webhooks, notifications) and no payload value
+MAX_ATTEMPTS = 8
 
 
 def backoff(attempts: int) -> timedelta:
@@ -41,7 +41,8 @@ class JobExecutor:
         owner: str | None = None,
         lock_seconds: float = 60,
         batch: int = 20,
-        max_attempts: dict[str, int] | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        attempts_by_kind: dict[str, int] | None = None,
     ) -> None:
         self._tx = tx
         self._handlers = handlers
@@ -49,7 +50,8 @@ class JobExecutor:
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lock = timedelta(seconds=lock_seconds)
         self._batch = batch
-        self._max_attempts = max_attempts or {}  # kind -> attempts before it becomes an incident
+        self._max_attempts = max_attempts  # before a job stops and becomes an incident
+        self._attempts_by_kind = attempts_by_kind or {}
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -75,9 +77,20 @@ class JobExecutor:
         return self._tx.read(query)
 
     def _claim(self, now: datetime) -> list[tuple[str, datetime]]:
+        return [(job_id, expires) for job_id, expires, _ in self.claim(now)]
+
+    def run_claimed(self, job_id: str, expires: datetime) -> None:
+        """Run one job this executor claimed (from `claim`), in its own transaction."""
+        self._run(job_id, expires)
+
+    def claim(
+        self, now: datetime, *, limit: int | None = None, busy: frozenset[str] = frozenset()
+    ) -> list[tuple[str, datetime, str | None]]:
+        """Claim up to `limit` due jobs, none of an instance in `busy` (one job per instance at a
+        time: two would only collide on its version). (job id, claim expiry, instance id)."""
         expires = now + self._lock
 
-        def claim(uow: UnitOfWork) -> list[tuple[str, datetime]]:
+        def claim(uow: UnitOfWork) -> list[tuple[str, datetime, str | None]]:
             session = uow.session
             due = (
                 select(JobRow.id)
@@ -87,8 +100,10 @@ class JobExecutor:
                     sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
                 )
                 .order_by(JobRow.due_at)
-                .limit(self._batch)
+                .limit(min(limit or self._batch, self._batch))
             )
+            if busy:
+                due = due.where(sa.or_(JobRow.instance_id.is_(None), JobRow.instance_id.not_in(busy)))
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)  # other workers skip, never wait
             ids = list(session.exec(due).all())
@@ -101,9 +116,9 @@ class JobExecutor:
                 sa.update(JobRow)
                 .where(JobRow.id.in_(ids), sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now))
                 .values(lock_owner=self.owner, lock_expires_at=expires)
-                .returning(JobRow.id)
+                .returning(JobRow.id, JobRow.instance_id)
             )
-            return [(job_id, expires) for job_id in result.scalars().all()]
+            return [(job_id, expires, instance_id) for job_id, instance_id in result.all()]
 
         return self._tx.write(claim)
 
@@ -163,7 +178,8 @@ class JobExecutor:
         self._tx.write(fail)
 
     def max_attempts(self, job: JobRow) -> int:
-        return (job.payload or {}).get("max_attempts") or self._max_attempts.get(job.kind, MAX_ATTEMPTS)
+        limit = (job.payload or {}).get("max_attempts") or self._attempts_by_kind.get(job.kind)
+        return limit or self._max_attempts
 
     def _count_timeouts(self, session, ids: list[str], now: datetime) -> list[str]:
         """A job whose claim expired was taken by a worker that died or hung on it: that counts as a
