@@ -638,7 +638,7 @@ def literal_value(source: str) -> str | None:
         return None
     if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
         return tree.value
-    if iso is not None and (tree is None or isinstance(tree, ast.Name)):
+    if iso is not None:  # `R/PT1H` parses as a division of names, which no model means
         return iso
     return None
 

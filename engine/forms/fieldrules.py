@@ -33,6 +33,9 @@ _NUMERIC_STRING = re.compile(r"-?\d+(\.\d+)?")  # what the number field itself p
 _DATE = r"(\d{4})-(\d{2})-(\d{2})"
 _HOUR_MINUTE = r"([01]\d|2[0-3]):[0-5]\d"
 _OFFSET = r"(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+#: Dates a form accepts: wide enough for any plan or record, narrow enough to compute with.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
 _DATETIME_FORMATS = {
     "date": (re.compile(_DATE, re.ASCII), "Expected a date YYYY-MM-DD."),
     "time": (re.compile(_HOUR_MINUTE + _OFFSET, re.ASCII), "Expected a time HH:mm (optionally Z or ±hh:mm)."),
@@ -114,9 +117,12 @@ def _datetime(component: dict, value: Any, _variables: dict, _context: dict) -> 
         return value, message
     if component.get("subtype", "date") != "time":
         try:
-            dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             return value, "Expected a real calendar date."
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            # due dates and timers are computed from it: 9999-12-31 would overflow them
+            return value, f"Expected a date between {EARLIEST_DATE} and {LATEST_DATE}."
     return value, None
 
 

@@ -47,15 +47,18 @@ def script_process(key: str, script: str) -> bytes:
     return _process(key, body, ["Start_1", "Script_1", "Task_after", "End_1"])
 
 
-def condition_process(key: str, condition: str, *, timer: str | None = None) -> bytes:
-    """start -> [timer `Timer_1`] -> gateway `Gateway_1`: `condition` to `Task_yes`, else `Task_no`."""
+def condition_process(
+    key: str, condition: str, *, timer: str | None = None, kind: str = "timeDuration"
+) -> bytes:
+    """start -> [timer `Timer_1`, a `kind`] -> gateway `Gateway_1`: `condition` to `Task_yes`, else
+    `Task_no`."""
     first = "Gateway_1"
     timer_xml = ""
     if timer:
         first = "Timer_1"
         timer_xml = f"""
     <bpmn:intermediateCatchEvent id="Timer_1"><bpmn:incoming>F0</bpmn:incoming><bpmn:outgoing>F1</bpmn:outgoing>
-      <bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{timer}</bpmn:timeDuration>
+      <bpmn:timerEventDefinition><bpmn:{kind} xsi:type="bpmn:tFormalExpression">{escape(timer)}</bpmn:{kind}>
       </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
     <bpmn:sequenceFlow id="F1" sourceRef="Timer_1" targetRef="Gateway_1" />"""
     body = f"""
@@ -76,6 +79,26 @@ def condition_process(key: str, condition: str, *, timer: str | None = None) -> 
 """
     nodes = ["Start_1", "Gateway_1", "Task_yes", "Task_no", "End_1"] + (["Timer_1"] if timer else [])
     return _process(key, body, nodes)
+
+
+def reminder_process(key: str, cycle: str) -> bytes:
+    """start -> user task `Task_a`, with a non-interrupting boundary timer `Remind_1` (`cycle`) that
+    leads to user task `Task_reminder` each time it fires."""
+    body = f"""
+    <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_a" name="a"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:boundaryEvent id="Remind_1" attachedToRef="Task_a" cancelActivity="false"><bpmn:outgoing>F3</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">{escape(cycle)}</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="Task_reminder" name="reminder"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="End_1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="End_2"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Task_a" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_a" targetRef="End_1" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Remind_1" targetRef="Task_reminder" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Task_reminder" targetRef="End_2" />
+"""
+    return _process(key, body, ["Start_1", "Task_a", "Remind_1", "Task_reminder", "End_1", "End_2"])
 
 
 def nested_list(depth: int) -> str:
