@@ -225,6 +225,19 @@ class SandboxPool:
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._started = 0
         self._lock = threading.Lock()
+        self._live: set[_Worker] = set()  # for cpu_seconds()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the live workers have used (for benchmarks: it is not this process's own)."""
+        with self._lock:
+            workers = list(self._live)
+        return sum(_cpu_seconds(w.process.pid) or 0.0 for w in workers)
+
+    def _new_worker(self) -> "_Worker":
+        worker = _Worker(self.limits)
+        with self._lock:
+            self._live.add(worker)
+        return worker
 
     def run(self, kind: str, source: str, context: dict, external: dict | None) -> tuple:
         """("ok" | "error" | "stopped", value, context after, error line)."""
@@ -253,7 +266,7 @@ class SandboxPool:
                 start = False
         if start:
             try:
-                return _Worker(self.limits)
+                return self._new_worker()
             except BaseException:
                 with self._lock:
                     self._started -= 1
@@ -264,11 +277,12 @@ class SandboxPool:
         worker.kill()
         with self._lock:
             self._started -= 1
+            self._live.discard(worker)
         # Whoever waits for a worker starts a new one: wake one waiter by handing it a fresh worker.
         if not self._idle.empty():
             return
         try:
-            fresh = _Worker(self.limits)
+            fresh = self._new_worker()
         except Exception:
             log.exception("could not start a sandbox worker")
             return
