@@ -254,24 +254,26 @@ class SandboxPool:
         return reply
 
     def _take(self) -> _Worker:
-        with self._lock:
-            try:
-                return self._idle.get_nowait()
+        while True:
+            with self._lock:
+                try:
+                    return self._idle.get_nowait()
+                except queue.Empty:
+                    pass
+                start = self._started < self.size
+                if start:
+                    self._started += 1
+            if start:
+                try:
+                    return self._new_worker()
+                except BaseException:
+                    with self._lock:
+                        self._started -= 1
+                    raise
+            try:  # all busy: wait for one, and look again now and then (one may have died)
+                return self._idle.get(timeout=0.5)
             except queue.Empty:
-                pass
-            if self._started < self.size:
-                self._started += 1
-                start = True
-            else:
-                start = False
-        if start:
-            try:
-                return self._new_worker()
-            except BaseException:
-                with self._lock:
-                    self._started -= 1
-                raise
-        return self._idle.get()
+                continue
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
