@@ -9,12 +9,15 @@
 - a NUL character in the URL (path or query) or in a JSON string answers 422: no name, key or text
   of ours contains one, and PostgreSQL cannot store or even compare text that does;
 - a lone UTF-16 surrogate (`"\\udfff"`) in a JSON key or string answers 422 naming its path: it is
-  not text, and once stored every answer that shows it would fail (engine/jsontext.py).
+  not text, and once stored every answer that shows it would fail (engine/jsontext.py);
+- NaN or Infinity (which are not JSON, though Python's parser reads them) answers 422 naming its
+  path: PostgreSQL cannot store them.
 
 Every refusal uses the API's one error shape (api/errors.py).
 """
 
 import json
+import math
 import re
 
 from fastapi import FastAPI
@@ -122,6 +125,8 @@ class RequestLimits:
             return "the JSON body contains a NUL character (\\u0000)", None
         if (b"\\ud" in body or b"\\uD" in body) and SURROGATE_ESCAPE.search(body):
             return _surrogate_problem(body)
+        if b"NaN" in body or b"Infinity" in body:
+            return _non_finite_problem(body)
         return None
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: str) -> None:
@@ -185,6 +190,38 @@ def _replay(body: bytes, more: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NonFinite(name)
+
+
+def _non_finite_problem(body: bytes) -> tuple[str, str | None] | None:
+    """NaN and Infinity are not JSON (Python's parser takes them); PostgreSQL cannot store them."""
+    try:
+        json.loads(body, parse_constant=_refuse_constant)
+    except _NonFinite as exc:
+        path = _constant_path(json.loads(body), str(exc))
+        where = f" at {path}" if path else ""
+        return f"the JSON body contains {exc}{where}: not a JSON number", path or None
+    except ValueError:
+        return None  # not JSON: the route's own parsing answers that
+    return None
+
+
+def _constant_path(value: object, name: str, path: str = "") -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _constant_path(item, name, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _surrogate_problem(body: bytes) -> tuple[str, str | None] | None:

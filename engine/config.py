@@ -19,7 +19,36 @@ class Settings(BaseSettings):
     forms_dir: Path = PROJECT_ROOT / "forms"
     token_ttl_days: int = 30
     max_upload_bytes: int = 5 * 1024 * 1024
-    script_cpu_seconds: float = 1.0
+    script_cpu_seconds: float = Field(
+        default=1.0, gt=0, description="CPU time one script or expression may use before it is stopped"
+    )
+    script_memory_mb: int = Field(
+        default=512, ge=16, description="memory one script or expression may add before it is stopped"
+    )
+    sandbox_workers: int = Field(
+        default=2,
+        ge=1,
+        description="sandbox worker processes per server process: scripts and expressions that are not "
+        "trivially bounded run there, where they can be stopped by force (engine/bpmn/isolation.py)",
+    )
+    job_threads: int = Field(
+        default=4,
+        ge=1,
+        description="jobs a worker runs side by side (one per instance at a time): a slow job does not "
+        "hold other instances' timers behind it",
+    )
+    job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="how often a failing or timed-out job is tried (with exponential backoff) before it "
+        "stops and becomes an incident on its instance",
+    )
+    min_timer_cycle_seconds: float = Field(
+        default=1.0, ge=0, description="the shortest interval a repeating timer (R/PT...) may have"
+    )
+    max_timer_years: int = Field(
+        default=100, ge=1, description="how far ahead a timer's date or duration may reach"
+    )
     run_worker: bool = Field(default=True, description="run the job worker inside `opsflow serve`")
     worker_poll_seconds: float = 0.25
     workflow_cache_size: int = Field(

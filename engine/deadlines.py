@@ -19,12 +19,23 @@ _INSERT_JOB = _JOB.insert()
 _DELETE_TASK_JOBS = _JOB.delete().where(_JOB.c.task_id.in_(sa.bindparam("task_ids", expanding=True)))
 
 DEFAULT_GRACE = "P1D"
+MAX_YEARS_AHEAD = 200
 
 
 def due_datetime(value: object) -> datetime | None:
     """A task's due date from what its `camunda:dueDate` gave: a date means by the end of that day
     (UTC); a datetime is taken as is; an ISO string of either, or a duration (counted from now). None:
     no due date. Anything else is a ValueError."""
+    try:
+        due = _due_datetime(value)
+    except OverflowError:
+        raise ValueError(f"{value!r} lies beyond the dates the engine can compute with") from None
+    if due is not None and due > utcnow() + timedelta(days=366 * MAX_YEARS_AHEAD):
+        raise ValueError(f"the due date {value!r} lies more than {MAX_YEARS_AHEAD} years ahead")
+    return due
+
+
+def _due_datetime(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -39,8 +50,8 @@ def due_datetime(value: object) -> datetime | None:
                 raise ValueError(f"{value!r} is not an ISO-8601 duration") from None
         try:
             if len(value) == 10:
-                return due_datetime(date.fromisoformat(value))
-            return due_datetime(datetime.fromisoformat(value))
+                return _due_datetime(date.fromisoformat(value))
+            return _due_datetime(datetime.fromisoformat(value))
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date, a datetime or an ISO-8601 duration")

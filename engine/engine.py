@@ -10,9 +10,10 @@ from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
 from engine.bpmn.serializer import SpecCache, WorkflowStore
+from engine.bpmn.timers import TimerBounds
 from engine.config import Settings
 from engine.instances import Instances
-from engine.jobs.executor import JobExecutor
+from engine.jobs.executor import MAX_ATTEMPTS, JobExecutor
 from engine.jobs.webhooks import WebhookSender
 from engine.jobs.worker import Worker
 from engine.notifications import model as notification_model
@@ -71,7 +72,10 @@ class ProcessEngine:
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
         return Worker(
-            self.jobs, poll=self.settings.worker_poll_seconds, maintenance=lambda: checkpoint(self.db)
+            self.jobs,
+            poll=self.settings.worker_poll_seconds,
+            maintenance=lambda: checkpoint(self.db),
+            threads=self.settings.job_threads,
         )
 
     def health(self) -> None:
@@ -110,7 +114,13 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         return tx.read(read)
 
     store = WorkflowStore(SpecCache(load_definition))
-    runner = Runner(make_script_engine(SandboxLimits(cpu_seconds=settings.script_cpu_seconds)))
+    limits = SandboxLimits(
+        cpu_seconds=settings.script_cpu_seconds, max_memory_growth_mb=settings.script_memory_mb
+    )
+    bounds = TimerBounds(
+        max_years=settings.max_timer_years, min_cycle_seconds=settings.min_timer_cycle_seconds
+    )
+    runner = Runner(make_script_engine(limits, workers=settings.sandbox_workers, timer_bounds=bounds))
     decisions = Decisions(DecisionCache(), runner.script_engine.environment.evaluate)
     rules = TeamRules(policy)
     instances = Instances(store, runner, policy, cache_size=settings.workflow_cache_size, decisions=decisions)
@@ -124,6 +134,9 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
             "task_escalate": lambda uow, job: deadlines.escalate(uow, job, rules),
         },
         lock_seconds=settings.job_lock_seconds,
+        max_attempts=settings.job_max_attempts,
+        # deliveries keep their own count: each attempt is in their delivery log
+        attempts_by_kind={"webhook": MAX_ATTEMPTS, notification_model.JOB_SEND: MAX_ATTEMPTS},
     )
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))

@@ -3,8 +3,8 @@ misleading message, at run time, or not at all. Problems refuse the file; warnin
 
 from lxml import etree
 
-from engine.bpmn import camunda_io
-from engine.bpmn.sandbox import check_expression, check_script
+from engine.bpmn import camunda_io, timers
+from engine.bpmn.sandbox import check_expression, check_script, literal_value
 from engine.bpmn.xml import NS, camunda, local_name
 from engine.errors import Problem
 
@@ -74,6 +74,11 @@ def check_expressions(root: etree._Element, filename: str) -> list[Problem]:
                     )
                 continue  # a Quartz cron expression (engine.bpmn.cron)
             error = check(source)
+            if not error and kind == "timer":
+                error = _timer_bound(node, owner, source)
+                if error:
+                    problems.append(_at(owner, filename, f"timer {source!r}: {error}", line=node.sourceline))
+                    continue
             if error:
                 problems.append(
                     _at(owner, filename, f"{kind} {source!r} does not compile: {error}", line=node.sourceline)
@@ -171,3 +176,16 @@ def _unsupported_language(owner: etree._Element, filename: str, kind: str, langu
 
 def _at(node: etree._Element, filename: str, message: str, *, line: int | None = None) -> Problem:
     return Problem(message, file=filename, line=line or node.sourceline, element_id=node.get("id"))
+
+
+def _timer_bound(node: etree._Element, owner: etree._Element, source: str) -> str | None:
+    """A literal timer value out of bounds (engine.bpmn.timers); one from data is checked when it runs."""
+    value = literal_value(source)
+    if value is None:
+        return None
+    non_interrupting = local_name(owner) == "boundaryEvent" and owner.get("cancelActivity") == "false"
+    try:
+        timers.check(local_name(node), value, timers.TimerBounds(), non_interrupting=non_interrupting)
+    except timers.TimerBoundError as exc:
+        return str(exc)
+    return None

@@ -31,6 +31,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import timers
+
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name in tracebacks to report the failing line
 
 
@@ -57,7 +59,7 @@ class _Stop(BaseException):
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    cpu_seconds: float = 1.0  # elapsed time of one script or expression
+    cpu_seconds: float = 1.0  # CPU time of one script or expression
     max_power_result_bits: int = 4096  # int results of **, * and <<
     max_sequence_length: int = 1_000_000  # results of *, +, padding, join, range, str(), f-strings
     max_data_size: int = 2_000_000  # items + characters in the task data a script leaves, or a result
@@ -129,23 +131,26 @@ def _rss_mb() -> float | None:
 
 
 class _Run:
+    """Checkpoints are spaced in wall-clock time (perf_counter is cheap); the limit is CPU time of the
+    running thread, so a busy machine does not fail a script that is merely slowed down."""
+
     def __init__(self, limits: SandboxLimits, what: str) -> None:
         self.limits, self.what = limits, what
-        now = time.perf_counter()
-        self.deadline = now + limits.cpu_seconds
-        self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
+        self.cpu_deadline = time.thread_time() + limits.cpu_seconds
+        self.checkpoint = time.perf_counter() + _SAMPLE_SECONDS
         self.base_mb: float | None = None  # read at the first checkpoint: most runs end long before
         self.stopped: str | None = None
 
     def check(self, now: float) -> None:
-        if now >= self.deadline:
-            raise _Stop(f"the {self.what} ran longer than its limit of {self.limits.cpu_seconds} s", self)
+        if time.thread_time() >= self.cpu_deadline:
+            seconds = f"{self.limits.cpu_seconds:g}"
+            raise _Stop(f"the {self.what} ran longer than its limit of {seconds} s CPU", self)
         if self.limits.max_memory_growth_mb is not None and (rss := _rss_mb()) is not None:
             self.base_mb = rss if self.base_mb is None else self.base_mb
             if rss - self.base_mb > self.limits.max_memory_growth_mb:
                 limit = self.limits.max_memory_growth_mb
                 raise _Stop(f"the {self.what} used more than {limit} MB of memory", self)
-        self.checkpoint = min(now + _SAMPLE_SECONDS, self.deadline)
+        self.checkpoint = now + _SAMPLE_SECONDS
 
 
 def _tick() -> None:
@@ -221,6 +226,7 @@ class _Guards:
         script_builtins = {name: getattr(builtins, name) for name in _SCRIPT_BUILTINS}
         script_builtins.update(self.functions, range=self.range_, pow=self.pow_, repr=self.to_repr,
                                map=_ticking_map, filter=_ticking_filter)  # fmt: skip
+        self.builtin_names = frozenset(script_builtins)
         self.script_globals = {
             "__builtins__": script_builtins, "_getattr_": self.attr, "_getitem_": operator.getitem,
             "_getiter_": _ticking_iter, "_tick_": _tick, "_write_": full_write_guard,
@@ -537,7 +543,10 @@ def _compile_script(source: str) -> types.CodeType:
         tree = ast.parse(textwrap.dedent(source), SCRIPT_FILENAME, "exec")  # scripts come indented from XML
     except SyntaxError as e:
         raise _syntax_error(e) from None
-    result = compile_restricted_exec(tree, SCRIPT_FILENAME, policy=_ScriptPolicy)
+    try:  # errors only the compiler sees: `return` or `break` outside, duplicate argument names
+        result = compile_restricted_exec(tree, SCRIPT_FILENAME, policy=_ScriptPolicy)
+    except SyntaxError as e:
+        raise _syntax_error(e) from None
     if result.errors:  # not a SyntaxError: Spiff's error formatter fails on one without a line number
         line, message = re.fullmatch(r"Line (\d+|None): (.*)", result.errors[0], re.S).groups()
         raise ScriptPolicyError((f"line {line}: " if line != "None" else "") + message.rstrip("."))
@@ -621,6 +630,19 @@ def check_expression(source: str) -> str | None:
     return None
 
 
+def literal_value(source: str) -> str | None:
+    """The text an expression is whatever the data: an ISO 8601 literal or a quoted string."""
+    try:
+        tree, iso = _parse_expression(source)
+    except ScriptPolicyError:
+        return None
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
+        return tree.value
+    if iso is not None:  # `R/PT1H` parses as a division of names, which no model means
+        return iso
+    return None
+
+
 def check_script(source: str) -> str | None:
     """Deploy-time check, runs nothing: None if fine, else a one-line message."""
     try:
@@ -633,9 +655,90 @@ def check_script(source: str) -> str | None:
 # -- SpiffWorkflow integration -----------------------------------------------------------------------
 
 
+#: What evaluates in the server process itself: nodes, operators, functions and methods whose work is
+#: bounded by the size of the expression and of the task data (itself bounded). No `*`, `**`, `<<`
+#: or `%`, which make large values from small ones; no comprehensions, which nest loops.
+_BOUNDED_NODES = (
+    ast.Expression, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp, ast.Name, ast.Constant,
+    ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Call,
+    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.BinOp,
+)  # fmt: skip
+_BOUNDED_OPERATORS = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift)
+_BOUNDED_FUNCTIONS = _names("len bool abs int float str min max any all")
+_BOUNDED_METHODS = _names(
+    "get lower upper strip lstrip rstrip startswith endswith isoformat keys values items isdigit "
+    "casefold total_seconds"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bounded(source: str) -> bool:
+    """Whether the expression can run in the server process: nothing in it can hold the process
+    beyond what the size of its data allows. Anything else goes to a sandbox worker."""
+    tree, _ = _parse_expression(source)
+    for node in ast.walk(tree) if tree is not None else ():
+        if not isinstance(node, _BOUNDED_NODES):
+            return False
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, _BOUNDED_OPERATORS):
+            return False
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            allowed = _BOUNDED_METHODS if isinstance(func, ast.Attribute) else _BOUNDED_FUNCTIONS
+            if name not in allowed or any(isinstance(a, ast.Starred) for a in node.args):
+                return False
+        elements = getattr(node, "elts", None) or ()
+        if any(isinstance(e, ast.Starred) for e in elements):
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_read(source: str) -> frozenset[str]:
+    tree, _ = _parse_expression(source)
+    nodes = ast.walk(tree) if tree is not None else ()
+    return frozenset(n.id for n in nodes if isinstance(n, ast.Name))
+
+
+_STORABLE = (str, int, bool, type(None), dt.datetime, dt.timedelta)
+
+
+def _unstorable(value) -> str | None:
+    """What in `value` task data cannot hold (it is stored as JSON), or None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind in _STORABLE:
+            continue
+        if kind is float:
+            if not math.isfinite(v):
+                return "a number that is not finite (NaN or infinity)"
+        elif kind in (list, tuple):
+            stack += v
+        elif kind is dict:
+            if any(type(k) not in (str, int) for k in v):
+                return "an object whose keys are not text"
+            stack += v.values()
+        elif kind is complex:
+            return "a complex number"
+        elif isinstance(v, BaseException):
+            return f"an exception object ({kind.__name__})"
+        else:
+            return f"a value of type {kind.__name__}"
+    return None
+
+
 class SandboxedEnvironment(TaskDataEnvironment):
-    def __init__(self, limits: SandboxLimits = SandboxLimits()) -> None:
+    """`isolated`: scripts and unbounded expressions run in a sandbox worker process (the default);
+    False runs everything here, as the workers themselves do."""
+
+    def __init__(
+        self, limits: SandboxLimits = SandboxLimits(), *, isolated: bool = True, workers: int = 2
+    ) -> None:
         self.limits = limits
+        self.isolated = isolated
+        self._workers = workers
         self._guards = _guards_for(limits)
         super().__init__(self._guards.script_globals)
 
@@ -643,6 +746,10 @@ class SandboxedEnvironment(TaskDataEnvironment):
         tree, iso = _parse_expression(expression)
         if tree is None:
             return iso
+        if self.isolated and not _bounded(expression):
+            names = {**external_context, **context} if external_context else context
+            read = {n: names[n] for n in _names_read(expression) if n in names}
+            return self._in_worker("evaluate", expression, read, None, None)
         evaluator = self._guards.evaluator()
         evaluator.names = {**external_context, **context} if external_context else context
         try:
@@ -658,24 +765,68 @@ class SandboxedEnvironment(TaskDataEnvironment):
         limit = self.limits.max_data_size
         if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(result, limit):
             raise ScriptLimitError(f"the result is larger than {limit:,} items and characters")
+        if isinstance(result, (complex, bytes, bytearray, BaseException)):
+            raise ScriptPolicyError(f"the expression gave {_unstorable(result)}, which data cannot hold")
         return result
 
     def execute(self, script, context, external_context=None):
+        if self.isolated:
+            _compile_script(script)  # a policy error is the same here, and needs no worker
+            return self._in_worker("execute", script, context, external_context, context)
         code = _compile_script(script)
         before, was_oversized = dict(context), self._guards.exceeds(context, self.limits.max_data_size)
+        # Task data never hides a builtin: `len` in data leaves `len(items)` working (the value is
+        # kept, and a script that assigns the name itself uses its own)
+        hidden = {k: context.pop(k) for k in [k for k in context if k in self._guards.builtin_names]}
         context.update(external_context or {})
         context.update(self.globals)
+        unstorable = None
         try:
             self._guards.limited("script", exec, code, context)
         finally:  # generators first: their finally blocks run now, and may leave functions behind
             for key in [k for k, v in context.items() if isinstance(v, _NOT_DATA)]:
                 del context[key]
             self._remove_globals_and_functions_from_context(context, external_context)
+            for key, value in hidden.items():
+                context.setdefault(key, value)
             oversized = self._undo_if_oversized(context, before, was_oversized)
+            if not oversized:
+                unstorable = self._undo_unstorable(context, before)
         if oversized:
             limit = self.limits.max_data_size
             raise ScriptLimitError(f"the script left more than {limit:,} items and characters in task data")
+        if unstorable:
+            raise ScriptPolicyError(unstorable)
         return True
+
+    def _in_worker(self, kind: str, source: str, context: dict, external: dict | None, target: dict | None):
+        from engine.bpmn import isolation  # the worker process imports this module, not the reverse
+
+        status, value, after, line = isolation.pool_for(self.limits, self._workers).run(
+            kind, source, context, external
+        )
+        if target is not None and after is not None:
+            target.clear()
+            target.update(after)
+        if status == "ok":
+            return value
+        if status == "stopped":
+            raise ScriptLimitError(value.message)
+        value.script_line = line  # read by _SandboxedScriptEngine for the incident's line
+        raise value
+
+    def _undo_unstorable(self, context: dict, before: dict) -> str | None:
+        """Values JSON cannot hold (complex, bytes, an exception, NaN) are taken back out of the
+        data, so that the instance can still be saved with its task in error."""
+        found = None
+        for key in [k for k, v in context.items() if k not in before or before[k] is not v]:
+            if (what := _unstorable(context[key])) is not None:
+                found = found or f"the script left {what} in {key!r}, which task data cannot hold"
+                if key in before:
+                    context[key] = before[key]
+                else:
+                    del context[key]
+        return found
 
     def _undo_if_oversized(self, context: dict, before: dict, was_oversized: bool) -> bool:
         """Task data is serialized after every step, failed ones too: an oversized or aliased value
@@ -692,11 +843,29 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
 
+def _timer_kind(task, expression: str) -> str | None:
+    """The kind of timer value (timeDate, ...) `expression` is for on this task, if it is one."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    for d in getattr(definition, "event_definitions", None) or [definition]:
+        if getattr(d, "expression", None) == expression:
+            return next((k for k, kind in timers.KINDS.items() if type(d) is kind), None)
+    return None
+
+
 class _SandboxedScriptEngine(PythonScriptEngine):
+    def __init__(self, environment, timer_bounds: timers.TimerBounds) -> None:
+        super().__init__(environment=environment)
+        self.timer_bounds = timer_bounds
+
     def evaluate(self, task, expression, external_context=None):
-        """As SpiffWorkflow's, but the message names the cause, not only the expression."""
+        """As SpiffWorkflow's, but the message names the cause, not only the expression; a timer's
+        value is checked against the bounds before SpiffWorkflow computes with it."""
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = self.environment.evaluate(expression, task.data, external_context)
+            if (kind := _timer_kind(task, expression)) is not None:
+                non_interrupting = getattr(task.task_spec, "cancel_activity", True) is False
+                timers.check(kind, value, self.timer_bounds, non_interrupting=non_interrupting)
+            return value
         except SpiffWorkflowException as e:
             e.add_note(f"Error evaluating expression '{expression}'")
             raise
@@ -704,6 +873,19 @@ class _SandboxedScriptEngine(PythonScriptEngine):
             message = f"Error evaluating expression '{expression}': {type(e).__name__}: {e}"
             raise WorkflowTaskException(message, task=task, exception=e) from e
 
+    def get_error_line_number_and_content(self, script, err):
+        """The line a sandbox worker reported (its traceback stays there)."""
+        line = getattr(err, "script_line", None)
+        if line:
+            lines = script.splitlines()
+            return line, lines[line - 1] if line <= len(lines) else ""
+        return super().get_error_line_number_and_content(script, err)
 
-def make_script_engine(limits: SandboxLimits = SandboxLimits()) -> PythonScriptEngine:
-    return _SandboxedScriptEngine(environment=SandboxedEnvironment(limits))
+
+def make_script_engine(
+    limits: SandboxLimits = SandboxLimits(),
+    *,
+    workers: int = 2,
+    timer_bounds: timers.TimerBounds = timers.TimerBounds(),
+) -> PythonScriptEngine:
+    return _SandboxedScriptEngine(SandboxedEnvironment(limits, workers=workers), timer_bounds)

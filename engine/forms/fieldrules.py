@@ -15,6 +15,7 @@ from engine.forms.feel import FeelError, evaluate, is_number
 from engine.forms.jsrules import (
     EMAIL_PATTERN,
     PHONE_PATTERN,
+    JsRegexTimeout,
     decimal_text,
     js_number_text,
     js_regex_search,
@@ -32,6 +33,9 @@ _NUMERIC_STRING = re.compile(r"-?\d+(\.\d+)?")  # what the number field itself p
 _DATE = r"(\d{4})-(\d{2})-(\d{2})"
 _HOUR_MINUTE = r"([01]\d|2[0-3]):[0-5]\d"
 _OFFSET = r"(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+#: Dates a form accepts: wide enough for any plan or record, narrow enough to compute with.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
 _DATETIME_FORMATS = {
     "date": (re.compile(_DATE, re.ASCII), "Expected a date YYYY-MM-DD."),
     "time": (re.compile(_HOUR_MINUTE + _OFFSET, re.ASCII), "Expected a time HH:mm (optionally Z or ±hh:mm)."),
@@ -113,9 +117,12 @@ def _datetime(component: dict, value: Any, _variables: dict, _context: dict) -> 
         return value, message
     if component.get("subtype", "date") != "time":
         try:
-            dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             return value, "Expected a real calendar date."
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            # due dates and timers are computed from it: 9999-12-31 would overflow them
+            return value, f"Expected a date between {EARLIEST_DATE} and {LATEST_DATE}."
     return value, None
 
 
@@ -171,7 +178,12 @@ def _preset_rules(component: dict, value: Any, variables: dict) -> list[str]:
     messages = []
     text = value if isinstance(value, str) and value else None
     pattern = validate.get("pattern")
-    if pattern and text is not None and not js_regex_search(pattern, text):
+    try:
+        mismatch = bool(pattern and text is not None and not js_regex_search(pattern, text))
+    except JsRegexTimeout as exc:
+        messages.append(f"The value could not be checked against pattern {pattern}: {exc}.")
+        mismatch = False
+    if mismatch:
         custom = validate.get("patternErrorMessage")
         messages.append(str(custom) if js_truthy(custom) else f"Field must match pattern {pattern}.")
     if validate.get("required") is True and _is_unset(component["type"], value):

@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 # ECMAScript WhiteSpace + LineTerminator: what \s matches and what String.prototype.trim() strips.
 JS_WHITESPACE = (
     "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
@@ -39,6 +41,14 @@ PHONE_PATTERN = (
     r"|1784|58|1284|1340|84|678|681|685|967|27|260|263)(9[976]\d|8[987530]\d|6[987]\d|5[90]\d|42\d|3[875]\d"
     r"|2[98654321]\d|9[8543210]|8[6421]|6[6543210]|5[87654321]|4[987654310]|3[9643210]|2[70]|7|1)\d{4,20}$"
 )
+
+
+#: How long one pattern may take on one value: a designer's `^(a+)+$` must not hold the server.
+PATTERN_TIMEOUT_SECONDS = 0.1
+
+
+class JsRegexTimeout(ValueError):
+    """Matching took longer than PATTERN_TIMEOUT_SECONDS."""
 
 
 class JsRegexError(ValueError):
@@ -162,16 +172,23 @@ _JS_DOT = "[^\n\r\u2028\u2029]"
 
 
 def js_regex_search(pattern: str, value: str) -> bool:
-    """`new RegExp(pattern).test(value)`."""
-    return compile_js_regex(pattern).search(utf16_units(value)) is not None
+    """`new RegExp(pattern).test(value)`; JsRegexTimeout when it takes too long (the `regex` package
+    stops a match at its timeout, where `re` would backtrack for ever)."""
+    try:
+        found = compile_js_regex(pattern).search(utf16_units(value), timeout=PATTERN_TIMEOUT_SECONDS)
+        return found is not None
+    except TimeoutError:
+        raise JsRegexTimeout(f"matching the pattern took longer than {PATTERN_TIMEOUT_SECONDS:g} s") from None
 
 
 @lru_cache(maxsize=512)
-def compile_js_regex(pattern: str) -> re.Pattern[str]:
+def compile_js_regex(pattern: str) -> regex.Pattern[str]:
     """Translate a flag-less JS RegExp source to an equivalent Python pattern; JsRegexError if invalid."""
     try:
-        return re.compile(_translate(utf16_units(pattern)), re.ASCII)
-    except re.error as exc:
+        translated = _translate(utf16_units(pattern))
+        re.compile(translated, re.ASCII)  # the syntax `re` accepts, which the translation writes
+        return regex.compile(translated, regex.ASCII | regex.VERSION0)
+    except (re.error, regex.error) as exc:
         raise JsRegexError(str(exc)) from exc
     except RecursionError:
         raise JsRegexError("pattern nests too deeply") from None

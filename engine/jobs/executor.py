@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from engine.storage.tables import JobRow, utcnow
+from engine import events
+from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
@@ -40,6 +41,8 @@ class JobExecutor:
         owner: str | None = None,
         lock_seconds: float = 60,
         batch: int = 20,
+        max_attempts: int = MAX_ATTEMPTS,
+        attempts_by_kind: dict[str, int] | None = None,
     ) -> None:
         self._tx = tx
         self._handlers = handlers
@@ -47,6 +50,8 @@ class JobExecutor:
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lock = timedelta(seconds=lock_seconds)
         self._batch = batch
+        self._max_attempts = max_attempts  # before a job stops and becomes an incident
+        self._attempts_by_kind = attempts_by_kind or {}
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -72,9 +77,20 @@ class JobExecutor:
         return self._tx.read(query)
 
     def _claim(self, now: datetime) -> list[tuple[str, datetime]]:
+        return [(job_id, expires) for job_id, expires, _ in self.claim(now)]
+
+    def run_claimed(self, job_id: str, expires: datetime) -> None:
+        """Run one job this executor claimed (from `claim`), in its own transaction."""
+        self._run(job_id, expires)
+
+    def claim(
+        self, now: datetime, *, limit: int | None = None, busy: frozenset[str] = frozenset()
+    ) -> list[tuple[str, datetime, str | None]]:
+        """Claim up to `limit` due jobs, none of an instance in `busy` (one job per instance at a
+        time: two would only collide on its version). (job id, claim expiry, instance id)."""
         expires = now + self._lock
 
-        def claim(uow: UnitOfWork) -> list[tuple[str, datetime]]:
+        def claim(uow: UnitOfWork) -> list[tuple[str, datetime, str | None]]:
             session = uow.session
             due = (
                 select(JobRow.id)
@@ -84,22 +100,25 @@ class JobExecutor:
                     sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
                 )
                 .order_by(JobRow.due_at)
-                .limit(self._batch)
+                .limit(min(limit or self._batch, self._batch))
             )
+            if busy:
+                due = due.where(sa.or_(JobRow.instance_id.is_(None), JobRow.instance_id.not_in(busy)))
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)  # other workers skip, never wait
             ids = list(session.exec(due).all())
             if not ids:
                 return []
+            ids = self._count_timeouts(session, ids, now)
             # The guard repeats the due condition: on any database, a row another worker claimed
             # meanwhile is not claimed again.
             result = session.execute(
                 sa.update(JobRow)
                 .where(JobRow.id.in_(ids), sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now))
                 .values(lock_owner=self.owner, lock_expires_at=expires)
-                .returning(JobRow.id)
+                .returning(JobRow.id, JobRow.instance_id)
             )
-            return [(job_id, expires) for job_id in result.scalars().all()]
+            return [(job_id, expires, instance_id) for job_id, instance_id in result.all()]
 
         return self._tx.write(claim)
 
@@ -150,10 +169,47 @@ class JobExecutor:
             job.attempts += 1
             job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             job.lock_owner = job.lock_expires_at = None
-            if job.attempts >= (job.payload or {}).get("max_attempts", MAX_ATTEMPTS):
-                job.failed_at = utcnow()
+            if job.attempts >= self.max_attempts(job):
+                self._give_up(uow.session, job)
             else:
                 job.due_at = utcnow() + backoff(job.attempts)
             uow.session.add(job)
 
         self._tx.write(fail)
+
+    def max_attempts(self, job: JobRow) -> int:
+        limit = (job.payload or {}).get("max_attempts") or self._attempts_by_kind.get(job.kind)
+        return limit or self._max_attempts
+
+    def _count_timeouts(self, session, ids: list[str], now: datetime) -> list[str]:
+        """A job whose claim expired was taken by a worker that died or hung on it: that counts as a
+        failed attempt, so a job that holds every worker it reaches is not retaken forever. Returns
+        the ids still to claim."""
+        stale = session.exec(select(JobRow).where(JobRow.id.in_(ids), JobRow.lock_owner.is_not(None))).all()
+        for job in stale:
+            job.attempts += 1
+            job.last_error = f"timed out: worker {job.lock_owner}'s claim expired before the job finished"
+            if job.attempts >= self.max_attempts(job):
+                job.lock_owner = job.lock_expires_at = None
+                self._give_up(session, job)
+                ids.remove(job.id)
+            session.add(job)
+        if stale:
+            session.flush()
+        return ids
+
+    @staticmethod
+    def _give_up(session, job: JobRow) -> None:
+        """No more attempts: the job stays, failed, and its instance shows an incident."""
+        job.failed_at = utcnow()
+        if job.instance_id is None:
+            return
+        instance = session.get(ProcessInstanceRow, job.instance_id)
+        if instance is None or instance.status != "running":
+            return
+        message = f"the {job.kind} job failed {job.attempts} times and was stopped: {job.last_error}"
+        instance.incident = {"element_id": None, "message": message[:2000]}
+        session.add(instance)
+        events.record(
+            session, events.INCIDENT, actor=None, instance_id=job.instance_id, details={"message": message}
+        )

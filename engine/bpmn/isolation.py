@@ -1,0 +1,346 @@
+"""Scripts and expressions that could hold a process run in sandbox worker processes, where they can
+be stopped by force.
+
+The sandbox's ticks stop Python-level loops, but one C-level call (comparing two deeply nested
+lists, `list(zip(*[range(10**6)] * 25))`) never ticks. So the work goes to a pool of worker
+processes: each worker caps its own address space (RLIMIT_AS) and CPU time (RLIMIT_CPU, a backstop),
+and the parent watches the worker's CPU time (and a wall-clock bound) and kills it on overrun, then
+starts a new one. The caller gets a ScriptLimitError either way; the server thread waiting for it is
+only blocked until the limit, and other threads go on meanwhile.
+
+Messages are pickled. What a worker sends back is unpickled with an allow-list of classes: a script
+that escaped its sandbox still could not make the server run anything.
+"""
+
+import builtins
+import io
+import logging
+import math
+import os
+import pickle
+import queue
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+log = logging.getLogger("opsflow.sandbox")
+
+#: how long a worker may take in wall-clock time, as a multiple of its CPU limit: a busy machine
+#: slows it down, but a worker sleeping in a C call (a lock, a pipe) is stopped too
+WALL_FACTOR = 3.0
+WALL_MARGIN_SECONDS = 2.0
+_POLL_SECONDS = 0.02
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class IsolationError(Exception):
+    """The pool could not run the work (a worker died without an answer for another reason)."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why the parent stopped a worker; turned into a ScriptLimitError by the sandbox."""
+
+    message: str
+
+
+# -- the worker side --------------------------------------------------------------------------------
+
+
+def _cap_memory(growth_mb: int | None) -> None:
+    if growth_mb is None:
+        return
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return
+    limit = size + growth_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _cap_cpu(seconds: float) -> None:
+    """RLIMIT_CPU counts the whole process's life: set it, per job, a little above what this job may
+    use. The parent normally stops the worker first; this holds if the parent cannot."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 2
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _error_line(exc: BaseException, filename: str) -> int | None:
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception without its traceback, as something the parent's allow-list unpickles."""
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+        if type(copy).__module__ in ("builtins", "engine.bpmn.sandbox"):
+            copy.__traceback__ = None
+            copy.__context__ = copy.__cause__ = None
+            return copy
+    except Exception:
+        pass
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def main(fd: int) -> None:
+    """The worker process's entry point: its end of the socket pair, then the limits over it."""
+    conn = Connection(fd)
+    serve(conn, conn.recv())
+
+
+def serve(conn: Connection, limits: Any) -> None:
+    """The worker's loop: one request at a time, until the parent closes the pipe."""
+    from engine.bpmn.sandbox import SCRIPT_FILENAME, SandboxedEnvironment
+
+    environment = SandboxedEnvironment(limits, isolated=False)
+    _cap_memory(limits.max_memory_growth_mb)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            kind, source, context, external = conn.recv()
+        except (EOFError, OSError):
+            return
+        _cap_cpu(limits.cpu_seconds)
+        exit_after = False
+        try:
+            if kind == "execute":
+                value = environment.execute(source, context, external)
+            else:
+                value = environment.evaluate(source, context, external)
+            reply: tuple = ("ok", value, context, None)
+        except MemoryError:
+            reply, exit_after = ("stopped", Stopped(_memory_message(limits, kind)), None, None), True
+        except BaseException as exc:  # the script's own errors and the sandbox's: all go back
+            reply = ("error", _portable(exc), context, _error_line(exc, SCRIPT_FILENAME))
+        try:
+            conn.send(reply)
+        except Exception as exc:  # a value that does not pickle: the data check should have said so
+            conn.send(("error", TypeError(f"the result cannot be handed on: {exc}"), None, None))
+        if exit_after:  # after a MemoryError the heap may be in any state: start afresh
+            return
+
+
+def _memory_message(limits: Any, kind: str) -> str:
+    what = "script" if kind == "execute" else "expression"
+    return f"the {what} used more than {limits.max_memory_growth_mb} MB of memory (memory limit)"
+
+
+# -- the parent side --------------------------------------------------------------------------------
+
+#: What a worker's answer may contain besides plain containers and scalars.
+_ALLOWED = {
+    ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
+    ("datetime", "timezone"), ("decimal", "Decimal"), ("engine.bpmn.sandbox", "SandboxError"),
+    ("engine.bpmn.sandbox", "ScriptPolicyError"), ("engine.bpmn.sandbox", "ScriptLimitError"),
+    ("engine.bpmn.isolation", "Stopped"), ("builtins", "set"), ("builtins", "frozenset"),
+    ("builtins", "complex"), ("builtins", "bytearray"), ("builtins", "range"), ("builtins", "slice"),
+}  # fmt: skip
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        exception = module == "builtins" and isinstance(getattr(builtins, name, None), type)
+        exception = exception and issubclass(getattr(builtins, name), BaseException)
+        if (module, name) not in _ALLOWED and not exception:
+            raise pickle.UnpicklingError(f"a sandbox worker sent {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU time, read from /proc (Linux); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class _Worker:
+    """A fresh interpreter (never a fork of a threaded server), talking over a socket pair."""
+
+    def __init__(self, limits: Any) -> None:
+        ours, theirs = socket.socketpair()
+        path = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)
+        code = f"from engine.bpmn.isolation import main; main({theirs.fileno()})"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            pass_fds=(theirs.fileno(),),
+            env={**os.environ, "PYTHONPATH": path},
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send(limits)
+        if not self.conn.poll(60):
+            self.kill()
+            raise IsolationError("a sandbox worker did not start")
+        self.conn.recv()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+            self.process.wait(5)
+        except Exception:  # already gone
+            pass
+        self.conn.close()
+
+    def exitcode(self) -> int | None:
+        try:
+            return self.process.wait(1)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class SandboxPool:
+    """A few worker processes for one set of limits, started when first needed and replaced when one
+    is stopped. Thread-safe: a caller waits for a free worker."""
+
+    def __init__(self, limits: Any, size: int = 2) -> None:
+        self.limits = limits
+        self.size = max(1, size)
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._live: set[_Worker] = set()  # for cpu_seconds()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the live workers have used (for benchmarks: it is not this process's own)."""
+        with self._lock:
+            workers = list(self._live)
+        return sum(_cpu_seconds(w.process.pid) or 0.0 for w in workers)
+
+    def _new_worker(self) -> "_Worker":
+        worker = _Worker(self.limits)
+        with self._lock:
+            self._live.add(worker)
+        return worker
+
+    def run(self, kind: str, source: str, context: dict, external: dict | None) -> tuple:
+        """("ok" | "error" | "stopped", value, context after, error line)."""
+        worker = self._take()
+        try:
+            reply = self._ask(worker, (kind, source, context, external))
+        except BaseException:
+            self._replace(worker)
+            raise
+        if reply[0] == "stopped" or not worker.alive():
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
+        return reply
+
+    def _take(self) -> _Worker:
+        while True:
+            with self._lock:
+                try:
+                    return self._idle.get_nowait()
+                except queue.Empty:
+                    pass
+                start = self._started < self.size
+                if start:
+                    self._started += 1
+            if start:
+                try:
+                    return self._new_worker()
+                except BaseException:
+                    with self._lock:
+                        self._started -= 1
+                    raise
+            try:  # all busy: wait for one, and look again now and then (one may have died)
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._started -= 1
+            self._live.discard(worker)
+        # Whoever waits for a worker starts a new one: wake one waiter by handing it a fresh worker.
+        if not self._idle.empty():
+            return
+        try:
+            fresh = self._new_worker()
+        except Exception:
+            log.exception("could not start a sandbox worker")
+            return
+        with self._lock:
+            self._started += 1
+        self._idle.put(fresh)
+
+    def _ask(self, worker: _Worker, request: tuple) -> tuple:
+        what = "script" if request[0] == "execute" else "expression"
+        worker.conn.send(request)
+        pid, cpu_limit = worker.process.pid, self.limits.cpu_seconds
+        started_cpu = _cpu_seconds(pid) or 0.0
+        wall_limit = cpu_limit * WALL_FACTOR + WALL_MARGIN_SECONDS
+        started = time.monotonic()
+        while not worker.conn.poll(_POLL_SECONDS):
+            used = (_cpu_seconds(pid) or 0.0) - started_cpu
+            if not worker.alive() or used > cpu_limit + 0.1 or time.monotonic() - started > wall_limit:
+                alive = worker.alive()
+                worker.kill()
+                if not alive and used <= cpu_limit:
+                    return ("stopped", Stopped(_memory_or_exit(self.limits, what, worker)), None, None)
+                return ("stopped", Stopped(_cpu_message(what, cpu_limit)), None, None)
+        try:
+            data = worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            return ("stopped", Stopped(_memory_or_exit(self.limits, what, worker)), None, None)
+        return _Unpickler(io.BytesIO(data)).load()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+def _memory_or_exit(limits: Any, what: str, worker: _Worker) -> str:
+    code = worker.exitcode()
+    if code == -24:  # SIGXCPU: RLIMIT_CPU
+        return _cpu_message(what, limits.cpu_seconds)
+    memory = limits.max_memory_growth_mb
+    return f"the {what} ended its sandbox worker (exit {code}): it used more than {memory} MB of memory?"
+
+
+def _cpu_message(what: str, seconds: float) -> str:
+    return f"the {what} exceeded {seconds:g} s CPU (it ran longer than its limit)"
+
+
+_pools: dict[tuple, SandboxPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(limits: Any, size: int = 2) -> SandboxPool:
+    """One pool per set of limits in this process: engines built with the same settings share it."""
+    key = (limits, size)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = SandboxPool(limits, size)
+        return _pools[key]
