@@ -162,6 +162,8 @@ class InstanceView:
     team: list[dict]
     variables: dict
     incident: dict | None
+    #: declared types (engine/variable_types.py) of some variables: name -> {"type", "valueInfo"}
+    variable_types: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

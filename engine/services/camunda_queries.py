@@ -1,26 +1,32 @@
-"""Read-only queries that the Camunda 7 REST layer (api/camunda) needs and the other services do not
-offer in this shape: a task query with Camunda's filters over every task the caller may see (not only
-their inbox), facts about external tasks that their view lacks (creation time, extension properties),
-and a cheap "is anything lockable?" probe for long polling. Nothing here writes.
+"""Read-only queries in the shape of Camunda 7's query API (filters, sorting, paging, counts) that the
+REST layer (api/camunda) translates to and from: open tasks, running instances, definitions,
+deployments, external tasks and variables. History, incidents and jobs are in camunda_history.py.
+Nothing here writes. A service of ProcessEngine (`engine.camunda`): each method is one read
+transaction.
 
-Who may see a task is decided by the rule TaskService decides it by for one task (engine.permissions,
-engine.visibility), in its SQL form: an admin, its assignee, its candidates, and the leader of its
-instance.
+Who may see what is decided by the rules the other services decide by (engine.permissions,
+engine.visibility), in their SQL form: tasks as TaskService shows them, instances as RuntimeService.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
-from engine.errors import InvalidInput
+from engine import permissions, variable_types
+from engine.errors import Forbidden, InvalidInput
 from engine.permissions import TeamRules
+from engine.services import instance_summaries as summary
 from engine.services.identity import users_with_groups
-from engine.services.views import candidates_of, task_view
+from engine.services.repository import definition_view
+from engine.services.views import candidates_of, instance_view, task_view
 from engine.storage.tables import (
+    DeploymentRow,
     ExternalTaskRow,
+    MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
@@ -28,29 +34,145 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import Page, Principal, TaskView
-
-if TYPE_CHECKING:
-    from engine.engine import ProcessEngine
+from engine.views import InstanceView, Page, Principal, TaskView
 
 MAX_RESULTS = 1000
+OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """One sort criterion: a key the query names in its SORT table, and the direction."""
+
+    key: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class VariableCondition:
+    """`name operator value` on a process variable; operators as Camunda's (eq, neq, gt, gteq, lt,
+    lteq, like with `%`)."""
+
+    name: str
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Paging:
+    offset: int = 0
+    limit: int = MAX_RESULTS
+    sorting: tuple[Sorting, ...] = ()
 
 
 @dataclass(frozen=True)
 class TaskFilter:
-    """Camunda's task query parameters that opsflow can answer (names in snake_case)."""
-
-    process_instance_id: str | None = None
-    process_instance_business_key: str | None = None
-    process_definition_key: str | None = None
+    process_instance_ids: tuple[str, ...] | None = None
+    business_key: str | None = None
+    business_key_like: str | None = None
+    process_definition_keys: tuple[str, ...] | None = None
     process_definition_id: str | None = None
-    task_definition_key: str | None = None
+    task_definition_keys: tuple[str, ...] | None = None
+    task_ids: tuple[str, ...] | None = None
     name: str | None = None
-    assignee: str | None = None
-    candidate_group: str | None = None
+    name_like: str | None = None
+    assignees: tuple[str, ...] | None = None
+    assignee_like: str | None = None
+    candidate_groups: tuple[str, ...] | None = None
     candidate_user: str | None = None
     include_assigned_tasks: bool = False
-    assigned: bool | None = None  # True: only assigned tasks; False (Camunda's `unassigned`): only unassigned
+    assigned: bool | None = None  # True: only assigned; False: only unassigned
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    process_variables: tuple[VariableCondition, ...] = ()
+
+
+TASK_SORT = {
+    "created": OpenTaskRow.created_at,
+    "due": OpenTaskRow.due_at,
+    "name": OpenTaskRow.name,
+    "name_ci": sa.func.lower(OpenTaskRow.name),
+    "assignee": OpenTaskRow.assignee,
+    "id": OpenTaskRow.id,
+    "instance": OpenTaskRow.instance_id,
+    "updated": OpenTaskRow.claimed_at,
+}
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    ids: tuple[str, ...] | None = None
+    business_key: str | None = None
+    business_key_like: str | None = None
+    process_definition_keys: tuple[str, ...] | None = None
+    process_definition_id: str | None = None
+    with_incident: bool | None = None
+    activity_ids: tuple[str, ...] | None = None
+    variables: tuple[VariableCondition, ...] = ()
+    running_only: bool = True
+
+
+INSTANCE_SORT = {
+    "id": ProcessInstanceRow.id,
+    "key": ProcessInstanceRow.process_key,
+    "definition": ProcessInstanceRow.definition_id,
+    "business_key": ProcessInstanceRow.business_key,
+    "started": ProcessInstanceRow.started_at,
+    "ended": ProcessInstanceRow.ended_at,
+}
+
+
+@dataclass(frozen=True)
+class DefinitionFilter:
+    id: str | None = None
+    ids: tuple[str, ...] | None = None
+    key: str | None = None
+    keys: tuple[str, ...] | None = None
+    key_like: str | None = None
+    name: str | None = None
+    name_like: str | None = None
+    version: int | None = None
+    deployment_id: str | None = None
+    latest_only: bool = False
+
+
+DEFINITION_SORT = {
+    "id": ProcessDefinitionRow.id,
+    "key": ProcessDefinitionRow.key,
+    "name": ProcessDefinitionRow.name,
+    "version": ProcessDefinitionRow.version,
+    "deployment": ProcessDefinitionRow.deployment_id,
+    "deployed": ProcessDefinitionRow.deployed_at,
+}
+
+
+@dataclass(frozen=True)
+class DefinitionRecord:
+    id: str
+    key: str
+    version: int
+    name: str
+    resource_name: str
+    deployment_id: str
+    deployed_at: datetime
+    start_form_key: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    id: str
+    name: str
+    deployed_by: str | None
+    deployed_at: datetime
+
+
+DEPLOYMENT_SORT = {
+    "id": DeploymentRow.id,
+    "name": DeploymentRow.name,
+    "deployed": DeploymentRow.deployed_at,
+}
 
 
 @dataclass(frozen=True)
@@ -66,36 +188,77 @@ class ExternalTaskFacts:
     extension_properties: dict[str, str]
 
 
+@dataclass(frozen=True)
+class ExternalTaskRecord:
+    id: str
+    topic: str
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    instance_id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    element_id: str
+    retries: int | None
+    error_message: str | None
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExternalTaskFilter:
+    id: str | None = None
+    topic: str | None = None
+    worker_id: str | None = None
+    instance_id: str | None = None
+    activity_id: str | None = None
+    locked: bool | None = None
+    with_retries_left: bool | None = None
+
+
+EXTERNAL_TASK_SORT = {
+    "id": ExternalTaskRow.id,
+    "lock_expires": ExternalTaskRow.lock_expires_at,
+    "instance": ExternalTaskRow.instance_id,
+    "key": ExternalTaskRow.process_key,
+    "priority": ExternalTaskRow.priority,
+    "created": ExternalTaskRow.created_at,
+}
+
+
+@dataclass(frozen=True)
+class VariableRecord:
+    instance_id: str
+    definition_id: str
+    process_key: str
+    name: str
+    value: Any
+    declared: dict | None  # {"type", "valueInfo"} as sent, if declared
+    created_at: datetime
+    running: bool
+
+
 class CamundaQueries:
     def __init__(self, tx: Transactions, rules: TeamRules) -> None:
         self._tx = tx
         self._rules = rules
 
-    @classmethod
-    def of(cls, engine: "ProcessEngine") -> "CamundaQueries":
-        return cls(Transactions(engine.db), engine.rules)
-
     # --- tasks ------------------------------------------------------------------------------------
 
-    def tasks(
-        self, task_filter: TaskFilter, *, principal: Principal, offset: int = 0, limit: int = MAX_RESULTS
-    ) -> Page[TaskRecord]:
-        """Open user tasks matching the filter that the principal may see, oldest first."""
-        if offset < 0 or limit < 0:
-            raise InvalidInput("firstResult and maxResults must not be negative")
-        limit = min(limit, MAX_RESULTS)
+    def tasks(self, f: TaskFilter, paging: Paging, *, principal: Principal) -> Page[TaskRecord]:
+        """Open user tasks matching the filter that the principal may see (oldest first by default)."""
+        check_paging(paging)
 
         def query(uow: UnitOfWork) -> Page[TaskRecord]:
             session = uow.session
             q = (
                 select(OpenTaskRow, ProcessInstanceRow.definition_id)
                 .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
-                .where(*_conditions(session, task_filter), self._rules.task_visible.sql(principal))
+                .where(*_task_conditions(session, f), self._rules.task_visible.sql(principal))
             )
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
-            page = session.exec(
-                q.order_by(OpenTaskRow.created_at, OpenTaskRow.id).offset(offset).limit(limit)
-            ).all()
+            order = order_by(paging.sorting, TASK_SORT, OpenTaskRow.created_at, OpenTaskRow.id)
+            page = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
             candidates = candidates_of(session, [task.id for task, _ in page])
             definitions = _catalogs(session, {definition_id for _, definition_id in page})
             records = [
@@ -106,11 +269,218 @@ class CamundaQueries:
                 )
                 for task, definition_id in page
             ]
-            return Page(records, total, offset, limit)
+            return Page(records, total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    def task_exists(self, task_id: str) -> bool:
+        """Whether an open task of this id exists, whoever may see it: Camunda answers a task the caller
+        may not act on with 403, not 404."""
+        return self._tx.read(lambda uow: uow.session.get(OpenTaskRow, task_id) is not None)
+
+    def candidate_group_counts(self, *, principal: Principal) -> list[tuple[str | None, int]]:
+        """Open unassigned tasks per candidate group (None: offered to no group), as Camunda's report."""
+        if not permissions.can_manage_users(principal):
+            raise Forbidden("only admins read the candidate group report")
+
+        def query(uow: UnitOfWork) -> list[tuple[str | None, int]]:
+            grouped = uow.session.exec(
+                select(TaskCandidateRow.value, sa.func.count())
+                .join(OpenTaskRow, OpenTaskRow.id == TaskCandidateRow.task_id)
+                .where(TaskCandidateRow.kind == "group", OpenTaskRow.assignee.is_(None))
+                .group_by(TaskCandidateRow.value)
+                .order_by(TaskCandidateRow.value)
+            ).all()
+            offered = select(TaskCandidateRow.task_id).where(TaskCandidateRow.kind == "group")
+            none = uow.session.exec(
+                select(sa.func.count()).where(OpenTaskRow.assignee.is_(None), OpenTaskRow.id.not_in(offered))
+            ).one()
+            return ([(None, none)] if none else []) + [(g, n) for g, n in grouped]
+
+        return self._tx.read(query)
+
+    # --- process instances ------------------------------------------------------------------------
+
+    def instances(self, f: InstanceFilter, paging: Paging, *, principal: Principal) -> Page[InstanceView]:
+        """Instances matching the filter that the principal may see (newest first by default)."""
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[InstanceView]:
+            session = uow.session
+            q = select(ProcessInstanceRow).where(
+                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+            )
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, INSTANCE_SORT, ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            versions = _versions(session, {r.definition_id for r in rows})
+            return Page(
+                [instance_view(r, versions[r.definition_id]) for r in rows],
+                total,
+                paging.offset,
+                paging.limit,
+            )
+
+        return self._tx.read(query)
+
+    def waiting_for_message(self, name: str, *, business_key: str | None, principal: Principal) -> list[str]:
+        """Running instances (ids) waiting for the message, for correlating to all of them."""
+        if not permissions.can_correlate(principal):
+            raise Forbidden("only admins and integration accounts send messages")
+
+        def query(uow: UnitOfWork) -> list[str]:
+            q = (
+                select(ProcessInstanceRow.id)
+                .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
+                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status == "running")
+            )
+            if business_key is not None:
+                q = q.where(ProcessInstanceRow.business_key == business_key)
+            return list(uow.session.exec(q.order_by(ProcessInstanceRow.started_at)).all())
+
+        return self._tx.read(query)
+
+    # --- variables --------------------------------------------------------------------------------
+
+    def variables(
+        self,
+        f: InstanceFilter,
+        names: tuple[str, ...] | None,
+        name_like: str | None,
+        paging: Paging,
+        *,
+        principal: Principal,
+    ) -> Page[VariableRecord]:
+        """The variables of the instances matching the filter (running ones, or all for history), one
+        record per variable, by instance then name."""
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[VariableRecord]:
+            session = uow.session
+            q = select(ProcessInstanceRow).where(
+                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+            )
+            records: list[VariableRecord] = []
+            for row in session.exec(q.order_by(ProcessInstanceRow.started_at, ProcessInstanceRow.id)).all():
+                values, types = variable_types.split(row.variables)
+                for name in sorted(values):
+                    if names is not None and name not in names:
+                        continue
+                    if name_like is not None and not _like(name, name_like):
+                        continue
+                    records.append(
+                        VariableRecord(
+                            row.id,
+                            row.definition_id,
+                            row.process_key,
+                            name,
+                            values[name],
+                            types.get(name),
+                            row.started_at,
+                            row.status == "running",
+                        )
+                    )
+            end = paging.offset + paging.limit
+            return Page(records[paging.offset : end], len(records), paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    # --- definitions and deployments --------------------------------------------------------------
+
+    def definitions(self, f: DefinitionFilter, paging: Paging) -> Page[DefinitionRecord]:
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[DefinitionRecord]:
+            session = uow.session
+            q = select(ProcessDefinitionRow).where(*_definition_conditions(f))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, DEFINITION_SORT, ProcessDefinitionRow.key, ProcessDefinitionRow.version
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            return Page([_definition(r) for r in rows], total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    def deployments(
+        self, *, id: str | None, name: str | None, name_like: str | None, paging: Paging
+    ) -> Page[DeploymentRecord]:
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[DeploymentRecord]:
+            session = uow.session
+            q = select(DeploymentRow)
+            if id is not None:
+                q = q.where(DeploymentRow.id == id)
+            if name is not None:
+                q = q.where(DeploymentRow.name == name)
+            if name_like is not None:
+                q = q.where(DeploymentRow.name.like(name_like))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(paging.sorting, DEPLOYMENT_SORT, DeploymentRow.deployed_at, DeploymentRow.id)
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            records = [DeploymentRecord(r.id, r.name, r.deployed_by, r.deployed_at) for r in rows]
+            return Page(records, total, paging.offset, paging.limit)
 
         return self._tx.read(query)
 
     # --- external tasks ---------------------------------------------------------------------------
+
+    def external_tasks(
+        self, f: ExternalTaskFilter, paging: Paging, *, principal: Principal
+    ) -> Page[ExternalTaskRecord]:
+        if not permissions.can_work_external_tasks(principal.groups):
+            raise Forbidden("only admins and integration accounts see external tasks")
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[ExternalTaskRecord]:
+            session = uow.session
+            q = select(ExternalTaskRow).where(*_external_task_conditions(f))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, EXTERNAL_TASK_SORT, ExternalTaskRow.created_at, ExternalTaskRow.id
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            records = [
+                ExternalTaskRecord(
+                    r.id,
+                    r.topic,
+                    r.worker_id,
+                    r.lock_expires_at,
+                    r.instance_id,
+                    r.process_key,
+                    r.definition_id,
+                    r.business_key,
+                    r.element_id,
+                    r.retries,
+                    r.error_message,
+                    r.priority,
+                    r.created_at,
+                )
+                for r in rows
+            ]
+            return Page(records, total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    def topic_names(
+        self, *, with_locked: bool | None, with_unlocked: bool | None, principal: Principal
+    ) -> list[str]:
+        if not permissions.can_work_external_tasks(principal.groups):
+            raise Forbidden("only admins and integration accounts see external tasks")
+
+        def query(uow: UnitOfWork) -> list[str]:
+            q = select(ExternalTaskRow.topic).distinct()
+            held = _held()
+            if with_locked:
+                q = q.where(held)
+            if with_unlocked:
+                q = q.where(~held)
+            return sorted(uow.session.exec(q).all())
+
+        return self._tx.read(query)
 
     def external_task_facts(self, task_ids: list[str]) -> dict[str, ExternalTaskFacts]:
         """Creation time and `camunda:properties` of the service task, per external task id."""
@@ -155,25 +525,61 @@ class CamundaQueries:
         return self._tx.read(query)
 
 
-# --- helpers ----------------------------------------------------------------------------------------
+# --- conditions -------------------------------------------------------------------------------------
 
 
-def _conditions(session: Session, f: TaskFilter) -> list:
-    conditions = []
+def check_paging(paging: Paging) -> None:
+    if paging.offset < 0 or paging.limit < 0:
+        raise InvalidInput("firstResult and maxResults must not be negative")
+
+
+def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
+    order = []
+    for s in sorting:
+        column = table.get(s.key)
+        if column is None:
+            raise InvalidInput(f"cannot sort by {s.key}")
+        order.append(column.desc() if s.descending else column.asc())
+    return order + list(default)
+
+
+def _in(column: Any, values: tuple[str, ...] | None) -> list:
+    return [] if values is None else [column.in_(values)]
+
+
+def _task_conditions(session: Session, f: TaskFilter) -> list:
+    conditions = [
+        *_in(OpenTaskRow.instance_id, f.process_instance_ids),
+        *_in(OpenTaskRow.process_key, f.process_definition_keys),
+        *_in(OpenTaskRow.element_id, f.task_definition_keys),
+        *_in(OpenTaskRow.id, f.task_ids),
+        *_in(OpenTaskRow.assignee, f.assignees),
+    ]
     for column, value in (
-        (OpenTaskRow.instance_id, f.process_instance_id),
-        (OpenTaskRow.business_key, f.process_instance_business_key),
-        (OpenTaskRow.process_key, f.process_definition_key),
+        (OpenTaskRow.business_key, f.business_key),
         (ProcessInstanceRow.definition_id, f.process_definition_id),
-        (OpenTaskRow.element_id, f.task_definition_key),
         (OpenTaskRow.name, f.name),
-        (OpenTaskRow.assignee, f.assignee),
     ):
         if value is not None:
             conditions.append(column == value)
+    for column, pattern in (
+        (OpenTaskRow.business_key, f.business_key_like),
+        (OpenTaskRow.name, f.name_like),
+        (OpenTaskRow.assignee, f.assignee_like),
+    ):
+        if pattern is not None:
+            conditions.append(column.like(pattern))
+    for column, moment, before in (
+        (OpenTaskRow.due_at, f.due_before, True),
+        (OpenTaskRow.due_at, f.due_after, False),
+        (OpenTaskRow.created_at, f.created_before, True),
+        (OpenTaskRow.created_at, f.created_after, False),
+    ):
+        if moment is not None:
+            conditions.append(column < moment if before else column > moment)
     offered_to = []
-    if f.candidate_group is not None:
-        offered_to.append(_offered(groups=[f.candidate_group]))
+    if f.candidate_groups is not None:
+        offered_to.append(_offered(groups=list(f.candidate_groups)))
     if f.candidate_user is not None:
         groups = sorted(users_with_groups(session, {f.candidate_user}).get(f.candidate_user, set()))
         offered_to.append(_offered(user=f.candidate_user, groups=groups))
@@ -184,10 +590,127 @@ def _conditions(session: Session, f: TaskFilter) -> list:
         conditions.append(OpenTaskRow.assignee.is_not(None))
     elif f.assigned is False:
         conditions.append(OpenTaskRow.assignee.is_(None))
+    conditions += [_variable(c) for c in f.process_variables]
     return conditions
 
 
-def _offered(*, user: str | None = None, groups: list[str]):
+def _instance_conditions(f: InstanceFilter) -> list:
+    conditions = [
+        *_in(ProcessInstanceRow.id, f.ids),
+        *_in(ProcessInstanceRow.process_key, f.process_definition_keys),
+    ]
+    if f.running_only:
+        conditions.append(ProcessInstanceRow.status == "running")
+    if f.business_key is not None:
+        conditions.append(ProcessInstanceRow.business_key == f.business_key)
+    if f.business_key_like is not None:
+        conditions.append(ProcessInstanceRow.business_key.like(f.business_key_like))
+    if f.process_definition_id is not None:
+        conditions.append(ProcessInstanceRow.definition_id == f.process_definition_id)
+    if f.with_incident is not None:
+        conditions.append(summary.has_incident() if f.with_incident else sa.not_(summary.has_incident()))
+    if f.activity_ids is not None:
+        ids = list(f.activity_ids)
+        conditions.append(
+            sa.or_(
+                ProcessInstanceRow.id.in_(
+                    select(OpenTaskRow.instance_id).where(OpenTaskRow.element_id.in_(ids))
+                ),
+                ProcessInstanceRow.id.in_(
+                    select(ExternalTaskRow.instance_id).where(ExternalTaskRow.element_id.in_(ids))
+                ),
+                ProcessInstanceRow.id.in_(
+                    select(MessageSubscriptionRow.instance_id).where(
+                        MessageSubscriptionRow.element_id.in_(ids)
+                    )
+                ),
+            )
+        )
+    conditions += [_variable(c) for c in f.variables]
+    return conditions
+
+
+def _definition_conditions(f: DefinitionFilter) -> list:
+    conditions = [*_in(ProcessDefinitionRow.id, f.ids), *_in(ProcessDefinitionRow.key, f.keys)]
+    for column, value in (
+        (ProcessDefinitionRow.id, f.id),
+        (ProcessDefinitionRow.key, f.key),
+        (ProcessDefinitionRow.name, f.name),
+        (ProcessDefinitionRow.version, f.version),
+        (ProcessDefinitionRow.deployment_id, f.deployment_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if f.key_like is not None:
+        conditions.append(ProcessDefinitionRow.key.like(f.key_like))
+    if f.name_like is not None:
+        conditions.append(ProcessDefinitionRow.name.like(f.name_like))
+    if f.latest_only:
+        latest = (
+            select(ProcessDefinitionRow.key, sa.func.max(ProcessDefinitionRow.version).label("v"))
+            .group_by(ProcessDefinitionRow.key)
+            .subquery()
+        )
+        conditions.append(
+            sa.tuple_(ProcessDefinitionRow.key, ProcessDefinitionRow.version).in_(
+                select(latest.c.key, latest.c.v)
+            )
+        )
+    return conditions
+
+
+def _held() -> Any:
+    return ExternalTaskRow.worker_id.is_not(None) & (ExternalTaskRow.lock_expires_at >= utcnow())
+
+
+def _external_task_conditions(f: ExternalTaskFilter) -> list:
+    conditions = []
+    for column, value in (
+        (ExternalTaskRow.id, f.id),
+        (ExternalTaskRow.topic, f.topic),
+        (ExternalTaskRow.worker_id, f.worker_id),
+        (ExternalTaskRow.instance_id, f.instance_id),
+        (ExternalTaskRow.element_id, f.activity_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if f.locked is not None:
+        conditions.append(_held() if f.locked else ~_held())
+    if f.with_retries_left is True:
+        conditions.append(sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0))
+    elif f.with_retries_left is False:
+        conditions.append(ExternalTaskRow.retries == 0)
+    return conditions
+
+
+def _variable(c: VariableCondition) -> Any:
+    """A condition on a variable in the instance's data snapshot (JSON on both databases). A value is
+    compared as what it is: a number as a number, a boolean as a boolean, text as text."""
+    if c.operator not in OPERATORS:
+        raise InvalidInput(f"unknown variable operator {c.operator!r}; operators are {', '.join(OPERATORS)}")
+    element = ProcessInstanceRow.variables[c.name]
+    value = c.value
+    if c.operator == "like":
+        return element.as_string().like(str(value))
+    if isinstance(value, bool):
+        column, value = element.as_boolean(), value
+    elif isinstance(value, int | float):
+        column, value = element.as_float(), float(value)
+    elif value is None:
+        return element.as_string().is_(None) if c.operator == "eq" else element.as_string().is_not(None)
+    else:
+        column, value = element.as_string(), str(value)
+    return {
+        "eq": column == value,
+        "neq": column != value,
+        "gt": column > value,
+        "gteq": column >= value,
+        "lt": column < value,
+        "lteq": column <= value,
+    }[c.operator]
+
+
+def _offered(*, user: str | None = None, groups: list[str]) -> Any:
     """Offered to the user by name or to any of the groups (a filter of the query, not a visibility rule)."""
     clauses = [(TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(groups)] if groups else []
     if user is not None:
@@ -195,6 +718,38 @@ def _offered(*, user: str | None = None, groups: list[str]):
     if not clauses:
         return sa.false()
     return OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(or_(*clauses)))
+
+
+def _like(text: str, pattern: str) -> bool:
+    return (
+        re.fullmatch("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern), text)
+        is not None
+    )
+
+
+def _definition(row: ProcessDefinitionRow) -> DefinitionRecord:
+    view = definition_view(row)
+    return DefinitionRecord(
+        row.id,
+        row.key,
+        row.version,
+        row.name,
+        row.resource_name,
+        row.deployment_id,
+        row.deployed_at,
+        view.start_form_key,
+    )
+
+
+def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
+    if not definition_ids:
+        return {}
+    rows = session.exec(
+        select(ProcessDefinitionRow.id, ProcessDefinitionRow.version).where(
+            ProcessDefinitionRow.id.in_(definition_ids)
+        )
+    ).all()
+    return dict(rows)
 
 
 def _properties(catalog: dict, element_id: str) -> dict[str, str]:
