@@ -221,3 +221,4 @@ class MessageCorrelationView:
     message: str
     instance_id: str
     started: bool  # True when the message started a new instance
+    instance: "InstanceView | None" = None  # the instance as the message left it (Camunda's result)

@@ -85,16 +85,16 @@ def deliver_message(
     base = engine_rest_url(request)
     dtos = []
     for result in results:
-        instance = engine.runtime.get_instance(result.instance_id, principal=principal).instance
+        instance = result.instance
         variables = (
             to_camunda_map(instance.variables, types=instance.variable_types)
-            if body.variablesInResultEnabled
+            if body.variablesInResultEnabled and instance is not None
             else None
         )
         if result.started:
             dto = MessageCorrelationResultDto(
                 resultType="ProcessDefinition",
-                processInstance=process_instance_dto(instance, base),
+                processInstance=process_instance_dto(instance, base) if instance else None,
                 variables=variables,
             )
         else:

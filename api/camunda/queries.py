@@ -25,7 +25,15 @@ from engine.services.camunda_queries import MAX_RESULTS, Paging, Sorting, Variab
 _CONDITION = re.compile(r"^(?P<name>.+?)_(?P<op>eq|neq|gteq|gt|lteq|lt|like)_(?P<value>.*)$", re.DOTALL)
 
 #: parameters every Camunda client may send that change nothing here
-HARMLESS = {"deserializeValues", "withoutTenantId", "includeExtensionProperties", "active", "withoutDueDate"}
+HARMLESS = {
+    "deserializeValues",
+    "withoutTenantId",
+    "includeExtensionProperties",
+    "active",
+    "withoutDueDate",
+    "firstResult",
+    "maxResults",
+}
 
 
 class SortingDto(BaseModel):

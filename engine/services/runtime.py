@@ -154,7 +154,9 @@ class RuntimeService:
                 )
                 incident = self._instances.runner.advance(loaded.workflow)
                 self._instances.save(session, loaded, actor=principal.name, incident=incident)
-                return MessageCorrelationView(name, row.id, started=False)
+                return MessageCorrelationView(
+                    name, row.id, started=False, instance=instance_view(row, loaded.definition.version)
+                )
             if instance_id is not None:
                 raise NotFound(f"process instance {instance_id} is not waiting for message {name!r}")
             starters = [d for d in latest_definitions(session) if start_event(d.catalog, d.key, message=name)]
@@ -172,7 +174,7 @@ class RuntimeService:
                 {},
                 message=(name, payload),
             )
-            return MessageCorrelationView(name, view.id, started=True)
+            return MessageCorrelationView(name, view.id, started=True, instance=view)
 
         return self._tx.write(correlate)
 
