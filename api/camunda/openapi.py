@@ -3,7 +3,6 @@ the operations opsflow implements (tests/camunda/test_openapi.py compares it wit
 Security: HTTP Basic and bearer tokens, as get_principal accepts them."""
 
 import copy
-from functools import cache
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,12 +12,18 @@ from fastapi.routing import APIRoute
 PATH = "/engine-rest/openapi.json"
 
 
+_built: dict[int, dict[str, Any]] = {}
+
+
 def document(routers: list[APIRouter]) -> dict[str, Any]:
-    return _document(tuple(routers))
+    """Built once per set of routers (the routes never change while the process runs)."""
+    key = hash(tuple(id(r) for r in routers))
+    if key not in _built:
+        _built[key] = _document(routers)
+    return _built[key]
 
 
-@cache
-def _document(routers: tuple[APIRouter, ...]) -> dict[str, Any]:
+def _document(routers: list[APIRouter]) -> dict[str, Any]:
     routes = []
     for router in routers:
         for route in router.routes:

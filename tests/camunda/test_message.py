@@ -130,7 +130,9 @@ def test_a_message_goes_to_the_instance_named_by_its_id(rest: Api) -> None:
     assert result["variables"]["paid_amount"] == {"type": "Long", "value": 99, "valueInfo": {}}
     missing = {"messageName": "payment_received", "processInstanceId": second["id"]}
     assert rest.call("ivan", "POST", MESSAGE, 400, json=missing)["type"] == "RestException"
-    assert rest.call("ada", "GET", f"{REST}/process-instance/{first['id']}/variables").get("paid_amount") is None
+    assert (
+        rest.call("ada", "GET", f"{REST}/process-instance/{first['id']}/variables").get("paid_amount") is None
+    )
 
 
 def test_all_delivers_to_every_instance_waiting(rest: Api) -> None:
