@@ -34,9 +34,8 @@ def opsflow_operations() -> set[tuple[str, str]]:
 def main() -> None:
     camunda, ours = camunda_operations(), opsflow_operations()
     covered = camunda & ours
-    print(
-        f"Camunda 7 REST operations implemented: {len(covered)} of {len(camunda)} ({len(covered) / len(camunda):.0%})"
-    )
+    share = len(covered) / len(camunda)
+    print(f"Camunda 7 REST operations implemented: {len(covered)} of {len(camunda)} ({share:.0%})")
     extra = sorted(ours - camunda)
     if extra:
         print(f"opsflow operations not in Camunda's document: {', '.join(f'{m} {p}' for m, p in extra)}")

@@ -62,7 +62,7 @@ def test_tasks_sort_by_camundas_keys_and_an_unknown_key_is_400(rest: Api) -> Non
 
 
 def test_a_task_query_body_with_sorting_and_paging(rest: Api) -> None:
-    first, second, third = three_instances(rest)
+    first, _, third = three_instances(rest)
     body = {
         "processVariables": [{"name": "customer", "operator": "eq", "value": "acme"}],
         "sorting": [{"sortBy": "created", "sortOrder": "desc"}],
