@@ -231,11 +231,13 @@ class CamundaHistory:
         def query(uow: UnitOfWork) -> Page[IncidentRecord]:
             session = uow.session
             found: list[IncidentRecord] = []
+            exhausted = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.retries == 0)).all()
+            by_task = {(t.instance_id, t.element_id) for t in exhausted}
             instances = select(ProcessInstanceRow).where(
                 ProcessInstanceRow.incident.is_not(None), ProcessInstanceRow.status == "running"
             )
             for r in session.exec(instances).all():
-                if r.incident:
+                if r.incident and (r.id, r.incident.get("element_id")) not in by_task:  # listed below
                     found.append(
                         IncidentRecord(
                             f"instance:{r.id}",
@@ -248,7 +250,7 @@ class CamundaHistory:
                             None,
                         )
                     )
-            for t in session.exec(select(ExternalTaskRow).where(ExternalTaskRow.retries == 0)).all():
+            for t in exhausted:
                 found.append(
                     IncidentRecord(
                         f"external-task:{t.id}",

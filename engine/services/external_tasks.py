@@ -226,7 +226,8 @@ class ExternalTaskService:
         self._tx.write(extend)
 
     def set_retries(self, task_id: str, retries: int, *, principal_roles: frozenset[str]) -> None:
-        """An operator resolves an incident by giving the task new retries."""
+        """An operator resolves an incident by giving the task new retries (the instance's incident of
+        this task goes with it)."""
         _require_worker(principal_roles)
 
         def update(uow: UnitOfWork) -> None:
@@ -235,6 +236,14 @@ class ExternalTaskService:
                 raise NotFound(f"external task {task_id} not found")
             row.retries = retries
             uow.session.add(row)
+            instance = uow.session.get(ProcessInstanceRow, row.instance_id)
+            if (
+                retries > 0
+                and instance is not None
+                and (instance.incident or {}).get("element_id") == row.element_id
+            ):
+                instance.incident = None
+                uow.session.add(instance)
 
         self._tx.write(update)
 
