@@ -107,5 +107,7 @@ def deliver_message(
                 ),
                 variables=variables,
             )
-        dtos.append(dto.model_dump(mode="json", exclude_none=False))
+        # `variables` only when asked for, as Camunda's two result DTOs (clients index it when present)
+        exclude = None if body.variablesInResultEnabled else {"variables"}
+        dtos.append(dto.model_dump(mode="json", exclude=exclude))
     return JSONResponse(dtos)

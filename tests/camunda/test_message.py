@@ -44,7 +44,6 @@ def test_with_result_enabled_the_answer_names_the_execution(rest: Api) -> None:
             "tenantId": None,
         },
         "processInstance": None,
-        "variables": None,
     }
 
 
