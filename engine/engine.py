@@ -26,6 +26,7 @@ from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
 from engine.services.camunda_history import CamundaHistory
 from engine.services.camunda_queries import CamundaQueries
+from engine.services.camunda_resources import CamundaResources
 from engine.services.decision_store import DecisionCache, Decisions
 from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
@@ -71,6 +72,7 @@ class ProcessEngine:
     decisions: DecisionService
     camunda: CamundaQueries  # Camunda 7-shaped queries for /engine-rest
     camunda_history: CamundaHistory
+    camunda_resources: CamundaResources
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -164,4 +166,5 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         decisions=DecisionService(tx, decisions, rules),
         camunda=CamundaQueries(tx, rules),
         camunda_history=CamundaHistory(tx, rules),
+        camunda_resources=CamundaResources(tx),
     )

@@ -25,7 +25,8 @@ from api.camunda.queries import DeploymentQueryDto
 from api.deps import EngineDep, PrincipalDep
 from engine.errors import Forbidden
 from engine.permissions import can_deploy
-from engine.services.camunda_queries import DefinitionFilter, Paging
+from engine.services.camunda_queries import Paging
+from engine.services.camunda_resources import DefinitionFilter
 
 router = camunda_router("/deployment", "deployment")
 
@@ -69,13 +70,19 @@ async def create_deployment(
     deployment_id = result.id
     if deployment_id is None:  # nothing new: the deployment holding the latest of these versions
         keys = tuple(result.unchanged) or None
-        page = engine.camunda.definitions(DefinitionFilter(keys=keys, latest_only=True), Paging(0, 1))
+        page = engine.camunda_resources.definitions(
+            DefinitionFilter(keys=keys, latest_only=True), Paging(0, 1)
+        )
         deployment_id = page.items[0].deployment_id if page.items else ""
-    deployments = engine.camunda.deployments(id=deployment_id, name=None, name_like=None, paging=Paging(0, 1))
+    deployments = engine.camunda_resources.deployments(
+        id=deployment_id, name=None, name_like=None, paging=Paging(0, 1)
+    )
     base = engine_rest_url(request)
     created = [d.id for d in result.definitions]
     definitions = (
-        engine.camunda.definitions(DefinitionFilter(ids=tuple(created)), Paging()).items if created else []
+        engine.camunda_resources.definitions(DefinitionFilter(ids=tuple(created)), Paging()).items
+        if created
+        else []
     )
     dto = deployment_dto(deployments.items[0], base, source=source) if deployments.items else None
     return DeploymentWithDefinitionsDto(
@@ -97,7 +104,7 @@ def query_deployments(
     firstResult: int | None = None,
     maxResults: int | None = None,
 ) -> list[DeploymentDto]:
-    page = engine.camunda.deployments(
+    page = engine.camunda_resources.deployments(
         id=q.id, name=q.name, name_like=q.nameLike, paging=q.paging(firstResult, maxResults)
     )
     base = engine_rest_url(request)
@@ -108,7 +115,9 @@ def query_deployments(
 def count_deployments(
     q: Annotated[DeploymentQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
 ) -> CountResultDto:
-    page = engine.camunda.deployments(id=q.id, name=q.name, name_like=q.nameLike, paging=q.paging(0, 0))
+    page = engine.camunda_resources.deployments(
+        id=q.id, name=q.name, name_like=q.nameLike, paging=q.paging(0, 0)
+    )
     return CountResultDto(count=page.total)
 
 
@@ -116,7 +125,9 @@ def count_deployments(
 def get_deployment(
     deployment_id: str, request: Request, engine: EngineDep, principal: PrincipalDep
 ) -> DeploymentDto:
-    page = engine.camunda.deployments(id=deployment_id, name=None, name_like=None, paging=Paging(0, 1))
+    page = engine.camunda_resources.deployments(
+        id=deployment_id, name=None, name_like=None, paging=Paging(0, 1)
+    )
     if not page.items:
         raise invalid(f"Deployment with id '{deployment_id}' does not exist", status=404)
     return deployment_dto(page.items[0], engine_rest_url(request))

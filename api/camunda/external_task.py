@@ -33,7 +33,8 @@ from api.camunda.errors import camunda_router, invalid
 from api.camunda.queries import ExternalTaskQueryDto
 from api.camunda.variables import from_camunda
 from api.deps import EngineDep, PrincipalDep
-from engine.services.camunda_queries import ExternalTaskFilter, Paging
+from engine.services.camunda_queries import Paging
+from engine.services.camunda_resources import ExternalTaskFilter
 from engine.services.external_tasks import ExternalTaskView, TopicRequest
 
 router = camunda_router("/external-task", "external task")
@@ -58,7 +59,7 @@ async def fetch_and_lock(
     topics = [_topic(t) for t in body.topics or []]
     max_tasks = body.maxTasks or 0
     include_properties = bool(body.includeExtensionProperties)
-    queries = engine.camunda
+    queries = engine.camunda_resources
 
     def fetch() -> list[ExternalTaskView]:
         return engine.external_tasks.fetch_and_lock(
@@ -195,7 +196,9 @@ def query_external_tasks(
     maxResults: int | None = None,
 ) -> list[ExternalTaskDto]:
     """External tasks (workers and admins), oldest first unless sorted."""
-    page = engine.camunda.external_tasks(_filter(q), q.paging(firstResult, maxResults), principal=principal)
+    page = engine.camunda_resources.external_tasks(
+        _filter(q), q.paging(firstResult, maxResults), principal=principal
+    )
     return [external_task_dto(r) for r in page.items]
 
 
@@ -208,7 +211,9 @@ def query_external_tasks_by_body(
     maxResults: int | None = None,
 ) -> list[ExternalTaskDto]:
     q = body or ExternalTaskQueryDto()
-    page = engine.camunda.external_tasks(_filter(q), q.paging(firstResult, maxResults), principal=principal)
+    page = engine.camunda_resources.external_tasks(
+        _filter(q), q.paging(firstResult, maxResults), principal=principal
+    )
     return [external_task_dto(r) for r in page.items]
 
 
@@ -216,7 +221,7 @@ def query_external_tasks_by_body(
 def count_external_tasks(
     q: Annotated[ExternalTaskQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
 ) -> CountResultDto:
-    page = engine.camunda.external_tasks(_filter(q), q.paging(0, 0), principal=principal)
+    page = engine.camunda_resources.external_tasks(_filter(q), q.paging(0, 0), principal=principal)
     return CountResultDto(count=page.total)
 
 
@@ -228,14 +233,16 @@ def topic_names(
     withUnlockedTasks: bool = False,
     withRetriesLeft: bool = False,
 ) -> list[str]:
-    return engine.camunda.topic_names(
+    return engine.camunda_resources.topic_names(
         with_locked=withLockedTasks, with_unlocked=withUnlockedTasks, principal=principal
     )
 
 
 @router.get("/{task_id}", response_model=ExternalTaskDto)
 def get_external_task(task_id: str, engine: EngineDep, principal: PrincipalDep) -> ExternalTaskDto:
-    page = engine.camunda.external_tasks(ExternalTaskFilter(id=task_id), Paging(0, 1), principal=principal)
+    page = engine.camunda_resources.external_tasks(
+        ExternalTaskFilter(id=task_id), Paging(0, 1), principal=principal
+    )
     if not page.items:
         raise invalid(f"External task with id {task_id} does not exist", status=404)
     return external_task_dto(page.items[0])

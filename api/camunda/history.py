@@ -19,13 +19,12 @@ from api.camunda.dto_history import (
     historic_task_dto,
     historic_variable_dto,
 )
-from api.camunda.errors import camunda_router
+from api.camunda.errors import camunda_router, invalid
 from api.camunda.queries import (
     HistoricActivityInstanceQueryDto,
     HistoricProcessInstanceQueryDto,
     HistoricTaskQueryDto,
     VariableInstanceQueryDto,
-    ids,
     one_or_many,
 )
 from api.camunda.variable_instance import variable_page
@@ -80,8 +79,6 @@ def historic_process_instance(
     q = HistoricProcessInstanceQueryDto(processInstanceId=instance_id)
     page = _instances(engine, principal, q, Paging(0, 1))
     if not page.items:
-        from api.camunda.errors import invalid
-
         raise invalid(f"Historic process instance with id {instance_id} does not exist", status=404)
     return historic_instance_dto(page.items[0])
 
@@ -213,6 +210,3 @@ def _tasks(engine: ProcessEngine, principal: Principal, q: HistoricTaskQueryDto,
         assignee=q.taskAssignee,
     )
     return engine.camunda_history.tasks(f, paging, principal=principal)
-
-
-__all__ = ["ids", "router"]

@@ -30,7 +30,8 @@ from api.camunda.variables import from_camunda
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import NotFound
-from engine.services.camunda_queries import DefinitionFilter, DefinitionRecord, Paging
+from engine.services.camunda_queries import Paging
+from engine.services.camunda_resources import DefinitionFilter, DefinitionRecord
 from engine.views import Principal
 
 router = camunda_router("/process-definition", "process definition")
@@ -44,7 +45,7 @@ def query_process_definitions(
     firstResult: int | None = None,
     maxResults: int | None = None,
 ) -> list[ProcessDefinitionDto]:
-    page = engine.camunda.definitions(_filter(q), q.paging(firstResult, maxResults))
+    page = engine.camunda_resources.definitions(_filter(q), q.paging(firstResult, maxResults))
     return [process_definition_dto(d) for d in page.items]
 
 
@@ -52,7 +53,7 @@ def query_process_definitions(
 def count_process_definitions(
     q: Annotated[ProcessDefinitionQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
 ) -> CountResultDto:
-    return CountResultDto(count=engine.camunda.definitions(_filter(q), q.paging(0, 0)).total)
+    return CountResultDto(count=engine.camunda_resources.definitions(_filter(q), q.paging(0, 0)).total)
 
 
 @router.get("/key/{key}", response_model=ProcessDefinitionDto)
@@ -187,14 +188,14 @@ def _filter(q: ProcessDefinitionQueryDto) -> DefinitionFilter:
 
 
 def _by_id(engine: ProcessEngine, definition_id: str) -> DefinitionRecord:
-    page = engine.camunda.definitions(DefinitionFilter(id=definition_id), Paging(0, 1))
+    page = engine.camunda_resources.definitions(DefinitionFilter(id=definition_id), Paging(0, 1))
     if not page.items:
         raise invalid(f"No matching definition with id {definition_id}", status=404)
     return page.items[0]
 
 
 def _by_key(engine: ProcessEngine, key: str) -> DefinitionRecord:
-    page = engine.camunda.definitions(DefinitionFilter(key=key, latest_only=True), Paging(0, 1))
+    page = engine.camunda_resources.definitions(DefinitionFilter(key=key, latest_only=True), Paging(0, 1))
     if not page.items:
         raise CamundaError(
             404, REST_EXCEPTION, f"No matching process definition with key: {key} and no tenant-id"

@@ -23,7 +23,7 @@ from api.camunda.dto import (
     engine_rest_url,
     process_instance_dto,
 )
-from api.camunda.errors import camunda_router, invalid
+from api.camunda.errors import CamundaError, camunda_router, invalid
 from api.camunda.queries import ProcessInstanceQueryDto, ids, one_or_many
 from api.camunda.variables import binary_content, from_camunda, to_camunda_map, typed_value
 from api.deps import EngineDep, PrincipalDep
@@ -101,7 +101,7 @@ def delete_process_instance(
     """Cancels the instance (its leader or an admin); the history keeps it, with the reason."""
     try:
         _instance(engine, principal, instance_id)
-    except Exception:
+    except CamundaError:
         if not failIfNotExists:
             return Response(status_code=204)
         raise
