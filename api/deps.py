@@ -5,6 +5,7 @@ and `get_principal` checks it, so no route can forget. A route missing from the 
 keys (tests/api_keys checks that every route is listed). Session tokens have no scopes: groups decide.
 """
 
+import base64
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -103,21 +104,39 @@ EngineDep = Annotated[ProcessEngine, Depends(get_engine)]
 
 class _BearerPrincipal(HTTPBearer):
     """The signed-in principal. An HTTPBearer, so that OpenAPI documents the scheme, that also checks the
-    token: one dependency where FastAPI would otherwise resolve three (bearer, engine, principal) on
-    every request."""
+    credentials: one dependency where FastAPI would otherwise resolve three (bearer, engine, principal) on
+    every request. HTTP Basic is accepted too (a user's password, or a token or API key as the password
+    of its user), so that clients configured as for Camunda work unchanged. The principal is kept on
+    the request for error answers that name the caller (Camunda's 403)."""
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("send Authorization: Bearer <token>")
+        scheme, _, secret = (request.headers.get("authorization") or "").partition(" ")
+        secret = secret.strip()
         api_keys = request.app.state.engine.api_keys
-        found = api_keys.cached(token)
-        if found is None:  # not checked in the last moment: ask the database, off the event loop
-            found = await run_in_threadpool(api_keys.authenticate, token)
+        if scheme.lower() == "basic" and secret:
+            user, password = _basic(secret)
+            client = request.client.host if request.client else None
+            found = await run_in_threadpool(api_keys.authenticate_basic, user, password, client=client)
+        elif scheme.lower() == "bearer" and secret:
+            found = api_keys.cached(secret)
+            if found is None:  # not checked in the last moment: ask the database, off the event loop
+                found = await run_in_threadpool(api_keys.authenticate, secret)
+        else:
+            raise Unauthenticated("send Authorization: Bearer <token>, or Basic <user:password>")
+        request.state.principal = found.principal
         if found.scopes is not None:
             require_scope(request, found.scopes)
         return found.principal
+
+
+def _basic(secret: str) -> tuple[str, str]:
+    try:
+        user, colon, password = base64.b64decode(secret, validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise Unauthenticated("Basic credentials are base64 of user:password") from None
+    if not colon or not user:
+        raise Unauthenticated("Basic credentials are base64 of user:password")
+    return user, password
 
 
 get_principal = _BearerPrincipal(

@@ -105,6 +105,7 @@ class AnswerUnexpected:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(AnswerUnexpected)
+
     @app.exception_handler(OpsflowError)
     async def engine_error(request: Request, exc: OpsflowError) -> JSONResponse:
         status, kind = next(((s, k) for cls, s, k in STATUS if isinstance(exc, cls)), (400, "bad_request"))

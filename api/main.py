@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     )
     app.router.route_class = Route  # for /health (api.routing: one thread hand-off per request)
     errors.install(app)
+    camunda.install(app)  # after errors: /engine-rest keeps Camunda's error shape
     app.add_middleware(IdempotencyMiddleware)  # inside the limits: oversized bodies never reach it
     limits.install(app, settings)
     # outermost: refusals carry the headers too. /docs (Swagger UI, api.web) is started by an inline script

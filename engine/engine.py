@@ -25,6 +25,9 @@ from engine.permissions import PLATFORM_GROUPS, TeamRules
 from engine.policy import HANDBOOK, Policy
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
+from engine.services.camunda_history import CamundaHistory
+from engine.services.camunda_queries import CamundaQueries
+from engine.services.camunda_resources import CamundaResources
 from engine.services.decision_store import DecisionCache, Decisions
 from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
@@ -68,6 +71,9 @@ class ProcessEngine:
     notification_channels: ChannelService
     notification_preferences: PreferenceService
     decisions: DecisionService
+    camunda: CamundaQueries  # Camunda 7-shaped queries for /engine-rest
+    camunda_history: CamundaHistory
+    camunda_resources: CamundaResources
 
     def worker(self) -> Worker:
         """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
@@ -171,4 +177,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         notification_channels=ChannelService(tx, webhook_targets),
         notification_preferences=PreferenceService(tx),
         decisions=DecisionService(tx, decisions, rules),
+        camunda=CamundaQueries(tx, rules),
+        camunda_history=CamundaHistory(tx, rules),
+        camunda_resources=CamundaResources(tx),
     )

@@ -162,6 +162,8 @@ class InstanceView:
     team: list[dict]
     variables: dict
     incident: dict | None
+    #: declared types (engine/variable_types.py) of some variables: name -> {"type", "valueInfo"}
+    variable_types: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,3 +221,4 @@ class MessageCorrelationView:
     message: str
     instance_id: str
     started: bool  # True when the message started a new instance
+    instance: "InstanceView | None" = None  # the instance as the message left it (Camunda's result)

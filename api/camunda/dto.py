@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from api.camunda.errors import PREFIX
 from api.camunda.variables import format_date, to_camunda_map
 from engine.services.camunda_queries import TaskRecord
+from engine.services.camunda_resources import DefinitionRecord, DeploymentRecord, ExternalTaskRecord
 from engine.services.external_tasks import ExternalTaskView
 from engine.views import InstanceView
 
@@ -183,6 +184,7 @@ class MessageCorrelationResultDto(BaseModel):
     resultType: str  # "Execution" (a waiting instance received it) or "ProcessDefinition" (it started one)
     execution: ExecutionDto | None = None
     processInstance: ProcessInstanceDto | None = None
+    variables: dict[str, VariableValueOutDto] | None = None
 
 
 class LockedExternalTaskDto(BaseModel):
@@ -242,6 +244,106 @@ class TaskDto(BaseModel):
     taskState: str | None = "Created"
 
 
+class IdentityLinkDto(BaseModel):
+    userId: str | None = None
+    groupId: str | None = None
+    type: str
+
+
+class TaskCountByCandidateGroupResultDto(BaseModel):
+    groupName: str | None
+    taskCount: int
+
+
+class ActivityInstanceDto(BaseModel):
+    id: str
+    parentActivityInstanceId: str | None
+    activityId: str
+    activityType: str
+    processInstanceId: str
+    processDefinitionId: str
+    childActivityInstances: list["ActivityInstanceDto"] = Field(default_factory=list)
+    childTransitionInstances: list[dict] = Field(default_factory=list)
+    executionIds: list[str] = Field(default_factory=list)
+    activityName: str | None = None
+    incidentIds: list[str] = Field(default_factory=list)
+    incidents: list[dict] = Field(default_factory=list)
+
+
+class RetriesDto(CamundaRequest):
+    retries: int | None = None
+
+
+class ExternalTaskDto(BaseModel):
+    activityId: str
+    activityInstanceId: str
+    errorMessage: str | None
+    executionId: str
+    id: str
+    lockExpirationTime: CamundaDate
+    createTime: CamundaDate
+    processDefinitionId: str
+    processDefinitionKey: str
+    processDefinitionVersionTag: str | None = None
+    processInstanceId: str
+    retries: int | None
+    suspended: bool = False
+    workerId: str | None
+    topicName: str
+    tenantId: str | None = None
+    priority: int
+    businessKey: str | None
+
+
+class ProcessDefinitionDto(BaseModel):
+    id: str
+    key: str
+    category: str | None = None
+    description: str | None = None
+    name: str | None
+    version: int
+    resource: str
+    deploymentId: str
+    diagram: str | None = None
+    suspended: bool = False
+    tenantId: str | None = None
+    versionTag: str | None = None
+    historyTimeToLive: int | None = None
+    startableInTasklist: bool = True
+
+
+class ProcessDefinitionDiagramDto(BaseModel):
+    id: str
+    bpmn20Xml: str
+
+
+class FormDto(BaseModel):
+    key: str | None
+    contextPath: str | None
+    camundaFormRef: dict | None = None
+
+
+class DeploymentDto(BaseModel):
+    links: list[AtomLink] = Field(default_factory=list)
+    id: str
+    name: str | None
+    source: str | None = None
+    deploymentTime: CamundaDate = None
+    tenantId: str | None = None
+
+
+class DeploymentWithDefinitionsDto(DeploymentDto):
+    deployedProcessDefinitions: dict[str, ProcessDefinitionDto] | None = None
+    deployedCaseDefinitions: dict[str, dict] | None = None
+    deployedDecisionDefinitions: dict[str, dict] | None = None
+    deployedDecisionRequirementsDefinitions: dict[str, dict] | None = None
+
+
+class PatchVariablesDto(CamundaRequest):
+    modifications: Variables = None
+    deletions: list[str] | None = None
+
+
 # --- builders ---------------------------------------------------------------------------------------
 
 
@@ -257,7 +359,8 @@ def process_instance_dto(
         "ended": instance.status != "running",
     }
     if with_variables:
-        return ProcessInstanceWithVariablesDto(**fields, variables=to_camunda_map(instance.variables))
+        variables = to_camunda_map(instance.variables, types=instance.variable_types)
+        return ProcessInstanceWithVariablesDto(**fields, variables=variables)
     return ProcessInstanceDto(**fields)
 
 
@@ -279,10 +382,51 @@ def locked_external_task_dto(
         retries=task.retries,
         workerId=task.worker_id,
         topicName=task.topic,
-        variables=to_camunda_map(task.variables),
+        variables=to_camunda_map(task.variables, types=task.variable_types),
         priority=task.priority,
         businessKey=task.business_key,
         extensionProperties=extension_properties,
+    )
+
+
+def process_definition_dto(d: DefinitionRecord) -> ProcessDefinitionDto:
+    return ProcessDefinitionDto(
+        id=d.id,
+        key=d.key,
+        name=d.name or None,
+        version=d.version,
+        resource=d.resource_name,
+        deploymentId=d.deployment_id,
+    )
+
+
+def deployment_dto(d: DeploymentRecord, base_url: str, *, source: str | None = None) -> DeploymentDto:
+    return DeploymentDto(
+        links=[AtomLink(method="GET", href=f"{base_url}/deployment/{d.id}", rel="self")],
+        id=d.id,
+        name=d.name or None,
+        source=source,
+        deploymentTime=d.deployed_at,
+    )
+
+
+def external_task_dto(r: ExternalTaskRecord) -> ExternalTaskDto:
+    return ExternalTaskDto(
+        activityId=r.element_id,
+        activityInstanceId=f"{r.element_id}:{r.id}",
+        errorMessage=r.error_message,
+        executionId=r.id,
+        id=r.id,
+        lockExpirationTime=r.lock_expires_at,
+        createTime=r.created_at,
+        processDefinitionId=r.definition_id,
+        processDefinitionKey=r.process_key,
+        processInstanceId=r.instance_id,
+        retries=r.retries,
+        workerId=r.worker_id,
+        topicName=r.topic,
+        priority=r.priority,
+        businessKey=r.business_key,
     )
 
 

@@ -11,7 +11,7 @@ exception handlers (api/errors.py) are untouched.
 | engine InvalidInput                 | 400    | InvalidRequestException    | can never work as sent      |
 | engine NotFound                     | 404    | InvalidRequestException    | "... does not exist"        |
 | engine Forbidden                    | 403    | AuthorizationException     | as Camunda's authorization  |
-| engine Unauthenticated              | 401    | AuthenticationException    | + WWW-Authenticate: Bearer  |
+| engine Unauthenticated              | 401    | AuthenticationException    | + WWW-Authenticate: Basic   |
 | engine ConcurrentUpdate             | 400    | OptimisticLockingException | retrying may succeed        |
 | engine Conflict (claimed, not open, | 400    | RestException              | see below                   |
 |   locked by another worker, ...)    |        |                            |                             |
@@ -83,16 +83,61 @@ def exception_body(type_: str, message: str) -> dict[str, Any]:
     return {"type": type_, "message": message, "code": None}
 
 
-def error_response(exc: Exception) -> JSONResponse:
+#: Camunda's clients answer a 401 by sending Basic credentials; bearer tokens work as well.
+CHALLENGE = 'Basic realm="opsflow", Bearer'
+
+#: the first path segment under /engine-rest -> Camunda's resource name, for missingAuthorizations
+RESOURCES = {
+    "task": "Task",
+    "process-instance": "ProcessInstance",
+    "process-definition": "ProcessDefinition",
+    "deployment": "Deployment",
+    "external-task": "ProcessInstance",
+    "message": "ProcessInstance",
+    "history": "HistoricProcessInstance",
+    "user": "User",
+    "group": "Group",
+    "incident": "ProcessInstance",
+    "job": "ProcessInstance",
+    "decision-definition": "DecisionDefinition",
+}
+
+
+def error_response(exc: Exception, request: Request | None = None) -> JSONResponse:
     if isinstance(exc, CamundaError):
         return JSONResponse(exception_body(exc.type, exc.message), status_code=exc.status)
     if isinstance(exc, OpsflowError):
         status, type_ = next(((s, t) for cls, s, t in STATUS if isinstance(exc, cls)), (400, REST_EXCEPTION))
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(exception_body(type_, str(exc)), status_code=status, headers=headers)
+        headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+        body = exception_body(type_, str(exc))
+        if status == 403:
+            body.update(authorization_details(request))
+        return JSONResponse(body, status_code=status, headers=headers)
     if isinstance(exc, RequestValidationError):
         return JSONResponse(exception_body(INVALID_REQUEST, _describe(exc)), status_code=400)
     raise exc
+
+
+def authorization_details(request: Request | None) -> dict[str, Any]:
+    """Camunda's AuthorizationExceptionDto fields: who was refused, and what they lacked (the
+    permission the method needs on the resource of the path, and the resource's id if the path has
+    one)."""
+    principal = getattr(request.state, "principal", None) if request is not None else None
+    if request is None:
+        return {"userId": None, "missingAuthorizations": []}
+    segments = request.url.path.removeprefix(PREFIX).strip("/").split("/")
+    resource = RESOURCES.get(segments[0], segments[0]) if segments and segments[0] else None
+    params = request.path_params
+    resource_id = next(iter(params.values()), None) if params else None
+    permission = {"GET": "READ", "DELETE": "DELETE"}.get(request.method, "UPDATE")
+    if request.method == "POST" and segments[-1:] in (["create"], ["start"], ["submit-form"]):
+        permission = "CREATE"
+    return {
+        "userId": principal.name if principal is not None else None,
+        "missingAuthorizations": [
+            {"permissionName": permission, "resourceName": resource, "resourceId": resource_id}
+        ],
+    }
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -113,7 +158,7 @@ class CamundaRoute(Route):
             try:
                 return await handler(request)
             except (CamundaError, OpsflowError, RequestValidationError) as exc:
-                return error_response(exc)
+                return error_response(exc, request)
             except Exception:
                 log.exception("unexpected error on %s %s", request.method, request.url.path)
                 return JSONResponse(exception_body(REST_EXCEPTION, "internal server error"), status_code=500)
@@ -126,3 +171,10 @@ def camunda_router(resource: str, tag: str) -> APIRouter:
     Camunda's shape. The full prefix is set here, not by an enclosing router, so that each route's own
     path is the one api.deps.require_scope looks up in ROUTE_SCOPES."""
     return APIRouter(prefix=PREFIX + resource, tags=[f"camunda: {tag}"], route_class=CamundaRoute)
+
+
+def not_found_body(request: Request) -> dict[str, Any]:
+    """An unknown path under /engine-rest, in Camunda's shape."""
+    return exception_body(
+        INVALID_REQUEST, f"No resource {request.method} {request.url.path}: not supported by opsflow"
+    )

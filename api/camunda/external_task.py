@@ -1,5 +1,6 @@
 """/engine-rest/external-task: fetch and lock (with long polling), complete, failure, BPMN error, extend
-lock. Workers hold the `integration` role (or admin); the engine checks it.
+lock; list, count, read one, topic names, unlock, set retries. Workers hold the `integration` role (or
+admin); the engine checks it.
 
 Long polling: with `asyncResponseTimeout` and nothing to lock, the request waits, probing with a cheap
 read every POLL_SECONDS and locking as soon as something can be locked, until a task arrives or the
@@ -9,24 +10,31 @@ simply asks again, as Camunda clients do). Over Camunda's own limit (30 minutes)
 
 import asyncio
 import time
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.camunda.dto import (
     CompleteExternalTaskDto,
+    CountResultDto,
     ExtendLockOnExternalTaskDto,
     ExternalTaskBpmnErrorDto,
+    ExternalTaskDto,
     ExternalTaskFailureDto,
     FetchExternalTasksDto,
     FetchExternalTaskTopicDto,
     LockedExternalTaskDto,
+    RetriesDto,
+    external_task_dto,
     locked_external_task_dto,
 )
 from api.camunda.errors import camunda_router, invalid
+from api.camunda.queries import ExternalTaskQueryDto
 from api.camunda.variables import from_camunda
 from api.deps import EngineDep, PrincipalDep
-from engine.services.camunda_queries import CamundaQueries
+from engine.services.camunda_queries import Paging
+from engine.services.camunda_resources import ExternalTaskFilter
 from engine.services.external_tasks import ExternalTaskView, TopicRequest
 
 router = camunda_router("/external-task", "external task")
@@ -51,7 +59,7 @@ async def fetch_and_lock(
     topics = [_topic(t) for t in body.topics or []]
     max_tasks = body.maxTasks or 0
     include_properties = bool(body.includeExtensionProperties)
-    queries = CamundaQueries.of(engine)
+    queries = engine.camunda_resources
 
     def fetch() -> list[ExternalTaskView]:
         return engine.external_tasks.fetch_and_lock(
@@ -174,3 +182,94 @@ def _topic(topic: FetchExternalTaskTopicDto) -> TopicRequest:
     # Camunda: variables null -> all; opsflow has no local variables, so localVariables=true -> none
     names = [] if topic.localVariables else topic.variables
     return TopicRequest(topic.topicName, topic.lockDuration, names, topic.businessKey)
+
+
+# --- reading and operating ---------------------------------------------------------------------------
+
+
+@router.get("", response_model=list[ExternalTaskDto])
+def query_external_tasks(
+    q: Annotated[ExternalTaskQueryDto, Query()],
+    engine: EngineDep,
+    principal: PrincipalDep,
+    firstResult: int | None = None,
+    maxResults: int | None = None,
+) -> list[ExternalTaskDto]:
+    """External tasks (workers and admins), oldest first unless sorted."""
+    page = engine.camunda_resources.external_tasks(
+        _filter(q), q.paging(firstResult, maxResults), principal=principal
+    )
+    return [external_task_dto(r) for r in page.items]
+
+
+@router.post("", response_model=list[ExternalTaskDto])
+def query_external_tasks_by_body(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    body: ExternalTaskQueryDto | None = Body(default=None),
+    firstResult: int | None = None,
+    maxResults: int | None = None,
+) -> list[ExternalTaskDto]:
+    q = body or ExternalTaskQueryDto()
+    page = engine.camunda_resources.external_tasks(
+        _filter(q), q.paging(firstResult, maxResults), principal=principal
+    )
+    return [external_task_dto(r) for r in page.items]
+
+
+@router.get("/count", response_model=CountResultDto)
+def count_external_tasks(
+    q: Annotated[ExternalTaskQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
+) -> CountResultDto:
+    page = engine.camunda_resources.external_tasks(_filter(q), q.paging(0, 0), principal=principal)
+    return CountResultDto(count=page.total)
+
+
+@router.get("/topic-names", response_model=list[str])
+def topic_names(
+    engine: EngineDep,
+    principal: PrincipalDep,
+    withLockedTasks: bool = False,
+    withUnlockedTasks: bool = False,
+    withRetriesLeft: bool = False,
+) -> list[str]:
+    return engine.camunda_resources.topic_names(
+        with_locked=withLockedTasks, with_unlocked=withUnlockedTasks, principal=principal
+    )
+
+
+@router.get("/{task_id}", response_model=ExternalTaskDto)
+def get_external_task(task_id: str, engine: EngineDep, principal: PrincipalDep) -> ExternalTaskDto:
+    page = engine.camunda_resources.external_tasks(
+        ExternalTaskFilter(id=task_id), Paging(0, 1), principal=principal
+    )
+    if not page.items:
+        raise invalid(f"External task with id {task_id} does not exist", status=404)
+    return external_task_dto(page.items[0])
+
+
+@router.post("/{task_id}/unlock", status_code=204, response_class=Response)
+def unlock(task_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+    engine.external_tasks.unlock(task_id, principal_roles=principal.groups)
+    return Response(status_code=204)
+
+
+@router.put("/{task_id}/retries", status_code=204, response_class=Response)
+def set_retries(task_id: str, body: RetriesDto, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """New retries: at 0 the task is an incident; above, workers fetch it again."""
+    if body.retries is None or body.retries < 0:
+        raise invalid("The number of retries cannot be negative.")
+    engine.external_tasks.set_retries(task_id, body.retries, principal_roles=principal.groups)
+    return Response(status_code=204)
+
+
+def _filter(q: ExternalTaskQueryDto) -> ExternalTaskFilter:
+    return ExternalTaskFilter(
+        id=q.externalTaskId,
+        topic=q.topicName,
+        worker_id=q.workerId,
+        instance_id=q.processInstanceId,
+        activity_id=q.activityId,
+        locked=True if q.locked else (False if q.notLocked else None),
+        with_retries_left=True if q.withRetriesLeft else (False if q.noRetriesLeft else None),
+    )

@@ -2,8 +2,10 @@
 whose message start event it is. Senders hold the `integration` role (or admin); the engine checks it.
 
 As in Camunda, nothing matching and several matching are both 400 (RestException, "Cannot correlate
-message ..."), not 404 and 409. opsflow never guesses, so `all: true` is refused, and so are the
-correlation features it does not have (see UNSUPPORTED).
+message ..."), not 404 and 409. `processInstanceId` addresses one instance; `all: true` delivers to every
+instance waiting for the message (each in its own transaction: one instance per command), and starts
+nothing; `variablesInResultEnabled` adds each instance's variables to the result. The correlation
+features opsflow does not have are refused by name (see UNSUPPORTED).
 """
 
 from fastapi import Request, Response
@@ -17,7 +19,7 @@ from api.camunda.dto import (
     process_instance_dto,
 )
 from api.camunda.errors import REST_EXCEPTION, CamundaError, camunda_router, invalid
-from api.camunda.variables import from_camunda
+from api.camunda.variables import from_camunda, to_camunda_map
 from api.deps import EngineDep, PrincipalDep
 from engine.errors import Conflict, NotFound
 
@@ -25,13 +27,10 @@ router = camunda_router("/message", "message")
 
 #: Camunda request fields opsflow cannot honour, and why (a non-empty value is a 400).
 UNSUPPORTED = {
-    "processInstanceId": "correlate by businessKey or correlationKeys instead",
-    "all": "a message goes to exactly one instance",
     "localCorrelationKeys": "opsflow has no local variables",
     "processVariablesLocal": "opsflow has no local variables",
     "processVariablesToTriggeredScope": "opsflow has no local variables",
     "tenantId": "opsflow has no tenants",
-    "variablesInResultEnabled": "read the instance's variables with GET /process-instance/{id}/variables",
 }
 
 
@@ -58,29 +57,57 @@ def deliver_message(
     for field, why in UNSUPPORTED.items():
         if getattr(body, field):
             raise invalid(f"Parameter '{field}' is not supported: {why}")
-    correlation_keys = from_camunda(body.correlationKeys)
+    correlation_keys = from_camunda(body.correlationKeys, typed=False)
     payload = from_camunda(body.processVariables)
-    try:
-        result = engine.runtime.correlate_message(
-            name,
-            principal=principal,
-            business_key=body.businessKey,
-            correlation_keys=correlation_keys,
-            payload=payload,
+    targets: list[str | None] = [body.processInstanceId]
+    if body.all and body.processInstanceId is None:
+        targets = list(
+            engine.camunda.waiting_for_message(name, business_key=body.businessKey, principal=principal)
         )
-    except (NotFound, Conflict) as exc:
-        raise CamundaError(400, REST_EXCEPTION, f"Cannot correlate message '{name}': {exc}") from None
+    results = []
+    for instance_id in targets:
+        try:
+            result = engine.runtime.correlate_message(
+                name,
+                principal=principal,
+                business_key=body.businessKey,
+                correlation_keys=correlation_keys,
+                payload=payload,
+                instance_id=instance_id,
+            )
+        except (NotFound, Conflict) as exc:
+            if body.all:
+                continue  # it stopped waiting meanwhile: `all` means all that still wait
+            raise CamundaError(400, REST_EXCEPTION, f"Cannot correlate message '{name}': {exc}") from None
+        results.append(result)
     if not body.resultEnabled:
         return Response(status_code=204)
-    if result.started:
-        instance = engine.runtime.get_instance(result.instance_id, principal=principal).instance
-        dto = MessageCorrelationResultDto(
-            resultType="ProcessDefinition",
-            processInstance=process_instance_dto(instance, engine_rest_url(request)),
+    base = engine_rest_url(request)
+    dtos = []
+    for result in results:
+        instance = result.instance
+        variables = (
+            to_camunda_map(instance.variables, types=instance.variable_types)
+            if body.variablesInResultEnabled and instance is not None
+            else None
         )
-    else:
-        dto = MessageCorrelationResultDto(
-            resultType="Execution",
-            execution=ExecutionDto(id=result.instance_id, processInstanceId=result.instance_id, ended=False),
-        )
-    return JSONResponse([dto.model_dump(mode="json")])
+        if result.started:
+            dto = MessageCorrelationResultDto(
+                resultType="ProcessDefinition",
+                processInstance=process_instance_dto(instance, base) if instance else None,
+                variables=variables,
+            )
+        else:
+            dto = MessageCorrelationResultDto(
+                resultType="Execution",
+                execution=ExecutionDto(
+                    id=result.instance_id,
+                    processInstanceId=result.instance_id,
+                    ended=instance.status != "running",
+                ),
+                variables=variables,
+            )
+        # `variables` only when asked for, as Camunda's two result DTOs (clients index it when present)
+        exclude = None if body.variablesInResultEnabled else {"variables"}
+        dtos.append(dto.model_dump(mode="json", exclude=exclude))
+    return JSONResponse(dtos)

@@ -1,34 +1,43 @@
-"""Camunda typed variables `{"value": ..., "type": ..., "valueInfo": {...}}` <-> plain Python values.
+"""Camunda typed variables `{"value": ..., "type": ..., "valueInfo": {...}}` <-> plain Python values plus
+their declared types.
 
-opsflow keeps process data as plain JSON, so a value's Camunda type is not stored: it is checked and
-converted on the way in, and inferred from the Python value on the way out.
+Process data stays plain JSON (scripts, conditions and forms read plain values); the declared type and
+valueInfo of each typed variable are stored beside it (engine/variable_types.py), so that a variable
+comes back with the type it was sent with: a Long stays Long, a Date keeps its text, an Object keeps
+its serializationDataFormat and objectTypeName, a File its filename and mimeType. A value changed later
+by a script or form to something its declared type cannot hold is sent with the type of what it now is.
 
 In (a type name's first letter may be lower case, as Camunda accepts):
 
-| type           | value                                   | becomes                                    |
-|----------------|-----------------------------------------|--------------------------------------------|
-| (none)         | any JSON value                          | itself (Camunda's untyped value)           |
-| String         | string (numbers and booleans as text)   | str                                        |
-| Boolean        | true/false, "true"/"false"              | bool                                       |
-| Short/Integer/Long | integer (or its text) in the range  | int                                        |
-| Double         | number (or its text)                    | float                                      |
-| Date           | "yyyy-MM-dd'T'HH:mm:ss.SSSZ" or ISO-8601| ISO-8601 text with offset (naive: UTC)     |
-| Json           | a string holding JSON                   | the parsed dict / list / scalar            |
-| Object         | JSON text; valueInfo.serializationDataFormat | the parsed value                      |
-|                | must be "application/json"              |                                            |
-| Null           | anything                                | None                                       |
-| Bytes, File, Xml, other Object formats, unknown | -                  | 400 InvalidRequestException        |
+| type               | value                                   | stored as                               |
+|--------------------|-----------------------------------------|-----------------------------------------|
+| (none)             | any JSON value                          | itself, type inferred on the way out    |
+| String, Xml        | string (String: numbers/booleans as text)| str                                    |
+| Boolean            | true/false, "true"/"false"              | bool                                    |
+| Short/Integer/Long | integer (or its text) in the range      | int                                     |
+| Double             | number (or its text)                    | float                                   |
+| Date               | "yyyy-MM-dd'T'HH:mm:ss.SSSZ" or ISO-8601| the text as sent                        |
+| Json               | a string holding JSON                   | the parsed value                        |
+| Object             | JSON text, serializationDataFormat      | the parsed value                        |
+|                    | "application/json"                      |                                         |
+| Bytes, File        | base64 text (File: valueInfo filename,  | the base64 text                         |
+|                    | mimeType, encoding)                     |                                         |
+| Null               | anything                                | None                                    |
+| other Object formats, unknown types | -                              | 400 InvalidRequestException    |
 
-Out: None -> Null, bool -> Boolean, int -> Integer (Long beyond 32 bits), float -> Double, str -> String,
-dict/list -> Json (value is the JSON text, as Camunda sends Json). A Date sent in comes back as String.
+Out: the declared type when the value still fits it, else inferred: None -> Null, bool -> Boolean,
+int -> Integer (Long beyond 32 bits), float -> Double, str -> String, dict/list -> Json (as JSON text).
 """
 
+import base64
+import binascii
 import json
 import math
 from datetime import UTC, datetime
 from typing import Any
 
 from api.camunda.errors import invalid
+from engine import variable_types
 from engine.jsontext import lone_surrogate_path, printable
 
 INTEGER_RANGES = {
@@ -37,17 +46,39 @@ INTEGER_RANGES = {
     "long": (-(2**63), 2**63 - 1),
 }
 JSON_FORMAT = "application/json"
-UNSUPPORTED = {"bytes", "file", "xml"}
 CAMUNDA_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.{millis}%z"
 
 
-def from_camunda(variables: dict[str, Any] | None) -> dict[str, Any]:
-    """A request's `{"name": {"value", "type", "valueInfo"}}` map as plain Python."""
+def from_camunda(variables: dict[str, Any] | None, *, typed: bool = True) -> dict[str, Any]:
+    """A request's `{"name": {"value", "type", "valueInfo"}}` map as plain Python, with the declared
+    types beside the values (engine/variable_types.py) unless `typed` is false (correlation keys,
+    which are compared with values only)."""
     if not variables:
         return {}
     if not isinstance(variables, dict):
         raise invalid("variables must be a JSON object of name -> {value, type, valueInfo}")
-    return {name: to_python(name, typed) for name, typed in variables.items()}
+    values: dict[str, Any] = {}
+    types: dict[str, dict[str, Any]] = {}
+    for name, given in variables.items():
+        if variable_types.is_type_key(name):
+            raise invalid(f"variable name {name!r} is reserved")
+        values[name] = to_python(name, given)
+        declared = declared_type(given)
+        if declared is not None:
+            types[name] = declared
+    return variable_types.join(values, types) if typed else values
+
+
+def declared_type(typed: Any) -> dict[str, Any] | None:
+    """The `{type, valueInfo}` to store for a typed value as sent (None: untyped)."""
+    if hasattr(typed, "model_dump"):
+        typed = typed.model_dump()
+    type_name = typed.get("type") if isinstance(typed, dict) else None
+    if not type_name or not isinstance(type_name, str):
+        return None
+    info = typed.get("valueInfo") or {}
+    canonical = type_name[:1].upper() + type_name[1:]
+    return {"type": canonical, "valueInfo": info if isinstance(info, dict) else {}}
 
 
 def to_python(name: str, typed: Any) -> Any:
@@ -65,10 +96,6 @@ def to_python(name: str, typed: Any) -> Any:
     kind = type_name[:1].lower() + type_name[1:]
     convert = _CONVERTERS.get(kind)
     if convert is None:
-        if kind in UNSUPPORTED:
-            raise invalid(
-                f"Unsupported value type '{type_name}' of variable '{name}': opsflow keeps JSON data only"
-            )
         raise invalid(f"Unsupported value type '{type_name}' of variable '{name}'")
     if value is None and kind not in ("object",):
         return None
@@ -135,15 +162,41 @@ def _double(name: str, type_name: str, value: Any, info: dict) -> float:
 def _date(name: str, type_name: str, value: Any, info: dict) -> str:
     if not isinstance(value, str):
         raise _cannot(name, type_name, value, "a date is a string like 2024-01-31T09:30:00.000+0100")
+    parse_date(f"variable '{name}'", value)
+    return value
+
+
+def parse_date(what: str, value: str) -> datetime:
+    """Camunda's date text (yyyy-MM-dd'T'HH:mm:ss.SSSZ, +0100 or +01:00, or without a zone: UTC)."""
+    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise _cannot(
-            name, type_name, value, "a date is a string like 2024-01-31T09:30:00.000+0100"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.isoformat(timespec="milliseconds")
+        try:
+            parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+        except ValueError:
+            raise invalid(
+                f"Cannot convert value '{value}' of {what} to a date: "
+                "a date is a string like 2024-01-31T09:30:00.000+0100"
+            ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _text(name: str, type_name: str, value: Any, info: dict) -> str:
+    if not isinstance(value, str):
+        raise _cannot(name, type_name, value, "a string")
+    return value
+
+
+def _binary(name: str, type_name: str, value: Any, info: dict) -> str:
+    """Bytes and File: base64 text, checked and kept as sent (opsflow's data is JSON)."""
+    if not isinstance(value, str):
+        raise _cannot(name, type_name, value, "base64 text")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _cannot(name, type_name, value[:40], "not valid base64") from None
+    return value
 
 
 def _json(name: str, type_name: str, value: Any, info: dict) -> Any:
@@ -192,6 +245,9 @@ _CONVERTERS = {
     "json": _json,
     "object": _object,
     "null": _null,
+    "xml": _text,
+    "bytes": _binary,
+    "file": _binary,
 }
 
 
@@ -218,11 +274,66 @@ def to_camunda(value: Any) -> dict[str, Any]:
     return _typed("String", str(value))
 
 
-def to_camunda_map(variables: dict[str, Any], names: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Variables as `{"name": VariableValueDto}`, only `names` (in their order) when given."""
-    if names is not None:
-        return {n: to_camunda(variables[n]) for n in names if n in variables}
-    return {name: to_camunda(value) for name, value in variables.items()}
+def to_camunda_map(
+    variables: dict[str, Any], names: list[str] | None = None, types: dict[str, dict] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Variables as `{"name": VariableValueDto}` with their declared types, only `names` (in their
+    order) when given."""
+    types = types or {}
+    chosen = [n for n in names if n in variables] if names is not None else list(variables)
+    return {name: typed_value(variables[name], types.get(name)) for name in chosen}
+
+
+#: declared type (lower case) -> whether a stored value still fits it
+_FITS = {
+    "string": lambda v: isinstance(v, str),
+    "xml": lambda v: isinstance(v, str),
+    "date": lambda v: isinstance(v, str),
+    "bytes": lambda v: isinstance(v, str),
+    "file": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "short": lambda v: _int_in(v, "short"),
+    "integer": lambda v: _int_in(v, "integer"),
+    "long": lambda v: _int_in(v, "long"),
+    "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "json": lambda v: True,
+    "object": lambda v: True,
+    "null": lambda v: v is None,
+}
+
+
+def _int_in(value: Any, kind: str) -> bool:
+    low, high = INTEGER_RANGES[kind]
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def typed_value(value: Any, declared: dict | None) -> dict[str, Any]:
+    """A stored value as Camunda's VariableValueDto: its declared type if the value still fits it."""
+    if not declared:
+        return to_camunda(value)
+    type_name = str(declared.get("type") or "")
+    kind = type_name[:1].lower() + type_name[1:]
+    fits = _FITS.get(kind)
+    if fits is None or not fits(value):
+        return to_camunda(value)
+    if value is None:
+        return {"type": type_name, "value": None, "valueInfo": dict(declared.get("valueInfo") or {})}
+    out: Any = value
+    if kind in ("json", "object"):
+        out = json.dumps(value, ensure_ascii=False)
+    elif kind == "double":
+        out = float(value)
+    return {"type": type_name, "value": out, "valueInfo": dict(declared.get("valueInfo") or {})}
+
+
+def binary_content(value: Any, declared: dict | None) -> tuple[bytes, str] | None:
+    """The bytes and media type of a Bytes or File variable (None: it is neither)."""
+    kind = str((declared or {}).get("type") or "").lower()
+    if kind not in ("bytes", "file") or not isinstance(value, str):
+        return None
+    info = (declared or {}).get("valueInfo") or {}
+    media = info.get("mimeType") or "application/octet-stream"
+    return base64.b64decode(value), media
 
 
 def _typed(type_name: str, value: Any) -> dict[str, Any]:

@@ -340,6 +340,20 @@ def duration(text: str, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
 
 
+def set_variables(workflow: BpmnWorkflow, modifications: dict, deletions: list[str]) -> None:
+    """Change the process data from outside (Camunda's "set variables"): the workflow's data and that of
+    every task that holds a token now, so that whatever runs next sees the change."""
+    targets = [workflow.data] + [
+        task.data
+        for task in all_tasks(workflow)
+        if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR, TaskState.STARTED)
+    ]
+    for data in targets:
+        for name in deletions:
+            data.pop(name, None)
+        data.update(modifications)
+
+
 def current_variables(workflow: BpmnWorkflow) -> dict:
     """The process data as people see it: the workflow's data once done, else the open tasks' data."""
     merged: dict = dict(workflow.data)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from engine import events
-from engine.errors import Forbidden, InvalidInput, NotFound, Problem
+from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
 from engine.permissions import INTEGRATION, can_manage_users
 from engine.services.identity import IdentityService, hash_token
 from engine.storage.tables import MembershipRow, TokenRow, UserRow, utcnow
@@ -35,6 +35,7 @@ SCOPES: dict[str, str] = {
 }
 
 KEY_PREFIX = "opf_key_"
+TOKEN_PREFIX = "opf_"  # every bearer secret: session tokens and API keys
 KIND = "api_key"
 SYSTEM_GROUP = INTEGRATION
 MAX_NAME_LENGTH = 100  # TokenRow.label
@@ -162,6 +163,16 @@ class ApiKeyService:
         """The principal of a bearer token (any kind) and, for an API key, its scopes."""
         principal = self._identity.authenticate(token)  # the one place that decides validity
         return Credentials(principal, principal.scopes)
+
+    def authenticate_basic(self, user: str, password: str, *, client: str | None = None) -> Credentials:
+        """HTTP Basic: a user's password, or a token or API key as the password of its own user (how
+        Camunda clients that only speak Basic carry a key)."""
+        if password.startswith(TOKEN_PREFIX):
+            principal = self._identity.authenticate(password)
+            if principal.name != user:
+                raise Unauthenticated(f"this token or API key does not belong to {user}")
+            return Credentials(principal, principal.scopes)
+        return Credentials(self._identity.authenticate_password(user, password, client=client), None)
 
     def cached(self, token: str) -> Credentials | None:
         """`authenticate` from the identity service's cache only, without I/O; None: call `authenticate`."""

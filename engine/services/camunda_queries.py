@@ -1,56 +1,125 @@
-"""Read-only queries that the Camunda 7 REST layer (api/camunda) needs and the other services do not
-offer in this shape: a task query with Camunda's filters over every task the caller may see (not only
-their inbox), facts about external tasks that their view lacks (creation time, extension properties),
-and a cheap "is anything lockable?" probe for long polling. Nothing here writes.
+"""Read-only queries in the shape of Camunda 7's query API (filters, sorting, paging, counts) that the
+REST layer (api/camunda) translates to and from: open tasks, running instances and their variables.
+Definitions, deployments and external tasks are in camunda_resources.py; history, incidents and jobs in
+camunda_history.py; the paging, sorting and variable conditions here are shared by all three.
+Nothing here writes. A service of ProcessEngine (`engine.camunda`): each method is one read
+transaction.
 
-Who may see a task is decided by the rule TaskService decides it by for one task (engine.permissions,
-engine.visibility), in its SQL form: an admin, its assignee, its candidates, and the leader of its
-instance.
+Who may see what is decided by the rules the other services decide by (engine.permissions,
+engine.visibility), in their SQL form: tasks as TaskService shows them, instances as RuntimeService.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
-from engine.errors import InvalidInput
+from engine import permissions, variable_types
+from engine.errors import Forbidden, InvalidInput
 from engine.permissions import TeamRules
+from engine.services import instance_summaries as summary
 from engine.services.identity import users_with_groups
-from engine.services.views import candidates_of, task_view
+from engine.services.views import candidates_of, instance_view, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
+    MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
-    utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import Page, Principal, TaskView
-
-if TYPE_CHECKING:
-    from engine.engine import ProcessEngine
+from engine.views import InstanceView, Page, Principal, TaskView
 
 MAX_RESULTS = 1000
+OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """One sort criterion: a key the query names in its SORT table, and the direction."""
+
+    key: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class VariableCondition:
+    """`name operator value` on a process variable; operators as Camunda's (eq, neq, gt, gteq, lt,
+    lteq, like with `%`)."""
+
+    name: str
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Paging:
+    offset: int = 0
+    limit: int = MAX_RESULTS
+    sorting: tuple[Sorting, ...] = ()
 
 
 @dataclass(frozen=True)
 class TaskFilter:
-    """Camunda's task query parameters that opsflow can answer (names in snake_case)."""
-
-    process_instance_id: str | None = None
-    process_instance_business_key: str | None = None
-    process_definition_key: str | None = None
+    process_instance_ids: tuple[str, ...] | None = None
+    business_key: str | None = None
+    business_key_like: str | None = None
+    process_definition_keys: tuple[str, ...] | None = None
     process_definition_id: str | None = None
-    task_definition_key: str | None = None
+    task_definition_keys: tuple[str, ...] | None = None
+    task_ids: tuple[str, ...] | None = None
     name: str | None = None
-    assignee: str | None = None
-    candidate_group: str | None = None
+    name_like: str | None = None
+    assignees: tuple[str, ...] | None = None
+    assignee_like: str | None = None
+    candidate_groups: tuple[str, ...] | None = None
     candidate_user: str | None = None
     include_assigned_tasks: bool = False
-    assigned: bool | None = None  # True: only assigned tasks; False (Camunda's `unassigned`): only unassigned
+    assigned: bool | None = None  # True: only assigned; False: only unassigned
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    process_variables: tuple[VariableCondition, ...] = ()
+
+
+TASK_SORT = {
+    "created": OpenTaskRow.created_at,
+    "due": OpenTaskRow.due_at,
+    "name": OpenTaskRow.name,
+    "name_ci": sa.func.lower(OpenTaskRow.name),
+    "assignee": OpenTaskRow.assignee,
+    "id": OpenTaskRow.id,
+    "instance": OpenTaskRow.instance_id,
+    "updated": OpenTaskRow.claimed_at,
+}
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    ids: tuple[str, ...] | None = None
+    business_key: str | None = None
+    business_key_like: str | None = None
+    process_definition_keys: tuple[str, ...] | None = None
+    process_definition_id: str | None = None
+    with_incident: bool | None = None
+    activity_ids: tuple[str, ...] | None = None
+    variables: tuple[VariableCondition, ...] = ()
+    running_only: bool = True
+
+
+INSTANCE_SORT = {
+    "id": ProcessInstanceRow.id,
+    "key": ProcessInstanceRow.process_key,
+    "definition": ProcessInstanceRow.definition_id,
+    "business_key": ProcessInstanceRow.business_key,
+    "started": ProcessInstanceRow.started_at,
+    "ended": ProcessInstanceRow.ended_at,
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +130,15 @@ class TaskRecord:
 
 
 @dataclass(frozen=True)
-class ExternalTaskFacts:
+class VariableRecord:
+    instance_id: str
+    definition_id: str
+    process_key: str
+    name: str
+    value: Any
+    declared: dict | None  # {"type", "valueInfo"} as sent, if declared
     created_at: datetime
-    extension_properties: dict[str, str]
+    running: bool
 
 
 class CamundaQueries:
@@ -71,33 +146,24 @@ class CamundaQueries:
         self._tx = tx
         self._rules = rules
 
-    @classmethod
-    def of(cls, engine: "ProcessEngine") -> "CamundaQueries":
-        return cls(Transactions(engine.db), engine.rules)
-
     # --- tasks ------------------------------------------------------------------------------------
 
-    def tasks(
-        self, task_filter: TaskFilter, *, principal: Principal, offset: int = 0, limit: int = MAX_RESULTS
-    ) -> Page[TaskRecord]:
-        """Open user tasks matching the filter that the principal may see, oldest first."""
-        if offset < 0 or limit < 0:
-            raise InvalidInput("firstResult and maxResults must not be negative")
-        limit = min(limit, MAX_RESULTS)
+    def tasks(self, f: TaskFilter, paging: Paging, *, principal: Principal) -> Page[TaskRecord]:
+        """Open user tasks matching the filter that the principal may see (oldest first by default)."""
+        check_paging(paging)
 
         def query(uow: UnitOfWork) -> Page[TaskRecord]:
             session = uow.session
             q = (
                 select(OpenTaskRow, ProcessInstanceRow.definition_id)
                 .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
-                .where(*_conditions(session, task_filter), self._rules.task_visible.sql(principal))
+                .where(*_task_conditions(session, f), self._rules.task_visible.sql(principal))
             )
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
-            page = session.exec(
-                q.order_by(OpenTaskRow.created_at, OpenTaskRow.id).offset(offset).limit(limit)
-            ).all()
+            order = order_by(paging.sorting, TASK_SORT, OpenTaskRow.created_at, OpenTaskRow.id)
+            page = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
             candidates = candidates_of(session, [task.id for task, _ in page])
-            definitions = _catalogs(session, {definition_id for _, definition_id in page})
+            definitions = catalogs_of(session, {definition_id for _, definition_id in page})
             records = [
                 TaskRecord(
                     task_view(task, *candidates[task.id]),
@@ -106,74 +172,180 @@ class CamundaQueries:
                 )
                 for task, definition_id in page
             ]
-            return Page(records, total, offset, limit)
+            return Page(records, total, paging.offset, paging.limit)
 
         return self._tx.read(query)
 
-    # --- external tasks ---------------------------------------------------------------------------
+    def task_exists(self, task_id: str) -> bool:
+        """Whether an open task of this id exists, whoever may see it: Camunda answers a task the caller
+        may not act on with 403, not 404."""
+        return self._tx.read(lambda uow: uow.session.get(OpenTaskRow, task_id) is not None)
 
-    def external_task_facts(self, task_ids: list[str]) -> dict[str, ExternalTaskFacts]:
-        """Creation time and `camunda:properties` of the service task, per external task id."""
-        if not task_ids:
-            return {}
+    def candidate_group_counts(self, *, principal: Principal) -> list[tuple[str | None, int]]:
+        """Open unassigned tasks per candidate group (None: offered to no group), as Camunda's report."""
+        if not permissions.can_manage_users(principal):
+            raise Forbidden("only admins read the candidate group report")
 
-        def query(uow: UnitOfWork) -> dict[str, ExternalTaskFacts]:
+        def query(uow: UnitOfWork) -> list[tuple[str | None, int]]:
+            grouped = uow.session.exec(
+                select(TaskCandidateRow.value, sa.func.count())
+                .join(OpenTaskRow, OpenTaskRow.id == TaskCandidateRow.task_id)
+                .where(TaskCandidateRow.kind == "group", OpenTaskRow.assignee.is_(None))
+                .group_by(TaskCandidateRow.value)
+                .order_by(TaskCandidateRow.value)
+            ).all()
+            offered = select(TaskCandidateRow.task_id).where(TaskCandidateRow.kind == "group")
+            none = uow.session.exec(
+                select(sa.func.count()).where(OpenTaskRow.assignee.is_(None), OpenTaskRow.id.not_in(offered))
+            ).one()
+            return ([(None, none)] if none else []) + [(g, n) for g, n in grouped]
+
+        return self._tx.read(query)
+
+    # --- process instances ------------------------------------------------------------------------
+
+    def instances(self, f: InstanceFilter, paging: Paging, *, principal: Principal) -> Page[InstanceView]:
+        """Instances matching the filter that the principal may see (newest first by default)."""
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[InstanceView]:
             session = uow.session
-            rows = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.id.in_(task_ids))).all()
-            catalogs = _catalogs(session, {r.definition_id for r in rows})
-            return {
-                r.id: ExternalTaskFacts(r.created_at, _properties(catalogs[r.definition_id], r.element_id))
-                for r in rows
-            }
+            q = select(ProcessInstanceRow).where(
+                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+            )
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, INSTANCE_SORT, ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            versions = _versions(session, {r.definition_id for r in rows})
+            return Page(
+                [instance_view(r, versions[r.definition_id]) for r in rows],
+                total,
+                paging.offset,
+                paging.limit,
+            )
 
         return self._tx.read(query)
 
-    def has_lockable_external_tasks(self, topics: list[tuple[str, str | None]]) -> bool:
-        """Whether fetch_and_lock could lock anything for these (topic, business key or None) pairs now,
-        by the same conditions; lets long polling poll with a cheap read instead of a write."""
-        if not topics:
-            return False
-        wanted = [
-            (ExternalTaskRow.topic == name)
-            & (ExternalTaskRow.business_key == business_key if business_key is not None else sa.true())
-            for name, business_key in topics
-        ]
+    def waiting_for_message(self, name: str, *, business_key: str | None, principal: Principal) -> list[str]:
+        """Running instances (ids) waiting for the message, for correlating to all of them."""
+        if not permissions.can_correlate(principal):
+            raise Forbidden("only admins and integration accounts send messages")
 
-        def query(uow: UnitOfWork) -> bool:
-            now = utcnow()
-            found = uow.session.exec(
-                select(ExternalTaskRow.id)
-                .where(
-                    or_(*wanted),
-                    sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
-                    sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
-                )
-                .limit(1)
-            ).first()
-            return found is not None
+        def query(uow: UnitOfWork) -> list[str]:
+            q = (
+                select(ProcessInstanceRow.id)
+                .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
+                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status == "running")
+            )
+            if business_key is not None:
+                q = q.where(ProcessInstanceRow.business_key == business_key)
+            return list(uow.session.exec(q.order_by(ProcessInstanceRow.started_at)).all())
+
+        return self._tx.read(query)
+
+    # --- variables --------------------------------------------------------------------------------
+
+    def variables(
+        self,
+        f: InstanceFilter,
+        names: tuple[str, ...] | None,
+        name_like: str | None,
+        paging: Paging,
+        *,
+        principal: Principal,
+    ) -> Page[VariableRecord]:
+        """The variables of the instances matching the filter (running ones, or all for history), one
+        record per variable, by instance then name."""
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[VariableRecord]:
+            session = uow.session
+            q = select(ProcessInstanceRow).where(
+                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+            )
+            records: list[VariableRecord] = []
+            for row in session.exec(q.order_by(ProcessInstanceRow.started_at, ProcessInstanceRow.id)).all():
+                values, types = variable_types.split(row.variables)
+                for name in sorted(values):
+                    if names is not None and name not in names:
+                        continue
+                    if name_like is not None and not _like(name, name_like):
+                        continue
+                    records.append(
+                        VariableRecord(
+                            row.id,
+                            row.definition_id,
+                            row.process_key,
+                            name,
+                            values[name],
+                            types.get(name),
+                            row.started_at,
+                            row.status == "running",
+                        )
+                    )
+            end = paging.offset + paging.limit
+            return Page(records[paging.offset : end], len(records), paging.offset, paging.limit)
 
         return self._tx.read(query)
 
 
-# --- helpers ----------------------------------------------------------------------------------------
+# --- conditions -------------------------------------------------------------------------------------
 
 
-def _conditions(session: Session, f: TaskFilter) -> list:
-    conditions = []
+def check_paging(paging: Paging) -> None:
+    if paging.offset < 0 or paging.limit < 0:
+        raise InvalidInput("firstResult and maxResults must not be negative")
+
+
+def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
+    order = []
+    for s in sorting:
+        column = table.get(s.key)
+        if column is None:
+            raise InvalidInput(f"cannot sort by {s.key}")
+        order.append(column.desc() if s.descending else column.asc())
+    return order + list(default)
+
+
+def is_in(column: Any, values: tuple[str, ...] | None) -> list:
+    return [] if values is None else [column.in_(values)]
+
+
+def _task_conditions(session: Session, f: TaskFilter) -> list:
+    conditions = [
+        *is_in(OpenTaskRow.instance_id, f.process_instance_ids),
+        *is_in(OpenTaskRow.process_key, f.process_definition_keys),
+        *is_in(OpenTaskRow.element_id, f.task_definition_keys),
+        *is_in(OpenTaskRow.id, f.task_ids),
+        *is_in(OpenTaskRow.assignee, f.assignees),
+    ]
     for column, value in (
-        (OpenTaskRow.instance_id, f.process_instance_id),
-        (OpenTaskRow.business_key, f.process_instance_business_key),
-        (OpenTaskRow.process_key, f.process_definition_key),
+        (OpenTaskRow.business_key, f.business_key),
         (ProcessInstanceRow.definition_id, f.process_definition_id),
-        (OpenTaskRow.element_id, f.task_definition_key),
         (OpenTaskRow.name, f.name),
-        (OpenTaskRow.assignee, f.assignee),
     ):
         if value is not None:
             conditions.append(column == value)
+    for column, pattern in (
+        (OpenTaskRow.business_key, f.business_key_like),
+        (OpenTaskRow.name, f.name_like),
+        (OpenTaskRow.assignee, f.assignee_like),
+    ):
+        if pattern is not None:
+            conditions.append(column.like(pattern))
+    for column, moment, before in (
+        (OpenTaskRow.due_at, f.due_before, True),
+        (OpenTaskRow.due_at, f.due_after, False),
+        (OpenTaskRow.created_at, f.created_before, True),
+        (OpenTaskRow.created_at, f.created_after, False),
+    ):
+        if moment is not None:
+            conditions.append(column < moment if before else column > moment)
     offered_to = []
-    if f.candidate_group is not None:
-        offered_to.append(_offered(groups=[f.candidate_group]))
+    if f.candidate_groups is not None:
+        offered_to.append(_offered(groups=list(f.candidate_groups)))
     if f.candidate_user is not None:
         groups = sorted(users_with_groups(session, {f.candidate_user}).get(f.candidate_user, set()))
         offered_to.append(_offered(user=f.candidate_user, groups=groups))
@@ -184,10 +356,74 @@ def _conditions(session: Session, f: TaskFilter) -> list:
         conditions.append(OpenTaskRow.assignee.is_not(None))
     elif f.assigned is False:
         conditions.append(OpenTaskRow.assignee.is_(None))
+    conditions += [_variable(c) for c in f.process_variables]
     return conditions
 
 
-def _offered(*, user: str | None = None, groups: list[str]):
+def _instance_conditions(f: InstanceFilter) -> list:
+    conditions = [
+        *is_in(ProcessInstanceRow.id, f.ids),
+        *is_in(ProcessInstanceRow.process_key, f.process_definition_keys),
+    ]
+    if f.running_only:
+        conditions.append(ProcessInstanceRow.status == "running")
+    if f.business_key is not None:
+        conditions.append(ProcessInstanceRow.business_key == f.business_key)
+    if f.business_key_like is not None:
+        conditions.append(ProcessInstanceRow.business_key.like(f.business_key_like))
+    if f.process_definition_id is not None:
+        conditions.append(ProcessInstanceRow.definition_id == f.process_definition_id)
+    if f.with_incident is not None:
+        conditions.append(summary.has_incident() if f.with_incident else sa.not_(summary.has_incident()))
+    if f.activity_ids is not None:
+        ids = list(f.activity_ids)
+        conditions.append(
+            sa.or_(
+                ProcessInstanceRow.id.in_(
+                    select(OpenTaskRow.instance_id).where(OpenTaskRow.element_id.in_(ids))
+                ),
+                ProcessInstanceRow.id.in_(
+                    select(ExternalTaskRow.instance_id).where(ExternalTaskRow.element_id.in_(ids))
+                ),
+                ProcessInstanceRow.id.in_(
+                    select(MessageSubscriptionRow.instance_id).where(
+                        MessageSubscriptionRow.element_id.in_(ids)
+                    )
+                ),
+            )
+        )
+    conditions += [_variable(c) for c in f.variables]
+    return conditions
+
+
+def _variable(c: VariableCondition) -> Any:
+    """A condition on a variable in the instance's data snapshot (JSON on both databases). A value is
+    compared as what it is: a number as a number, a boolean as a boolean, text as text."""
+    if c.operator not in OPERATORS:
+        raise InvalidInput(f"unknown variable operator {c.operator!r}; operators are {', '.join(OPERATORS)}")
+    element = ProcessInstanceRow.variables[c.name]
+    value = c.value
+    if c.operator == "like":
+        return element.as_string().like(str(value))
+    if isinstance(value, bool):
+        column, value = element.as_boolean(), value
+    elif isinstance(value, int | float):
+        column, value = element.as_float(), float(value)
+    elif value is None:
+        return element.as_string().is_(None) if c.operator == "eq" else element.as_string().is_not(None)
+    else:
+        column, value = element.as_string(), str(value)
+    return {
+        "eq": column == value,
+        "neq": column != value,
+        "gt": column > value,
+        "gteq": column >= value,
+        "lt": column < value,
+        "lteq": column <= value,
+    }[c.operator]
+
+
+def _offered(*, user: str | None = None, groups: list[str]) -> Any:
     """Offered to the user by name or to any of the groups (a filter of the query, not a visibility rule)."""
     clauses = [(TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(groups)] if groups else []
     if user is not None:
@@ -197,11 +433,25 @@ def _offered(*, user: str | None = None, groups: list[str]):
     return OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(or_(*clauses)))
 
 
-def _properties(catalog: dict, element_id: str) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (catalog.get(element_id, {}).get("properties") or {}).items()}
+def _like(text: str, pattern: str) -> bool:
+    return (
+        re.fullmatch("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern), text)
+        is not None
+    )
 
 
-def _catalogs(session: Session, definition_ids: set[str]) -> dict[str, dict]:
+def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
+    if not definition_ids:
+        return {}
+    rows = session.exec(
+        select(ProcessDefinitionRow.id, ProcessDefinitionRow.version).where(
+            ProcessDefinitionRow.id.in_(definition_ids)
+        )
+    ).all()
+    return dict(rows)
+
+
+def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
     if not definition_ids:
         return {}
     rows = session.exec(

@@ -1,13 +1,13 @@
 """External tasks: service tasks done by workers of other systems, fetched and locked per topic
 (the Camunda 7 external task pattern)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine import events, permissions
+from engine import events, permissions, variable_types
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.instances import Instances, Loaded
@@ -39,6 +39,8 @@ class ExternalTaskView:
     error_details: str | None
     priority: int
     variables: dict
+    #: declared types of the variables (engine/variable_types.py)
+    variable_types: dict = field(default_factory=dict)
 
 
 class ExternalTaskService:
@@ -224,7 +226,8 @@ class ExternalTaskService:
         self._tx.write(extend)
 
     def set_retries(self, task_id: str, retries: int, *, principal_roles: frozenset[str]) -> None:
-        """An operator resolves an incident by giving the task new retries."""
+        """An operator resolves an incident by giving the task new retries (the instance's incident of
+        this task goes with it)."""
         _require_worker(principal_roles)
 
         def update(uow: UnitOfWork) -> None:
@@ -232,6 +235,28 @@ class ExternalTaskService:
             if row is None:
                 raise NotFound(f"external task {task_id} not found")
             row.retries = retries
+            uow.session.add(row)
+            instance = uow.session.get(ProcessInstanceRow, row.instance_id)
+            if (
+                retries > 0
+                and instance is not None
+                and (instance.incident or {}).get("element_id") == row.element_id
+            ):
+                instance.incident = None
+                uow.session.add(instance)
+
+        self._tx.write(update)
+
+    def unlock(self, task_id: str, *, principal_roles: frozenset[str]) -> None:
+        """Releases the lock whoever holds it, so that any worker may fetch the task again."""
+        _require_worker(principal_roles)
+
+        def update(uow: UnitOfWork) -> None:
+            row = uow.session.get(ExternalTaskRow, task_id)
+            if row is None:
+                raise NotFound(f"external task {task_id} not found")
+            row.worker_id = None
+            row.lock_expires_at = None
             uow.session.add(row)
 
         self._tx.write(update)
@@ -288,9 +313,11 @@ def _locked_by(session: Session, task_id: str, worker_id: str) -> ExternalTaskRo
 
 
 def _view(session: Session, row: ExternalTaskRow, names: list[str] | None) -> ExternalTaskView:
-    variables = session.exec(
-        select(ProcessInstanceRow.variables).where(ProcessInstanceRow.id == row.instance_id)
-    ).one()
+    variables, types = variable_types.split(
+        session.exec(
+            select(ProcessInstanceRow.variables).where(ProcessInstanceRow.id == row.instance_id)
+        ).one()
+    )
     if names is not None:
         variables = {k: v for k, v in variables.items() if k in names}
     return ExternalTaskView(
@@ -308,4 +335,5 @@ def _view(session: Session, row: ExternalTaskRow, names: list[str] | None) -> Ex
         row.error_details,
         row.priority,
         variables,
+        {k: t for k, t in types.items() if k in variables},
     )

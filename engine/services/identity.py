@@ -75,6 +75,11 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_CACHED_PRINCIPALS = 10_000
 
 
+def _password_key(name: str, password: str) -> str:
+    """The cache key of a name and password (a digest: the cache never holds a password)."""
+    return "basic:" + hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -247,6 +252,40 @@ class IdentityService:
                         self._principals.clear()
                     fresh_until = time.monotonic() + self._cache_seconds
                     self._principals[token_hash] = (principal, expires_at, fresh_until)
+        return principal
+
+    def authenticate_password(self, name: str, password: str, *, client: str | None = None) -> Principal:
+        """The principal of a user name and password sent with each request (HTTP Basic, as Camunda's
+        clients do), throttled like sign_in and kept as briefly as a token's principal, so that the
+        password hash is not checked on every request."""
+        key = _password_key(name, password)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        forgotten = self._forgotten
+
+        def check(uow) -> str | None:
+            session = uow.session
+            signin_throttle.refuse_if_throttled(session, name, client)
+            user = _user_by_name(session, name)
+            try:
+                ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
+            except VerifyMismatchError:
+                ok = False
+            if not ok or user.disabled_at is not None:
+                signin_throttle.record_failure(session, name, client)
+                return None
+            return user.id
+
+        user_id = self._tx.write(check)  # a failure is committed before the answer
+        if user_id is None:
+            raise Unauthenticated("wrong user name or password")
+        groups = self._tx.read(lambda uow: _groups(uow.session, user_id))
+        principal = Principal(user_id, name, frozenset(groups), None)
+        if self._cache_seconds > 0:
+            with self._lock:
+                if forgotten == self._forgotten and len(self._principals) < MAX_CACHED_PRINCIPALS:
+                    self._principals[key] = (principal, None, time.monotonic() + self._cache_seconds)
         return principal
 
     def cached_principal(self, token: str) -> Principal | None:

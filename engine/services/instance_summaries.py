@@ -86,4 +86,3 @@ def summaries(
             InstanceSummaryView(**base, current_steps=current, waiting=waiting[row.id], overdue=overdue)
         )
     return result
-

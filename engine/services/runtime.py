@@ -6,10 +6,10 @@ from dataclasses import asdict
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from engine import events, permissions, timer_starts
+from engine import events, permissions, timer_starts, variable_types
 from engine.bpmn.parser import start_event
 from engine.bpmn.path import sequence_flows, taken_path
-from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
+from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, set_variables, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import Definition, InstanceRecord, Instances, Loaded
@@ -83,12 +83,14 @@ class RuntimeService:
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
             data, may_route = variables, frozenset[str]()
             if form is not None and validate_start_form:
-                data, errors = validate_submission(form.form_schema, variables, {}, deployed=True)
+                values, types = variable_types.split(variables)
+                data, errors = validate_submission(form.form_schema, values, {}, deployed=True)
                 if errors:
                     raise InvalidInput(
                         "the start form is not filled in correctly",
                         [Problem(e.message, path=e.path, element_id=e.field_id) for e in errors],
                     )
+                data = variable_types.join(data, {n: t for n, t in types.items() if n in data})
                 may_route = routing_fields(form.form_schema)
             return self._create(session, definition, principal.name, business_key, data, may_route=may_route)
 
@@ -152,7 +154,9 @@ class RuntimeService:
                 )
                 incident = self._instances.runner.advance(loaded.workflow)
                 self._instances.save(session, loaded, actor=principal.name, incident=incident)
-                return MessageCorrelationView(name, row.id, started=False)
+                return MessageCorrelationView(
+                    name, row.id, started=False, instance=instance_view(row, loaded.definition.version)
+                )
             if instance_id is not None:
                 raise NotFound(f"process instance {instance_id} is not waiting for message {name!r}")
             starters = [d for d in latest_definitions(session) if start_event(d.catalog, d.key, message=name)]
@@ -170,7 +174,7 @@ class RuntimeService:
                 {},
                 message=(name, payload),
             )
-            return MessageCorrelationView(name, view.id, started=True)
+            return MessageCorrelationView(name, view.id, started=True, instance=view)
 
         return self._tx.write(correlate)
 
@@ -252,6 +256,46 @@ class RuntimeService:
             return instance_view(row, loaded.definition.version)
 
         return self._tx.write(cancel)
+
+    def set_variables(
+        self,
+        instance_id: str,
+        modifications: dict,
+        deletions: list[str] | None = None,
+        *,
+        principal: Principal,
+    ) -> InstanceView:
+        """Change a running instance's data (Camunda's POST/PUT/DELETE variables): its leader, an admin
+        or an integration account may. Deleting a variable also forgets its declared type."""
+        deletions = list(deletions or [])
+
+        def update(uow: UnitOfWork) -> InstanceView:
+            session = uow.session
+            row = self._instances.lock(session, instance_id)
+            require_visible(session, self._rules, principal, row)
+            if not (
+                self._rules.is_instance_leader(principal, row.started_by, row.team)
+                or permissions.can_correlate(principal)
+            ):
+                raise Forbidden(
+                    "only the instance's leader, an admin or an integration account may change its variables"
+                )
+            if row.status != "running":
+                raise Conflict(f"process instance {instance_id} is already {row.status}")
+            loaded = self._instances.load(session, row)
+            gone = deletions + [variable_types.PREFIX + name for name in deletions]
+            set_variables(loaded.workflow, modifications, gone)
+            self._instances.save(session, loaded, actor=principal.name, incident=None)
+            events.record(
+                session,
+                events.VARIABLES_SET,
+                actor=principal.name,
+                instance_id=row.id,
+                details={"set": sorted(variable_types.plain(modifications)), "deleted": deletions},
+            )
+            return instance_view(row, loaded.definition.version)
+
+        return self._tx.write(update)
 
     def retry(self, instance_id: str, *, principal: Principal, variables: dict | None = None) -> InstanceView:
         """Resolve an incident: run the failed step again, with corrected process data if given."""

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine import events, permissions
-from engine.bpmn.runner import ready_user_task
+from engine import events, permissions, variable_types
+from engine.bpmn.runner import ready_user_task, set_variables
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import INSTANCE_RECORD_COLUMNS, Definition, InstanceRecord, Instances
@@ -108,7 +108,7 @@ class TaskService:
             entry = definition.catalog.get(row.element_id, {})
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
             draft = own_draft(row.draft, principal)
-            data = {**instance.variables, **(draft or {})}
+            data = {**variable_types.plain(instance.variables), **(draft or {})}
             return TaskDetailView(
                 task_view(row, users, roles),
                 entry.get("documentation", ""),
@@ -269,6 +269,36 @@ class TaskService:
 
         return self._tx.write(save)
 
+    def set_variables(
+        self, task_id: str, modifications: dict, deletions: list[str] | None = None, *, principal: Principal
+    ) -> None:
+        """Change the process data through a task (Camunda's task variables), unvalidated as in Camunda:
+        whoever may complete the task may; its instance's leader too."""
+        deletions = list(deletions or [])
+
+        def update(uow: UnitOfWork) -> None:
+            session = uow.session
+            row, users, roles, instance = self._task_to_complete(session, task_id, principal)
+            if not permissions.can_complete(principal, row.assignee, users, roles) and not (
+                self._rules.is_instance_leader(principal, instance.started_by, instance.team)
+            ):
+                raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can change it")
+            loaded = self._instances.load(session, instance)
+            gone = deletions + [variable_types.PREFIX + name for name in deletions]
+            set_variables(loaded.workflow, modifications, gone)
+            self._instances.save(session, loaded, actor=principal.name, incident=None)
+            events.record(
+                session,
+                events.VARIABLES_SET,
+                actor=principal.name,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                details={"set": sorted(variable_types.plain(modifications)), "deleted": deletions},
+            )
+
+        self._tx.write(update)
+
     def complete(self, task_id: str, data: dict, *, principal: Principal) -> InstanceDetailView:
         """Validate the form data, complete the task, run the process on to its next wait states."""
 
@@ -287,7 +317,12 @@ class TaskService:
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
             entry = loaded.definition.catalog.get(row.element_id, {})
-            clean, form_schema = self._validated(session, entry, loaded.definition, data, instance.variables)
+            values, types = variable_types.split(data if isinstance(data, dict) else None)
+            context = variable_types.plain(instance.variables)
+            clean, form_schema = self._validated(
+                session, entry, loaded.definition, values if isinstance(data, dict) else data, context
+            )
+            clean = variable_types.join(clean, {n: t for n, t in types.items() if n in clean})
             loaded.may_route = routing_fields(form_schema)
             incident = self._instances.runner.complete_user_task(loaded.workflow, task_id, clean)
             events.record(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from engine import variable_types
 from engine.storage.tables import AuditEventRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow
 from engine.views import AuditEntry, InstanceView, TaskView
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def instance_view(row: "ProcessInstanceRow | InstanceRecord", version: int) -> InstanceView:
+    variables, types = variable_types.split(row.variables)
     return InstanceView(
         row.id,
         row.definition_id,
@@ -26,8 +28,9 @@ def instance_view(row: "ProcessInstanceRow | InstanceRecord", version: int) -> I
         row.started_at,
         row.ended_at,
         list(row.team or []),
-        dict(row.variables or {}),
+        variables,
         row.incident,
+        types,
     )
 
 
@@ -58,10 +61,7 @@ def task_views(session: Session, rows: Sequence[sa.Row]) -> list[TaskView]:
     page of 50 takes a quarter of the time it takes attribute by attribute."""
     candidates = candidates_of(session, [r[0] for r in rows])
     at = _CANDIDATES_AT
-    return [
-        TaskView(*r[:at], *(sorted(names) for names in candidates[r[0]]), *r[at:])
-        for r in rows
-    ]
+    return [TaskView(*r[:at], *(sorted(names) for names in candidates[r[0]]), *r[at:]) for r in rows]
 
 
 def task_view(row: OpenTaskRow, users: list[str], roles: list[str]) -> TaskView:

@@ -89,7 +89,7 @@ def test_complete_needs_the_lock_holder_and_moves_the_process_on(rest: Api) -> N
     }
     rest.call("ivan", "POST", url(task["id"], "complete"), 204, json=body)
     archived = rest.call("lei", "GET", f"{REST}/process-instance/{started['id']}/variables/archived_at")
-    assert archived == {"type": "String", "value": "2024-01-31T10:00:00.000+00:00", "valueInfo": {}}
+    assert archived == {"type": "Date", "value": "2024-01-31T10:00:00.000+0000", "valueInfo": {}}
     variables = rest.call("lei", "GET", f"{REST}/process-instance/{started['id']}/variables")
     assert "tmp" not in variables  # local variables end with the activity
     assert rest.call("ivan", "POST", url(task["id"], "complete"), 404, json={"workerId": "w1"})["type"] == (
@@ -185,7 +185,8 @@ def test_extend_lock_keeps_the_task_locked(rest: Api) -> None:
 def test_only_integration_accounts_and_admins_work_external_tasks(rest: Api) -> None:
     at_archive(rest)
     body = fetch(rest, user="dana", expect=403)
-    assert body["type"] == "AuthorizationException" and set(body) == {"type", "message", "code"}
+    assert body["type"] == "AuthorizationException" and body["userId"] == "dana"
+    assert set(body) == {"type", "message", "code", "userId", "missingAuthorizations"}
     assert len(fetch(rest, user="ada")) == 1
 
 

@@ -101,12 +101,10 @@ def test_only_integration_accounts_and_admins_send_messages(rest: Api) -> None:
         ({}, "No message name supplied"),
         ({"messageName": "x", "tenantId": "t", "withoutTenantId": True}, "cannot be used together"),
         ({"messageName": "x", "variablesInResultEnabled": True}, "cannot be used without 'resultEnabled'"),
-        ({"messageName": "x", "all": True}, "Parameter 'all' is not supported"),
-        ({"messageName": "x", "processInstanceId": "abc"}, "Parameter 'processInstanceId' is not supported"),
         ({"messageName": "x", "tenantId": "t"}, "Parameter 'tenantId' is not supported"),
         ({"messageName": "x", "localCorrelationKeys": {"a": {"value": 1}}}, "localCorrelationKeys"),
         (
-            {"messageName": "x", "processVariables": {"a": {"value": "AA", "type": "Bytes"}}},
+            {"messageName": "x", "processVariables": {"a": {"value": "AA", "type": "Decimal"}}},
             "Unsupported value type",
         ),
     ],
@@ -114,3 +112,32 @@ def test_only_integration_accounts_and_admins_send_messages(rest: Api) -> None:
 def test_bad_or_unsupported_correlations_are_400_invalid_request(rest: Api, body: dict, message: str) -> None:
     answer = rest.call("ivan", "POST", MESSAGE, 400, json=body)
     assert answer["type"] == "InvalidRequestException" and message in answer["message"]
+
+
+def test_a_message_goes_to_the_instance_named_by_its_id(rest: Api) -> None:
+    first = waiting_for_payment(rest, "ONE")
+    second = waiting_for_payment(rest, "TWO")
+    body = {
+        "messageName": "payment_received",
+        "processInstanceId": second["id"],
+        "resultEnabled": True,
+        "variablesInResultEnabled": True,
+        "processVariables": {"paid_amount": typed(99, "Long")},
+    }
+    [result] = rest.call("ivan", "POST", MESSAGE, 200, json=body)
+    assert result["execution"]["processInstanceId"] == second["id"]
+    assert result["variables"]["paid_amount"] == {"type": "Long", "value": 99, "valueInfo": {}}
+    missing = {"messageName": "payment_received", "processInstanceId": second["id"]}
+    assert rest.call("ivan", "POST", MESSAGE, 400, json=missing)["type"] == "RestException"
+    assert (
+        rest.call("ada", "GET", f"{REST}/process-instance/{first['id']}/variables").get("paid_amount") is None
+    )
+
+
+def test_all_delivers_to_every_instance_waiting(rest: Api) -> None:
+    started = [waiting_for_payment(rest, "BATCH") for _ in range(3)]
+    waiting_for_payment(rest, "OTHER")
+    body = {"messageName": "payment_received", "businessKey": "BATCH", "all": True, "resultEnabled": True}
+    results = rest.call("ivan", "POST", MESSAGE, 200, json=body)
+    assert sorted(r["execution"]["processInstanceId"] for r in results) == sorted(s["id"] for s in started)
+    assert rest.call("ivan", "POST", MESSAGE, 200, json=body) == []

@@ -86,8 +86,10 @@ def test_a_task_claimed_by_someone_else_cannot_be_claimed(rest: Api, engine) -> 
     assert taken["type"] == "TaskAlreadyClaimedException" and "dana" in taken["message"]
     refused = rest.call("dina", "POST", f"{REST}/task/{task['id']}/unclaim", 403)
     assert refused["type"] == "AuthorizationException"
-    not_offered = rest.call("eric", "POST", f"{REST}/task/{task['id']}/claim", 404, json={"userId": "eric"})
-    assert not_offered["type"] == "InvalidRequestException"
+    not_offered = rest.call("eric", "POST", f"{REST}/task/{task['id']}/claim", 403, json={"userId": "eric"})
+    assert not_offered["type"] == "AuthorizationException" and not_offered["userId"] == "eric"
+    missing = rest.call("eric", "POST", f"{REST}/task/no-such-task/claim", 404, json={})
+    assert missing["type"] == "InvalidRequestException"
 
 
 def test_a_leader_or_admin_claims_for_a_candidate(rest: Api) -> None:
@@ -109,7 +111,7 @@ def test_completing_validates_the_form_and_moves_the_process_on(rest: Api) -> No
         "withVariablesInReturn": True,
     }
     variables = rest.call("dana", "POST", url, 200, json=body)
-    assert variables["amount"] == {"type": "Integer", "value": 80, "valueInfo": {}}
+    assert variables["amount"] == {"type": "Long", "value": 80, "valueInfo": {}}  # as it was sent
     assert variables["approved"]["value"] is True
     assert tasks(rest, "ada", processInstanceId=started["id"]) == []  # now at the external task
     closed = rest.call("dana", "POST", url, 400, json={})

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, NotFound
-from engine.services.camunda_queries import CamundaQueries, TaskFilter
+from engine.services.camunda_queries import Paging, TaskFilter
 from engine.storage.tables import (
     InstanceMemberRow,
     OpenTaskRow,
@@ -157,9 +157,7 @@ def test_every_form_of_the_visibility_rule_agrees(
     written = _write(engine, definition, world)
     try:
         listed = {i.id for i in engine.runtime.list_instances(principal=principal, limit=500).items}
-        queried = {
-            r.task.id for r in CamundaQueries.of(engine).tasks(TaskFilter(), principal=principal).items
-        }
+        queried = {r.task.id for r in engine.camunda.tasks(TaskFilter(), Paging(), principal=principal).items}
         for instance_id, facts, task_facts in written:
             expected = rules.instance_visible.holds(principal, facts)
             assert (instance_id in listed) == expected, ("instance list", facts)

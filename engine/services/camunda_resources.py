@@ -1,0 +1,331 @@
+"""Camunda 7-shaped queries of what is deployed and of external tasks, for the REST layer (api/camunda):
+process definitions (every version, or the latest), deployments, and external tasks (list, topics,
+facts their view lacks, a cheap "is anything lockable?" probe for long polling). A service of
+ProcessEngine (`engine.camunda_resources`); each method is one read transaction; nothing here writes.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import or_, select
+
+from engine import permissions
+from engine.errors import Forbidden
+from engine.services.camunda_queries import Paging, catalogs_of, check_paging, is_in, order_by
+from engine.services.repository import definition_view
+from engine.storage.tables import DeploymentRow, ExternalTaskRow, ProcessDefinitionRow, utcnow
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Page, Principal
+
+
+@dataclass(frozen=True)
+class DefinitionFilter:
+    id: str | None = None
+    ids: tuple[str, ...] | None = None
+    key: str | None = None
+    keys: tuple[str, ...] | None = None
+    key_like: str | None = None
+    name: str | None = None
+    name_like: str | None = None
+    version: int | None = None
+    deployment_id: str | None = None
+    latest_only: bool = False
+
+
+DEFINITION_SORT = {
+    "id": ProcessDefinitionRow.id,
+    "key": ProcessDefinitionRow.key,
+    "name": ProcessDefinitionRow.name,
+    "version": ProcessDefinitionRow.version,
+    "deployment": ProcessDefinitionRow.deployment_id,
+    "deployed": ProcessDefinitionRow.deployed_at,
+}
+
+
+@dataclass(frozen=True)
+class DefinitionRecord:
+    id: str
+    key: str
+    version: int
+    name: str
+    resource_name: str
+    deployment_id: str
+    deployed_at: datetime
+    start_form_key: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    id: str
+    name: str
+    deployed_by: str | None
+    deployed_at: datetime
+
+
+DEPLOYMENT_SORT = {
+    "id": DeploymentRow.id,
+    "name": DeploymentRow.name,
+    "deployed": DeploymentRow.deployed_at,
+}
+
+
+@dataclass(frozen=True)
+class ExternalTaskFacts:
+    created_at: datetime
+    extension_properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ExternalTaskRecord:
+    id: str
+    topic: str
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    instance_id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    element_id: str
+    retries: int | None
+    error_message: str | None
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExternalTaskFilter:
+    id: str | None = None
+    topic: str | None = None
+    worker_id: str | None = None
+    instance_id: str | None = None
+    activity_id: str | None = None
+    locked: bool | None = None
+    with_retries_left: bool | None = None
+
+
+EXTERNAL_TASK_SORT = {
+    "id": ExternalTaskRow.id,
+    "lock_expires": ExternalTaskRow.lock_expires_at,
+    "instance": ExternalTaskRow.instance_id,
+    "key": ExternalTaskRow.process_key,
+    "priority": ExternalTaskRow.priority,
+    "created": ExternalTaskRow.created_at,
+}
+
+
+class CamundaResources:
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+
+    # --- definitions and deployments --------------------------------------------------------------
+
+    def definitions(self, f: DefinitionFilter, paging: Paging) -> Page[DefinitionRecord]:
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[DefinitionRecord]:
+            session = uow.session
+            q = select(ProcessDefinitionRow).where(*_definition_conditions(f))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, DEFINITION_SORT, ProcessDefinitionRow.key, ProcessDefinitionRow.version
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            return Page([_definition(r) for r in rows], total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    def deployments(
+        self, *, id: str | None, name: str | None, name_like: str | None, paging: Paging
+    ) -> Page[DeploymentRecord]:
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[DeploymentRecord]:
+            session = uow.session
+            q = select(DeploymentRow)
+            if id is not None:
+                q = q.where(DeploymentRow.id == id)
+            if name is not None:
+                q = q.where(DeploymentRow.name == name)
+            if name_like is not None:
+                q = q.where(DeploymentRow.name.like(name_like))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(paging.sorting, DEPLOYMENT_SORT, DeploymentRow.deployed_at, DeploymentRow.id)
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            records = [DeploymentRecord(r.id, r.name, r.deployed_by, r.deployed_at) for r in rows]
+            return Page(records, total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    # --- external tasks ---------------------------------------------------------------------------
+
+    def external_tasks(
+        self, f: ExternalTaskFilter, paging: Paging, *, principal: Principal
+    ) -> Page[ExternalTaskRecord]:
+        if not permissions.can_work_external_tasks(principal.groups):
+            raise Forbidden("only admins and integration accounts see external tasks")
+        check_paging(paging)
+
+        def query(uow: UnitOfWork) -> Page[ExternalTaskRecord]:
+            session = uow.session
+            q = select(ExternalTaskRow).where(*_external_task_conditions(f))
+            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+            order = order_by(
+                paging.sorting, EXTERNAL_TASK_SORT, ExternalTaskRow.created_at, ExternalTaskRow.id
+            )
+            rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
+            records = [
+                ExternalTaskRecord(
+                    r.id,
+                    r.topic,
+                    r.worker_id,
+                    r.lock_expires_at,
+                    r.instance_id,
+                    r.process_key,
+                    r.definition_id,
+                    r.business_key,
+                    r.element_id,
+                    r.retries,
+                    r.error_message,
+                    r.priority,
+                    r.created_at,
+                )
+                for r in rows
+            ]
+            return Page(records, total, paging.offset, paging.limit)
+
+        return self._tx.read(query)
+
+    def topic_names(
+        self, *, with_locked: bool | None, with_unlocked: bool | None, principal: Principal
+    ) -> list[str]:
+        if not permissions.can_work_external_tasks(principal.groups):
+            raise Forbidden("only admins and integration accounts see external tasks")
+
+        def query(uow: UnitOfWork) -> list[str]:
+            q = select(ExternalTaskRow.topic).distinct()
+            held = _held()
+            if with_locked:
+                q = q.where(held)
+            if with_unlocked:
+                q = q.where(~held)
+            return sorted(uow.session.exec(q).all())
+
+        return self._tx.read(query)
+
+    def external_task_facts(self, task_ids: list[str]) -> dict[str, ExternalTaskFacts]:
+        """Creation time and `camunda:properties` of the service task, per external task id."""
+        if not task_ids:
+            return {}
+
+        def query(uow: UnitOfWork) -> dict[str, ExternalTaskFacts]:
+            session = uow.session
+            rows = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.id.in_(task_ids))).all()
+            catalogs = catalogs_of(session, {r.definition_id for r in rows})
+            return {
+                r.id: ExternalTaskFacts(r.created_at, _properties(catalogs[r.definition_id], r.element_id))
+                for r in rows
+            }
+
+        return self._tx.read(query)
+
+    def has_lockable_external_tasks(self, topics: list[tuple[str, str | None]]) -> bool:
+        """Whether fetch_and_lock could lock anything for these (topic, business key or None) pairs now,
+        by the same conditions; lets long polling poll with a cheap read instead of a write."""
+        if not topics:
+            return False
+        wanted = [
+            (ExternalTaskRow.topic == name)
+            & (ExternalTaskRow.business_key == business_key if business_key is not None else sa.true())
+            for name, business_key in topics
+        ]
+
+        def query(uow: UnitOfWork) -> bool:
+            now = utcnow()
+            found = uow.session.exec(
+                select(ExternalTaskRow.id)
+                .where(
+                    or_(*wanted),
+                    sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
+                    sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
+                )
+                .limit(1)
+            ).first()
+            return found is not None
+
+        return self._tx.read(query)
+
+
+# --- conditions ---------------------------------------------------------------------------------------
+
+
+def _definition_conditions(f: DefinitionFilter) -> list:
+    conditions = [*is_in(ProcessDefinitionRow.id, f.ids), *is_in(ProcessDefinitionRow.key, f.keys)]
+    for column, value in (
+        (ProcessDefinitionRow.id, f.id),
+        (ProcessDefinitionRow.key, f.key),
+        (ProcessDefinitionRow.name, f.name),
+        (ProcessDefinitionRow.version, f.version),
+        (ProcessDefinitionRow.deployment_id, f.deployment_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if f.key_like is not None:
+        conditions.append(ProcessDefinitionRow.key.like(f.key_like))
+    if f.name_like is not None:
+        conditions.append(ProcessDefinitionRow.name.like(f.name_like))
+    if f.latest_only:
+        latest = (
+            select(ProcessDefinitionRow.key, sa.func.max(ProcessDefinitionRow.version).label("v"))
+            .group_by(ProcessDefinitionRow.key)
+            .subquery()
+        )
+        conditions.append(
+            sa.tuple_(ProcessDefinitionRow.key, ProcessDefinitionRow.version).in_(
+                select(latest.c.key, latest.c.v)
+            )
+        )
+    return conditions
+
+
+def _held() -> Any:
+    return ExternalTaskRow.worker_id.is_not(None) & (ExternalTaskRow.lock_expires_at >= utcnow())
+
+
+def _external_task_conditions(f: ExternalTaskFilter) -> list:
+    conditions = []
+    for column, value in (
+        (ExternalTaskRow.id, f.id),
+        (ExternalTaskRow.topic, f.topic),
+        (ExternalTaskRow.worker_id, f.worker_id),
+        (ExternalTaskRow.instance_id, f.instance_id),
+        (ExternalTaskRow.element_id, f.activity_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if f.locked is not None:
+        conditions.append(_held() if f.locked else ~_held())
+    if f.with_retries_left is True:
+        conditions.append(sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0))
+    elif f.with_retries_left is False:
+        conditions.append(ExternalTaskRow.retries == 0)
+    return conditions
+
+
+def _definition(row: ProcessDefinitionRow) -> DefinitionRecord:
+    view = definition_view(row)
+    return DefinitionRecord(
+        row.id,
+        row.key,
+        row.version,
+        row.name,
+        row.resource_name,
+        row.deployment_id,
+        row.deployed_at,
+        view.start_form_key,
+    )
+
+
+def _properties(catalog: dict, element_id: str) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (catalog.get(element_id, {}).get("properties") or {}).items()}
