@@ -24,6 +24,7 @@ from engine.permissions import PLATFORM_GROUPS, TeamRules
 from engine.policy import HANDBOOK, Policy
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
+from engine.services.console import ConsoleService
 from engine.services.decision_store import DecisionCache, Decisions
 from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
@@ -52,6 +53,7 @@ class ProcessEngine:
     rules: TeamRules
     repository: RepositoryService
     runtime: RuntimeService
+    console: ConsoleService
     tasks: TaskService
     identity: IdentityService
     groups: GroupService
@@ -143,6 +145,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         rules=rules,
         repository=RepositoryService(tx),
         runtime=runtime,
+        console=ConsoleService(tx, instances, rules),
         tasks=TaskService(tx, instances, rules),
         identity=identity,
         groups=groups,

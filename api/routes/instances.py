@@ -6,7 +6,18 @@ from fastapi import APIRouter, status
 
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
-from api.schemas import CancelInstance, InstancePage, Limit, Offset, RetryInstance, StartInstance
+from api.schemas import (
+    AnswerMessage,
+    CancelInstance,
+    ChangeVariables,
+    InstancePage,
+    Limit,
+    MoveToken,
+    Offset,
+    RetryInstance,
+    StartInstance,
+    SuspendInstance,
+)
 from engine.views import InstanceDetailView, InstanceView
 
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"], route_class=Route)
@@ -26,7 +37,7 @@ def list_instances(
     principal: PrincipalDep,
     process: str | None = None,
     business_key: str | None = None,
-    status: Literal["running", "completed", "cancelled"] | None = None,
+    status: Literal["running", "suspended", "completed", "cancelled"] | None = None,
     has_incident: bool | None = None,
     overdue: bool | None = None,
     offset: Offset = 0,
@@ -62,5 +73,47 @@ def cancel(
 def retry(
     instance_id: str, engine: EngineDep, principal: PrincipalDep, body: RetryInstance | None = None
 ) -> InstanceView:
-    """Resolve an incident (admins): the failed script or condition runs again, with corrected data."""
+    """Resolve an incident (admins): whatever failed runs again (a script or condition, an external
+    task whose retries ran out, a job that gave up), with corrected data."""
     return engine.runtime.retry(instance_id, principal=principal, variables=body.variables if body else None)
+
+
+@router.post("/{instance_id}/suspend", response_model=InstanceView)
+def suspend(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: SuspendInstance | None = None
+) -> InstanceView:
+    """Nothing of it moves until resumed: no task claimed or completed, no timer fired, no message taken."""
+    return engine.console.suspend(instance_id, principal=principal, reason=body.reason if body else "")
+
+
+@router.post("/{instance_id}/resume", response_model=InstanceView)
+def resume(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: SuspendInstance | None = None
+) -> InstanceView:
+    return engine.console.resume(instance_id, principal=principal, reason=body.reason if body else "")
+
+
+@router.post("/{instance_id}/answer-message", response_model=InstanceView)
+def answer_message(
+    instance_id: str, body: AnswerMessage, engine: EngineDep, principal: PrincipalDep
+) -> InstanceView:
+    """The leader records the answer of a system that is down (the approval system's decision)."""
+    return engine.console.answer_message(
+        instance_id, body.message, body.payload, principal=principal, reason=body.reason
+    )
+
+
+@router.patch("/{instance_id}/variables", response_model=InstanceView)
+def change_variables(
+    instance_id: str, body: ChangeVariables, engine: EngineDep, principal: PrincipalDep
+) -> InstanceView:
+    """Change process data (admins), checked by the form that owns each variable where one does."""
+    return engine.console.set_variables(instance_id, body.variables, principal=principal, reason=body.reason)
+
+
+@router.post("/{instance_id}/move-token", response_model=InstanceView)
+def move_token(instance_id: str, body: MoveToken, engine: EngineDep, principal: PrincipalDep) -> InstanceView:
+    """Skip an open step or go back to an earlier one (admins)."""
+    return engine.console.move_token(
+        instance_id, principal=principal, skip=body.skip, back_to=body.back_to, reason=body.reason
+    )

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from engine.storage.tables import JobRow, utcnow
+from engine.services import incidents
+from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
@@ -29,6 +30,18 @@ MAX_ATTEMPTS = 8
 def backoff(attempts: int) -> timedelta:
     """Exponential: 1 s, 2 s, 4 s ... capped at 10 minutes."""
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))
+
+
+def _not_held_by_suspension() -> sa.ColumnElement[bool]:
+    """A suspended instance's own jobs (timers, deadlines) wait until it is resumed; what it already
+    did is still delivered (webhooks, notifications)."""
+    return sa.or_(
+        JobRow.instance_id.is_(None),
+        JobRow.kind.in_(incidents.DELIVERY),
+        ~sa.exists().where(
+            ProcessInstanceRow.id == JobRow.instance_id, ProcessInstanceRow.status == "suspended"
+        ),
+    )
 
 
 class JobExecutor:
@@ -67,7 +80,9 @@ class JobExecutor:
             # A job another worker holds is not due before its claim expires.
             held = JobRow.lock_owner.is_not(None) & (JobRow.lock_expires_at > utcnow())
             wake_at = sa.case((held, JobRow.lock_expires_at), else_=JobRow.due_at)
-            return uow.session.exec(select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None))).one()
+            return uow.session.exec(
+                select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None), _not_held_by_suspension())
+            ).one()
 
         return self._tx.read(query)
 
@@ -82,6 +97,7 @@ class JobExecutor:
                     JobRow.due_at <= now,
                     JobRow.failed_at.is_(None),
                     sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
+                    _not_held_by_suspension(),
                 )
                 .order_by(JobRow.due_at)
                 .limit(self._batch)
@@ -152,6 +168,7 @@ class JobExecutor:
             job.lock_owner = job.lock_expires_at = None
             if job.attempts >= (job.payload or {}).get("max_attempts", MAX_ATTEMPTS):
                 job.failed_at = utcnow()
+                incidents.raise_for_failed_job(uow.session, job)
             else:
                 job.due_at = utcnow() + backoff(job.attempts)
             uow.session.add(job)
