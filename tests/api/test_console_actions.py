@@ -1,14 +1,18 @@
 """The operator's console over HTTP, acting on stuck work: an incident's retry runs again whatever
-failed (a script, an external task whose retries ran out, a job that gave up)."""
+failed (a script, an external task whose retries ran out, a job that gave up); suspend and resume; a
+waiting message answered by hand."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from engine.engine import ProcessEngine
 from engine.storage.tables import JobRow, utcnow
+from tests.api.test_instance_console import run
 from tests.fixtures.broken_process import FAILING
-from tests.fixtures.handbook_journey import data
+from tests.fixtures.handbook_journey import STAGE_1, data
 from tests.helpers.api import Api
 
 pytestmark = pytest.mark.usefixtures("outsiders")
@@ -103,3 +107,94 @@ def test_a_job_that_gave_up_is_the_instance_s_incident_and_a_retry_runs_it_again
     assert detail["instance"]["incident"] is None
     [entry] = [h for h in detail["history"] if h["type"] == "incident_retried"]
     assert entry["details"]["jobs"] == [f"cmdb:{instance_id}"]
+
+
+# --- suspend / resume -------------------------------------------------------------------------------
+
+
+def instance_path(instance_id: str, action: str) -> str:
+    return f"/api/v1/process-instances/{instance_id}/{action}"
+
+
+def waiting_for_approval(api: Api) -> str:
+    """An instance whose kick-off asked the approval system for resources; it waits for the answer."""
+    kickoff = data("kickoff_minutes", resources_need_approval=True)
+    return run(api, [*STAGE_1[:2], ("Task_kickoff_meeting", "leader", kickoff)])
+
+
+def test_a_suspended_instance_moves_not_until_resumed(api: Api, handbook: ProcessEngine) -> None:
+    instance_id = run(api, STAGE_1)  # Task_collect_data, offered to dana
+    task = api.task_named("dana", "Task_collect_data", instance_id)
+    api.call("dana", "POST", instance_path(instance_id, "suspend"), 403, json={"reason": "mine?"})
+    suspended = api.call("lei", "POST", instance_path(instance_id, "suspend"), json={"reason": "待预算确认"})
+    assert suspended["status"] == "suspended" and suspended["ended_at"] is None
+    assert api.instance("lei", instance_id)["actions"][:2] == ["cancel", "resume"]
+
+    refused = api.claim("dana", task["id"], expect=409)
+    assert "suspended" in refused["message"]
+    api.complete("dana", task["id"], data("collect_data"), expect=409)
+    api.call("lei", "POST", instance_path(instance_id, "suspend"), 409)  # already
+    [item] = api.call("lei", "GET", "/api/v1/process-instances", params={"status": "suspended"})["items"]
+    assert item["id"] == instance_id and item["current_steps"][0]["element_id"] == "Task_collect_data"
+    assert api.call("lei", "GET", "/api/v1/process-instances", params={"status": "running"})["total"] == 0
+
+    api.call("lei", "POST", instance_path(instance_id, "resume"), json={"reason": "预算已确认"})
+    api.claim("dana", task["id"])
+    api.complete("dana", task["id"], data("collect_data"))
+    history = api.instance("lei", instance_id)["history"]
+    kinds = [(h["type"], h["actor"], (h["details"] or {}).get("reason")) for h in history]
+    assert ("instance_suspended", "lei", "待预算确认") in kinds
+    assert ("instance_resumed", "lei", "预算已确认") in kinds
+
+
+def test_a_suspended_instance_refuses_messages_and_its_timers_wait(api: Api, handbook: ProcessEngine) -> None:
+    instance_id = waiting_for_approval(api)
+    api.call("lei", "POST", instance_path(instance_id, "suspend"), json={})
+    answer = {"name": "approval_decision", "business_key": "OPT-2026-001", "payload": {"approved": True}}
+    refused = api.call("ada", "POST", "/api/v1/messages", 409, json=answer)
+    assert "suspended" in refused["message"]
+    later = datetime.now(UTC) + timedelta(days=3)  # the approval's two-day chase timer is due by then
+    with time_machine.travel(later, tick=False):
+        assert handbook.jobs.run_due_jobs() == 0
+        api.call("lei", "POST", instance_path(instance_id, "resume"), json={})
+        open_steps = [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]]
+        assert open_steps == ["Task_chase_resource_approval"]  # the timer fired on resume
+    api.call("ada", "POST", "/api/v1/messages", json=answer)
+    assert "Task_collect_data" in [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]]
+
+
+# --- a waiting message answered by hand --------------------------------------------------------------
+
+
+def test_the_leader_answers_the_approval_by_hand_when_the_approval_system_is_down(api: Api) -> None:
+    instance_id = waiting_for_approval(api)
+    assert "answer_message" in api.instance("lei", instance_id)["actions"]
+    body = {
+        "message": "approval_decision",
+        "payload": {"approved": True, "approval_comment": "总监电话批准"},
+        "reason": "审批系统故障，总监电话确认 / the approval system is down",
+    }
+    path = instance_path(instance_id, "answer-message")
+    api.call("dana", "POST", path, 403, json=body)  # on the team, not its leader
+    api.call("lei", "POST", path, 422, json={**body, "reason": ""})
+    bad = api.call("lei", "POST", path, 422, json={**body, "payload": {"approved": "yes"}})
+    assert bad["problems"][0]["path"] == "payload.approved"
+    api.call("lei", "POST", path, 409, json={**body, "message": "no_such_message"})
+
+    api.call("lei", "POST", path, json=body)
+    detail = api.instance("lei", instance_id)
+    assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_collect_data"]  # approved: on to stage 2
+    assert detail["waiting"] == [] and detail["instance"]["variables"]["approval_comment"] == "总监电话批准"
+    [entry] = [h for h in detail["history"] if h["type"] == "message_answered_by_hand"]
+    assert entry["actor"] == "lei" and entry["element_id"] == "Task_await_resource_approval"
+    assert entry["details"]["reason"] == body["reason"] and entry["details"]["approval"] == "resources"
+    assert entry["details"]["payload"] == body["payload"]
+    api.call("lei", "POST", path, 409, json=body)  # no longer waiting
+
+
+def test_a_rejection_by_hand_goes_back_to_the_kick_off(api: Api) -> None:
+    instance_id = waiting_for_approval(api)
+    body = {"message": "approval_decision", "payload": {"approved": False}, "reason": "审批系统停机"}
+    api.call("ada", "POST", instance_path(instance_id, "answer-message"), json=body)
+    open_steps = [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]]
+    assert open_steps == ["Task_kickoff_meeting"]
