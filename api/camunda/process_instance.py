@@ -5,7 +5,7 @@ Filters: processDefinitionKey, businessKey, processDefinitionId, processInstance
 and variables (comma-separated `name_operator_value`, operators eq, neq, gt, gteq, lt, lteq, like with
 `%`). A variable value in a filter is compared as the variable's own type: a number as a number, a
 boolean as true/false, text as text. Other Camunda filters are ignored, as Camunda ignores unknown
-query parameters. Nothing is ever suspended, so `suspended=true` finds nothing.
+query parameters. `suspended=true` finds the instances an operator suspended; without it, the running ones.
 """
 
 import re
@@ -140,7 +140,7 @@ def _instance(engine: ProcessEngine, principal: Principal, instance_id: str) -> 
         instance = engine.runtime.get_instance(instance_id, principal=principal).instance
     except NotFound:
         instance = None
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status not in ("running", "suspended"):
         raise invalid(f"Process instance with id {instance_id} does not exist", status=404)
     return instance
 
@@ -178,15 +178,12 @@ def _query(
 
 
 def _run(engine: ProcessEngine, principal: Principal, q: InstanceQuery) -> tuple[list[InstanceView], int]:
-    if q.suspended:
-        return [], 0
-
     def page(offset: int, limit: int):
         return engine.runtime.list_instances(
             principal=principal,
             process_key=q.process_definition_key,
             business_key=q.business_key,
-            status="running",
+            status="suspended" if q.suspended else "running",
             offset=offset,
             limit=limit,
         )

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import asdict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -32,6 +33,7 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
 from engine.views import (
     InstanceDetailView,
+    InstanceFilter,
     InstanceSummaryView,
     InstanceView,
     MessageCorrelationView,
@@ -332,37 +334,33 @@ class RuntimeService:
         self,
         *,
         principal: Principal,
-        process_key: str | None = None,
-        business_key: str | None = None,
-        status: str | None = None,
-        has_incident: bool | None = None,
-        overdue: bool | None = None,
+        where: InstanceFilter | None = None,
         offset: int = 0,
         limit: int = 50,
+        **criteria: Any,
     ) -> Page[InstanceSummaryView]:
         """Instances the principal may see, newest first, each with where it stands (open tasks and
-        their holders and due dates, waiting messages and timers)."""
-        if status is not None and status not in STATUSES:
+        their holders and due dates, waiting messages and timers). The filter comes as `where`, or
+        as its fields by name."""
+        where = where or InstanceFilter(**criteria)
+        if where.status is not None and where.status not in STATUSES:
             raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+        if where.started_after and where.started_before and where.started_after >= where.started_before:
+            raise InvalidInput(
+                "started_after must come before started_before",
+                [Problem("an empty period", path="started_before")],
+            )
         now = utcnow()
 
         def query(uow: UnitOfWork) -> Page[InstanceSummaryView]:
             session = uow.session
-            q = select(ProcessInstanceRow)
-            if process_key:
-                q = q.where(ProcessInstanceRow.process_key == process_key)
-            if business_key:
-                q = q.where(ProcessInstanceRow.business_key == business_key)
-            if status:
-                q = q.where(ProcessInstanceRow.status == status)
-            if has_incident is not None:
-                q = q.where(summary.has_incident() if has_incident else sa.not_(summary.has_incident()))
-            if overdue is not None:
-                q = q.where(summary.is_overdue(now) if overdue else sa.not_(summary.is_overdue(now)))
+            q = summary.matching(select(ProcessInstanceRow), where, now)
             q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
-                q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
+                q.order_by(ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id)
+                .offset(offset)
+                .limit(limit)
             ).all()
 
             def definition(definition_id: str) -> Definition:

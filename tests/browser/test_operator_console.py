@@ -103,3 +103,45 @@ def test_the_leader_answers_the_resource_approval_by_hand(sign_in, rest, shot, l
     [entry] = [h for h in history if h["type"] == "message_answered_by_hand"]
     assert entry["actor"] == "lei"
     assert entry["details"]["payload"] == {"approved": True, "approval_comment": "同意协调两名数据分析师"}
+
+
+@pytest.mark.parametrize(("lang", "stage"), [("zh", "深度诊断"), ("en", "Diagnosis")])
+def test_the_list_filters_by_stage_holder_and_date_and_exports_what_it_shows(
+    sign_in, rest, shot, lang, stage, tmp_path
+) -> None:
+    in_diagnosis = start(rest)
+    work(rest, in_diagnosis, STAGE_1)  # Task_collect_data, offered to dana
+    at_kickoff = start(rest)
+
+    page = sign_in("lei", lang=lang)
+    page.goto(page.url.split("/inbox")[0] + "/instances")
+    expect(page.locator("#instance-rows tr")).to_have_count(2)
+    expect(page.locator('#f-stage option[value="diagnosis"]')).to_have_text(stage)
+    page.select_option("#f-stage", "diagnosis")
+    expect(page.locator("#instance-rows tr")).to_have_count(1)
+    expect(page.locator(f'tr[data-instance-id="{in_diagnosis}"]')).to_be_visible()
+    page.select_option("#f-stage", "")
+    page.fill("#f-holder", "dana")
+    expect(page.locator("#instance-rows tr")).to_have_count(1)
+    page.fill("#f-holder", "")
+    page.fill("#f-version", "1")
+    expect(page.locator("#instance-rows tr")).to_have_count(2)
+    page.fill("#f-version", "2")
+    expect(page.locator("#instance-rows tr")).to_have_count(0)
+    page.fill("#f-version", "")
+    page.fill("#f-started-before", "2020-01-01")
+    expect(page.locator("#instance-rows tr")).to_have_count(0)
+    page.fill("#f-started-before", "")
+    page.fill("#f-started-after", "2020-01-01")
+    expect(page.locator("#instance-rows tr")).to_have_count(2)
+    page.fill("#f-holder", "dana")
+    expect(page.locator("#instance-rows tr")).to_have_count(1)
+    shot(page, "filtered")
+
+    with page.expect_download() as download:
+        page.click("#btn-export")
+    saved = tmp_path / "instances.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].startswith("id,process_key,version")
+    assert lines[1].startswith(in_diagnosis) and at_kickoff not in lines[1]

@@ -49,6 +49,7 @@ POST   /api/v1/tasks/{task_id}/complete                           403/404 422/40
 
 POST   /api/v1/process-instances                                  201     403     403     403     403      201   201         401
 GET    /api/v1/process-instances                                  200     200     200     200     200      200   200         401
+GET    /api/v1/process-instances/export                           200     200     200     200     200      200   200         401
 GET    /api/v1/process-instances/{instance_id}                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/retry              403     403     403     403     403      409   403         401
@@ -283,6 +284,7 @@ PROBES: dict[str, Probe] = {
         after=_cancel_started,
     ),
     "GET /api/v1/process-instances": Probe(lambda c: ("GET", "/api/v1/process-instances", {})),
+    "GET /api/v1/process-instances/export": Probe(lambda c: ("GET", "/api/v1/process-instances/export", {})),
     # retrying an instance without an incident: admins get past the permission check to a 409
     "POST /api/v1/process-instances/{instance_id}/retry": Probe(
         lambda c: ("POST", f"/api/v1/process-instances/{c.team.instance_id}/retry", {"json": {}})
