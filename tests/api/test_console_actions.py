@@ -198,3 +198,106 @@ def test_a_rejection_by_hand_goes_back_to_the_kick_off(api: Api) -> None:
     api.call("ada", "POST", instance_path(instance_id, "answer-message"), json=body)
     open_steps = [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]]
     assert open_steps == ["Task_kickoff_meeting"]
+
+
+# --- process data -----------------------------------------------------------------------------------
+
+
+def test_an_admin_changes_data_checked_by_the_form_that_owns_it(api: Api) -> None:
+    instance_id = run(api, STAGE_1)
+    path = instance_path(instance_id, "variables")
+    change = {"variables": {"title": "提升注册转化率（修订）"}, "reason": "主题笔误"}
+    api.call("lei", "PATCH", path, 403, json=change)  # the leader may not; an admin may
+    api.call("ada", "PATCH", path, 422, json={**change, "reason": ""})
+
+    bad = api.call(
+        "ada", "PATCH", path, 422, json={"variables": {"trigger": "bored", "title": ""}, "reason": "x"}
+    )
+    assert {p["path"] for p in bad["problems"]} == {"trigger", "title"}  # the start form's rules
+    assert all(p["message"].startswith("start_trigger: ") for p in bad["problems"])
+    bad = api.call(
+        "ada", "PATCH", path, 422, json={"variables": {"duplicates_removed": "many"}, "reason": "x"}
+    )
+    assert bad["problems"][0]["path"] == "duplicates_removed"  # collect_data's, not yet filled in
+
+    changed = api.call(
+        "ada", "PATCH", path, json={**change, "variables": {**change["variables"], "ops_note": [1, 2]}}
+    )
+    assert changed["variables"]["title"] == "提升注册转化率（修订）" and changed["variables"]["ops_note"] == [
+        1,
+        2,
+    ]
+    detail = api.instance("lei", instance_id)
+    [entry] = [h for h in detail["history"] if h["type"] == "variables_changed"]
+    assert entry["actor"] == "ada" and entry["details"]["reason"] == "主题笔误"
+    assert (
+        entry["details"]["before"]["title"] != "提升注册转化率（修订）"
+        and entry["details"]["before"]["ops_note"] is None
+    )
+    assert entry["details"]["forms"] == ["start_trigger"]
+    task = api.task_named("dana", "Task_collect_data", instance_id)  # the process goes on with the new data
+    api.claim("dana", task["id"])
+    api.complete("dana", task["id"], data("collect_data"))
+    assert api.instance("lei", instance_id)["instance"]["variables"]["title"] == "提升注册转化率（修订）"
+
+    api.call("ada", "POST", instance_path(instance_id, "cancel"), json={"reason": "done"})
+    api.call("ada", "PATCH", path, 409, json=change)  # an ended instance's data is history
+
+
+# --- moving the token -------------------------------------------------------------------------------
+
+
+def open_steps(api: Api, instance_id: str) -> list[str]:
+    return [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]]
+
+
+def test_an_admin_skips_a_step_and_goes_back_to_one(api: Api) -> None:
+    instance_id = run(api, STAGE_1)
+    path = instance_path(instance_id, "move-token")
+    api.call("lei", "POST", path, 403, json={"skip": "Task_collect_data", "reason": "数据已有"})
+    api.call(
+        "ada",
+        "POST",
+        path,
+        422,
+        json={"skip": "Task_collect_data", "back_to": "Task_form_team", "reason": "x"},
+    )
+    api.call("ada", "POST", path, 409, json={"skip": "Task_break_down", "reason": "not open yet"})
+    api.call("ada", "POST", path, 409, json={"back_to": "Task_pilot", "reason": "never ran"})
+
+    api.call("ada", "POST", path, json={"skip": "Task_collect_data", "reason": "数据组已线下完成收集"})
+    assert open_steps(api, instance_id) == ["Task_break_down"]
+    old = api.task_named("dana", "Task_break_down", instance_id)
+
+    api.call("ada", "POST", path, json={"back_to": "Task_kickoff_meeting", "reason": "启动会需重开"})
+    assert open_steps(api, instance_id) == ["Task_kickoff_meeting"]
+    api.complete("dana", old["id"], data("break_down"), expect=409)  # the undone step is gone
+    detail = api.instance("lei", instance_id)
+    moves = [(h["element_id"], h["details"]) for h in detail["history"] if h["type"] == "token_moved"]
+    assert moves == [
+        (
+            "Task_collect_data",
+            {"skip": "Task_collect_data", "back_to": None, "reason": "数据组已线下完成收集"},
+        ),
+        ("Task_kickoff_meeting", {"skip": None, "back_to": "Task_kickoff_meeting", "reason": "启动会需重开"}),
+    ]
+    assert detail["instance"]["variables"]["team"]  # the data stays as it was
+    # the kick-off is done again and the process runs on from it as before
+    kickoff = api.task_named("lei", "Task_kickoff_meeting", instance_id)
+    api.claim("lei", kickoff["id"])
+    api.complete("lei", kickoff["id"], data("kickoff_minutes"))
+    assert open_steps(api, instance_id) == ["Task_collect_data"]
+    assert detail["path"]["tokens"] == [
+        {"element_id": "Task_kickoff_meeting", "state": "ready", "waits_for": None}
+    ]
+
+
+def test_skipping_the_wait_for_an_approval_takes_the_data_already_given(api: Api) -> None:
+    instance_id = waiting_for_approval(api)
+    path = instance_path(instance_id, "move-token")
+    change = {"variables": {"approved": True}, "reason": "口头批准"}
+    api.call("ada", "PATCH", instance_path(instance_id, "variables"), json=change)
+    api.call("ada", "POST", path, json={"skip": "Task_await_resource_approval", "reason": "审批系统下线"})
+    detail = api.instance("lei", instance_id)
+    assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_collect_data"]
+    assert detail["waiting"] == []  # the chase timer went with the wait

@@ -145,3 +145,45 @@ def test_the_list_filters_by_stage_holder_and_date_and_exports_what_it_shows(
     lines = saved.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[0].startswith("id,process_key,version")
     assert lines[1].startswith(in_diagnosis) and at_kickoff not in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "needs_reason"),
+    [("zh", "请填写原因，它会记入审计日志。"), ("en", "Give a reason: it goes into the audit log.")],
+)
+def test_an_admin_changes_data_and_moves_the_token(sign_in, rest, shot, lang, needs_reason) -> None:
+    instance_id = start(rest)
+    work(rest, instance_id, STAGE_1)  # at Task_collect_data
+
+    lei = open_instance(sign_in, "lei", lang, instance_id)  # a leader: neither offered
+    expect(lei.locator("#suspend-form")).to_be_visible()
+    expect(lei.locator("#variables-form")).to_be_hidden()
+    expect(lei.locator("#move-form")).to_be_hidden()
+
+    page = open_instance(sign_in, "ada", lang, instance_id)
+    page.fill("#variables-json", '{"title": "提升注册转化率（修订）"}')
+    page.click("#btn-variables")
+    expect(page.locator("#console-message")).to_have_text(needs_reason)
+    expect(page.locator("#variables-reason")).to_have_attribute("aria-invalid", "true")
+    page.fill("#variables-reason", "主题笔误")
+    page.click("#btn-variables")
+    expect(page.locator("#instance-title")).to_have_text("提升注册转化率（修订）")
+    page.fill("#variables-json", '{"trigger": "bored"}')
+    page.fill("#variables-reason", "试试")
+    page.click("#btn-variables")
+    expect(page.locator("#console-message")).to_contain_text("start_trigger")
+
+    expect(page.locator('#move-target option[value="skip:Task_collect_data"]')).to_have_count(1)
+    page.select_option("#move-target", "skip:Task_collect_data")
+    page.fill("#move-reason", "数据组已线下完成收集")
+    page.click("#btn-move")
+    expect(page.locator("#diagram")).to_have_attribute("data-open", "Task_break_down")
+    page.select_option("#move-target", "back_to:Task_collect_data")
+    page.fill("#move-reason", "数据需要重新收集")
+    page.click("#btn-move")
+    expect(page.locator("#diagram")).to_have_attribute("data-open", "Task_collect_data")
+    expect(page.locator('#history-rows tr[data-type="token_moved"]')).to_have_count(2)
+    expect(page.locator('#history-rows tr[data-type="variables_changed"] [data-reason]')).to_contain_text(
+        "主题笔误"
+    )
+    shot(page, "moved")

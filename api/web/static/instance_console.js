@@ -40,7 +40,7 @@
     const tokens = (detail.path && detail.path.tokens) || [];
     const open = [...new Set(tokens.map((token) => token.element_id))];
     const done = Object.keys((detail.path && detail.path.elements) || {}).filter((id) => !open.includes(id) &&
-      detail.history.some((h) => h.type === 'task_completed' && h.element_id === id));
+      detail.history.some((h) => (h.type === 'task_created' || h.type === 'task_completed') && h.element_id === id));
     const chosen = $('move-target').value;
     $('move-target').replaceChildren(
       ...open.map((id) => el('option', { value: 'skip:' + id }, t('console.move_skip', { step: name(id) }))),
@@ -91,7 +91,8 @@
       }
       await window.OpsflowInstance.reload();
     } catch (e) {
-      showMessage($('console-message'), t('common.error', { message: errorText(e) }), 'error');
+      const problems = (e.problems || []).map((p) => (p.path ? p.path + ': ' : '') + p.message);
+      showMessage($('console-message'), t('common.error', { message: [errorText(e), ...problems].join(' · ') }), 'error');
     } finally {
       button.disabled = false;
     }
