@@ -49,6 +49,29 @@ _CATALOGUE: list[tuple[re.Pattern[str], object]] = [
         (r"the request is not valid", "请求无效"),
         (r"Field is required\.", "此项为必填项。"),
         (r"wrong user name or password", "用户名或密码错误"),
+        # the operator's console
+        (r"process instance \S+ is suspended: nothing of it moves until .*", "流程已挂起：恢复之前不能推进"),
+        (r"process instance \S+ is suspended: resume it first", "流程已挂起，请先恢复"),
+        (r"process instance \S+ is (\w+), not running", "流程不在进行中"),
+        (r"process instance \S+ is (\w+), not suspended", "流程没有挂起"),
+        (r"process instance \S+ is already (\w+)", "流程已经结束"),
+        (r"process instance \S+ has no incident to resolve", "此流程没有需要处理的故障"),
+        (r"process instance \S+ does not wait for message '(.+)'", r"此流程没有在等待消息 \1"),
+        (r"only the instance's leader or an admin may (.+) it", "仅此流程的组长或管理员可以执行此操作"),
+        (r"only admins (.+)", "仅管理员可以执行此操作"),
+        (r"say why", "请说明原因"),
+        (r"a reason is required: it goes into the audit log", "原因必填：它会记入审计日志"),
+        (r"an approval's answer says whether it was approved", "审批答复须说明是否批准"),
+        (r"the new values break the rules of the forms that own them", "新值不符合所属表单的规则"),
+        (
+            r"(\S+) is not an open step of the instance: only an open step can be skipped",
+            r"\1 不是进行中的环节：只能跳过进行中的环节",
+        ),
+        (
+            r"(\S+) is not a step the instance has done: .*",
+            r"\1 不是已完成的环节：只能退回到做过的用户任务或外部任务",
+        ),
+        (r"name either the open step to skip or the earlier step to go back to", "请选择跳过或退回的环节"),
     ]
 ]
 

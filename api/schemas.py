@@ -44,6 +44,29 @@ class RetryInstance(Strict):
     variables: dict[str, Any] = Field(default_factory=dict, description="corrected process data")
 
 
+class SuspendInstance(Strict):
+    reason: str = Field(default="", max_length=1000)
+
+
+class AnswerMessage(Strict):
+    message: str = Field(min_length=1, max_length=200, description="the message the instance waits for")
+    payload: dict[str, Any] = Field(default_factory=dict, description="what the answer would have carried")
+    reason: str = Field(min_length=1, max_length=1000, description="why it is answered by hand")
+
+
+class ChangeVariables(Strict):
+    variables: dict[str, Any] = Field(
+        min_length=1, description="the variables to change, with their new values"
+    )
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class MoveToken(Strict):
+    skip: str | None = Field(default=None, max_length=200, description="an open step to count as done")
+    back_to: str | None = Field(default=None, max_length=200, description="an earlier step to open again")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class SignIn(Strict):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)

@@ -28,6 +28,7 @@ from engine.services.audit import AuditService
 from engine.services.camunda_history import CamundaHistory
 from engine.services.camunda_queries import CamundaQueries
 from engine.services.camunda_resources import CamundaResources
+from engine.services.console import ConsoleService
 from engine.services.decision_store import DecisionCache, Decisions
 from engine.services.decisions import DecisionService
 from engine.services.documents import DocumentService
@@ -56,6 +57,7 @@ class ProcessEngine:
     rules: TeamRules
     repository: RepositoryService
     runtime: RuntimeService
+    console: ConsoleService
     tasks: TaskService
     identity: IdentityService
     groups: GroupService
@@ -162,6 +164,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         rules=rules,
         repository=RepositoryService(tx),
         runtime=runtime,
+        console=ConsoleService(tx, instances, rules),
         tasks=TaskService(tx, instances, rules),
         identity=identity,
         groups=groups,

@@ -31,7 +31,7 @@ from engine.bpmn.runner import (
     waiting_messages,
 )
 from engine.bpmn.serializer import WorkflowStore
-from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, Problem
+from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.views import TASK_VIEW_COLUMNS, task_view
@@ -102,6 +102,11 @@ _UNSUBSCRIBE = _MESSAGES.delete().where(
     _MESSAGES.c.instance_id == sa.bindparam("instance_id"),
     _MESSAGES.c.message_name == sa.bindparam("message_name"),
 )
+
+
+#: An instance that has not ended: running, or suspended by an operator (it keeps its open tasks,
+#: subscriptions and jobs, but nothing of it moves until it is resumed).
+ACTIVE = ("running", "suspended")
 
 
 @dataclass
@@ -275,9 +280,18 @@ class Instances:
             decider = InstanceDecider(self.decisions, session, instance_id, definition.deployed_at)
             attach_decider(workflow, decider)
 
-    def save(self, session: Session, loaded: Loaded, *, actor: str | None, incident: Incident | None) -> None:
+    def save(
+        self,
+        session: Session,
+        loaded: Loaded,
+        *,
+        actor: str | None,
+        incident: Incident | None,
+        resolved: bool = False,
+    ) -> None:
         """Write the state with an optimistic version check, then bring every index in line with it.
-        A row at version 0 has never been written: it is inserted."""
+        A row at version 0 has never been written: it is inserted. `resolved`: an operator retried
+        the incident, which no longer stands unless `incident` says it failed again."""
         row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
         conn = session.connection()
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
@@ -289,12 +303,14 @@ class Instances:
         outcome = row.outcome
         if status == "running" and is_finished(workflow):
             status, outcome = "completed", reached_outcome(workflow, catalog)
-        # An incident stays until its task no longer fails: work on another branch does not clear it.
+        # An incident stays until its task no longer fails, or, for an external task or a job that
+        # gave up, until an operator retries it: work on another branch does not clear it.
         kept = (
-            incident is None
+            not resolved
+            and incident is None
             and row.incident is not None
-            and status == "running"
-            and has_failed_task(workflow)
+            and status in ACTIVE
+            and (has_failed_task(workflow) or _waits_for_retry(row.incident))
         )
         values = {
             "state": self.store.dump(workflow),
@@ -306,7 +322,7 @@ class Instances:
             "incident": incident.as_dict() if incident else (row.incident if kept else None),
             "version": row.version + 1,
         }
-        if status != "running" and row.ended_at is None:
+        if status not in ACTIVE and row.ended_at is None:
             values["ended_at"] = utcnow()
         if row.version == 0:
             conn.execute(_INSERT_INSTANCE, {**asdict(row), **values})
@@ -332,7 +348,7 @@ class Instances:
             conn.execute(_SET_INCIDENT, {"instance_id": row.id, "incident": row.incident})
         # Models without timers, messages or external tasks never need those indexes touched.
         if loaded.definition.waits_for_timers:
-            self._reindex_timer(session, row.id, next_timer_due(workflow) if status == "running" else None)
+            self._reindex_timer(session, row.id, next_timer_due(workflow) if status in ACTIVE else None)
         if loaded.definition.waits_for_messages:
             self._reindex_messages(session, loaded, actor)
         if loaded.definition.has_external_tasks:
@@ -399,7 +415,7 @@ class Instances:
         """Subscriptions for the messages the instance waits for. A newly waiting element marked with
         the `approval` property asks the approval system for a decision (an approval_requested event)."""
         row, catalog = loaded.row, loaded.definition.catalog
-        waiting = waiting_messages(loaded.workflow) if row.status == "running" else []
+        waiting = waiting_messages(loaded.workflow) if row.status in ACTIVE else []
         conn = session.connection()
         existing = set(conn.execute(_SUBSCRIBED_MESSAGES, {"instance_id": row.id}).scalars())
         wanted = {w.message: w for w in waiting}
@@ -429,7 +445,7 @@ class Instances:
     @staticmethod
     def _reindex_external_tasks(session: Session, loaded: Loaded) -> None:
         row, catalog = loaded.row, loaded.definition.catalog
-        ready = {t.id: t for t in ready_external_tasks(loaded.workflow)} if row.status == "running" else {}
+        ready = {t.id: t for t in ready_external_tasks(loaded.workflow)} if row.status in ACTIVE else {}
         existing = set(
             session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all()
         )
@@ -465,7 +481,7 @@ class Instances:
         incident of a task whose assignment could not be resolved (that task gets no row yet).
         Core statements: this is the hot path of every completion."""
         row, catalog, conn = loaded.row, loaded.definition.catalog, session.connection()
-        ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status == "running" else {}
+        ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status in ACTIVE else {}
         existing: dict[str, tuple[dict, list[str], list[str]]] = {}
         if not is_new:  # one statement for the open tasks and their candidates
             for found in conn.execute(_OPEN_TASKS_WITH_CANDIDATES, {"instance_id": row.id}):
@@ -586,6 +602,17 @@ def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> Non
                 for k in changed
             ],
         )
+
+
+def _waits_for_retry(incident: dict) -> bool:
+    """An external task whose retries ran out, or a job that gave up: nothing in the workflow shows it."""
+    return bool(incident.get("job_id") or incident.get("external_task_id"))
+
+
+def require_active(row: InstanceRecord | ProcessInstanceRow) -> None:
+    """Work on a suspended instance waits until it is resumed."""
+    if row.status == "suspended":
+        raise Conflict(f"process instance {row.id} is suspended: nothing of it moves until it is resumed")
 
 
 def _jsonable(data: dict) -> dict:

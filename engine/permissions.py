@@ -27,6 +27,10 @@ and the policy's (engine.policy: for the handbook, `leader` leads instances and 
 | own notification prefs| every signed-in user                                                          |
 | read the audit log    | admin                                                                         |
 | resolve incidents     | admin                                                                         |
+| suspend, resume,      | admin, the instance's leader                                                  |
+| answer a message      |                                                                               |
+| change data, move a   | admin                                                                         |
+| token, migrate        |                                                                               |
 
 "See an instance" and "see a task" are rules of engine.visibility, built here: one definition with a
 Python form and a SQL form.
@@ -88,6 +92,11 @@ def can_read_audit_log(p: Principal) -> bool:
 
 
 def can_resolve_incidents(p: Principal) -> bool:
+    return p.has(ADMIN)
+
+
+def can_modify_instances(p: Principal) -> bool:
+    """Change an instance's data, move its token, migrate it to another version."""
     return p.has(ADMIN)
 
 

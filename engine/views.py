@@ -217,6 +217,22 @@ class InstanceDetailView:
 
 
 @dataclass(frozen=True)
+class InstanceFilter:
+    """Which instances a list shows (every criterion given must hold)."""
+
+    process_key: str | None = None
+    version: int | None = None
+    business_key: str | None = None
+    status: str | None = None
+    stage: str | None = None  # an open step of the instance is in this stage
+    holder: str | None = None  # an open step is assigned to this user, or offered to them by name
+    has_incident: bool | None = None
+    overdue: bool | None = None
+    started_after: datetime | None = None  # inclusive
+    started_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
 class MessageCorrelationView:
     message: str
     instance_id: str

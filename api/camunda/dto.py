@@ -356,7 +356,8 @@ def process_instance_dto(
         "definitionId": instance.definition_id,
         "definitionKey": instance.process_key,
         "businessKey": instance.business_key,
-        "ended": instance.status != "running",
+        "ended": instance.status not in ("running", "suspended"),
+        "suspended": instance.status == "suspended",
     }
     if with_variables:
         variables = to_camunda_map(instance.variables, types=instance.variable_types)

@@ -168,7 +168,7 @@ def historic_variables(
     maxResults: int | None = None,
 ) -> list[HistoricVariableInstanceDto]:
     """The variables of instances of every status, as they are now (or were when the instance ended)."""
-    page = variable_page(engine, principal, q, q.paging(firstResult, maxResults), running_only=False)
+    page = variable_page(engine, principal, q, q.paging(firstResult, maxResults), statuses=None)
     return [historic_variable_dto(v) for v in page.items]
 
 
@@ -176,7 +176,7 @@ def historic_variables(
 def count_historic_variables(
     q: Annotated[VariableInstanceQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
 ) -> CountResultDto:
-    return CountResultDto(count=variable_page(engine, principal, q, q.paging(0, 0), running_only=False).total)
+    return CountResultDto(count=variable_page(engine, principal, q, q.paging(0, 0), statuses=None).total)
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ its activity instance tree (an ended instance is 404 here, as in Camunda's runti
 Query parameters are ProcessInstanceQueryDto's (api/camunda/queries.py): processInstanceIds,
 businessKey, businessKeyLike, processDefinitionKey, processDefinitionKeyIn, processDefinitionId,
 withIncident, activityIdIn (instances with a token at one of the elements: an open task, an external
-task, a message wait) and variables (`name_operator_value`). Nothing is ever suspended, so
-`suspended=true` finds nothing.
+task, a message wait) and variables (`name_operator_value`). As in Camunda, the runtime API lists
+running and suspended instances; `suspended=true` finds only those an operator suspended.
 """
 
 from typing import Annotated, Any
@@ -115,7 +115,7 @@ def activity_instances(instance_id: str, engine: EngineDep, principal: Principal
     token (an open task, a wait for a message or a timer, a failed step)."""
     detail = engine.runtime.get_instance(instance_id, principal=principal)
     instance = detail.instance
-    if instance.status != "running":
+    if instance.status not in RUNTIME_STATUSES:
         raise invalid(f"Process instance with id {instance_id} does not exist", status=404)
     children = [
         ActivityInstanceDto(
@@ -199,18 +199,22 @@ def get_variable_data(instance_id: str, name: str, engine: EngineDep, principal:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+#: what Camunda's runtime API still shows: an ended instance exists only in history
+RUNTIME_STATUSES = ("running", "suspended")
+
+
 def _instance(engine: ProcessEngine, principal: Principal, instance_id: str) -> InstanceView:
     """A running instance: as in Camunda's runtime API, an ended one no longer exists here."""
     try:
         instance = engine.runtime.get_instance(instance_id, principal=principal).instance
     except NotFound:
         instance = None
-    if instance is None or instance.status != "running":
+    if instance is None or instance.status not in RUNTIME_STATUSES:
         raise invalid(f"Process instance with id {instance_id} does not exist", status=404)
     return instance
 
 
-def instance_filter(q: ProcessInstanceQueryDto, *, running_only: bool = True) -> InstanceFilter:
+def instance_filter(q: ProcessInstanceQueryDto) -> InstanceFilter:
     return InstanceFilter(
         ids=ids(q.processInstanceIds),
         business_key=q.businessKey,
@@ -220,13 +224,11 @@ def instance_filter(q: ProcessInstanceQueryDto, *, running_only: bool = True) ->
         with_incident=True if q.withIncident else None,
         activity_ids=ids(q.activityIdIn),
         variables=tuple(q.variables or ()),
-        running_only=running_only,
+        **({"statuses": ("suspended",)} if q.suspended else {}),
     )
 
 
 def _query(
     engine: ProcessEngine, principal: Principal, q: ProcessInstanceQueryDto, paging: Paging
 ) -> Page[InstanceView]:
-    if q.suspended:
-        return Page([], 0, paging.offset, paging.limit)
     return engine.camunda.instances(instance_filter(q), paging, principal=principal)

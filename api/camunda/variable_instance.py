@@ -25,7 +25,7 @@ def query_variable_instances(
     firstResult: int | None = None,
     maxResults: int | None = None,
 ) -> list[VariableInstanceDto]:
-    page = variable_page(engine, principal, q, q.paging(firstResult, maxResults), running_only=True)
+    page = variable_page(engine, principal, q, q.paging(firstResult, maxResults))
     return [variable_instance_dto(v) for v in page.items]
 
 
@@ -33,7 +33,7 @@ def query_variable_instances(
 def count_variable_instances(
     q: Annotated[VariableInstanceQueryDto, Query()], engine: EngineDep, principal: PrincipalDep
 ) -> CountResultDto:
-    return CountResultDto(count=variable_page(engine, principal, q, q.paging(0, 0), running_only=True).total)
+    return CountResultDto(count=variable_page(engine, principal, q, q.paging(0, 0)).total)
 
 
 def variable_page(
@@ -42,9 +42,9 @@ def variable_page(
     q: VariableInstanceQueryDto,
     paging: Paging,
     *,
-    running_only: bool,
+    statuses: tuple[str, ...] | None = ("running", "suspended"),  # the runtime API's; None: history
 ) -> Page[VariableRecord]:
     names = one_or_many(q.variableName, q.variableNameIn)
     instances = one_or_many(q.processInstanceId, q.processInstanceIdIn)
-    f = InstanceFilter(ids=instances, running_only=running_only)
+    f = InstanceFilter(ids=instances, statuses=statuses)
     return engine.camunda.variables(f, names, q.variableNameLike, paging, principal=principal)

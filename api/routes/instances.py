@@ -1,13 +1,27 @@
 """Process instances."""
 
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.deps import EngineDep, PrincipalDep
+from api.instance_export import EXPORT_MAX, instances_csv
 from api.routing import Route
-from api.schemas import CancelInstance, InstancePage, Limit, Offset, RetryInstance, StartInstance
-from engine.views import InstanceDetailView, InstanceView
+from api.schemas import (
+    DB_INT_MAX,
+    AnswerMessage,
+    CancelInstance,
+    ChangeVariables,
+    InstancePage,
+    Limit,
+    MoveToken,
+    Offset,
+    RetryInstance,
+    StartInstance,
+    SuspendInstance,
+)
+from engine.views import InstanceDetailView, InstanceFilter, InstanceView
 
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"], route_class=Route)
 
@@ -20,29 +34,57 @@ def start(body: StartInstance, engine: EngineDep, principal: PrincipalDep) -> In
     )
 
 
-@router.get("", response_model=InstancePage)
-def list_instances(
-    engine: EngineDep,
-    principal: PrincipalDep,
+Status = Literal["running", "suspended", "completed", "cancelled"]
+
+
+def instance_filter(
     process: str | None = None,
+    version: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     business_key: str | None = None,
-    status: Literal["running", "completed", "cancelled"] | None = None,
+    status: Status | None = None,
+    stage: Annotated[str | None, Query(max_length=64)] = None,
+    holder: Annotated[
+        str | None, Query(max_length=64, description="assigned to, or offered by name to")
+    ] = None,
     has_incident: bool | None = None,
     overdue: bool | None = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
-) -> InstancePage:
-    page = engine.runtime.list_instances(
-        principal=principal,
+    started_after: Annotated[datetime | None, Query(description="inclusive; a date: its start, UTC")] = None,
+    started_before: Annotated[datetime | None, Query(description="exclusive; a date: its start, UTC")] = None,
+) -> InstanceFilter:
+    return InstanceFilter(
         process_key=process,
+        version=version,
         business_key=business_key,
         status=status,
+        stage=stage,
+        holder=holder,
         has_incident=has_incident,
         overdue=overdue,
-        offset=offset,
-        limit=limit,
+        started_after=_utc(started_after),
+        started_before=_utc(started_before),
     )
+
+
+FilterDep = Annotated[InstanceFilter, Depends(instance_filter)]
+
+
+@router.get("", response_model=InstancePage)
+def list_instances(
+    engine: EngineDep, principal: PrincipalDep, where: FilterDep, offset: Offset = 0, limit: Limit = 50
+) -> InstancePage:
+    page = engine.runtime.list_instances(principal=principal, where=where, offset=offset, limit=limit)
     return InstancePage(items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_instances(engine: EngineDep, principal: PrincipalDep, where: FilterDep) -> Response:
+    """The filtered list as CSV (UTF-8 with a byte order mark, so spreadsheets read the Chinese), at
+    most 10,000 rows, newest first."""
+    page = engine.runtime.list_instances(principal=principal, where=where, offset=0, limit=EXPORT_MAX)
+    headers = {"Content-Disposition": 'attachment; filename="process-instances.csv"'}
+    if page.total > len(page.items):
+        headers["X-Truncated"] = f"{len(page.items)} of {page.total}"
+    return Response(instances_csv(page.items), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/{instance_id}", response_model=InstanceDetailView)
@@ -62,5 +104,54 @@ def cancel(
 def retry(
     instance_id: str, engine: EngineDep, principal: PrincipalDep, body: RetryInstance | None = None
 ) -> InstanceView:
-    """Resolve an incident (admins): the failed script or condition runs again, with corrected data."""
+    """Resolve an incident (admins): whatever failed runs again (a script or condition, an external
+    task whose retries ran out, a job that gave up), with corrected data."""
     return engine.runtime.retry(instance_id, principal=principal, variables=body.variables if body else None)
+
+
+@router.post("/{instance_id}/suspend", response_model=InstanceView)
+def suspend(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: SuspendInstance | None = None
+) -> InstanceView:
+    """Nothing of it moves until resumed: no task claimed or completed, no timer fired, no message taken."""
+    return engine.console.suspend(instance_id, principal=principal, reason=body.reason if body else "")
+
+
+@router.post("/{instance_id}/resume", response_model=InstanceView)
+def resume(
+    instance_id: str, engine: EngineDep, principal: PrincipalDep, body: SuspendInstance | None = None
+) -> InstanceView:
+    return engine.console.resume(instance_id, principal=principal, reason=body.reason if body else "")
+
+
+@router.post("/{instance_id}/answer-message", response_model=InstanceView)
+def answer_message(
+    instance_id: str, body: AnswerMessage, engine: EngineDep, principal: PrincipalDep
+) -> InstanceView:
+    """The leader records the answer of a system that is down (the approval system's decision)."""
+    return engine.console.answer_message(
+        instance_id, body.message, body.payload, principal=principal, reason=body.reason
+    )
+
+
+@router.patch("/{instance_id}/variables", response_model=InstanceView)
+def change_variables(
+    instance_id: str, body: ChangeVariables, engine: EngineDep, principal: PrincipalDep
+) -> InstanceView:
+    """Change process data (admins), checked by the form that owns each variable where one does."""
+    return engine.console.set_variables(instance_id, body.variables, principal=principal, reason=body.reason)
+
+
+@router.post("/{instance_id}/move-token", response_model=InstanceView)
+def move_token(instance_id: str, body: MoveToken, engine: EngineDep, principal: PrincipalDep) -> InstanceView:
+    """Skip an open step or go back to an earlier one (admins)."""
+    return engine.console.move_token(
+        instance_id, principal=principal, skip=body.skip, back_to=body.back_to, reason=body.reason
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A moment without a zone is taken as UTC (as the engine stores every time)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -1,6 +1,7 @@
 """Everything the engine does to a SpiffWorkflow workflow: start, complete a task, cancel, and read
 back the facts the index tables hold."""
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,9 +91,7 @@ class Runner:
         open user tasks, whose assignment is resolved again when the instance is saved."""
         in_error = [t for t in all_tasks(workflow) if t.state == TaskState.ERROR]
         if not in_error:
-            for task in all_tasks(workflow):
-                if task.state == TaskState.READY and task.task_spec.manual:
-                    task.data.update(variables)
+            set_open_data(workflow, variables)
         for task in in_error:
             try:
                 retry(task, variables)
@@ -361,6 +360,55 @@ def current_variables(workflow: BpmnWorkflow) -> dict:
         if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
             merged.update(task.data)
     return merged
+
+
+#: Where process data lives while an instance runs: every task still to finish carries its copy.
+_OPEN_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
+
+
+def set_open_data(workflow: BpmnWorkflow, variables: dict) -> None:
+    """Change process data: every open task's copy (what current_variables reads and what the next
+    steps inherit), and the workflow's own once it is done."""
+    if not variables:
+        return
+    for task in all_tasks(workflow):
+        if task.state in _OPEN_STATES:
+            task.data.update(variables)
+    workflow.data.update(variables)
+
+
+def skip_open_step(workflow: BpmnWorkflow, element_id: str) -> None:
+    """The open step (a task waiting for people or a worker, a wait for a message or timer, a failed
+    task) counts as done without its work; the process goes on from it."""
+    open_ones = [
+        t
+        for t in all_tasks(workflow)
+        if t.task_spec.bpmn_id == element_id
+        and t.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR)
+    ]
+    if not open_ones:
+        raise Conflict(f"{element_id} is not an open step of the instance: only an open step can be skipped")
+    for task in open_ones:
+        task.internal_data.pop(_FAILED_IN_STATE, None)
+        task.complete()
+
+
+def move_back_to(workflow: BpmnWorkflow, element_id: str, variables: dict) -> None:
+    """The step that ran last time at `element_id` is open again; what came after it on its branch is
+    undone (SpiffWorkflow's reset_from_task_id). The process data stays as it is now."""
+    done = [
+        t
+        for t in all_tasks(workflow)
+        if t.task_spec.bpmn_id == element_id and t.state == TaskState.COMPLETED and t.task_spec.manual
+    ]
+    if not done:
+        raise Conflict(
+            f"{element_id} is not a step the instance has done: only a user or external task that ran "
+            "can be gone back to"
+        )
+    target = max(done, key=lambda t: t.last_state_change)
+    data = {**target.parent.data, **variables} if target.parent is not None else dict(variables)
+    workflow.reset_from_task_id(target.id, data=copy.deepcopy(data))
 
 
 def _message(exc: Exception) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from engine import events
+from engine.services import incidents
 from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
@@ -30,6 +30,18 @@ MAX_ATTEMPTS = 8
 def backoff(attempts: int) -> timedelta:
     """Exponential: 1 s, 2 s, 4 s ... capped at 10 minutes."""
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))
+
+
+def _not_held_by_suspension() -> sa.ColumnElement[bool]:
+    """A suspended instance's own jobs (timers, deadlines) wait until it is resumed; what it already
+    did is still delivered (webhooks, notifications)."""
+    return sa.or_(
+        JobRow.instance_id.is_(None),
+        JobRow.kind.in_(incidents.DELIVERY),
+        ~sa.exists().where(
+            ProcessInstanceRow.id == JobRow.instance_id, ProcessInstanceRow.status == "suspended"
+        ),
+    )
 
 
 class JobExecutor:
@@ -72,7 +84,9 @@ class JobExecutor:
             # A job another worker holds is not due before its claim expires.
             held = JobRow.lock_owner.is_not(None) & (JobRow.lock_expires_at > utcnow())
             wake_at = sa.case((held, JobRow.lock_expires_at), else_=JobRow.due_at)
-            return uow.session.exec(select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None))).one()
+            return uow.session.exec(
+                select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None), _not_held_by_suspension())
+            ).one()
 
         return self._tx.read(query)
 
@@ -98,6 +112,7 @@ class JobExecutor:
                     JobRow.due_at <= now,
                     JobRow.failed_at.is_(None),
                     sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
+                    _not_held_by_suspension(),
                 )
                 .order_by(JobRow.due_at)
                 .limit(min(limit or self._batch, self._batch))
@@ -200,16 +215,7 @@ class JobExecutor:
 
     @staticmethod
     def _give_up(session, job: JobRow) -> None:
-        """No more attempts: the job stays, failed, and its instance shows an incident."""
+        """No more attempts: the job stays, failed, and its instance shows an incident (a retry of the
+        incident makes it due again: engine/services/incidents.py)."""
         job.failed_at = utcnow()
-        if job.instance_id is None:
-            return
-        instance = session.get(ProcessInstanceRow, job.instance_id)
-        if instance is None or instance.status != "running":
-            return
-        message = f"the {job.kind} job failed {job.attempts} times and was stopped: {job.last_error}"
-        instance.incident = {"element_id": None, "message": message[:2000]}
-        session.add(instance)
-        events.record(
-            session, events.INCIDENT, actor=None, instance_id=job.instance_id, details={"message": message}
-        )
+        incidents.raise_for_failed_job(session, job)

@@ -109,7 +109,8 @@ class InstanceFilter:
     with_incident: bool | None = None
     activity_ids: tuple[str, ...] | None = None
     variables: tuple[VariableCondition, ...] = ()
-    running_only: bool = True
+    #: None: ended ones too (history); the runtime API sees the running and the suspended ones
+    statuses: tuple[str, ...] | None = ("running", "suspended")
 
 
 INSTANCE_SORT = {
@@ -365,8 +366,8 @@ def _instance_conditions(f: InstanceFilter) -> list:
         *is_in(ProcessInstanceRow.id, f.ids),
         *is_in(ProcessInstanceRow.process_key, f.process_definition_keys),
     ]
-    if f.running_only:
-        conditions.append(ProcessInstanceRow.status == "running")
+    if f.statuses is not None:
+        conditions.append(ProcessInstanceRow.status.in_(f.statuses))
     if f.business_key is not None:
         conditions.append(ProcessInstanceRow.business_key == f.business_key)
     if f.business_key_like is not None:

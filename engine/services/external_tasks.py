@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from engine import events, permissions, variable_types
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.instances import Instances, Loaded
+from engine.instances import Instances, Loaded, require_active
 from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
@@ -74,6 +74,10 @@ class ExternalTaskService:
                     ExternalTaskRow.topic.in_(by_name),
                     sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
                     sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
+                    ~sa.exists().where(  # a suspended instance's work waits
+                        ProcessInstanceRow.id == ExternalTaskRow.instance_id,
+                        ProcessInstanceRow.status == "suspended",
+                    ),
                 )
                 .order_by(ExternalTaskRow.priority.desc(), ExternalTaskRow.created_at)
                 .limit(max_tasks * 4)
@@ -153,7 +157,11 @@ class ExternalTaskService:
             row.lock_expires_at = utcnow() + timedelta(milliseconds=retry_timeout_ms)
             session.add(row)
             if retries == 0:
-                incident = {"element_id": row.element_id, "message": f"external task failed: {error_message}"}
+                incident = {
+                    "element_id": row.element_id,
+                    "message": f"external task failed: {error_message}",
+                    "external_task_id": row.id,
+                }
                 session.execute(
                     sa.update(ProcessInstanceRow)
                     .where(ProcessInstanceRow.id == row.instance_id)
@@ -209,7 +217,9 @@ class ExternalTaskService:
     def _load_locked(self, session: Session, task_id: str, worker_id: str) -> tuple[ExternalTaskRow, Loaded]:
         """The task locked by this worker, and its instance locked and loaded."""
         row = _locked_by(session, task_id, worker_id)
-        return row, self._instances.load(session, self._instances.lock(session, row.instance_id))
+        instance = self._instances.lock(session, row.instance_id)
+        require_active(instance)
+        return row, self._instances.load(session, instance)
 
     def extend_lock(
         self, task_id: str, worker_id: str, new_duration_ms: int, *, principal_roles: frozenset[str]

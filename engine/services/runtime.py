@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import asdict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
@@ -12,9 +13,11 @@ from engine.bpmn.path import sequence_flows, taken_path
 from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, set_variables, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
-from engine.instances import Definition, InstanceRecord, Instances, Loaded
+from engine.instances import ACTIVE, Definition, InstanceRecord, Instances, Loaded, require_active
 from engine.permissions import TeamRules
+from engine.services import incidents
 from engine.services import instance_summaries as summary
+from engine.services.console import console_actions, require_visible
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
 from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.storage.tables import (
@@ -30,6 +33,7 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
 from engine.views import (
     InstanceDetailView,
+    InstanceFilter,
     InstanceSummaryView,
     InstanceView,
     MessageCorrelationView,
@@ -39,7 +43,7 @@ from engine.views import (
     TokenView,
 )
 
-STATUSES = ("running", "completed", "cancelled")
+STATUSES = ("running", "suspended", "completed", "cancelled")
 _OPEN_TASKS_OF = (
     sa.select(*TASK_VIEW_COLUMNS)
     .where(OpenTaskRow.instance_id == sa.bindparam("instance_id"))
@@ -123,7 +127,7 @@ class RuntimeService:
             query = (
                 select(ProcessInstanceRow)
                 .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
-                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status == "running")
+                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status.in_(ACTIVE))
             )
             if business_key is not None:
                 query = query.where(ProcessInstanceRow.business_key == business_key)
@@ -140,6 +144,7 @@ class RuntimeService:
                     "narrow it with a business key or correlation keys"
                 )
             if candidates:
+                require_active(candidates[0])  # refused, not held: the sender tries again later
                 row = self._instances.lock(session, candidates[0].id)
                 loaded = self._instances.load(session, row)
                 waiting = _waiting_for(loaded.workflow, name)
@@ -240,7 +245,7 @@ class RuntimeService:
             require_visible(session, self._rules, principal, row)
             if not self._rules.is_instance_leader(principal, row.started_by, row.team):
                 raise Forbidden("only the instance's leader or an admin may cancel it")
-            if row.status != "running":
+            if row.status not in ACTIVE:
                 raise Conflict(f"process instance {instance_id} is already {row.status}")
             loaded = self._instances.load(session, row)
             self._instances.runner.cancel(loaded.workflow)
@@ -298,26 +303,33 @@ class RuntimeService:
         return self._tx.write(update)
 
     def retry(self, instance_id: str, *, principal: Principal, variables: dict | None = None) -> InstanceView:
-        """Resolve an incident: run the failed step again, with corrected process data if given."""
+        """Resolve an incident: whatever failed runs again (a script or condition, an external task
+        whose retries ran out, a job that gave up), with corrected process data if given."""
         if not permissions.can_resolve_incidents(principal):
             raise Forbidden("only admins resolve incidents")
 
         def retry(uow: UnitOfWork) -> InstanceView:
             session = uow.session
             row = self._instances.lock(session, instance_id)
-            if row.status != "running" or row.incident is None:
+            require_visible(session, self._rules, principal, row)
+            if row.status == "suspended":
+                raise Conflict(f"process instance {instance_id} is suspended: resume it first")
+            failed_jobs = incidents.failed_jobs(session, row.id)
+            if row.status != "running" or (row.incident is None and not failed_jobs):
                 raise Conflict(f"process instance {instance_id} has no incident to resolve")
             loaded = self._instances.load(session, row)
             incident = self._instances.runner.retry_failed(loaded.workflow, dict(variables or {}))
+            restored = incidents.restore_external_tasks(session, row.id)
+            incidents.rerun_jobs(session, failed_jobs)
             events.record(
                 session,
                 events.INCIDENT_RETRIED,
                 actor=principal.name,
                 instance_id=row.id,
-                element_id=row.incident.get("element_id"),
-                details={"variables": variables or {}},
+                element_id=(row.incident or {}).get("element_id"),
+                details={"variables": variables or {}, "external_tasks": restored, "jobs": failed_jobs},
             )
-            self._instances.save(session, loaded, actor=principal.name, incident=incident)
+            self._instances.save(session, loaded, actor=principal.name, incident=incident, resolved=True)
             return instance_view(row, loaded.definition.version)
 
         return self._tx.write(retry)
@@ -350,9 +362,7 @@ class RuntimeService:
 
     def _actions(self, principal: Principal, row: ProcessInstanceRow) -> list[str]:
         """What the principal may do to the instance now (the page offers only these)."""
-        if row.status == "running" and self._rules.is_instance_leader(principal, row.started_by, row.team):
-            return ["cancel"]
-        return []
+        return console_actions(self._rules, principal, row)
 
     def _flows_of(self, session: Session, definition_id: str) -> dict[tuple[str, str], str]:
         """A version's sequence flows by (source, target); versions never change, so kept once read."""
@@ -368,37 +378,33 @@ class RuntimeService:
         self,
         *,
         principal: Principal,
-        process_key: str | None = None,
-        business_key: str | None = None,
-        status: str | None = None,
-        has_incident: bool | None = None,
-        overdue: bool | None = None,
+        where: InstanceFilter | None = None,
         offset: int = 0,
         limit: int = 50,
+        **criteria: Any,
     ) -> Page[InstanceSummaryView]:
         """Instances the principal may see, newest first, each with where it stands (open tasks and
-        their holders and due dates, waiting messages and timers)."""
-        if status is not None and status not in STATUSES:
+        their holders and due dates, waiting messages and timers). The filter comes as `where`, or
+        as its fields by name."""
+        where = where or InstanceFilter(**criteria)
+        if where.status is not None and where.status not in STATUSES:
             raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+        if where.started_after and where.started_before and where.started_after >= where.started_before:
+            raise InvalidInput(
+                "started_after must come before started_before",
+                [Problem("an empty period", path="started_before")],
+            )
         now = utcnow()
 
         def query(uow: UnitOfWork) -> Page[InstanceSummaryView]:
             session = uow.session
-            q = select(ProcessInstanceRow)
-            if process_key:
-                q = q.where(ProcessInstanceRow.process_key == process_key)
-            if business_key:
-                q = q.where(ProcessInstanceRow.business_key == business_key)
-            if status:
-                q = q.where(ProcessInstanceRow.status == status)
-            if has_incident is not None:
-                q = q.where(summary.has_incident() if has_incident else sa.not_(summary.has_incident()))
-            if overdue is not None:
-                q = q.where(summary.is_overdue(now) if overdue else sa.not_(summary.is_overdue(now)))
+            q = summary.matching(select(ProcessInstanceRow), where, now)
             q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
-                q.order_by(ProcessInstanceRow.started_at.desc()).offset(offset).limit(limit)
+                q.order_by(ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id)
+                .offset(offset)
+                .limit(limit)
             ).all()
 
             def definition(definition_id: str) -> Definition:
@@ -417,14 +423,3 @@ def _waiting_for(workflow: BpmnWorkflow, name: str) -> WaitingMessage:
     if found is None:  # the subscription index said otherwise: it is rebuilt on the next save
         raise Conflict(f"the instance no longer waits for message {name!r}")
     return found
-
-
-def require_visible(
-    session: Session, rules: TeamRules, principal: Principal, row: ProcessInstanceRow | InstanceRecord
-) -> None:
-    """A process instance the principal may not see does not exist for them."""
-    visible = sa.select(ProcessInstanceRow.id).where(
-        ProcessInstanceRow.id == row.id, rules.instance_visible.sql(principal)
-    )
-    if session.connection().execute(visible).first() is None:
-        raise NotFound(f"process instance {row.id} not found")

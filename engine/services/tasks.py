@@ -11,7 +11,13 @@ from engine import events, permissions, variable_types
 from engine.bpmn.runner import ready_user_task, set_variables
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
-from engine.instances import INSTANCE_RECORD_COLUMNS, Definition, InstanceRecord, Instances
+from engine.instances import (
+    INSTANCE_RECORD_COLUMNS,
+    Definition,
+    InstanceRecord,
+    Instances,
+    require_active,
+)
 from engine.permissions import TeamRules
 from engine.services import inbox
 from engine.services.identity import users_with_groups
@@ -125,7 +131,8 @@ class TaskService:
     def claim(self, task_id: str, *, principal: Principal) -> TaskView:
         def claim(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, _ = self._visible_task(session, task_id, principal)
+            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            require_active(instance)
             if row.assignee is not None:
                 raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
             if not permissions.can_claim(principal, row.assignee, users, roles):
@@ -305,6 +312,7 @@ class TaskService:
         def complete(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session
             row, users, roles, instance = self._task_to_complete(session, task_id, principal)
+            require_active(instance)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 if row.assignee is not None:
                     raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can complete it")

@@ -50,10 +50,16 @@ POST   /api/v1/tasks/{task_id}/complete                           403/404 422/40
 
 POST   /api/v1/process-instances                                  201     403     403     403     403      201   201         401
 GET    /api/v1/process-instances                                  200     200     200     200     200      200   200         401
+GET    /api/v1/process-instances/export                           200     200     200     200     200      200   200         401
 GET    /api/v1/process-instances/{instance_id}                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/retry              403     403     403     403     403      409   403         401
 GET    /api/v1/process-instances/{instance_id}/documents/{kind}   200/404 200/404 200/404 200/404 404      200   404         401
+POST   /api/v1/process-instances/{instance_id}/suspend            200/404 403/404 403/404 403/404 404      200   404         401
+POST   /api/v1/process-instances/{instance_id}/resume             200/404 403/404 403/404 403/404 404      200   404         401
+POST   /api/v1/process-instances/{instance_id}/answer-message     409/404 403/404 403/404 403/404 404      409   404         401
+PATCH  /api/v1/process-instances/{instance_id}/variables          403     403     403     403     403      200   403         401
+POST   /api/v1/process-instances/{instance_id}/move-token         403     403     403     403     403      409   403         401
 
 GET    /api/v1/process-definitions                                200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/versions                 200     200     200     200     200      200   200         401
@@ -188,6 +194,16 @@ def _spend_instance(cell: Cell, status: int) -> None:
         del cell.world.spare_instances[cell.team.leader]
 
 
+def _suspend(cell: Cell) -> None:
+    cell.as_admin("POST", f"/api/v1/process-instances/{cell.team.instance_id}/suspend", json={})
+
+
+def _resume_if_suspended(cell: Cell, _status: int = 0) -> None:
+    path = f"/api/v1/process-instances/{cell.team.instance_id}"
+    if cell.as_admin("GET", path)["instance"]["status"] == "suspended":
+        cell.as_admin("POST", f"{path}/resume", json={})
+
+
 def _cancel_started(cell: Cell, status: int) -> None:
     if status == 201:
         cell.as_admin("POST", f"/api/v1/process-instances/{cell.state['response']['id']}/cancel")
@@ -320,9 +336,46 @@ PROBES: dict[str, Probe] = {
         after=_cancel_started,
     ),
     "GET /api/v1/process-instances": Probe(lambda c: ("GET", "/api/v1/process-instances", {})),
+    "GET /api/v1/process-instances/export": Probe(lambda c: ("GET", "/api/v1/process-instances/export", {})),
     # retrying an instance without an incident: admins get past the permission check to a 409
     "POST /api/v1/process-instances/{instance_id}/retry": Probe(
         lambda c: ("POST", f"/api/v1/process-instances/{c.team.instance_id}/retry", {"json": {}})
+    ),
+    # suspending the team's running instance; it is resumed after
+    "POST /api/v1/process-instances/{instance_id}/suspend": Probe(
+        lambda c: ("POST", f"/api/v1/process-instances/{c.team.instance_id}/suspend", {"json": {}}),
+        per_team=True,
+        after=_resume_if_suspended,
+    ),
+    "POST /api/v1/process-instances/{instance_id}/resume": Probe(
+        lambda c: ("POST", f"/api/v1/process-instances/{c.team.instance_id}/resume", {"json": {}}),
+        per_team=True,
+        before=_suspend,
+        after=_resume_if_suspended,
+    ),
+    # the team's instance waits for no message: whoever gets past the permission check gets a 409
+    "POST /api/v1/process-instances/{instance_id}/answer-message": Probe(
+        lambda c: (
+            "POST",
+            f"/api/v1/process-instances/{c.team.instance_id}/answer-message",
+            {"json": {"message": "approval_decision", "payload": {"approved": True}, "reason": "matrix"}},
+        ),
+        per_team=True,
+    ),
+    "PATCH /api/v1/process-instances/{instance_id}/variables": Probe(
+        lambda c: (
+            "PATCH",
+            f"/api/v1/process-instances/{c.team.instance_id}/variables",
+            {"json": {"variables": {"matrix_note": "checked"}, "reason": "matrix"}},
+        )
+    ),
+    # skipping a step the instance is not at: admins get past the permission check to a 409
+    "POST /api/v1/process-instances/{instance_id}/move-token": Probe(
+        lambda c: (
+            "POST",
+            f"/api/v1/process-instances/{c.team.instance_id}/move-token",
+            {"json": {"skip": "Task_not_open", "reason": "matrix"}},
+        )
     ),
     "GET /api/v1/process-instances/{instance_id}": Probe(
         lambda c: ("GET", f"/api/v1/process-instances/{c.team.instance_id}", {}), per_team=True

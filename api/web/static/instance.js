@@ -27,6 +27,7 @@
     $('instance-loading').hidden = true;
     $('instance-view').hidden = false;
     render();
+    document.dispatchEvent(new CustomEvent('instance:loaded', { detail }));
     await renderDiagram();
     if (reason === 'live' && before !== null && before !== detail.history.length) announce(t('common.updated'));
     document.body.dataset.instanceLoaded = String(detail.history.length);
@@ -46,7 +47,7 @@
     $('instance-title').textContent = (instance.variables && instance.variables.title) || instance.business_key || instance.id;
     const status = $('instance-status');
     status.textContent = label('status', instance.status) + (instance.outcome ? ' · ' + label('outcome', instance.outcome) : '');
-    status.className = 'badge ' + (instance.status === 'running' ? 'badge-info' : instance.status === 'completed' ? 'badge-ok' : 'badge-muted');
+    status.className = 'badge ' + ({ running: 'badge-info', completed: 'badge-ok', suspended: 'badge-warn' }[instance.status] || 'badge-muted');
     status.dataset.version = instance.version;
     const meta = [
       ['instance.business_key', instance.business_key || t('common.none')],
@@ -58,6 +59,10 @@
     $('instance-meta').replaceChildren(...meta.map(([key, value]) => el('div', null, el('dt', null, t(key)), el('dd', { 'data-meta': key }, value))));
     if (instance.incident) {
       showMessage($('instance-error'), t('instance.incident', { message: instance.incident.message }), 'error');
+      $('instance-error').dataset.incident = 'shown';
+    } else if ($('instance-error').dataset.incident) {  // resolved meanwhile
+      showMessage($('instance-error'), '', 'error');
+      delete $('instance-error').dataset.incident;
     }
 
     const waiting = (detail.waiting || []).map((w) => el('li', { 'data-waiting': w.kind === 'timer' ? 'timer' : w.approval ? 'approval' : 'message', class: 'muted' },
@@ -81,7 +86,7 @@
       el('td', null, el('time', { datetime: h.at }, fmtDate(h.at))),
       el('td', null, h.actor || t('common.none')),
       el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : '',
-        h.type === 'instance_cancelled' && h.details && h.details.reason ? el('span', { 'data-reason': '' }, ': ' + h.details.reason) : ''),
+        h.details && h.details.reason ? el('span', { 'data-reason': '' }, ': ' + h.details.reason) : ''),
       el('td', null, (h.details && h.details.name) || elementName(h.element_id)))));
   }
 
@@ -121,12 +126,20 @@
       if (!camunda) camunda = await fetch('/web/vendor/camunda-bpmn-moddle/camunda.json').then((r) => r.json()).catch(() => null);
       const xml = await api('GET', `/api/v1/process-definitions/${encodeURIComponent(instance.process_key)}/xml?version=${instance.version}`);
       if (!viewer) viewer = new window.BpmnJS({ container: '#diagram', moddleExtensions: camunda ? { camunda } : {} });
-      await viewer.importXML(xml);
+      try {
+        await viewer.importXML(xml);
+      } catch (e) {  // a model deployed without its diagram (no BPMNDI): the rest of the page still serves
+        shownXmlFor = instance.definition_id;
+        $('diagram').dataset.error = errorText(e);
+        viewer.destroy();
+        viewer = null;
+        return;
+      }
       viewer.get('canvas').zoom('fit-viewport', 'auto');
       shownXmlFor = instance.definition_id;
       render();  // element names for the history
     }
-    mark();
+    if (viewer) mark();
   }
 
   /** The path the engine reports (what ran, which flows were taken and how often, where the
@@ -205,6 +218,7 @@
     }
   });
 
+  window.OpsflowInstance = { reload: () => load(), elementName: (id) => elementName(id) };
   const refresh = debounce(() => load('live'), 150);
   live((type, event) => {
     if (type === 'ready' || event.instance_id === instanceId) refresh();

@@ -13,14 +13,28 @@
   let page = null;
   let offset = 0;
 
-  async function load() {
-    const q = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+  /** The filters as query parameters; the end date is inclusive in the page, exclusive in the API. */
+  function criteria() {
+    const q = new URLSearchParams();
     const f = filters.elements;
-    if (f.status.value) q.set('status', f.status.value);
-    if (f.process.value) q.set('process', f.process.value);
-    if (f.business_key.value.trim()) q.set('business_key', f.business_key.value.trim());
+    for (const name of ['status', 'process', 'stage']) if (f[name].value) q.set(name, f[name].value);
+    for (const name of ['business_key', 'holder', 'version']) if (f[name].value.trim()) q.set(name, f[name].value.trim());
+    if (f.started_after.value) q.set('started_after', f.started_after.value);
+    if (f.started_before.value) {
+      const end = new Date(f.started_before.value + 'T00:00:00Z');
+      end.setUTCDate(end.getUTCDate() + 1);
+      q.set('started_before', end.toISOString().slice(0, 10));
+    }
     if (f.has_incident.checked) q.set('has_incident', 'true');
     if (f.overdue.checked) q.set('overdue', 'true');
+    return q;
+  }
+
+  async function load() {
+    const q = criteria();
+    q.set('limit', String(PAGE));
+    q.set('offset', String(offset));
+    document.getElementById('btn-export').dataset.query = criteria().toString();
     try {
       page = await api('GET', '/api/v1/process-instances?' + q);
       render();
@@ -69,6 +83,19 @@
     document.getElementById('page-next').disabled = page.offset + page.items.length >= page.total;
   }
 
+  /** A plain link would carry no bearer token: fetch the CSV, then hand the browser the file. */
+  document.getElementById('btn-export').addEventListener('click', async () => {
+    const current = window.Opsflow.session.get();
+    const response = await fetch('/api/v1/process-instances/export?' + criteria(), { headers: { Authorization: 'Bearer ' + current.token } });
+    if (!response.ok) {
+      showMessage(document.getElementById('instances-error'), t('common.error', { message: (await response.json()).message }), 'error');
+      return;
+    }
+    const link = el('a', { href: URL.createObjectURL(await response.blob()), download: 'process-instances.csv' });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
   document.getElementById('page-prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
   document.getElementById('page-next').addEventListener('click', () => { offset += PAGE; load(); });
   api('GET', '/api/v1/process-definitions').then((d) => { definitions = d; render(); }).catch(() => {});
