@@ -8,13 +8,15 @@ from fastapi import APIRouter, Response
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"], route_class=Route)
 
 
 @router.get(
     "/{instance_id}/documents/{kind}",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}},
+    responses={200: {"content": {"application/pdf": {}, DOCX: {}}}},
 )
 def download(
     instance_id: str,

