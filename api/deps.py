@@ -41,6 +41,13 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/process-instances/{instance_id}/documents/{kind}"): "instances:read",
     ("POST", "/api/v1/process-instances/{instance_id}/cancel"): SESSIONS_ONLY,
     ("POST", "/api/v1/process-instances/{instance_id}/retry"): SESSIONS_ONLY,
+    ("GET", "/api/v1/process-instances/export"): "instances:read",
+    # the operator's actions are people's, signed in, and audited under their names
+    ("POST", "/api/v1/process-instances/{instance_id}/suspend"): SESSIONS_ONLY,
+    ("POST", "/api/v1/process-instances/{instance_id}/resume"): SESSIONS_ONLY,
+    ("POST", "/api/v1/process-instances/{instance_id}/answer-message"): SESSIONS_ONLY,
+    ("PATCH", "/api/v1/process-instances/{instance_id}/variables"): SESSIONS_ONLY,
+    ("POST", "/api/v1/process-instances/{instance_id}/move-token"): SESSIONS_ONLY,
     # definitions, forms, deployments
     ("GET", "/api/v1/process-definitions"): "definitions:read",
     ("GET", "/api/v1/process-definitions/{key}/versions"): "definitions:read",

@@ -113,7 +113,8 @@ class TaskService:
             definition = self._instances.definition(session, instance.definition_id)
             entry = definition.catalog.get(row.element_id, {})
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
-            draft = own_draft(row.draft, principal)
+            stored = own_draft(row.draft, principal)  # a delegate's draft keeps the types it was sent with
+            draft = None if stored is None else variable_types.plain(stored)
             data = {**variable_types.plain(instance.variables), **(draft or {})}
             return TaskDetailView(
                 task_view(row, users, roles),
