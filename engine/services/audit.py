@@ -8,7 +8,7 @@ from sqlmodel import func, select
 from engine import permissions
 from engine.errors import Forbidden, InvalidInput
 from engine.limits import MAX_AUDIT_LIMIT, MAX_AUDIT_OFFSET
-from engine.services.views import audit_view
+from engine.services.mappers import audit_view
 from engine.storage.tables import AuditEventRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import AuditEntry, Page, Principal
