@@ -1,6 +1,6 @@
 """The layering the code base promises, checked: the engine knows nothing of HTTP, the API reaches
-the engine only through its facade (ProcessEngine, errors, views, limits), and only the unit of work
-commits."""
+the engine through its facade (ProcessEngine) and public modules, never its services or storage, and
+only the unit of work commits."""
 
 import ast
 from pathlib import Path
@@ -49,8 +49,8 @@ BEING_MOVED = (ROOT / "api" / "camunda",)
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_the_api_enters_the_engine_through_its_facade(path: Path) -> None:
-    """api/ names the facade (`engine.engine`), `engine.errors`, `engine.views` and `engine.limits`;
-    the services behind the facade, and the database they share, are the engine's own."""
+    """The services behind ProcessEngine, and the database they share, are the engine's own: what api/
+    needs of them is public in engine.views (read models), engine.errors and engine.limits."""
     tree = ast.parse(path.read_text(), filename=str(path))
     names = imports(path) | {
         f"{node.module}.{alias.name}"
