@@ -21,7 +21,7 @@ ANY_KEY = "*"
 #: Closed to API keys: people only.
 SESSIONS_ONLY = None
 
-#: (method, route path) -> the scope an API key needs (a name of engine.services.api_keys.SCOPES),
+#: (method, route path) -> the scope an API key needs (a name of engine.limits.SCOPES),
 #: ANY_KEY, or SESSIONS_ONLY.
 ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     # tasks

@@ -14,7 +14,6 @@ from engine.errors import (
     ConcurrentUpdate,
     Conflict,
     Forbidden,
-    IncidentError,
     InvalidInput,
     NotFound,
     OpsflowError,
@@ -32,7 +31,6 @@ STATUS = [
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
     (InvalidInput, 422, "invalid_input"),
-    (IncidentError, 422, "incident"),
 ]
 
 

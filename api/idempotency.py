@@ -25,7 +25,8 @@ from api.camunda.errors import INVALID_REQUEST, REST_EXCEPTION, exception_body
 from api.camunda.errors import PREFIX as CAMUNDA_PREFIX
 from api.errors import error_body
 from engine.errors import OpsflowError, Problem, Unauthenticated
-from engine.services.idempotency import MAX_KEY_LENGTH, StoredAnswer
+from engine.limits import MAX_IDEMPOTENCY_KEY_LENGTH
+from engine.views import StoredAnswer
 
 log = logging.getLogger("opsflow.api.idempotency")
 
@@ -64,8 +65,8 @@ class IdempotencyMiddleware:
             except Unauthenticated:
                 await self.app(scope, receive, send)  # the route answers 401
                 return
-        if not key.strip() or len(key) > MAX_KEY_LENGTH:
-            problem = Problem(f"1-{MAX_KEY_LENGTH} characters", path="Idempotency-Key")
+        if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            problem = Problem(f"1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters", path="Idempotency-Key")
             await _error(
                 scope,
                 receive,

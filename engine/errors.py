@@ -75,5 +75,9 @@ class ConcurrentUpdate(Conflict):
     """Someone else changed the same instance first; retrying may succeed."""
 
 
-class IncidentError(OpsflowError):
-    """A model error at runtime (a failing script or condition); the change is rolled back."""
+class SsoRefused(Unauthenticated):
+    """A sign-on that is not accepted; `reason` says which check failed (the sign-in page names it)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

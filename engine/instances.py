@@ -34,7 +34,7 @@ from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
-from engine.services.views import TASK_VIEW_COLUMNS, task_view
+from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,

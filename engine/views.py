@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from engine.errors import Problem
 
@@ -238,3 +238,86 @@ class MessageCorrelationView:
     instance_id: str
     started: bool  # True when the message started a new instance
     instance: "InstanceView | None" = None  # the instance as the message left it (Camunda's result)
+
+
+# API keys (engine.services.api_keys)
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: str
+    name: str
+    system: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None  # to the minute (identity.LAST_USED_PRECISION); None: never used
+
+
+@dataclass(frozen=True)
+class CreatedApiKeyView(ApiKeyView):
+    key: str  # the secret: shown in this answer only
+
+
+# Webhooks (engine.services.webhooks)
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    id: str
+    url: str
+    event_types: list[str]
+    active: bool
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CreatedWebhookView(WebhookView):
+    secret: str  # shown once, when the subscription is created
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One delivery attempt: `status_code` when the receiver answered, `error` when it did not or
+    answered with anything but 2xx."""
+
+    id: int
+    subscription_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    delivered: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RedeliveryView:
+    subscription_id: str
+    event_id: str
+    event_type: str
+    due_at: datetime
+
+
+# Idempotency keys (engine.services.idempotency)
+
+ClaimOutcome = Literal["claimed", "replay", "in_progress", "mismatch"]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    body: str | None  # None: the answer was not kept (it held a secret)
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """claimed: run the request; replay: send `answer`; in_progress: the first request still runs;
+    mismatch: the key was used for another request."""
+
+    outcome: ClaimOutcome
+    answer: StoredAnswer | None = None

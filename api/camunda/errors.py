@@ -15,7 +15,6 @@ exception handlers (api/errors.py) are untouched.
 | engine ConcurrentUpdate             | 400    | OptimisticLockingException | retrying may succeed        |
 | engine Conflict (claimed, not open, | 400    | RestException              | see below                   |
 |   locked by another worker, ...)    |        |                            |                             |
-| engine IncidentError                | 500    | ProcessEngineException     | the model failed, not a call|
 | anything else                       | 500    | RestException              | logged; never a stack trace |
 
 Conflicts: Camunda answers a task claimed by someone else or an external task locked by another worker
@@ -38,7 +37,6 @@ from engine.errors import (
     ConcurrentUpdate,
     Conflict,
     Forbidden,
-    IncidentError,
     InvalidInput,
     NotFound,
     OpsflowError,
@@ -61,7 +59,6 @@ STATUS: list[tuple[type[OpsflowError], int, str]] = [
     (InvalidInput, 400, INVALID_REQUEST),
     (ConcurrentUpdate, 400, "OptimisticLockingException"),
     (Conflict, 400, REST_EXCEPTION),
-    (IncidentError, 500, "ProcessEngineException"),
 ]
 
 

@@ -6,13 +6,8 @@ from pydantic import Field
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
 from api.schemas import Strict
-from engine.services.api_keys import (
-    MAX_EXPIRY_DAYS,
-    MAX_NAME_LENGTH,
-    SCOPES,
-    ApiKeyView,
-    CreatedApiKeyView,
-)
+from engine.limits import MAX_API_KEY_EXPIRY_DAYS, MAX_API_KEY_NAME_LENGTH, SCOPES
+from engine.views import ApiKeyView, CreatedApiKeyView
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"], route_class=Route)
 
@@ -20,7 +15,7 @@ _SCOPES = "what the key may call: " + "; ".join(f"`{s}` {what}" for s, what in S
 
 
 class CreateApiKey(Strict):
-    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, description="what the key is for")
+    name: str = Field(min_length=1, max_length=MAX_API_KEY_NAME_LENGTH, description="what the key is for")
     system: str = Field(
         min_length=1,
         max_length=64,
@@ -28,7 +23,7 @@ class CreateApiKey(Strict):
     )
     scopes: list[str] = Field(min_length=1, description=_SCOPES)
     expires_in_days: int | None = Field(
-        default=None, ge=1, le=MAX_EXPIRY_DAYS, description="never expires when absent"
+        default=None, ge=1, le=MAX_API_KEY_EXPIRY_DAYS, description="never expires when absent"
     )
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
 from api.schemas import Page
-from engine.services.audit import MAX_LIMIT, MAX_OFFSET
+from engine.limits import MAX_AUDIT_LIMIT, MAX_AUDIT_OFFSET
 from engine.views import AuditEntry
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=Route)
@@ -44,8 +44,8 @@ def audit_log(
     since: Annotated[datetime | None, Query(description="at or after this moment (UTC if no zone)")] = None,
     until: Annotated[datetime | None, Query(description="before this moment (UTC if no zone)")] = None,
     sort: Annotated[Literal["-id", "id"], Query(description="-id: newest first; id: oldest first")] = "-id",
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_AUDIT_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_LIMIT)] = 50,
 ) -> AuditPage:
     """Every audit event matching all the given filters, with the total that match."""
     page = engine.audit.list_events(

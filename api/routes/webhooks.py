@@ -8,14 +8,8 @@ from pydantic import Field
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
 from api.schemas import Limit, Offset, Page, Strict
-from engine.services.webhooks import (
-    MAX_URL_LENGTH,
-    SECRET_LENGTHS,
-    CreatedWebhookView,
-    DeliveryView,
-    RedeliveryView,
-    WebhookView,
-)
+from engine.limits import MAX_WEBHOOK_URL_LENGTH, WEBHOOK_SECRET_LENGTHS
+from engine.views import CreatedWebhookView, DeliveryView, RedeliveryView, WebhookView
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=Route)
 
@@ -23,18 +17,20 @@ _TYPES = 'webhook event types such as task.created or instance.completed; ["*"] 
 
 
 class CreateWebhook(Strict):
-    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH, description="an http:// or https:// URL")
+    url: str = Field(
+        min_length=1, max_length=MAX_WEBHOOK_URL_LENGTH, description="an http:// or https:// URL"
+    )
     event_types: list[str] = Field(min_length=1, description=_TYPES)
     secret: str | None = Field(
         default=None,
-        min_length=SECRET_LENGTHS[0],
-        max_length=SECRET_LENGTHS[1],
+        min_length=WEBHOOK_SECRET_LENGTHS[0],
+        max_length=WEBHOOK_SECRET_LENGTHS[1],
         description="signs the deliveries; generated when absent. Returned once, in this answer only.",
     )
 
 
 class UpdateWebhook(Strict):
-    url: str | None = Field(default=None, min_length=1, max_length=MAX_URL_LENGTH)
+    url: str | None = Field(default=None, min_length=1, max_length=MAX_WEBHOOK_URL_LENGTH)
     event_types: list[str] | None = Field(default=None, min_length=1, description=_TYPES)
     active: bool | None = None
 

@@ -8,8 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.routing import Route
 from api.web.templating import render
-from engine.services.api_keys import SCOPES
-from engine.services.webhooks import ALL_TYPES, known_event_types
+from engine.limits import ALL_EVENT_TYPES, SCOPES, known_event_types
 
 router = APIRouter(include_in_schema=False, route_class=Route)
 
@@ -33,7 +32,7 @@ def _context() -> dict[str, object]:
     pages read them from the API)."""
     return {
         "scopes": SCOPES,
-        "event_types": [ALL_TYPES, *known_event_types()],
+        "event_types": [ALL_EVENT_TYPES, *known_event_types()],
         "admin_pages": list(PAGES),
     }
 

@@ -2,7 +2,7 @@
 
 GET /auth/oidc/login sends the browser to the identity provider and keeps the sign-on's `state` in an
 HttpOnly cookie (SameSite=Lax: the provider's redirect back is a cross-site navigation) whose path is
-only the callback. GET /auth/oidc/callback finishes the sign-on (engine.services.sso checks state, PKCE,
+only the callback. GET /auth/oidc/callback finishes the sign-on (engine's SsoService checks state, PKCE,
 the ID token) and hands the new session token to the page the way /web/session does the reverse: in an
 HttpOnly cookie for POST /web/sso/token only, which the sign-in page's script exchanges once for the
 token (pages keep their token in sessionStorage). A refusal goes back to the sign-in page with its
@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import EngineDep
 from api.routing import Route
-from engine.errors import NotFound, Unauthenticated
-from engine.services.sso import CALLBACK_PATH, SsoRefused
+from engine.errors import NotFound, SsoRefused, Unauthenticated
+from engine.limits import SSO_CALLBACK_PATH
 
 router = APIRouter(include_in_schema=False, route_class=Route)
 
@@ -44,13 +44,13 @@ def start_sign_on(request: Request, engine: EngineDep, next: str = "") -> Redire
         max_age=STATE_SECONDS,
         httponly=True,
         samesite="lax",
-        path=CALLBACK_PATH,
+        path=SSO_CALLBACK_PATH,
         secure=request.url.scheme == "https",
     )
     return response
 
 
-@router.get(CALLBACK_PATH)
+@router.get(SSO_CALLBACK_PATH)
 def finish_sign_on(
     request: Request,
     engine: EngineDep,
@@ -67,7 +67,7 @@ def finish_sign_on(
         return _refused(refused.reason)
     query = {"sso": "done", **({"next": signed_in.next_url} if signed_in.next_url else {})}
     response = RedirectResponse("/signin?" + urlencode(query), status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH, httponly=True, samesite="lax")
+    response.delete_cookie(STATE_COOKIE, path=SSO_CALLBACK_PATH, httponly=True, samesite="lax")
     response.set_cookie(
         HANDOFF_COOKIE,
         signed_in.token,
@@ -95,5 +95,5 @@ def _refused(reason: str) -> RedirectResponse:
     response = RedirectResponse(
         "/signin?" + urlencode({"sso_error": reason}), status_code=status.HTTP_303_SEE_OTHER
     )
-    response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH, httponly=True, samesite="lax")
+    response.delete_cookie(STATE_COOKIE, path=SSO_CALLBACK_PATH, httponly=True, samesite="lax")
     return response

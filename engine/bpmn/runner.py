@@ -26,7 +26,10 @@ from engine.errors import Conflict, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
-class ReadyUserTask:
+class ReadyTask:
+    """A READY task that waits for someone outside the engine: a person (user task) or a worker
+    (external task)."""
+
     id: str
     element_id: str
     name: str
@@ -197,17 +200,17 @@ def is_finished(workflow: BpmnWorkflow) -> bool:
     )
 
 
-def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     return [
-        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
         for t in all_tasks(workflow)
         if t.state == TaskState.READY and t.task_spec.manual and not isinstance(t.task_spec, ExternalTask)
     ]
 
 
-def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     return [
-        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
         for t in all_tasks(workflow)
         if t.state == TaskState.READY and isinstance(t.task_spec, ExternalTask)
     ]

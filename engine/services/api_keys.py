@@ -9,56 +9,25 @@ and a key may only call the routes whose scope it holds. Session tokens have no 
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from engine import events
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
+from engine.limits import MAX_API_KEY_EXPIRY_DAYS, MAX_API_KEY_NAME_LENGTH, SCOPES
 from engine.permissions import INTEGRATION, can_manage_users
 from engine.services.identity import IdentityService, hash_token
 from engine.storage.tables import MembershipRow, TokenRow, UserRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import Principal
-
-#: Every scope an API key can hold, and what it allows. The one list: routes name these (api/deps.py).
-SCOPES: dict[str, str] = {
-    "messages:send": "send messages to waiting instances, or start processes with them",
-    "external-tasks": "fetch, lock, complete and fail external (service) tasks",
-    "instances:start": "start process instances",
-    "instances:read": "read process instances, their variables and history",
-    "tasks:read": "read tasks and inboxes",
-    "tasks:work": "claim, assign, save drafts of and complete tasks",
-    "webhooks:manage": "create, change, delete and redeliver webhook subscriptions",
-    "definitions:deploy": "deploy and validate BPMN and form files",
-    "definitions:read": "read process definitions, their BPMN and forms",
-}
+from engine.views import ApiKeyView, CreatedApiKeyView, Principal
 
 KEY_PREFIX = "opf_key_"
 TOKEN_PREFIX = "opf_"  # every bearer secret: session tokens and API keys
 KIND = "api_key"
 SYSTEM_GROUP = INTEGRATION
-MAX_NAME_LENGTH = 100  # TokenRow.label
-MAX_EXPIRY_DAYS = 3650
 API_KEY_CREATED = "api_key_created"
 API_KEY_REVOKED = "api_key_revoked"
-
-
-@dataclass(frozen=True)
-class ApiKeyView:
-    id: str
-    name: str
-    system: str
-    scopes: list[str]
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None  # to the minute (identity.LAST_USED_PRECISION); None: never used
-
-
-@dataclass(frozen=True)
-class CreatedApiKeyView(ApiKeyView):
-    key: str  # the secret: shown in this answer only
 
 
 @dataclass(frozen=True)
@@ -187,8 +156,8 @@ def _require_admin(principal: Principal) -> None:
 
 def _check(name: str, scopes: list[str], expires_in_days: int | None) -> list[str]:
     problems = []
-    if not name.strip() or len(name) > MAX_NAME_LENGTH:
-        problems.append(Problem(f"a key's name is 1-{MAX_NAME_LENGTH} characters", path="name"))
+    if not name.strip() or len(name) > MAX_API_KEY_NAME_LENGTH:
+        problems.append(Problem(f"a key's name is 1-{MAX_API_KEY_NAME_LENGTH} characters", path="name"))
     if not scopes:
         problems.append(Problem("name at least one scope", path="scopes"))
     problems += [
@@ -196,8 +165,8 @@ def _check(name: str, scopes: list[str], expires_in_days: int | None) -> list[st
         for s in scopes
         if s not in SCOPES
     ]
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
-        problems.append(Problem(f"between 1 and {MAX_EXPIRY_DAYS} days", path="expires_in_days"))
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_API_KEY_EXPIRY_DAYS:
+        problems.append(Problem(f"between 1 and {MAX_API_KEY_EXPIRY_DAYS} days", path="expires_in_days"))
     if problems:
         raise InvalidInput("the API key is not valid", problems)
     return sorted(set(scopes))

@@ -7,14 +7,13 @@ from sqlmodel import func, select
 
 from engine import permissions
 from engine.errors import Forbidden, InvalidInput
-from engine.services.views import audit_view
+from engine.limits import MAX_AUDIT_LIMIT, MAX_AUDIT_OFFSET
+from engine.services.mappers import audit_view
 from engine.storage.tables import AuditEventRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import AuditEntry, Page, Principal
 
 SORTS = ("-id", "id")  # newest first, or by id ascending (ids grow with time)
-MAX_LIMIT = 500
-MAX_OFFSET = 2**31 - 1
 
 
 class AuditService:
@@ -40,8 +39,8 @@ class AuditService:
             raise Forbidden("only admins read the audit log")
         if sort not in SORTS:
             raise InvalidInput(f"sort is one of {', '.join(SORTS)}")
-        if not (0 <= offset <= MAX_OFFSET) or not (1 <= limit <= MAX_LIMIT):
-            raise InvalidInput(f"offset is 0-{MAX_OFFSET} and limit is 1-{MAX_LIMIT}")
+        if not (0 <= offset <= MAX_AUDIT_OFFSET) or not (1 <= limit <= MAX_AUDIT_LIMIT):
+            raise InvalidInput(f"offset is 0-{MAX_AUDIT_OFFSET} and limit is 1-{MAX_AUDIT_LIMIT}")
         since = _utc(since) if since is not None else None
         until = _utc(until) if until is not None else None
 

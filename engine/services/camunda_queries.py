@@ -22,7 +22,7 @@ from engine.errors import Forbidden, InvalidInput
 from engine.permissions import TeamRules
 from engine.services import instance_summaries as summary
 from engine.services.identity import users_with_groups
-from engine.services.views import candidates_of, instance_view, task_view
+from engine.services.mappers import candidates_of, instance_view, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
     MessageSubscriptionRow,

@@ -19,8 +19,8 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import ACTIVE, InstanceRecord, Instances, Loaded
 from engine.permissions import TeamRules
+from engine.services.mappers import instance_view
 from engine.services.repository import resolve_form_id
-from engine.services.views import instance_view
 from engine.storage.tables import ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields, team_problems

@@ -4,8 +4,8 @@ from sqlmodel import func, select
 
 from engine.errors import NotFound
 from engine.permissions import TeamRules
+from engine.services.mappers import audit_view
 from engine.services.runtime import require_visible
-from engine.services.views import audit_view
 from engine.storage.tables import AuditEventRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import AuditEntry, Principal

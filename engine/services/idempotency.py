@@ -10,9 +10,7 @@ default) is taken to be abandoned (its server died) and may be claimed again.
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -20,10 +18,11 @@ from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from engine.errors import ConcurrentUpdate, InvalidInput, Problem
+from engine.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from engine.storage.tables import IdempotencyRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Claim, StoredAnswer
 
-MAX_KEY_LENGTH = 200  # IdempotencyRow.key
 MAX_CONTENT_TYPE_LENGTH = 100  # IdempotencyRow.content_type
 TTL = timedelta(hours=24)
 STALE_AFTER = timedelta(minutes=1)
@@ -31,30 +30,11 @@ CLEANUP_EVERY = timedelta(minutes=1)
 
 log = logging.getLogger("opsflow.idempotency")
 
-Outcome = Literal["claimed", "replay", "in_progress", "mismatch"]
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    status_code: int
-    body: str | None  # None: the answer was not kept (it held a secret)
-    content_type: str | None
-
-
-@dataclass(frozen=True)
-class Claim:
-    """claimed: run the request; replay: send `answer`; in_progress: the first request still runs;
-    mismatch: the key was used for another request."""
-
-    outcome: Outcome
-    answer: StoredAnswer | None = None
-
-
 def check_key(key: str) -> None:
-    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise InvalidInput(
             "the Idempotency-Key is not valid",
-            [Problem(f"1-{MAX_KEY_LENGTH} characters", path="Idempotency-Key")],
+            [Problem(f"1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters", path="Idempotency-Key")],
         )
 
 

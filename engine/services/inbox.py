@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
-from engine.services.views import TASK_VIEW_COLUMNS, task_views
+from engine.services.mappers import TASK_VIEW_COLUMNS, task_views
 from engine.storage.tables import OpenTaskRow, TaskCandidateRow, utcnow
 from engine.views import Page, Principal, TaskView
 

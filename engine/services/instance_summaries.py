@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from engine.services.views import TASK_VIEW_COLUMNS, instance_view, task_views
+from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
     JobRow,
     MessageSubscriptionRow,

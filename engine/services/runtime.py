@@ -18,8 +18,8 @@ from engine.permissions import TeamRules
 from engine.services import incidents
 from engine.services import instance_summaries as summary
 from engine.services.console import console_actions, require_visible
+from engine.services.mappers import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
-from engine.services.views import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
 from engine.storage.tables import (
     AuditEventRow,
     JobRow,

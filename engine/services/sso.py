@@ -30,26 +30,18 @@ from sqlmodel import Session, select
 
 from engine import events
 from engine.config import Settings
-from engine.errors import Unauthenticated
+from engine.errors import SsoRefused
+from engine.limits import SSO_CALLBACK_PATH
 from engine.services.identity import IdentityService, add_user, is_valid_name
 from engine.storage.tables import GroupRow, MembershipRow, SsoLoginRow, UserRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
-CALLBACK_PATH = "/auth/oidc/callback"
 #: A started sign-on must come back within this time.
 LOGIN_TTL = timedelta(minutes=10)
 #: Clock difference tolerated between the provider and us when checking exp and iat.
 LEEWAY_SECONDS = 60
 HTTP_TIMEOUT = 10.0
 SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
-
-
-class SsoRefused(Unauthenticated):
-    """A sign-on that is not accepted; `reason` says which check failed (the sign-in page names it)."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,7 @@ class SsoService:
 
     @property
     def redirect_uri(self) -> str:
-        return self._settings.public_base_url.rstrip("/") + CALLBACK_PATH
+        return self._settings.public_base_url.rstrip("/") + SSO_CALLBACK_PATH
 
     def begin(self, next_url: str = "") -> SsoStart:
         """Start a sign-on: the provider's authorization URL to send the browser to."""

@@ -21,9 +21,9 @@ from engine.instances import (
 from engine.permissions import TeamRules
 from engine.services import inbox
 from engine.services.identity import users_with_groups
+from engine.services.mappers import instance_view, task_view
 from engine.services.repository import form_view, resolve_form_id
 from engine.services.runtime import require_visible
-from engine.services.views import instance_view, task_view
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,

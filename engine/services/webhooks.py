@@ -8,8 +8,6 @@ event body, so that an event can be sent again later."""
 
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
@@ -17,64 +15,18 @@ from sqlmodel import Session, func, select
 
 from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.limits import ALL_EVENT_TYPES, MAX_WEBHOOK_URL_LENGTH, WEBHOOK_SECRET_LENGTHS, known_event_types
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import Page, Principal
+from engine.views import CreatedWebhookView, DeliveryView, Page, Principal, RedeliveryView, WebhookView
 from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 JOB_KIND = "webhook"
-ALL_TYPES = "*"
-MAX_URL_LENGTH = 2000
-SECRET_LENGTHS = (16, 200)
 
 
 def job_id(event_id: str, subscription_id: str) -> str:
     """The outbox job of one event for one subscription (the id `engine.events.record` writes)."""
     return f"{JOB_KIND}:{event_id}:{subscription_id}"
-
-
-def known_event_types() -> list[str]:
-    """What a subscription may ask for, besides `*` (everything)."""
-    return sorted(set(events.WEBHOOK_TYPES.values()))
-
-
-@dataclass(frozen=True)
-class WebhookView:
-    id: str
-    url: str
-    event_types: list[str]
-    active: bool
-    created_by: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class CreatedWebhookView(WebhookView):
-    secret: str  # shown once, when the subscription is created
-
-
-@dataclass(frozen=True)
-class DeliveryView:
-    """One delivery attempt: `status_code` when the receiver answered, `error` when it did not or
-    answered with anything but 2xx."""
-
-    id: int
-    subscription_id: str
-    event_id: str
-    event_type: str
-    attempt: int
-    status_code: int | None
-    error: str | None
-    delivered: bool
-    at: datetime
-
-
-@dataclass(frozen=True)
-class RedeliveryView:
-    subscription_id: str
-    event_id: str
-    event_type: str
-    due_at: datetime
 
 
 class WebhookService:
@@ -91,11 +43,10 @@ class WebhookService:
         url, types = _check_url(url, self._targets), _check_types(event_types)
         if secret is None:
             secret = "whsec_" + secrets.token_urlsafe(32)
-        elif not SECRET_LENGTHS[0] <= len(secret) <= SECRET_LENGTHS[1]:
-            raise InvalidInput(
-                "the secret is not valid",
-                [Problem(f"a secret is {SECRET_LENGTHS[0]}-{SECRET_LENGTHS[1]} characters", path="secret")],
-            )
+        elif not WEBHOOK_SECRET_LENGTHS[0] <= len(secret) <= WEBHOOK_SECRET_LENGTHS[1]:
+            shortest, longest = WEBHOOK_SECRET_LENGTHS
+            problem = Problem(f"a secret is {shortest}-{longest} characters", path="secret")
+            raise InvalidInput("the secret is not valid", [problem])
 
         def create(uow: UnitOfWork) -> CreatedWebhookView:
             row = WebhookSubscriptionRow(
@@ -297,11 +248,9 @@ def _check_url(url: str, targets: TargetPolicy) -> str:
         ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # a port that is not a number, a malformed IPv6 address
         ok = False
-    if not ok or len(url) > MAX_URL_LENGTH:
-        raise InvalidInput(
-            "the webhook URL is not valid",
-            [Problem(f"an absolute http(s):// URL of at most {MAX_URL_LENGTH} characters", path="url")],
-        )
+    if not ok or len(url) > MAX_WEBHOOK_URL_LENGTH:
+        expected = f"an absolute http(s):// URL of at most {MAX_WEBHOOK_URL_LENGTH} characters"
+        raise InvalidInput("the webhook URL is not valid", [Problem(expected, path="url")])
     try:
         targets.check_url(url)
     except RefusedTarget as exc:
@@ -318,12 +267,12 @@ def _check_types(types: list[str]) -> list[str]:
     problems = [
         Problem(f"unknown event type {t!r}; one of {', '.join(known)}, or * for all", path=f"event_types.{i}")
         for i, t in enumerate(types)
-        if t != ALL_TYPES and t not in known
+        if t != ALL_EVENT_TYPES and t not in known
     ]
     if problems:
         raise InvalidInput("the event types are not valid", problems)
-    if ALL_TYPES in types:
-        return [ALL_TYPES]
+    if ALL_EVENT_TYPES in types:
+        return [ALL_EVENT_TYPES]
     return list(dict.fromkeys(types))
 
 

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from api.deps import ANY_KEY, ROUTE_SCOPES, SESSIONS_ONLY, get_principal
 from api.main import create_app
 from engine.engine import ProcessEngine
-from engine.services.api_keys import SCOPES
+from engine.limits import SCOPES
 from tests.helpers.api import Api
 
 MESSAGES_BPMN = Path(__file__).resolve().parent.parent / "engine" / "data" / "messages.bpmn"

@@ -13,7 +13,7 @@ from api.deps import ANY_KEY, ROUTE_SCOPES, SESSIONS_ONLY, get_principal
 from api.main import create_app
 from engine.config import Settings
 from engine.engine import ProcessEngine
-from engine.services.api_keys import SCOPES
+from engine.limits import SCOPES
 from engine.views import Principal
 from tests.camunda.conftest import REST, approve, start
 from tests.helpers.api import Api

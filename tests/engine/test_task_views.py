@@ -1,9 +1,9 @@
-"""Task lists build their views by position (engine.services.views.task_views): the view's fields must
+"""Task lists build their views by position (engine.services.mappers.task_views): the view's fields must
 be the columns' order, with the two candidate lists where task_views puts them."""
 
 import dataclasses
 
-from engine.services.views import _CANDIDATES_AT, TASK_VIEW_COLUMNS
+from engine.services.mappers import _CANDIDATES_AT, TASK_VIEW_COLUMNS
 from engine.views import TaskView
 
 

@@ -13,9 +13,10 @@ from api.deps import get_principal
 from api.main import create_app
 from engine.config import Settings
 from engine.engine import ProcessEngine
-from engine.services.idempotency import IdempotencyService, StoredAnswer
+from engine.services.idempotency import IdempotencyService
 from engine.storage.tables import IdempotencyRow, utcnow
 from engine.storage.uow import Transactions
+from engine.views import StoredAnswer
 from tests.fixtures.handbook_data import VALID
 from tests.helpers.api import Api
 from tests.helpers.server import live_server
