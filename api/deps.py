@@ -123,7 +123,9 @@ class _BearerPrincipal(HTTPBearer):
         if scheme.lower() == "basic" and secret:
             user, password = _basic(secret)
             client = request.client.host if request.client else None
-            found = await run_in_threadpool(api_keys.authenticate_basic, user, password, client=client)
+            found = api_keys.cached_basic(user, password)
+            if found is None:
+                found = await run_in_threadpool(api_keys.authenticate_basic, user, password, client=client)
         elif scheme.lower() == "bearer" and secret:
             found = api_keys.cached(secret)
             if found is None:  # not checked in the last moment: ask the database, off the event loop

@@ -89,9 +89,7 @@ _DELETE_JOB = _JOB.delete().where(_JOB.c.id == sa.bindparam("job_id"))
 _RESCHEDULE_JOB = (  # a worker that holds the job (it is firing this timer) leaves it be when done
     _JOB.update()
     .where(_JOB.c.id == sa.bindparam("job_id"))
-    .values(
-        due_at=sa.bindparam("due_at"), lock_owner=None, lock_expires_at=None, attempts=0, failed_at=None
-    )
+    .values(due_at=sa.bindparam("due_at"), lock_owner=None, lock_expires_at=None, attempts=0, failed_at=None)
 )
 _MESSAGES = MessageSubscriptionRow.__table__
 _SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(

@@ -237,7 +237,14 @@ class MessageCorrelationView:
     message: str
     instance_id: str
     started: bool  # True when the message started a new instance
-    instance: "InstanceView | None" = None  # the instance as the message left it (Camunda's result)
+
+
+@dataclass(frozen=True)
+class CorrelationResultView(MessageCorrelationView):
+    """What the sender of a message learns besides: the instance as the message left it (Camunda's
+    correlation result with variables). The native API answers the MessageCorrelationView part."""
+
+    instance: "InstanceView | None" = None
 
 
 # API keys (engine.services.api_keys)

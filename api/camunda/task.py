@@ -159,7 +159,7 @@ def resolve(
     body: CompleteTaskDto | None = Body(default=None),
 ) -> Response:
     """Gives a delegated task back to its owner; the variables are kept as the task's draft."""
-    variables = from_camunda(body.variables) if body else {}
+    variables = from_camunda(body.variables, typed=False) if body else {}  # a draft: form data
     engine.tasks.resolve(task_id, variables, principal=principal)
     return Response(status_code=204)
 

@@ -3,7 +3,7 @@ back the facts the index tables hold."""
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -342,20 +342,6 @@ def duration(text: str, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
 
 
-def set_variables(workflow: BpmnWorkflow, modifications: dict, deletions: list[str]) -> None:
-    """Change the process data from outside (Camunda's "set variables"): the workflow's data and that of
-    every task that holds a token now, so that whatever runs next sees the change."""
-    targets = [workflow.data] + [
-        task.data
-        for task in all_tasks(workflow)
-        if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR, TaskState.STARTED)
-    ]
-    for data in targets:
-        for name in deletions:
-            data.pop(name, None)
-        data.update(modifications)
-
-
 def current_variables(workflow: BpmnWorkflow) -> dict:
     """The process data as people see it: the workflow's data once done, else the open tasks' data."""
     merged: dict = dict(workflow.data)
@@ -369,15 +355,16 @@ def current_variables(workflow: BpmnWorkflow) -> dict:
 _OPEN_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
 
 
-def set_open_data(workflow: BpmnWorkflow, variables: dict) -> None:
+def set_open_data(workflow: BpmnWorkflow, variables: dict, deletions: Iterable[str] = ()) -> None:
     """Change process data: every open task's copy (what current_variables reads and what the next
-    steps inherit), and the workflow's own once it is done."""
-    if not variables:
+    steps inherit), and the workflow's own once it is done. `deletions` are removed first."""
+    deletions = list(deletions)
+    if not variables and not deletions:
         return
-    for task in all_tasks(workflow):
-        if task.state in _OPEN_STATES:
-            task.data.update(variables)
-    workflow.data.update(variables)
+    for data in [task.data for task in all_tasks(workflow) if task.state in _OPEN_STATES] + [workflow.data]:
+        for name in deletions:
+            data.pop(name, None)
+        data.update(variables)
 
 
 def skip_open_step(workflow: BpmnWorkflow, element_id: str) -> None:

@@ -143,6 +143,14 @@ class ApiKeyService:
             return Credentials(principal, principal.scopes)
         return Credentials(self._identity.authenticate_password(user, password, client=client), None)
 
+    def cached_basic(self, user: str, password: str) -> Credentials | None:
+        """`authenticate_basic` from the cache only, without I/O; None: call `authenticate_basic`."""
+        if password.startswith(TOKEN_PREFIX):
+            found = self.cached(password)
+            return found if found is not None and found.principal.name == user else None
+        principal = self._identity.cached_password_principal(user, password)
+        return None if principal is None else Credentials(principal, None)
+
     def cached(self, token: str) -> Credentials | None:
         """`authenticate` from the identity service's cache only, without I/O; None: call `authenticate`."""
         principal = self._identity.cached_principal(token)

@@ -288,6 +288,10 @@ class IdentityService:
                     self._principals[key] = (principal, None, time.monotonic() + self._cache_seconds)
         return principal
 
+    def cached_password_principal(self, name: str, password: str) -> Principal | None:
+        """`authenticate_password` from the cache only, without I/O (None: call it)."""
+        return self._cached(_password_key(name, password))
+
     def cached_principal(self, token: str) -> Principal | None:
         """The principal of a token authenticated moments ago, without touching the database (None: call
         `authenticate`). Lets the HTTP layer skip a thread hand-off for most requests."""

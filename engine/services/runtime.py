@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from engine import events, permissions, timer_starts, variable_types
 from engine.bpmn.parser import start_event
 from engine.bpmn.path import sequence_flows, taken_path
-from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, set_variables, waiting_messages
+from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, set_open_data, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import ACTIVE, Definition, InstanceRecord, Instances, Loaded, require_active
@@ -32,11 +32,11 @@ from engine.storage.tables import (
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
 from engine.views import (
+    CorrelationResultView,
     InstanceDetailView,
     InstanceFilter,
     InstanceSummaryView,
     InstanceView,
-    MessageCorrelationView,
     Page,
     PathView,
     Principal,
@@ -113,7 +113,7 @@ class RuntimeService:
         correlation_keys: dict | None = None,
         payload: dict | None = None,
         instance_id: str | None = None,
-    ) -> MessageCorrelationView:
+    ) -> CorrelationResultView:
         """Deliver a message to the one instance waiting for it (matched by instance id, business key and
         correlation keys compared with process variables), or start the process whose start event
         waits for it. Nothing or several matching is an error: a message is never guessed. A message
@@ -122,7 +122,7 @@ class RuntimeService:
             raise Forbidden("only admins and integration accounts send messages")
         payload, correlation_keys = dict(payload or {}), dict(correlation_keys or {})
 
-        def correlate(uow: UnitOfWork) -> MessageCorrelationView:
+        def correlate(uow: UnitOfWork) -> CorrelationResultView:
             session = uow.session
             query = (
                 select(ProcessInstanceRow)
@@ -159,7 +159,7 @@ class RuntimeService:
                 )
                 incident = self._instances.runner.advance(loaded.workflow)
                 self._instances.save(session, loaded, actor=principal.name, incident=incident)
-                return MessageCorrelationView(
+                return CorrelationResultView(
                     name, row.id, started=False, instance=instance_view(row, loaded.definition.version)
                 )
             if instance_id is not None:
@@ -179,7 +179,7 @@ class RuntimeService:
                 {},
                 message=(name, payload),
             )
-            return MessageCorrelationView(name, view.id, started=True, instance=view)
+            return CorrelationResultView(name, view.id, started=True, instance=view)
 
         return self._tx.write(correlate)
 
@@ -289,7 +289,7 @@ class RuntimeService:
                 raise Conflict(f"process instance {instance_id} is already {row.status}")
             loaded = self._instances.load(session, row)
             gone = deletions + [variable_types.PREFIX + name for name in deletions]
-            set_variables(loaded.workflow, modifications, gone)
+            set_open_data(loaded.workflow, modifications, gone)
             self._instances.save(session, loaded, actor=principal.name, incident=None)
             events.record(
                 session,
