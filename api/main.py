@@ -20,6 +20,7 @@ from api.routes import (
     identity,
     instances,
     messages,
+    migrations,
     notifications,
     tasks,
     webhooks,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     routers = (
         tasks,
         instances,
+        migrations,
         documents,
         definitions,
         messages,

@@ -1,6 +1,7 @@
 """Request bodies of the native API (responses are the engine's own read models)."""
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -65,6 +66,33 @@ class MoveToken(Strict):
     skip: str | None = Field(default=None, max_length=200, description="an open step to count as done")
     back_to: str | None = Field(default=None, max_length=200, description="an earlier step to open again")
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class InstanceCriteria(Strict):
+    """Which instances (every criterion given must hold), as the instance list filters them."""
+
+    version: int | None = Field(default=None, ge=1, le=DB_INT_MAX, description="the version they are on")
+    business_key: str | None = Field(default=None, max_length=200)
+    status: Literal["running", "suspended"] | None = None
+    stage: str | None = Field(default=None, max_length=64)
+    holder: str | None = Field(default=None, max_length=64)
+    overdue: bool | None = None
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+
+
+class MigrateInstance(Strict):
+    target_version: int = Field(ge=1, le=DB_INT_MAX)
+    mapping: dict[str, str] = Field(default_factory=dict, description="renamed element ids: old -> new")
+    reason: str = Field(default="", max_length=1000)
+
+
+class MigrationRequest(Strict):
+    process_key: str = Field(min_length=1, max_length=200)
+    target_version: int = Field(ge=1, le=DB_INT_MAX)
+    mapping: dict[str, str] = Field(default_factory=dict, description="renamed element ids: old -> new")
+    where: InstanceCriteria = Field(default_factory=InstanceCriteria)
+    reason: str = Field(default="", max_length=1000)
 
 
 class SignIn(Strict):

@@ -37,6 +37,8 @@ from engine.services.groups import GroupService
 from engine.services.history import HistoryService
 from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
+from engine.services.migrations import JOB_KIND as MIGRATION_JOB
+from engine.services.migrations import MigrationService
 from engine.services.repository import RepositoryService, called_documents
 from engine.services.runtime import RuntimeService
 from engine.services.sso import SsoService
@@ -58,6 +60,7 @@ class ProcessEngine:
     repository: RepositoryService
     runtime: RuntimeService
     console: ConsoleService
+    migrations: MigrationService
     tasks: TaskService
     identity: IdentityService
     groups: GroupService
@@ -146,6 +149,8 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         # deliveries keep their own count: each attempt is in their delivery log
         attempts_by_kind={"webhook": MAX_ATTEMPTS, notification_model.JOB_SEND: MAX_ATTEMPTS},
     )
+    migrations = MigrationService(tx, instances, rules)
+    jobs.register(MIGRATION_JOB, migrations.run_batch)
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
     jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))
     jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url, policy))
@@ -165,6 +170,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         repository=RepositoryService(tx),
         runtime=runtime,
         console=ConsoleService(tx, instances, rules),
+        migrations=migrations,
         tasks=TaskService(tx, instances, rules),
         identity=identity,
         groups=groups,

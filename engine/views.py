@@ -212,7 +212,7 @@ class InstanceDetailView:
     open_tasks: list[TaskView]
     history: list[AuditEntry]
     path: PathView | None = None  # only the instance page's read fills it in
-    actions: list[str] = field(default_factory=list)  # what the reader may do to it now: "cancel"
+    actions: list[str] = field(default_factory=list)  # what the reader may do to it now: "cancel", ...
     waiting: list[WaitingView] = field(default_factory=list)  # messages and timers it waits for
 
 
@@ -328,3 +328,31 @@ class Claim:
 
     outcome: ClaimOutcome
     answer: StoredAnswer | None = None
+
+
+# Version migration (engine.services.migrations)
+
+
+@dataclass(frozen=True)
+class MigrationCheckView:
+    """Whether one instance can move to the target version, and why not."""
+
+    instance_id: str
+    business_key: str | None
+    version: int
+    can_move: bool
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class MigrationBatchView:
+    id: str
+    process_key: str
+    target_version: int
+    started_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    total: int
+    pending: int
+    migrated: list[str]
+    skipped: dict[str, list[str]]

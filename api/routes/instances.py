@@ -15,6 +15,7 @@ from api.schemas import (
     ChangeVariables,
     InstancePage,
     Limit,
+    MigrateInstance,
     MoveToken,
     Offset,
     RetryInstance,
@@ -155,3 +156,13 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+@router.post("/{instance_id}/migrate", response_model=InstanceView)
+def migrate(
+    instance_id: str, body: MigrateInstance, engine: EngineDep, principal: PrincipalDep
+) -> InstanceView:
+    """Move the instance to another version of its process (admins); 409 with the reasons when it cannot."""
+    return engine.migrations.migrate(
+        instance_id, body.target_version, principal=principal, mapping=body.mapping, reason=body.reason
+    )

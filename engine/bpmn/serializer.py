@@ -5,6 +5,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -73,6 +74,11 @@ class WorkflowStore:
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self.version = self._serializer.VERSION
         self._lock = threading.Lock()
+
+    @property
+    def registry(self) -> Any:
+        """SpiffWorkflow's converter registry (spec diffs compare specs through it)."""
+        return self._serializer.registry
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         with self._lock:

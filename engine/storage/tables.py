@@ -459,3 +459,26 @@ class NotificationDeliveryRow(SQLModel, table=True):
     error: str | None = _text(nullable=True)
     delivered: bool = False
     at: datetime = _ts()
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+class MigrationBatchRow(SQLModel, table=True):
+    """Instances moving to another version of their process, a few per job run: what is left, what
+    moved, what could not and why."""
+
+    __tablename__ = "migration_batch"
+    id: str = Field(primary_key=True, max_length=36)
+    process_key: str = Field(max_length=200)
+    target_definition_id: str = Field(foreign_key="process_definition.id")
+    target_version: int
+    mapping: dict = _json(nullable=False)  # renamed element ids: old -> new
+    reason: str = _text()
+    started_by: str = Field(max_length=64)
+    created_at: datetime = _ts(index=True)
+    finished_at: datetime | None = _ts(nullable=True)
+    total: int = 0
+    pending: list = _json(nullable=False)  # instance ids still to move
+    migrated: list = _json(nullable=False)  # instance ids moved
+    skipped: dict = _json(nullable=False)  # instance id -> why it could not move

@@ -60,6 +60,10 @@ POST   /api/v1/process-instances/{instance_id}/resume             200/404 403/40
 POST   /api/v1/process-instances/{instance_id}/answer-message     409/404 403/404 403/404 403/404 404      409   404         401
 PATCH  /api/v1/process-instances/{instance_id}/variables          403     403     403     403     403      200   403         401
 POST   /api/v1/process-instances/{instance_id}/move-token         403     403     403     403     403      409   403         401
+POST   /api/v1/process-instances/{instance_id}/migrate            403     403     403     403     403      409   403         401
+POST   /api/v1/migrations/check                                   403     403     403     403     403      200   403         401
+POST   /api/v1/migrations                                         403     403     403     403     403      202   403         401
+GET    /api/v1/migrations/{batch_id}                              403     403     403     403     403      404   403         401
 
 GET    /api/v1/process-definitions                                200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/versions                 200     200     200     200     200      200   200         401
@@ -377,6 +381,30 @@ PROBES: dict[str, Probe] = {
             {"json": {"skip": "Task_not_open", "reason": "matrix"}},
         )
     ),
+    # to the version it is on: admins get past the permission check to a 409
+    "POST /api/v1/process-instances/{instance_id}/migrate": Probe(
+        lambda c: (
+            "POST",
+            f"/api/v1/process-instances/{c.team.instance_id}/migrate",
+            {"json": {"target_version": 1}},
+        )
+    ),
+    "POST /api/v1/migrations/check": Probe(
+        lambda c: (
+            "POST",
+            "/api/v1/migrations/check",
+            {"json": {"process_key": "ops_optimization", "target_version": 1}},
+        )
+    ),
+    # a batch to the version every instance is on: nothing moves
+    "POST /api/v1/migrations": Probe(
+        lambda c: (
+            "POST",
+            "/api/v1/migrations",
+            {"json": {"process_key": "ops_optimization", "target_version": 1}},
+        )
+    ),
+    "GET /api/v1/migrations/{batch_id}": Probe(lambda c: ("GET", "/api/v1/migrations/no-such-batch", {})),
     "GET /api/v1/process-instances/{instance_id}": Probe(
         lambda c: ("GET", f"/api/v1/process-instances/{c.team.instance_id}", {}), per_team=True
     ),
