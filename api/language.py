@@ -71,6 +71,8 @@ _CATALOGUE: list[tuple[re.Pattern[str], object]] = [
             r"(\S+) is not a step the instance has done: .*",
             r"\1 不是已完成的环节：只能退回到做过的用户任务或外部任务",
         ),
+        (r"process instance \S+ cannot move to version (\d+): (.*)", r"此流程不能迁移到版本 \1：\2"),
+        (r"process (\S+) has no version (\d+)", r"流程 \1 没有版本 \2"),
         (r"name either the open step to skip or the earlier step to go back to", "请选择跳过或退回的环节"),
     ]
 ]

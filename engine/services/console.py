@@ -32,7 +32,7 @@ MAX_REASON = 1000
 def console_actions(rules: TeamRules, principal: Principal, row: ProcessInstanceRow) -> list[str]:
     """What the principal may do to the instance now (the page offers only these): its leader or an
     admin cancels, suspends or resumes it and answers what it waits for; an admin resolves its
-    incident, changes its data and moves its token."""
+    incident, changes its data, moves its token and migrates it to another version."""
     if row.status not in ACTIVE:
         return []
     actions = []
@@ -46,6 +46,7 @@ def console_actions(rules: TeamRules, principal: Principal, row: ProcessInstance
         actions.append("set_variables")
         if row.status == "running":
             actions.append("move_token")
+        actions.append("migrate")
     return actions
 
 

@@ -2,12 +2,15 @@
 now and each action lands in the history: an admin retries an incident with corrected data, the
 leader suspends and resumes, and answers the approval by hand when the approval system is down."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from tests.api.test_version_migration import version_2
 from tests.browser.test_instance_console import start, work
 from tests.fixtures.broken_process import FAILING
-from tests.fixtures.handbook_journey import STAGE_1, data
+from tests.fixtures.handbook_journey import DIAGNOSIS, STAGE_1, data
 
 pytestmark = pytest.mark.browser
 
@@ -187,3 +190,42 @@ def test_an_admin_changes_data_and_moves_the_token(sign_in, rest, shot, lang, ne
         "主题笔误"
     )
     shot(page, "moved")
+
+
+@pytest.mark.parametrize(("lang", "can_move"), [("zh", "可以迁移"), ("en", "can move")])
+def test_an_admin_checks_and_migrates_instances_to_version_2(sign_in, rest, shot, lang, can_move) -> None:
+    collecting = start(rest)
+    work(rest, collecting, STAGE_1)  # at Task_collect_data
+    breaking_down = start(rest)
+    work(rest, breaking_down, [*STAGE_1, DIAGNOSIS[0]])  # at Task_break_down, renamed in version 2
+    files = {"files": ("ops_optimization.bpmn", version_2())}
+    rest.call("dora", "POST", "/api/v1/deployments", 201, files=files)
+
+    page = sign_in("ada", lang=lang)
+    page.goto(page.url.split("/inbox")[0] + "/instances")
+    expect(page.locator("#migration-section")).to_be_hidden()
+    page.select_option("#f-process", "ops_optimization")
+    expect(page.locator("#migration-section")).to_be_visible()
+    page.select_option("#mig-version", "2")
+    page.click("#btn-mig-check")
+    expect(page.locator(f'#mig-rows tr[data-instance-id="{collecting}"]')).to_contain_text(can_move)
+    refused = page.locator(f'#mig-rows tr[data-instance-id="{breaking_down}"]')
+    expect(refused).to_contain_text("Task_break_down no longer exists")
+    page.fill("#mig-mapping", '{"Task_break_down": "Task_breakdown_metrics"}')
+    page.click("#btn-mig-check")
+    expect(page.locator('#mig-rows tr[data-can-move="true"]')).to_have_count(2)
+    shot(page, "checked")
+    page.fill("#mig-reason", "新版本增加数据来源核对")
+    page.click("#btn-mig-start")
+    expect(page.locator("#mig-message")).to_have_attribute("data-batch", re.compile(".+"), timeout=20_000)
+    for instance_id in (collecting, breaking_down):
+        expect(page.locator(f'#instance-rows tr[data-instance-id="{instance_id}"] td').nth(1)).to_have_text("2")
+    detail = rest.call("ada", "GET", f"/api/v1/process-instances/{breaking_down}")
+    assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_breakdown_metrics"]
+
+    page.goto(page.url.split("/instances")[0] + f"/instances/{collecting}")  # one instance, back to 1
+    expect(page.locator("#migrate-form")).to_be_visible()
+    page.select_option("#migrate-version", "1")
+    page.click("#btn-migrate")
+    expect(page.locator("#instance-status")).to_have_attribute("data-version", "1")
+    expect(page.locator('#history-rows tr[data-type="instance_migrated"]')).to_have_count(2)

@@ -16,7 +16,7 @@
   function render() {
     const actions = new Set(detail.actions || []);
     const { instance } = detail;
-    const shown = ['retry', 'suspend', 'answer_message', 'set_variables', 'move_token'].filter((a) => actions.has(a) || (a === 'suspend' && actions.has('resume')));
+    const shown = ['retry', 'suspend', 'answer_message', 'set_variables', 'move_token', 'migrate'].filter((a) => actions.has(a) || (a === 'suspend' && actions.has('resume')));
     $('console-section').hidden = shown.length === 0;
     $('retry-form').hidden = !actions.has('retry');
     $('suspend-form').hidden = !(actions.has('suspend') || actions.has('resume'));
@@ -32,6 +32,8 @@
     $('variables-form').hidden = !actions.has('set_variables');
     $('move-form').hidden = !actions.has('move_token');
     if (actions.has('move_token')) renderMoveTargets();
+    $('migrate-form').hidden = !actions.has('migrate');
+    if (actions.has('migrate')) renderVersions(instance);
     $('console-section').dataset.status = instance.status;
   }
 
@@ -46,6 +48,23 @@
       ...open.map((id) => el('option', { value: 'skip:' + id }, t('console.move_skip', { step: name(id) }))),
       ...done.map((id) => el('option', { value: 'back_to:' + id }, t('console.move_back', { step: name(id) }))));
     if (chosen && [...$('move-target').options].some((o) => o.value === chosen)) $('move-target').value = chosen;
+  }
+
+  let versions = null;
+
+  /** The process's other versions, newest first (read once per page). */
+  async function renderVersions(instance) {
+    if (versions === null) {
+      versions = [];
+      try {
+        versions = await api('GET', `/api/v1/process-definitions/${encodeURIComponent(instance.process_key)}/versions`);
+      } catch (e) { /* the form stays empty */ }
+    }
+    const chosen = $('migrate-version').value;
+    const others = versions.filter((v) => v.version !== instance.version).sort((a, b) => b.version - a.version);
+    $('migrate-version').replaceChildren(...others.map((v) => el('option', { value: String(v.version) }, t('common.version', { version: v.version }))));
+    if (chosen && others.some((v) => String(v.version) === chosen)) $('migrate-version').value = chosen;
+    $('btn-migrate').disabled = others.length === 0;
   }
 
   function showApprovalFields() {
@@ -140,6 +159,14 @@
     if (!kind) return;
     const reason = required($('move-reason'));
     if (reason) act($('btn-move'), 'POST', 'move-token', { [kind]: rest.join(':'), reason }, 'console.moved');
+  });
+
+  $('migrate-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const mapping = json($('migrate-mapping'));
+    if (!mapping || !$('migrate-version').value) return;
+    const body = { target_version: Number($('migrate-version').value), mapping, reason: $('migrate-reason').value.trim() };
+    act($('btn-migrate'), 'POST', 'migrate', body, 'console.migrated');
   });
 
   document.addEventListener('instance:loaded', (event) => { detail = event.detail; render(); });

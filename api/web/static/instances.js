@@ -96,6 +96,88 @@
     link.click();
     link.remove();
   });
+  // --- version migration (admins): check the filtered instances, then move them in a batch ---------
+  const $ = (id) => document.getElementById(id);
+  let versionsOf = null;
+
+  async function renderMigration() {
+    const key = filters.elements.process.value;
+    $('migration-section').hidden = !(hasRole('admin') && key);
+    if ($('migration-section').hidden) return;
+    if (!versionsOf || versionsOf.key !== key) {
+      versionsOf = { key, versions: [] };
+      try {
+        versionsOf.versions = await api('GET', `/api/v1/process-definitions/${encodeURIComponent(key)}/versions`);
+      } catch (e) { /* none offered */ }
+      $('mig-version').replaceChildren(...versionsOf.versions.slice().sort((a, b) => b.version - a.version)
+        .map((v) => el('option', { value: String(v.version) }, t('common.version', { version: v.version }))));
+      $('mig-results').hidden = true;
+      $('btn-mig-start').disabled = true;
+    }
+  }
+
+  function migrationRequest() {
+    const text = $('mig-mapping').value.trim();
+    let mapping = {};
+    if (text) {
+      try { mapping = JSON.parse(text); } catch (e) { mapping = null; }
+      if (!mapping || typeof mapping !== 'object' || Array.isArray(mapping)) {
+        $('mig-mapping').setAttribute('aria-invalid', 'true');
+        showMessage($('mig-message'), t('console.bad_json'), 'error');
+        return null;
+      }
+    }
+    $('mig-mapping').removeAttribute('aria-invalid');
+    const q = criteria();
+    const where = {};
+    for (const name of ['version', 'business_key', 'stage', 'holder', 'started_after', 'started_before']) {
+      if (q.get(name)) where[name] = name === 'version' ? Number(q.get(name)) : q.get(name);
+    }
+    if (['running', 'suspended'].includes(q.get('status'))) where.status = q.get('status');
+    if (q.get('overdue')) where.overdue = true;
+    return { process_key: q.get('process'), target_version: Number($('mig-version').value), mapping, where, reason: $('mig-reason').value.trim() };
+  }
+
+  $('btn-mig-check').addEventListener('click', async () => {
+    const body = migrationRequest();
+    if (!body) return;
+    try {
+      const checks = await api('POST', '/api/v1/migrations/check', body);
+      $('mig-rows').replaceChildren(...checks.map((c) => el('tr', { 'data-instance-id': c.instance_id, 'data-can-move': String(c.can_move) },
+        el('td', null, el('a', { href: '/instances/' + c.instance_id }, c.business_key || c.instance_id.slice(0, 8))),
+        el('td', null, String(c.version)),
+        el('td', null, c.can_move ? t('migration.can_move') : c.reasons.join('; ')))));
+      $('mig-results').hidden = checks.length === 0;
+      const movable = checks.filter((c) => c.can_move).length;
+      showMessage($('mig-message'), t('migration.checked', { movable, total: checks.length }), 'info');
+      $('btn-mig-start').disabled = movable === 0;
+    } catch (e) {
+      showMessage($('mig-message'), t('common.error', { message: errorText(e) }), 'error');
+    }
+  });
+
+  $('btn-mig-start').addEventListener('click', async () => {
+    const body = migrationRequest();
+    if (!body) return;
+    $('btn-mig-start').disabled = true;
+    try {
+      let batch = await api('POST', '/api/v1/migrations', body);
+      while (!batch.finished_at) {
+        showMessage($('mig-message'), t('migration.progress', { migrated: batch.migrated.length, total: batch.total }), 'info');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        batch = await api('GET', '/api/v1/migrations/' + batch.id);
+      }
+      const skipped = Object.keys(batch.skipped).length;
+      const done = $('mig-message');
+      showMessage(done, t('migration.done', { migrated: batch.migrated.length, total: batch.total, skipped }), 'success');
+      done.dataset.batch = batch.id;
+      load();
+    } catch (e) {
+      showMessage($('mig-message'), t('common.error', { message: errorText(e) }), 'error');
+    }
+  });
+  filters.elements.process.addEventListener('change', renderMigration);
+
   document.getElementById('page-prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
   document.getElementById('page-next').addEventListener('click', () => { offset += PAGE; load(); });
   api('GET', '/api/v1/process-definitions').then((d) => { definitions = d; render(); }).catch(() => {});
