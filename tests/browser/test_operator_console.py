@@ -219,7 +219,8 @@ def test_an_admin_checks_and_migrates_instances_to_version_2(sign_in, rest, shot
     page.click("#btn-mig-start")
     expect(page.locator("#mig-message")).to_have_attribute("data-batch", re.compile(".+"), timeout=20_000)
     for instance_id in (collecting, breaking_down):
-        expect(page.locator(f'#instance-rows tr[data-instance-id="{instance_id}"] td').nth(1)).to_have_text("2")
+        version = page.locator(f'#instance-rows tr[data-instance-id="{instance_id}"] td').nth(1)
+        expect(version).to_have_text("2")
     detail = rest.call("ada", "GET", f"/api/v1/process-instances/{breaking_down}")
     assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_breakdown_metrics"]
 
