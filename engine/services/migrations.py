@@ -15,7 +15,7 @@ from engine.instances import ACTIVE, InstanceRecord, Instances, Loaded
 from engine.permissions import TeamRules
 from engine.services import instance_summaries as summary
 from engine.services.console import require_visible
-from engine.services.views import instance_view
+from engine.services.mappers import instance_view
 from engine.storage.tables import (
     ExternalTaskRow,
     JobRow,
