@@ -9,7 +9,7 @@ import pytest
 
 from engine.engine import ProcessEngine
 from tests.api.test_instance_console import STRAIGHT, run
-from tests.fixtures.handbook_journey import TEAM
+from tests.fixtures.handbook_journey import TEAM, data
 from tests.helpers.api import Api
 
 pytestmark = pytest.mark.usefixtures("outsiders")
@@ -174,3 +174,21 @@ def test_a_batch_moves_the_filtered_instances_in_the_job_executor_and_reports_pr
     for instance_id in (collecting, checking):
         finish(api, instance_id)
     api.call("ada", "GET", "/api/v1/migrations/no-such-batch", 404)
+
+
+def test_a_waiting_approval_keeps_its_chase_timer_and_a_suspended_instance_moves_too(api: Api) -> None:
+    kickoff = ("Task_kickoff_meeting", "leader", data("kickoff_minutes", resources_need_approval=True))
+    instance_id = run(api, [*STRAIGHT[:2], kickoff])
+    before = api.instance("lei", instance_id)["waiting"]
+    api.call("lei", "POST", f"/api/v1/process-instances/{instance_id}/suspend", json={})
+    deploy_version_2(api)
+    moved = api.call(
+        "ada", "POST", f"/api/v1/process-instances/{instance_id}/migrate", json={"target_version": 2}
+    )
+    assert moved["version"] == 2 and moved["status"] == "suspended"
+    assert api.instance("lei", instance_id)["waiting"] == before  # the timer was not restarted
+    api.call("lei", "POST", f"/api/v1/process-instances/{instance_id}/resume", json={})
+    answer = {"message": "approval_decision", "payload": {"approved": True}, "reason": "审批系统停机"}
+    api.call("lei", "POST", f"/api/v1/process-instances/{instance_id}/answer-message", json=answer)
+    assert [t["element_id"] for t in api.instance("lei", instance_id)["open_tasks"]] == ["Task_collect_data"]
+    finish(api, instance_id)
