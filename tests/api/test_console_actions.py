@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from engine.config import Settings
 from engine.engine import ProcessEngine
 from engine.storage.tables import JobRow, utcnow
 from tests.api.test_instance_console import run
@@ -18,6 +19,13 @@ from tests.helpers.api import Api
 pytestmark = pytest.mark.usefixtures("outsiders")
 ENGINE_DATA = Path(__file__).parents[1] / "engine" / "data"
 REST = "/engine-rest"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """No worker inside the app: the tests run the due jobs themselves (a worker of the app's own
+    would race them for the jobs, and knows nothing of the job kinds a test registers)."""
+    return Settings(database_url=db_url, run_worker=False)
 
 
 def deploy(api: Api, name: str, content: bytes) -> None:
