@@ -35,6 +35,9 @@ log = logging.getLogger("opsflow.sandbox")
 #: slows it down, but a worker sleeping in a C call (a lock, a pipe) is stopped too
 WALL_FACTOR = 3.0
 WALL_MARGIN_SECONDS = 2.0
+#: CPU beyond the limit before the parent kills: the worker stops the script's own loops at the limit
+#: and then checks what it left (bounded by the data size); the kill is for what never returns
+CPU_GRACE_SECONDS = 1.0
 _POLL_SECONDS = 0.02
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -301,7 +304,8 @@ class SandboxPool:
         started = time.monotonic()
         while not worker.conn.poll(_POLL_SECONDS):
             used = (_cpu_seconds(pid) or 0.0) - started_cpu
-            if not worker.alive() or used > cpu_limit + 0.1 or time.monotonic() - started > wall_limit:
+            overrun = used > cpu_limit + CPU_GRACE_SECONDS or time.monotonic() - started > wall_limit
+            if overrun or not worker.alive():
                 alive = worker.alive()
                 worker.kill()
                 if not alive and used <= cpu_limit:
