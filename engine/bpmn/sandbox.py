@@ -655,16 +655,18 @@ def check_script(source: str) -> str | None:
 # -- SpiffWorkflow integration -----------------------------------------------------------------------
 
 
-#: What evaluates in the server process itself: nodes, operators, functions and methods whose work is
-#: bounded by the size of the expression and of the task data (itself bounded). No `*`, `**`, `<<`
-#: or `%`, which make large values from small ones; no comprehensions, which nest loops.
+#: What evaluates in the server process itself: nodes, operators, functions and methods whose every
+#: C-level step is bounded by the size of the expression and of the task data (itself bounded); the
+#: evaluator's own loops (comprehensions) tick, so the time limit stops them here too. No `*`, `**`,
+#: `<<` or `%`, which make large values from small ones in one C call, and no sorting.
 _BOUNDED_NODES = (
     ast.Expression, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp, ast.Name, ast.Constant,
     ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Call,
-    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.BinOp,
+    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.BinOp, ast.ListComp,
+    ast.GeneratorExp, ast.comprehension,
 )  # fmt: skip
 _BOUNDED_OPERATORS = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift)
-_BOUNDED_FUNCTIONS = _names("len bool abs int float str min max any all")
+_BOUNDED_FUNCTIONS = _names("len bool abs int float str min max any all sum round list tuple")
 _BOUNDED_METHODS = _names(
     "get lower upper strip lstrip rstrip startswith endswith isoformat keys values items isdigit "
     "casefold total_seconds"
@@ -678,6 +680,12 @@ def _bounded(source: str) -> bool:
     tree, _ = _parse_expression(source)
     for node in ast.walk(tree) if tree is not None else ():
         if not isinstance(node, _BOUNDED_NODES):
+            return False
+        # one level only: nested comprehensions build aliased structures (`[[p, p] for p in [...]]`)
+        # whose comparison is exponential in a single C call
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and any(
+            isinstance(inner, (ast.ListComp, ast.GeneratorExp)) for inner in list(ast.walk(node))[1:]
+        ):
             return False
         if isinstance(node, ast.BinOp) and not isinstance(node.op, _BOUNDED_OPERATORS):
             return False
