@@ -662,7 +662,7 @@ def check_script(source: str) -> str | None:
 _BOUNDED_NODES = (
     ast.Expression, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp, ast.Name, ast.Constant,
     ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Call,
-    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.BinOp, ast.ListComp,
+    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.operator, ast.BinOp, ast.ListComp,
     ast.GeneratorExp, ast.comprehension,
 )  # fmt: skip
 _BOUNDED_OPERATORS = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift)
