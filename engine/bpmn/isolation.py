@@ -178,6 +178,13 @@ def _cpu_seconds(pid: int) -> float | None:
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def _worker_environment(path: str) -> dict[str, str]:
+    """Only what an interpreter needs: the worker runs a designer's code, and the server's
+    environment holds its database URL and secrets."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ", "HOME")}
+    return {**keep, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 class _Worker:
     """A fresh interpreter (never a fork of a threaded server), talking over a socket pair."""
 
@@ -188,17 +195,20 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-c", code],
             pass_fds=(theirs.fileno(),),
-            env={**os.environ, "PYTHONPATH": path},
+            env=_worker_environment(path),
             stdin=subprocess.DEVNULL,
             close_fds=True,
         )
         theirs.close()
         self.conn = Connection(ours.detach())
         self.conn.send(limits)
-        if not self.conn.poll(60):
+        try:
+            if not self.conn.poll(60):
+                raise EOFError
+            self.conn.recv()
+        except (EOFError, OSError):
             self.kill()
-            raise IsolationError("a sandbox worker did not start")
-        self.conn.recv()
+            raise IsolationError("a sandbox worker did not start") from None
 
     def alive(self) -> bool:
         return self.process.poll() is None
