@@ -20,7 +20,7 @@ import textwrap
 import threading
 import time
 import types
-from collections.abc import Iterator, MappingView
+from collections.abc import Callable, Iterator, MappingView
 from dataclasses import dataclass
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec
@@ -747,6 +747,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self.limits = limits
         self.isolated = isolated
         self._workers = workers
+        #: told "run" before the script or expression itself runs and "ran" after: a sandbox worker
+        #: tells its parent, which holds only that part to the CPU limit
+        self.on_phase: Callable[[str], None] | None = None
         self._guards = _guards_for(limits)
         super().__init__(self._guards.script_globals)
 
@@ -760,6 +763,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
             return self._in_worker("evaluate", expression, read, None, None)
         evaluator = self._guards.evaluator()
         evaluator.names = {**external_context, **context} if external_context else context
+        self._phase("run")
         try:
             result = self._guards.limited("expression", evaluator.eval, expression, tree)
         except NameNotDefined as e:
@@ -769,6 +773,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         except InvalidExpression as e:
             raise ScriptPolicyError(str(e)) from None
         finally:
+            self._phase("ran")
             evaluator.names = {}  # do not keep the task data alive
         limit = self.limits.max_data_size
         if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(result, limit):
@@ -789,9 +794,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
         context.update(external_context or {})
         context.update(self.globals)
         unstorable = None
+        self._phase("run")
         try:
             self._guards.limited("script", exec, code, context)
         finally:  # generators first: their finally blocks run now, and may leave functions behind
+            self._phase("ran")
             for key in [k for k, v in context.items() if isinstance(v, _NOT_DATA)]:
                 del context[key]
             self._remove_globals_and_functions_from_context(context, external_context)
@@ -806,6 +813,10 @@ class SandboxedEnvironment(TaskDataEnvironment):
         if unstorable:
             raise ScriptPolicyError(unstorable)
         return True
+
+    def _phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
 
     def _in_worker(self, kind: str, source: str, context: dict, external: dict | None, target: dict | None):
         from engine.bpmn import isolation  # the worker process imports this module, not the reverse
