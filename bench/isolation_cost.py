@@ -93,6 +93,32 @@ def measure(engine, key: str, completions: int) -> tuple[float, float]:
     return cpu / steps * 1000, wall / steps * 1000
 
 
+def sandbox_calls(calls: int = 2000) -> None:
+    """One script and one condition, run `calls` times here and through the sandbox workers: the
+    isolation's own cost per call, without the rest of a completion's noise."""
+    from engine.bpmn.isolation import pool_for
+    from engine.bpmn.sandbox import SandboxedEnvironment, SandboxLimits
+
+    limits = SandboxLimits()
+    data = {"amount": 12, "approved": True, "items": list(range(20)), "note": "x" * 200}
+    for isolated in (False, True):
+        environment = SandboxedEnvironment(limits, isolated=isolated)
+        script, condition = environment.execute, environment.evaluate
+        for source, run in (
+            ("total = amount * 2", lambda s, script=script: script(s, dict(data))),
+            ("amount > 10 and approved", lambda s, condition=condition: condition(s, data)),
+        ):
+            run(source)
+            cpu, workers, wall = time.process_time(), pool_for(limits).cpu_seconds(), time.perf_counter()
+            for _ in range(calls):
+                run(source)
+            cpu = time.process_time() - cpu + pool_for(limits).cpu_seconds() - workers
+            wall = time.perf_counter() - wall
+            where = "worker" if isolated and source.startswith("total") else "in-process"
+            print(f"  {source!r:28} isolated={isolated!s:5} ({where}): CPU {cpu / calls * 1e6:.0f} us, "
+                  f"wall {wall / calls * 1e6:.0f} us per call")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--completions", type=int, default=300)
@@ -110,6 +136,9 @@ def main() -> None:
             cpu, wall = measure(engine, key, args.completions)
             print(f"{label:16}: CPU {cpu:.3f} ms per step (workers included), wall {wall:.3f} ms")
         engine.close()
+    if isolated:
+        print("sandbox calls alone:")
+        sandbox_calls()
 
 
 if __name__ == "__main__":

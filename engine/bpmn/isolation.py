@@ -13,6 +13,7 @@ that escaped its sandbox still could not make the server run anything.
 """
 
 import builtins
+import contextlib
 import io
 import logging
 import math
@@ -35,7 +36,14 @@ log = logging.getLogger("opsflow.sandbox")
 #: slows it down, but a worker sleeping in a C call (a lock, a pipe) is stopped too
 WALL_FACTOR = 3.0
 WALL_MARGIN_SECONDS = 2.0
+#: CPU beyond the limit before the parent kills: the worker's ticks stop loops at the limit; the kill
+#: is for one call that never returns
+CPU_GRACE_SECONDS = 0.1
+#: CPU for the bounded work around a run (reading the data in, checking what the script left, sending
+#: it back), which the data size limits; the limit itself holds between the worker's "run" and "ran"
+HANDLING_SECONDS = 2.0
 _POLL_SECONDS = 0.02
+WORKER_NICENESS = 5
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -101,6 +109,8 @@ def _portable(exc: BaseException) -> BaseException:
 def main(fd: int) -> None:
     """The worker process's entry point: its end of the socket pair, then the limits over it."""
     conn = Connection(fd)
+    with contextlib.suppress(OSError):  # a designer's code yields the CPU to the server's requests
+        os.nice(WORKER_NICENESS)
     serve(conn, conn.recv())
 
 
@@ -109,6 +119,7 @@ def serve(conn: Connection, limits: Any) -> None:
     from engine.bpmn.sandbox import SCRIPT_FILENAME, SandboxedEnvironment
 
     environment = SandboxedEnvironment(limits, isolated=False)
+    environment.on_phase = lambda name: conn.send_bytes(name.encode())
     _cap_memory(limits.max_memory_growth_mb)
     conn.send(("ready", os.getpid()))
     while True:
@@ -175,6 +186,13 @@ def _cpu_seconds(pid: int) -> float | None:
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def _worker_environment(path: str) -> dict[str, str]:
+    """Only what an interpreter needs: the worker runs a designer's code, and the server's
+    environment holds its database URL and secrets."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ", "HOME")}
+    return {**keep, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 class _Worker:
     """A fresh interpreter (never a fork of a threaded server), talking over a socket pair."""
 
@@ -185,17 +203,20 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-c", code],
             pass_fds=(theirs.fileno(),),
-            env={**os.environ, "PYTHONPATH": path},
+            env=_worker_environment(path),
             stdin=subprocess.DEVNULL,
             close_fds=True,
         )
         theirs.close()
         self.conn = Connection(ours.detach())
         self.conn.send(limits)
-        if not self.conn.poll(60):
+        try:
+            if not self.conn.poll(60):
+                raise EOFError
+            self.conn.recv()
+        except (EOFError, OSError):
             self.kill()
-            raise IsolationError("a sandbox worker did not start")
-        self.conn.recv()
+            raise IsolationError("a sandbox worker did not start") from None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -293,25 +314,40 @@ class SandboxPool:
         self._idle.put(fresh)
 
     def _ask(self, worker: _Worker, request: tuple) -> tuple:
+        """Send the request and wait for the answer, watching the worker's CPU time: between its
+        "run" and "ran" messages the limit holds; around them, HANDLING_SECONDS for the data."""
         what = "script" if request[0] == "execute" else "expression"
         worker.conn.send(request)
         pid, cpu_limit = worker.process.pid, self.limits.cpu_seconds
-        started_cpu = _cpu_seconds(pid) or 0.0
-        wall_limit = cpu_limit * WALL_FACTOR + WALL_MARGIN_SECONDS
-        started = time.monotonic()
-        while not worker.conn.poll(_POLL_SECONDS):
-            used = (_cpu_seconds(pid) or 0.0) - started_cpu
-            if not worker.alive() or used > cpu_limit + 0.1 or time.monotonic() - started > wall_limit:
+        wall_limit = cpu_limit * WALL_FACTOR + WALL_MARGIN_SECONDS + HANDLING_SECONDS
+        started, phase = time.monotonic(), "handling"
+        phase_cpu = _cpu_seconds(pid) or 0.0
+        handling = 0.0  # CPU spent outside the run so far
+        while True:
+            if worker.conn.poll(_POLL_SECONDS):
+                try:
+                    data = worker.conn.recv_bytes()
+                except (EOFError, OSError):
+                    return ("stopped", Stopped(_memory_or_exit(self.limits, what, worker)), None, None)
+                if data in (b"run", b"ran"):
+                    now_cpu = _cpu_seconds(pid) or 0.0
+                    if phase == "handling":
+                        handling += now_cpu - phase_cpu
+                    phase, phase_cpu = ("running" if data == b"run" else "handling"), now_cpu
+                    continue
+                return _Unpickler(io.BytesIO(data)).load()
+            used = (_cpu_seconds(pid) or 0.0) - phase_cpu
+            if phase == "running":
+                overrun = used > cpu_limit + CPU_GRACE_SECONDS
+            else:
+                overrun = handling + used > HANDLING_SECONDS
+            overrun = overrun or time.monotonic() - started > wall_limit
+            if overrun or not worker.alive():
                 alive = worker.alive()
                 worker.kill()
-                if not alive and used <= cpu_limit:
+                if not alive and not (phase == "running" and used > cpu_limit):
                     return ("stopped", Stopped(_memory_or_exit(self.limits, what, worker)), None, None)
                 return ("stopped", Stopped(_cpu_message(what, cpu_limit)), None, None)
-        try:
-            data = worker.conn.recv_bytes()
-        except (EOFError, OSError):
-            return ("stopped", Stopped(_memory_or_exit(self.limits, what, worker)), None, None)
-        return _Unpickler(io.BytesIO(data)).load()
 
     def close(self) -> None:
         while True:

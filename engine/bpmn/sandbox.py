@@ -20,7 +20,7 @@ import textwrap
 import threading
 import time
 import types
-from collections.abc import Iterator, MappingView
+from collections.abc import Callable, Iterator, MappingView
 from dataclasses import dataclass
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec
@@ -655,16 +655,18 @@ def check_script(source: str) -> str | None:
 # -- SpiffWorkflow integration -----------------------------------------------------------------------
 
 
-#: What evaluates in the server process itself: nodes, operators, functions and methods whose work is
-#: bounded by the size of the expression and of the task data (itself bounded). No `*`, `**`, `<<`
-#: or `%`, which make large values from small ones; no comprehensions, which nest loops.
+#: What evaluates in the server process itself: nodes, operators, functions and methods whose every
+#: C-level step is bounded by the size of the expression and of the task data (itself bounded); the
+#: evaluator's own loops (comprehensions) tick, so the time limit stops them here too. No `*`, `**`,
+#: `<<` or `%`, which make large values from small ones in one C call, and no sorting.
 _BOUNDED_NODES = (
     ast.Expression, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp, ast.Name, ast.Constant,
     ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Call,
-    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.BinOp,
+    ast.keyword, ast.expr_context, ast.boolop, ast.cmpop, ast.unaryop, ast.operator, ast.BinOp, ast.ListComp,
+    ast.GeneratorExp, ast.comprehension,
 )  # fmt: skip
 _BOUNDED_OPERATORS = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift)
-_BOUNDED_FUNCTIONS = _names("len bool abs int float str min max any all")
+_BOUNDED_FUNCTIONS = _names("len bool abs int float str min max any all sum round list tuple")
 _BOUNDED_METHODS = _names(
     "get lower upper strip lstrip rstrip startswith endswith isoformat keys values items isdigit "
     "casefold total_seconds"
@@ -678,6 +680,12 @@ def _bounded(source: str) -> bool:
     tree, _ = _parse_expression(source)
     for node in ast.walk(tree) if tree is not None else ():
         if not isinstance(node, _BOUNDED_NODES):
+            return False
+        # one level only: nested comprehensions build aliased structures (`[[p, p] for p in [...]]`)
+        # whose comparison is exponential in a single C call
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and any(
+            isinstance(inner, (ast.ListComp, ast.GeneratorExp)) for inner in list(ast.walk(node))[1:]
+        ):
             return False
         if isinstance(node, ast.BinOp) and not isinstance(node.op, _BOUNDED_OPERATORS):
             return False
@@ -739,6 +747,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self.limits = limits
         self.isolated = isolated
         self._workers = workers
+        #: told "run" before the script or expression itself runs and "ran" after: a sandbox worker
+        #: tells its parent, which holds only that part to the CPU limit
+        self.on_phase: Callable[[str], None] | None = None
         self._guards = _guards_for(limits)
         super().__init__(self._guards.script_globals)
 
@@ -752,6 +763,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
             return self._in_worker("evaluate", expression, read, None, None)
         evaluator = self._guards.evaluator()
         evaluator.names = {**external_context, **context} if external_context else context
+        self._phase("run")
         try:
             result = self._guards.limited("expression", evaluator.eval, expression, tree)
         except NameNotDefined as e:
@@ -761,6 +773,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         except InvalidExpression as e:
             raise ScriptPolicyError(str(e)) from None
         finally:
+            self._phase("ran")
             evaluator.names = {}  # do not keep the task data alive
         limit = self.limits.max_data_size
         if isinstance(result, (str, list, tuple, dict, set)) and self._guards.exceeds(result, limit):
@@ -781,9 +794,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
         context.update(external_context or {})
         context.update(self.globals)
         unstorable = None
+        self._phase("run")
         try:
             self._guards.limited("script", exec, code, context)
         finally:  # generators first: their finally blocks run now, and may leave functions behind
+            self._phase("ran")
             for key in [k for k, v in context.items() if isinstance(v, _NOT_DATA)]:
                 del context[key]
             self._remove_globals_and_functions_from_context(context, external_context)
@@ -798,6 +813,10 @@ class SandboxedEnvironment(TaskDataEnvironment):
         if unstorable:
             raise ScriptPolicyError(unstorable)
         return True
+
+    def _phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
 
     def _in_worker(self, kind: str, source: str, context: dict, external: dict | None, target: dict | None):
         from engine.bpmn import isolation  # the worker process imports this module, not the reverse

@@ -110,6 +110,14 @@ def nested_list(depth: int) -> str:
     return text
 
 
+def nested_comprehension(depth: int) -> str:
+    """The same aliasing without `*`: `[[v, v] for v in ...]` nested `depth` deep."""
+    text = "[0]"
+    for level in range(depth):
+        text = f"[[v{level}, v{level}] for v{level} in {text}]"
+    return text
+
+
 @dataclass
 class Server:
     base: str

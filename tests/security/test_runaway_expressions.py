@@ -14,6 +14,7 @@ from tests.conftest import empty_database
 from tests.security.runaway import (
     Server,
     condition_process,
+    nested_comprehension,
     nested_list,
     running_server,
     script_process,
@@ -67,6 +68,16 @@ def test_a_condition_comparing_nested_lists_is_stopped_and_becomes_an_incident(
     assert "CPU" in incident["message"], incident
     assert health and set(health) == {200}, health  # answered throughout
     assert server.call("ada", "GET", "/api/v1/process-instances", params={"limit": 5})["total"] >= 1
+
+
+def test_a_condition_comparing_nested_comprehensions_is_stopped_too(server: Server) -> None:
+    key = server.unique("comprehension_")
+    condition = f"{nested_comprehension(60)} == {nested_comprehension(60)}"
+    server.deploy(key, condition_process(key, condition))
+    started, health = start_while_polling_health(server, key)
+    incident = incident_of(server, started["id"])
+    assert incident["element_id"] == "Gateway_1" and "CPU" in incident["message"], incident
+    assert health and set(health) == {200}, health
 
 
 @pytest.mark.parametrize(
