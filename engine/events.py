@@ -3,6 +3,7 @@ and, for every webhook subscription that wants it, as an outbox job delivered af
 people are told about (`NOTIFIED`) also become one "notify" job while a notification channel is
 active; `engine.notifications` turns it into messages."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -26,7 +27,16 @@ _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_type
     _SUBSCRIPTION.c.active
 )
 _CHANNEL = NotificationChannelRow.__table__
-_ANY_ACTIVE_CHANNEL = sa.select(_CHANNEL.c.id).where(_CHANNEL.c.active).limit(1)
+# Who listens to this transaction's events, read in one statement the first time an event needs it:
+# the active webhook subscriptions, and one active notification channel if there is any.
+_LISTENERS = sa.union_all(
+    sa.select(sa.literal("webhook").label("kind"), _SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
+        _SUBSCRIPTION.c.active
+    ),
+    sa.select(sa.literal("channel"), _CHANNEL.c.id, sa.null()).where(
+        _CHANNEL.c.id == sa.select(_CHANNEL.c.id).where(_CHANNEL.c.active).limit(1).scalar_subquery()
+    ),
+)
 
 INSTANCE_STARTED = "instance_started"
 INSTANCE_COMPLETED = "instance_completed"
@@ -193,17 +203,23 @@ def _pending(session: Session) -> _Pending:
 
 def _subscriptions(session: Session) -> list[tuple[str, list]]:
     """Active subscriptions, read once per transaction (a completion records several events)."""
-    cached = session.info.get("webhook_subscriptions")
-    if cached is None:
-        cached = [tuple(r) for r in session.connection().execute(_ACTIVE_SUBSCRIPTIONS)]
-        session.info["webhook_subscriptions"] = cached
-    return cached
+    return _listeners(session)[0]
 
 
 def _notifying(session: Session) -> bool:
     """Whether any notification channel is active, read once per transaction."""
-    cached = session.info.get("notifying")
+    return _listeners(session)[1]
+
+
+def _listeners(session: Session) -> tuple[list[tuple[str, list]], bool]:
+    cached = session.info.get("event_listeners")
     if cached is None:
-        found = session.connection().execute(_ANY_ACTIVE_CHANNEL).first()
-        cached = session.info["notifying"] = found is not None
+        rows = session.connection().execute(_LISTENERS).all()
+        subscriptions = [(r.id, _json_list(r.event_types)) for r in rows if r.kind == "webhook"]
+        cached = session.info["event_listeners"] = (subscriptions, any(r.kind == "channel" for r in rows))
     return cached
+
+
+def _json_list(value: object) -> list:
+    """event_types as stored (a JSON column, decoded by the column type only outside a UNION)."""
+    return json.loads(value) if isinstance(value, str) else list(value or [])

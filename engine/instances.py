@@ -4,7 +4,7 @@ Shared by the runtime and task services so that no service calls another inside 
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
@@ -24,6 +24,7 @@ from engine.bpmn.runner import (
     has_failed_task,
     is_finished,
     next_timer_due,
+    open_tasks,
     reached_outcome,
     ready_external_tasks,
     ready_user_tasks,
@@ -162,6 +163,11 @@ class Loaded:
     may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
     open_tasks: list[TaskView] = field(default_factory=list)
+    #: The workflow's unsettled tasks (runner.open_tasks), found once by save() for all its indexes.
+    live: list | None = None
+    #: The instance's open tasks as the index holds them, when this transaction read them under its
+    #: lock already (save() then does not read them again).
+    indexed_tasks: "IndexedTasks | None" = None
 
 
 class WorkflowCache:
@@ -293,13 +299,16 @@ class Instances:
         row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
         conn = session.connection()
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
-        variables = _jsonable(current_variables(workflow))
+        # One pass over the task tree; every fact below reads the open tasks it found (a long-running
+        # instance's tree holds every finished iteration: walking it once per fact grew with it).
+        live = loaded.live = open_tasks(workflow)
+        variables = _jsonable(current_variables(workflow, live))
         _refuse_rerouting(row.variables, variables, loaded.may_route)
         team = self.policy.team_of(variables)
         team = row.team if team is None else team
         status = row.status
         outcome = row.outcome
-        if status == "running" and is_finished(workflow):
+        if status == "running" and is_finished(workflow, live):
             status, outcome = "completed", reached_outcome(workflow, catalog)
         # An incident stays until its task no longer fails, or, for an external task or a job that
         # gave up, until an operator retries it: work on another branch does not clear it.
@@ -308,7 +317,7 @@ class Instances:
             and incident is None
             and row.incident is not None
             and status in ACTIVE
-            and (has_failed_task(workflow) or _waits_for_retry(row.incident))
+            and (has_failed_task(workflow, live) or _waits_for_retry(row.incident))
         )
         values = {
             "state": self.store.dump(workflow),
@@ -413,7 +422,7 @@ class Instances:
         """Subscriptions for the messages the instance waits for. A newly waiting element marked with
         the `approval` property asks the approval system for a decision (an approval_requested event)."""
         row, catalog = loaded.row, loaded.definition.catalog
-        waiting = waiting_messages(loaded.workflow) if row.status in ACTIVE else []
+        waiting = waiting_messages(loaded.workflow, loaded.live) if row.status in ACTIVE else []
         conn = session.connection()
         existing = set(conn.execute(_SUBSCRIBED_MESSAGES, {"instance_id": row.id}).scalars())
         wanted = {w.message: w for w in waiting}
@@ -443,7 +452,8 @@ class Instances:
     @staticmethod
     def _reindex_external_tasks(session: Session, loaded: Loaded) -> None:
         row, catalog = loaded.row, loaded.definition.catalog
-        ready = {t.id: t for t in ready_external_tasks(loaded.workflow)} if row.status in ACTIVE else {}
+        active = row.status in ACTIVE
+        ready = {t.id: t for t in ready_external_tasks(loaded.workflow, loaded.live)} if active else {}
         existing = set(
             session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all()
         )
@@ -479,15 +489,13 @@ class Instances:
         incident of a task whose assignment could not be resolved (that task gets no row yet).
         Core statements: this is the hot path of every completion."""
         row, catalog, conn = loaded.row, loaded.definition.catalog, session.connection()
-        ready = {t.id: t for t in ready_user_tasks(loaded.workflow)} if row.status in ACTIVE else {}
-        existing: dict[str, tuple[dict, list[str], list[str]]] = {}
-        if not is_new:  # one statement for the open tasks and their candidates
-            for found in conn.execute(_OPEN_TASKS_WITH_CANDIDATES, {"instance_id": row.id}):
-                values = dict(found._mapping)
-                kind, value = values.pop("kind"), values.pop("value")
-                _, users, roles = existing.setdefault(values["id"], (values, [], []))
-                if kind is not None:
-                    (users if kind == "user" else roles).append(value)
+        active = row.status in ACTIVE
+        ready = {t.id: t for t in ready_user_tasks(loaded.workflow, loaded.live)} if active else {}
+        existing: IndexedTasks = {}
+        if loaded.indexed_tasks is not None:  # read by this transaction, under its lock
+            existing = loaded.indexed_tasks
+        elif not is_new:  # one statement for the open tasks and their candidates
+            existing = indexed_tasks(conn.execute(_OPEN_TASKS_WITH_CANDIDATES, {"instance_id": row.id}))
         gone = existing.keys() - ready.keys()
         if gone:  # their candidates go with them (ON DELETE CASCADE)
             conn.execute(_DELETE_OPEN_TASKS, {"ids": list(gone)})
@@ -559,6 +567,25 @@ class Instances:
     def _kept_offer(conn: sa.Connection, values: dict) -> tuple[dict, list[str], list[str]]:
         found = conn.execute(_CANDIDATES_OF_TASK, {"task_id": values["id"]}).all()
         return values, [v for k, v in found if k == "user"], [v for k, v in found if k == "group"]
+
+
+#: An instance's open tasks as its index holds them: task id -> (TASK_VIEW_COLUMNS values, users, groups).
+IndexedTasks = dict[str, tuple[dict, list[str], list[str]]]
+_VIEW_COLUMN_NAMES = [c.name for c in TASK_VIEW_COLUMNS]
+
+
+def indexed_tasks(rows: Iterable[sa.Row]) -> IndexedTasks:
+    """Rows of open tasks joined with their candidates (`kind`, `value`; NULL for none), by task."""
+    found: IndexedTasks = {}
+    for row in rows:
+        mapping = row._mapping
+        entry = found.get(mapping["id"])
+        if entry is None:
+            entry = found[mapping["id"]] = ({k: mapping[k] for k in _VIEW_COLUMN_NAMES}, [], [])
+        kind = mapping["kind"]
+        if kind is not None:
+            (entry[1] if kind == "user" else entry[2]).append(mapping["value"])
+    return found
 
 
 def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], list[str]]]) -> None:

@@ -145,8 +145,9 @@ def retry(task: Task, variables: dict) -> None:
     spec._update(task)
 
 
-def has_failed_task(workflow: BpmnWorkflow) -> bool:
-    return any(t.state == TaskState.ERROR for t in all_tasks(workflow))
+def has_failed_task(workflow: BpmnWorkflow, live: list[Task] | None = None) -> bool:
+    """`live`, where given, is open_tasks(workflow) of the workflow as it is now (saves a pass)."""
+    return any(t.state == TaskState.ERROR for t in (all_tasks(workflow) if live is None else live))
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
@@ -175,9 +176,28 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
         yield from subprocess.tasks.values()
 
 
+#: SpiffWorkflow's task iterators (TaskIterator, BpmnTaskIterator) stop descending at this depth.
+ITERATOR_MAX_DEPTH = 1000
+
+#: The states of tasks that are not settled: what the index tables and the variables are made of.
+OPEN_STATES = frozenset({TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR})
+
+
+def task_count(workflow: BpmnWorkflow) -> int:
+    return len(workflow.tasks) + sum(len(s.tasks) for s in workflow.subprocesses.values())
+
+
+def open_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """The tasks not yet settled (READY, WAITING, STARTED, ERROR), in all_tasks order: one pass over the
+    whole tree, which every fact below can then read instead of walking it again."""
+    return [t for t in all_tasks(workflow) if t._state in OPEN_STATES]
+
+
 def beyond_reach(workflow: BpmnWorkflow) -> Incident | None:
     """An automatic task left READY after the engine steps ran: SpiffWorkflow could not see it (the
     task tree grew deeper than its iterators go). An incident, rather than a silent stop or end."""
+    if task_count(workflow) < ITERATOR_MAX_DEPTH:
+        return None  # an iterator's depth never exceeds the tasks it has expanded: it saw every task
     for task in all_tasks(workflow):
         if task.state == TaskState.READY and not task.task_spec.manual:
             return Incident(
@@ -188,30 +208,26 @@ def beyond_reach(workflow: BpmnWorkflow) -> Incident | None:
     return None
 
 
-def is_finished(workflow: BpmnWorkflow) -> bool:
+def is_finished(workflow: BpmnWorkflow, live: list[Task] | None = None) -> bool:
     """Completed, and nothing anywhere still open (is_completed alone stops at depth 1000)."""
     # The flat pass first: it is cheap, and it settles every running instance without the walk.
-    return (
-        not any(
-            t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
-            for t in all_tasks(workflow)
-        )
-        and workflow.is_completed()
-    )
+    if live is None:
+        live = open_tasks(workflow)
+    return not live and workflow.is_completed()
 
 
-def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+def ready_user_tasks(workflow: BpmnWorkflow, live: list[Task] | None = None) -> list[ReadyTask]:
     return [
         ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
-        for t in all_tasks(workflow)
+        for t in (all_tasks(workflow) if live is None else live)
         if t.state == TaskState.READY and t.task_spec.manual and not isinstance(t.task_spec, ExternalTask)
     ]
 
 
-def ready_external_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
+def ready_external_tasks(workflow: BpmnWorkflow, live: list[Task] | None = None) -> list[ReadyTask]:
     return [
         ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
-        for t in all_tasks(workflow)
+        for t in (all_tasks(workflow) if live is None else live)
         if t.state == TaskState.READY and isinstance(t.task_spec, ExternalTask)
     ]
 
@@ -273,10 +289,10 @@ class WaitingMessage:
     message: str
 
 
-def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
+def waiting_messages(workflow: BpmnWorkflow, live: list[Task] | None = None) -> list[WaitingMessage]:
     """Message catch events, receive tasks and message start events that wait for a message."""
     found = []
-    for task in all_tasks(workflow):
+    for task in all_tasks(workflow) if live is None else live:
         if task.state != TaskState.WAITING:
             continue
         for definition in event_definitions(task):
@@ -342,10 +358,10 @@ def duration(text: str, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
 
 
-def current_variables(workflow: BpmnWorkflow) -> dict:
+def current_variables(workflow: BpmnWorkflow, live: list[Task] | None = None) -> dict:
     """The process data as people see it: the workflow's data once done, else the open tasks' data."""
     merged: dict = dict(workflow.data)
-    for task in all_tasks(workflow):
+    for task in all_tasks(workflow) if live is None else live:
         if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
             merged.update(task.data)
     return merged

@@ -14,8 +14,10 @@ from engine.forms import validate_submission
 from engine.instances import (
     INSTANCE_RECORD_COLUMNS,
     Definition,
+    IndexedTasks,
     InstanceRecord,
     Instances,
+    indexed_tasks,
     require_active,
 )
 from engine.permissions import TeamRules
@@ -60,6 +62,26 @@ _TASK_WITH_LOCKED_INSTANCE = (
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
     .with_for_update(of=_INSTANCE)
+)
+# On SQLite the write transaction holds the database's write lock from its BEGIN IMMEDIATE, so what
+# it reads first is what the instance's index still holds when it is saved: the first statement reads
+# every open task of the instance (and their candidates), and save() does not read them again. (Not on
+# PostgreSQL: rows read while waiting for the instance's row lock may be older than the lock.)
+_INSTANCE_TASKS_WITH_INSTANCE = (
+    sa.select(
+        _OPEN_TASK,
+        _CANDIDATE.c.kind,
+        _CANDIDATE.c.value,
+        *(c.label(f"instance__{c.name}") for c in INSTANCE_RECORD_COLUMNS),
+    )
+    .join(_INSTANCE, _INSTANCE.c.id == _OPEN_TASK.c.instance_id)
+    .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
+    .where(
+        _OPEN_TASK.c.instance_id
+        == sa.select(_OPEN_TASK.c.instance_id)
+        .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
+        .scalar_subquery()
+    )
 )
 
 _DRAFTS_FOR_UPDATE = (
@@ -312,7 +334,7 @@ class TaskService:
 
         def complete(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session
-            row, users, roles, instance = self._task_to_complete(session, task_id, principal)
+            row, users, roles, instance, indexed = self._task_to_complete(session, task_id, principal)
             require_active(instance)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 if row.assignee is not None:
@@ -323,6 +345,7 @@ class TaskService:
                     f"task {task_id} is delegated to {row.assignee}: they resolve it, its owner completes it"
                 )
             loaded = self._instances.load(session, instance)
+            loaded.indexed_tasks = indexed
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
             entry = loaded.definition.catalog.get(row.element_id, {})
@@ -383,15 +406,23 @@ class TaskService:
 
     def _task_to_complete(
         self, session: Session, task_id: str, principal: Principal
-    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord]:
-        """The open task, its candidates and its instance, locked, if the principal may see the task."""
-        found = session.connection().execute(_TASK_WITH_LOCKED_INSTANCE, {"task_id": task_id}).all()
+    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord, IndexedTasks | None]:
+        """The open task, its candidates and its instance, locked, if the principal may see the task;
+        on SQLite also every open task of the instance as the index holds it (None elsewhere)."""
+        conn = session.connection()
+        indexed: IndexedTasks | None = None
+        if conn.dialect.name == "sqlite":
+            rows = conn.execute(_INSTANCE_TASKS_WITH_INSTANCE, {"task_id": task_id}).all()
+            found = [r for r in rows if r.id == task_id]
+            indexed = indexed_tasks(rows) if found else None
+        else:
+            found = conn.execute(_TASK_WITH_LOCKED_INSTANCE, {"task_id": task_id}).all()
         row, users, roles = self._task_and_candidates(session, task_id, principal, found)
         first = found[0]._mapping
         instance = InstanceRecord(**{c.name: first[f"instance__{c.name}"] for c in INSTANCE_RECORD_COLUMNS})
         if not self._is_offered(principal, row, users, roles):
             self._refuse_unless_leader(session, principal, row, instance)
-        return row, users, roles, instance
+        return row, users, roles, instance, indexed
 
     def _task_and_candidates(
         self, session: Session, task_id: str, principal: Principal, found: Sequence[sa.Row]
