@@ -102,11 +102,11 @@ def _filters(
 
 
 @functools.cache
-def _count_one(with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
+def _count_one(key: int, with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
-        .where(_offers(_CANDIDATE, 0, with_process, with_stage, overdue))
+        .where(_offers(_CANDIDATE, key, with_process, with_stage, overdue))
     )
 
 
@@ -133,12 +133,32 @@ def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bo
 
 
 @functools.cache
+def _count(
+    keys: int, with_mine: bool, with_process: bool, with_stage: bool, overdue: bool | None
+) -> sa.Select:
+    """The inbox's total in one statement (each statement is a round trip on PostgreSQL): the offers
+    to my `keys` (my name, my groups), plus the tasks claimed by me (mine and offered never overlap:
+    an offer is open only while nobody has claimed the task)."""
+    shape = (with_process, with_stage, overdue)
+    parts: list[sa.ColumnElement] = []
+    if keys > 2:
+        parts.append(_count_distinct(keys, *shape).scalar_subquery())
+    elif keys:
+        parts += [_count_one(k, *shape).scalar_subquery() for k in range(keys)]
+        if keys == 2:
+            parts.append(-_count_both(*shape).scalar_subquery())
+    if with_mine:
+        parts.append(_mine(*shape, False, False)[0].scalar_subquery())
+    return sa.select(functools.reduce(lambda a, b: a + b, parts))
+
+
+@functools.cache
 def _first(
-    with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
+    key: int, with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
 ) -> list[sa.Select]:
-    """The statements that read the first offers of one key in inbox order: by creation, one; by due
-    date, the dated offers in order, then those without a due date (always last) by id."""
-    offers = _offers(_CANDIDATE, 0, with_process, with_stage, overdue)
+    """The statements that read the first offers of key number `key` in inbox order: by creation, one;
+    by due date, the dated offers in order, then those without a due date (always last) by id."""
+    offers = _offers(_CANDIDATE, key, with_process, with_stage, overdue)
     if not by_due:
         created = _CANDIDATE.c.created_at.desc() if descending else _CANDIDATE.c.created_at.asc()
         return [_first_rows(_CANDIDATE.c.created_at, offers, created)]
@@ -146,7 +166,8 @@ def _first(
     dated = _first_rows(due, offers & due.is_not(None), due.desc() if descending else due.asc())
     if overdue:  # an overdue task has a due date
         return [dated]
-    return [dated, _first_rows(sa.null(), offers & due.is_(None))]
+    # typed: inside a UNION, PostgreSQL would take a bare NULL for text
+    return [dated, _first_rows(sa.cast(sa.null(), due.type), offers & due.is_(None))]
 
 
 def _first_rows(key: sa.ColumnElement, where: sa.ColumnElement[bool], *order: sa.ColumnElement) -> sa.Select:
@@ -156,6 +177,27 @@ def _first_rows(key: sa.ColumnElement, where: sa.ColumnElement[bool], *order: sa
         .order_by(*order, _CANDIDATE.c.task_id)
         .limit(sa.bindparam("count"))
     )
+
+
+@functools.cache
+def _firsts(
+    keys: int,
+    with_mine: bool,
+    with_process: bool,
+    with_stage: bool,
+    overdue: bool | None,
+    by_due: bool,
+    descending: bool,
+) -> sa.CompoundSelect | sa.Select:
+    """The first rows of every ordered range the inbox merges (each key's offers, the tasks claimed by
+    me), in one statement: each range keeps its own order and limit inside the UNION ALL."""
+    shape = (with_process, with_stage, overdue, by_due, descending)
+    ranges = [statement for k in range(keys) for statement in _first(k, *shape)]
+    if with_mine:
+        ranges.append(_mine(*shape)[1])
+    if len(ranges) == 1:
+        return ranges[0]
+    return sa.union_all(*(r.subquery().select() for r in ranges))
 
 
 @functools.cache
@@ -185,51 +227,22 @@ def _params(keys: list[tuple[str, str]], query: InboxQuery, now: datetime) -> di
     return params
 
 
-def count_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> int:
-    conn, keys, shape = session.connection(), offer_keys(principal), query.shape
-    if len(keys) > 2:
-        return conn.execute(_count_distinct(len(keys), *shape), _params(keys, query, now)).scalar_one()
-    total = sum(conn.execute(_count_one(*shape), _params([key], query, now)).scalar_one() for key in keys)
-    if len(keys) == 2:
-        total -= conn.execute(_count_both(*shape), _params(keys, query, now)).scalar_one()
-    return total
-
-
-def first_offered(session: Session, principal: Principal, query: InboxQuery, now: datetime) -> list[Row]:
-    """The first offset + limit offered tasks as (sort key, task id), in inbox order."""
-    conn, count = session.connection(), query.offset + query.limit
-    statements = _first(*query.shape, query.by_due, query.descending)
-    found: list[Row] = []
-    for key in offer_keys(principal):
-        params = {**_params([key], query, now), "count": count}
-        for statement in statements:
-            found += [tuple(r) for r in conn.execute(statement, params)]
-    return _ordered(found, query.descending)[:count]
-
-
-def first_mine(
-    session: Session, principal: Principal, query: InboxQuery, now: datetime
-) -> tuple[int, list[Row]]:
-    conn = session.connection()
-    count_mine, first = _mine(*query.shape, query.by_due, query.descending)
-    params = {"assignee": principal.name, **_params([], query, now)}
-    total = conn.execute(count_mine, params).scalar_one()
-    return total, [tuple(r) for r in conn.execute(first, {**params, "count": query.offset + query.limit})]
-
-
 def by_offer_index(session: Session, principal: Principal, query: InboxQuery) -> Page[TaskView]:
-    now, total, lists = utcnow(), 0, []
-    if query.scope in ("offered", "all"):
-        total += count_offered(session, principal, query, now)
-        lists.append(first_offered(session, principal, query, now))
-    if query.scope in ("mine", "all"):  # mine (claimed by me) and offered (unclaimed) never overlap
-        mine_total, mine_rows = first_mine(session, principal, query, now)
-        total += mine_total
-        lists.append(mine_rows)
-    rows = _ordered([row for rows in lists for row in rows], query.descending)
+    """Four statements whatever the scope and the number of my groups: the total, the first rows of
+    every range merged, the page's tasks, their candidates."""
+    conn, now = session.connection(), utcnow()
+    keys = offer_keys(principal) if query.scope in ("offered", "all") else []
+    with_mine = query.scope in ("mine", "all")
+    params = {**_params(keys, query, now), "assignee": principal.name}
+    total = conn.execute(_count(len(keys), with_mine, *query.shape), params).scalar_one()
+    firsts = _firsts(len(keys), with_mine, *query.shape, query.by_due, query.descending)
+    found = conn.execute(firsts, {**params, "count": query.offset + query.limit})
+    rows = _ordered([tuple(r) for r in found], query.descending)
     ids = [task_id for _, task_id in rows][query.offset : query.offset + query.limit]
-    found = {r.id: r for r in session.connection().execute(_OPEN_TASKS_BY_ID, {"ids": ids})}
-    return Page(task_views(session, [found[i] for i in ids if i in found]), total, query.offset, query.limit)
+    if not ids:
+        return Page([], total, query.offset, query.limit)
+    by_id = {r.id: r for r in conn.execute(_OPEN_TASKS_BY_ID, {"ids": ids})}
+    return Page(task_views(session, [by_id[i] for i in ids if i in by_id]), total, query.offset, query.limit)
 
 
 def _ordered(rows: list[Row], descending: bool) -> list[Row]:
