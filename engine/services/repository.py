@@ -334,6 +334,13 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def binds_latest_form(entry: dict) -> bool:
+    """Whether the task or start event takes the newest version of its form (the default binding)."""
+    binding = entry.get("form_binding", "latest")
+    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+    return not (binding == "deployment" or (binding == "version" and pinned.isdigit()))
+
+
 def resolve_form_id(session: Session, entry: dict, definition: "Definition") -> str | None:
     """The form version of a task or start event, by its binding: `latest` (Camunda's default) takes
     the newest version; `deployment` the newest deployed together with or before the process version;
@@ -344,12 +351,12 @@ def resolve_form_id(session: Session, entry: dict, definition: "Definition") -> 
         return None
     binding = entry.get("form_binding", "latest")
     pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
-    if binding == "deployment":
-        query, params = _FORM_DEPLOYED_BY, {"key": key, "deployed_at": definition.deployed_at}
-    elif binding == "version" and pinned.isdigit():
-        query, params = _FORM_VERSION, {"key": key, "version": int(pinned)}
-    else:
+    if binds_latest_form(entry):
         query, params = _FORM_LATEST, {"key": key}
+    elif binding == "deployment":
+        query, params = _FORM_DEPLOYED_BY, {"key": key, "deployed_at": definition.deployed_at}
+    else:
+        query, params = _FORM_VERSION, {"key": key, "version": int(pinned)}
     return session.connection().execute(query, params).scalar()
 
 

@@ -24,10 +24,11 @@ from engine.permissions import TeamRules
 from engine.services import inbox
 from engine.services.identity import users_with_groups
 from engine.services.mappers import instance_view, task_view
-from engine.services.repository import form_view, resolve_form_id
+from engine.services.repository import binds_latest_form, form_view, resolve_form_id
 from engine.services.runtime import require_visible
 from engine.storage.tables import (
     AuditEventRow,
+    FormDefinitionRow,
     OpenTaskRow,
     ProcessInstanceRow,
     TaskCandidateRow,
@@ -39,6 +40,8 @@ from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, Ta
 
 #: An open task's row as plain values (read with Core, changed in place by claim and assign).
 TaskRecord = SimpleNamespace
+#: A form version not looked up yet.
+_UNKNOWN = object()
 
 # One statement for the task and its candidates: under READ COMMITTED (PostgreSQL) two would let a
 # completion committed in between show an open task with no candidates.
@@ -47,6 +50,17 @@ _TASK_WITH_CANDIDATES = (
     sa.select(_OPEN_TASK, _CANDIDATE.c.kind, _CANDIDATE.c.value)
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
+)
+# The newest version of the task's form (the default binding), read with the task: a statement less.
+_FORM = FormDefinitionRow.__table__
+_LATEST_FORM_OF_TASK = (
+    sa.select(_FORM.c.id)
+    .where(_FORM.c.key == _OPEN_TASK.c.form_key)
+    .order_by(_FORM.c.version.desc())
+    .limit(1)
+    .correlate(_OPEN_TASK)
+    .scalar_subquery()
+    .label("latest_form_id")
 )
 # A completion reads the task and locks its instance in the same statement (a round trip less on
 # PostgreSQL). The state, not this row, then decides whether the task is still open.
@@ -57,6 +71,7 @@ _TASK_WITH_LOCKED_INSTANCE = (
         _CANDIDATE.c.kind,
         _CANDIDATE.c.value,
         *(c.label(f"instance__{c.name}") for c in INSTANCE_RECORD_COLUMNS),
+        _LATEST_FORM_OF_TASK,
     )
     .join(_INSTANCE, _INSTANCE.c.id == _OPEN_TASK.c.instance_id)
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
@@ -73,6 +88,7 @@ _INSTANCE_TASKS_WITH_INSTANCE = (
         _CANDIDATE.c.kind,
         _CANDIDATE.c.value,
         *(c.label(f"instance__{c.name}") for c in INSTANCE_RECORD_COLUMNS),
+        _LATEST_FORM_OF_TASK,
     )
     .join(_INSTANCE, _INSTANCE.c.id == _OPEN_TASK.c.instance_id)
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
@@ -334,7 +350,9 @@ class TaskService:
 
         def complete(uow: UnitOfWork) -> InstanceDetailView:
             session = uow.session
-            row, users, roles, instance, indexed = self._task_to_complete(session, task_id, principal)
+            row, users, roles, instance, indexed, latest_form = self._task_to_complete(
+                session, task_id, principal
+            )
             require_active(instance)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 if row.assignee is not None:
@@ -351,8 +369,14 @@ class TaskService:
             entry = loaded.definition.catalog.get(row.element_id, {})
             values, types = variable_types.split(data if isinstance(data, dict) else None)
             context = variable_types.plain(instance.variables)
+            latest = latest_form if binds_latest_form(entry) else _UNKNOWN
             clean, form_schema = self._validated(
-                session, entry, loaded.definition, values if isinstance(data, dict) else data, context
+                session,
+                entry,
+                loaded.definition,
+                values if isinstance(data, dict) else data,
+                context,
+                form_id=latest,
             )
             clean = variable_types.join(clean, {n: t for n, t in types.items() if n in clean})
             loaded.may_route = routing_fields(form_schema)
@@ -376,10 +400,20 @@ class TaskService:
     # --- helpers ----------------------------------------------------------------------------------
 
     def _validated(
-        self, session: Session, entry: dict, definition: Definition, data: object, context: dict
+        self,
+        session: Session,
+        entry: dict,
+        definition: Definition,
+        data: object,
+        context: dict,
+        *,
+        form_id: str | object | None = _UNKNOWN,
     ) -> tuple[dict, dict | None]:
-        """The data as the task's form lets it through, and that form's schema (None: no form)."""
-        form = self._instances.form(session, resolve_form_id(session, entry, definition))
+        """The data as the task's form lets it through, and that form's schema (None: no form).
+        `form_id`: the form version already known to apply (None: no form), or _UNKNOWN."""
+        if form_id is _UNKNOWN:
+            form_id = resolve_form_id(session, entry, definition)
+        form = self._instances.form(session, form_id)
         if form is None:
             if not isinstance(data, dict):
                 raise InvalidInput("task data is a JSON object")
@@ -406,9 +440,10 @@ class TaskService:
 
     def _task_to_complete(
         self, session: Session, task_id: str, principal: Principal
-    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord, IndexedTasks | None]:
+    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord, IndexedTasks | None, str | None]:
         """The open task, its candidates and its instance, locked, if the principal may see the task;
-        on SQLite also every open task of the instance as the index holds it (None elsewhere)."""
+        on SQLite also every open task of the instance as the index holds it (None elsewhere); and the
+        newest version of the task's form."""
         conn = session.connection()
         indexed: IndexedTasks | None = None
         if conn.dialect.name == "sqlite":
@@ -422,7 +457,7 @@ class TaskService:
         instance = InstanceRecord(**{c.name: first[f"instance__{c.name}"] for c in INSTANCE_RECORD_COLUMNS})
         if not self._is_offered(principal, row, users, roles):
             self._refuse_unless_leader(session, principal, row, instance)
-        return row, users, roles, instance, indexed
+        return row, users, roles, instance, indexed, first["latest_form_id"]
 
     def _task_and_candidates(
         self, session: Session, task_id: str, principal: Principal, found: Sequence[sa.Row]
