@@ -51,6 +51,15 @@ _TASK_WITH_CANDIDATES = (
     .outerjoin(_CANDIDATE, _CANDIDATE.c.task_id == _OPEN_TASK.c.id)
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"))
 )
+# Claiming, unclaiming, assigning: guarded updates (of two people claiming at once, exactly one wins).
+# (the columns to set come as parameters named after them, as in Instances.save)
+_ASSIGN_UNCLAIMED = _OPEN_TASK.update().where(
+    _OPEN_TASK.c.id == sa.bindparam("where_id"), _OPEN_TASK.c.assignee.is_(None)
+)
+_REASSIGN = _OPEN_TASK.update().where(
+    _OPEN_TASK.c.id == sa.bindparam("where_id"), _OPEN_TASK.c.assignee == sa.bindparam("where_assignee")
+)
+_SET_OFFERS_OPEN = _CANDIDATE.update().where(_CANDIDATE.c.task_id == sa.bindparam("where_task_id"))
 # The newest version of the task's form (the default binding), read with the task: a statement less.
 _FORM = FormDefinitionRow.__table__
 _LATEST_FORM_OF_TASK = (
@@ -303,7 +312,7 @@ class TaskService:
 
         def save(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, _ = self._visible_task(session, task_id, principal)
+            row, users, roles, _ = self._visible_task(session, task_id, principal, with_instance=False)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
             # locked: two candidates saving at once each keep their own draft
@@ -513,18 +522,16 @@ class TaskService:
     ) -> None:
         """A guarded update: of two people claiming at once, exactly one wins. A claim, unclaim or
         assignment ends a delegation (owner and delegation given only by delegate and resolve)."""
-        guard = OpenTaskRow.assignee.is_(None) if expected is None else OpenTaskRow.assignee == expected
         claimed_at = utcnow() if user else None
-        result = session.execute(
-            sa.update(OpenTaskRow)
-            .where(OpenTaskRow.id == row.id, guard)
-            .values(assignee=user, claimed_at=claimed_at, owner=owner, delegation=delegation)
-        )
+        conn = session.connection()
+        values = {"assignee": user, "claimed_at": claimed_at, "owner": owner, "delegation": delegation}
+        if expected is None:
+            result = conn.execute(_ASSIGN_UNCLAIMED, {"where_id": row.id, **values})
+        else:
+            result = conn.execute(_REASSIGN, {"where_id": row.id, "where_assignee": expected, **values})
         if result.rowcount != 1:
             raise Conflict(f"task {row.id} was claimed by someone else just now")
-        session.execute(
-            sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id == row.id).values(open=user is None)
-        )
+        conn.execute(_SET_OFFERS_OPEN, {"where_task_id": row.id, "open": user is None})
         row.assignee, row.claimed_at, row.owner, row.delegation = user, claimed_at, owner, delegation
 
 
