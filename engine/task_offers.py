@@ -27,3 +27,11 @@ def offer(assignment: Assignment, team: list[dict]) -> tuple[list[str], list[str
     named = sorted({m["user"] for m in team if m.get("role") in groups and m.get("user")})
     users = sorted(set(named) | set(assignment.candidate_users))
     return users, ([] if named else groups)
+
+
+def sole_candidate(assignee: str | None, users: list[str], groups: list[str]) -> str | None:
+    """The one person an unassigned task can go to (its candidates are exactly one user, no group):
+    the engine assigns it to them, so it arrives in their own tasks instead of waiting to be claimed."""
+    if assignee is None and not groups and len(users) == 1:
+        return users[0]
+    return None

@@ -51,10 +51,10 @@ def test_a_task_offered_to_someone_reaches_their_inbox_in_their_language_with_wh
     walk(api, instance["id"], STAGE_1)
     drain(engine)
     [to_dana] = mailbox.to("dana@example.com")
-    assert to_dana["Subject"] == "新任务待处理：数据收集与清洗"
+    assert to_dana["Subject"] == "任务已指派给你：数据收集与清洗"  # the team's one data member
     body = text_of(to_dana)
     assert "实例: OPT-7 · 提升用户注册转化率" in body
-    assert "截止: 2026-12-19 08:00 (Asia/Shanghai)" in body  # the milestone 2026-12-18, end of day UTC
+    assert "截止: 2027-12-19 08:00 (Asia/Shanghai)" in body  # the milestone 2027-12-18, end of day UTC
     collect = api.task_named("dana", "Task_collect_data", instance["id"])
     assert f"{BASE_URL}/tasks/{collect['id']}" in body
 
@@ -106,15 +106,15 @@ def test_an_email_during_quiet_hours_waits_until_they_end(
 ) -> None:
     email_channel(api, mailbox)
     set_preferences(api, "lei", quiet_start="22:00", quiet_end="07:30", timezone="Asia/Shanghai")
-    late_evening = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    late_evening = datetime(2027, 12, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
     with time_machine.travel(late_evening, tick=False) as clock:
         start(api)
         drain(engine)
         assert mailbox.messages == []
-        clock.move_to(datetime(2026, 12, 2, 23, 29, tzinfo=UTC))  # 07:29 in Shanghai
+        clock.move_to(datetime(2027, 12, 2, 23, 29, tzinfo=UTC))  # 07:29 in Shanghai
         drain(engine)
         assert mailbox.messages == []
-        clock.move_to(datetime(2026, 12, 2, 23, 31, tzinfo=UTC))
+        clock.move_to(datetime(2027, 12, 2, 23, 31, tzinfo=UTC))
         drain(engine)
     [mail] = mailbox.wait_for(1)
     assert mail["Subject"] == "新任务待处理：问题初步定位"

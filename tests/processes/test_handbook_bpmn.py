@@ -5,10 +5,9 @@ which a monitoring/BI message starts and which calls the handbook when the decis
 processes/metric_anomaly_rule.dmn advises it (the table's business rule task is the engine's own, so
 the file is parsed with the engine's parser class).
 
-No database and no service: the file is parsed and run with SpiffWorkflow directly. The walks of the
-handbook's paths evaluate with plain Python on purpose; this file checks the model, not the sandbox.
-Walks that reach an approval, a timer or the anomaly trigger use the engine's sandboxed environment
-instead, because the timers are written as plain ISO durations (`P2D`), which only the engine reads.
+No database and no service: the file is parsed and run with SpiffWorkflow directly, evaluating in
+the engine's sandboxed environment: the model writes Camunda's `${...}` expressions (the data carried
+forward into a task's form) and plain ISO timers (`P2D`), which only the engine reads.
 """
 
 from __future__ import annotations
@@ -255,7 +254,7 @@ def anomaly_flows(anomaly_process):
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
+    with time_machine.travel(datetime(2027, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
         yield traveller
 
 
@@ -332,9 +331,9 @@ def route(gateway, flows, data):
 # --------------------------------------------------------------------------- walking helpers
 
 
-def new_workflow(spec, subprocess_specs, sandboxed=False, **trigger):
-    """Plain eval/exec (model test only), or, sandboxed, the engine's environment, which reads plain ISO
-    timers such as `P2D`."""
+def new_workflow(spec, subprocess_specs, sandboxed=True, **trigger):
+    """The engine's environment (`${...}` expressions, plain ISO timers such as `P2D`); plain
+    eval/exec where a test says so."""
     environment = SandboxedEnvironment() if sandboxed else TaskDataEnvironment()
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=PythonScriptEngine(environment=environment))
     start = wf.get_tasks(state=TaskState.READY)[0]
@@ -391,15 +390,20 @@ def ended_at(wf):
     }
 
 
+MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": "2028-02-05"}]
+
+
 def kickoff(wf, resources_need_approval=False):
     assert ready(wf) == {"Task_locate_problem"}
     complete(wf, "Task_locate_problem", problem_type="structural")
-    complete(wf, "Task_form_team", team={"leader": ["mgr"], "data": ["ana"], "execution": ["ops"]})
+    team = [{"user": "mgr", "role": "leader", "duty": "统筹"}, {"user": "ana", "role": "data", "duty": "数据"}]
+    complete(wf, "Task_form_team", team=[*team, {"user": "ops", "role": "execution", "duty": "执行"}])
     complete(
         wf,
         "Task_kickoff_meeting",
         topic="提升用户注册转化率",
         goal={"metric": "注册转化率", "baseline": 15, "target": 20},
+        milestones=MILESTONES,
         resources_need_approval=resources_need_approval,
     )
 
@@ -921,7 +925,7 @@ def test_rejected_resources_go_back_to_the_kickoff_meeting(spec, subprocess_spec
     assert ready(wf) == {"Task_kickoff_meeting"}
     assert waiting(wf) == set()
     # the leader re-plans without the resources that needed approval
-    complete(wf, "Task_kickoff_meeting", resources_need_approval=False)
+    complete(wf, "Task_kickoff_meeting", milestones=MILESTONES, resources_need_approval=False)
     assert ready(wf) == {"Task_collect_data"}
     assert len(finished(wf, "Task_kickoff_meeting")) == 2
 
