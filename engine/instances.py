@@ -515,7 +515,9 @@ class Instances:
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
             try:
-                assignment, due_at = task_offers.derive(task.element_id, entry, row.variables, self.evaluate)
+                assignment, due_at = task_offers.derive(
+                    task.element_id, entry, {**row.variables, **task.data}, self.evaluate
+                )
             except AssignmentError as exc:  # not offered to anyone: indexed once the incident is resolved
                 failed = failed or Incident(exc.element_id, exc.message)
                 continue

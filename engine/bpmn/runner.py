@@ -4,7 +4,7 @@ back the facts the index tables hold."""
 import copy
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -33,6 +33,9 @@ class ReadyTask:
     id: str
     element_id: str
     name: str
+    #: the task's own data: a multi-instance's element variable (`camunda:elementVariable`) is there
+    #: only, and its assignment expressions read it
+    data: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def is_finished(workflow: BpmnWorkflow, live: list[Task] | None = None) -> bool:
 
 def ready_user_tasks(workflow: BpmnWorkflow, live: list[Task] | None = None) -> list[ReadyTask]:
     return [
-        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id, t.data)
         for t in (all_tasks(workflow) if live is None else live)
         if t.state == TaskState.READY and t.task_spec.manual and not isinstance(t.task_spec, ExternalTask)
     ]

@@ -158,3 +158,23 @@ def test_the_goal_of_table_2_1_is_shown_read_only_when_the_effect_is_measured(ap
     variables = api.instance("lei", instance_id)["instance"]["variables"]
     assert variables["goal"] == VALID["kickoff_minutes"]["goal"]
     assert "target" not in variables
+
+
+def test_every_member_proposes_strategies_in_parallel_and_the_leader_consolidates_them(api: Api) -> None:
+    instance_id = api.start("lei", VALID["start_trigger"])["id"]
+    accept = ("Task_review_diagnosis", "leader", data("review_diagnosis", diagnosis_decision="accept"))
+    walk(api, instance_id, [*STAGE_1, *DIAGNOSIS, accept])
+    open_tasks = api.instance("lei", instance_id)["open_tasks"]
+    proposing = {t["assignee"]: t for t in open_tasks if t["element_id"] == "Task_propose_strategies"}
+    assert sorted(proposing) == sorted(TEAM.values())  # one each, all at once
+    assert {t["role"] for t in proposing.values()} == set(TEAM)
+    assert len(open_tasks) == len(TEAM)  # the leader's workshop waits for every proposal
+    for role, person in TEAM.items():
+        proposal = copy.deepcopy(VALID["propose_strategies"])
+        proposal["proposal"]["strategies"][0]["strategy"] = f"{role} 的策略"
+        api.complete(person, proposing[person]["id"], proposal)
+    brainstorm = api.task_named("lei", "Task_brainstorm", instance_id)
+    shown = api.call("lei", "GET", f"/api/v1/tasks/{brainstorm['id']}")["data"]["proposals"]
+    assert sorted(p["strategies"][0]["strategy"] for p in shown) == sorted(f"{r} 的策略" for r in TEAM)
+    api.complete("lei", brainstorm["id"], VALID["brainstorm"])
+    assert "proposals" not in api.instance("lei", instance_id)["instance"]["variables"]  # consumed

@@ -87,6 +87,7 @@ USER_TASKS = {
     "Task_qualitative_check": ("Lane_execution", "diagnosis", "qualitative_check"),
     "Task_diagnosis_report": ("Lane_data", "diagnosis", "diagnosis_report"),
     "Task_review_diagnosis": ("Lane_leader", "diagnosis", "review_diagnosis"),
+    "Task_propose_strategies": ("Lane_leader", "design", "propose_strategies"),  # each member's own
     "Task_brainstorm": ("Lane_leader", "design", "brainstorm"),
     "Task_tech_feasibility": ("Lane_support", "design", "tech_feasibility"),
     "Task_resource_assessment": ("Lane_execution", "design", "resource_assessment"),
@@ -370,8 +371,30 @@ def pass_time(wf, clock, delta):
     wf.do_engine_steps()
 
 
+PROPOSE = "Task_propose_strategies"
+
+
+def propose(wf):
+    """Every member of the team proposes (the multi-instance's children, READY together)."""
+    children = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == PROPOSE]
+    for child in children:
+        strategy = {"root_cause": "验证步骤多", "strategy": child.data["member"]["user"]}
+        child.data["proposal"] = {"strategies": [strategy]}
+        child.run()
+    wf.do_engine_steps()
+    return children
+
+
 def complete(wf, bpmn_id, **data):
+    if bpmn_id == "Task_brainstorm" and PROPOSE in ready(wf):
+        propose(wf)
     tasks = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == bpmn_id]
+    if bpmn_id == "Task_propose_strategies":  # one per member of the team, READY together
+        for task in tasks:
+            task.data.update(copy.deepcopy(data))
+            task.run()
+        wf.do_engine_steps()
+        return
     assert len(tasks) == 1, f"{bpmn_id} is not READY once; READY: {sorted(ready(wf))}"
     tasks[0].data.update(data)
     tasks[0].run()
@@ -396,8 +419,12 @@ MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_
 def kickoff(wf, resources_need_approval=False):
     assert ready(wf) == {"Task_locate_problem"}
     complete(wf, "Task_locate_problem", problem_type="structural")
-    team = [{"user": "mgr", "role": "leader", "duty": "统筹"}, {"user": "ana", "role": "data", "duty": "数据"}]
-    complete(wf, "Task_form_team", team=[*team, {"user": "ops", "role": "execution", "duty": "执行"}])
+    team = [
+        {"user": "mgr", "role": "leader", "duty": "统筹"},
+        {"user": "ana", "role": "data", "duty": "数据"},
+        {"user": "ops", "role": "execution", "duty": "执行"},
+    ]
+    complete(wf, "Task_form_team", team=team)
     complete(
         wf,
         "Task_kickoff_meeting",
@@ -515,7 +542,10 @@ def test_user_tasks_carry_lane_form_stage_and_instructions(flow_nodes, lane_of, 
         name = el.get("name")
         assert name and "\u4e00" <= name[0] <= "\u9fff" and any(c.isascii() and c.isalpha() for c in name)
         # Spiff exposes the lane by its name; the name ends with the role in brackets.
-        assert spec.task_specs[task_id].lane.endswith(f"({lane.removeprefix('Lane_')})"), task_id
+        task_spec = spec.task_specs[task_id]
+        if task_spec.lane is None:  # a multi-instance: its instances carry the lane
+            task_spec = spec.task_specs[task_spec.task_spec]
+        assert task_spec.lane.endswith(f"({lane.removeprefix('Lane_')})"), task_id
 
 
 def test_start_event_and_end_events(flow_nodes):
@@ -799,7 +829,7 @@ def test_structural_path_with_one_send_back_and_one_iteration(spec, subprocess_s
         assert ready(wf) == {"Task_collect_data"}
         diagnosis(wf, "accept")
     else:
-        assert ready(wf) == {"Task_brainstorm"}
+        assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     execution(wf)
     evaluation(wf, "roll_out")
@@ -841,7 +871,7 @@ def test_back_to_breakdown_and_rework_loops(spec, subprocess_specs):
     complete(wf, "Task_diagnosis_report")
     complete(wf, "Task_review_diagnosis", diagnosis_decision="accept")
     design(wf, "rework")
-    assert ready(wf) == {"Task_brainstorm"}
+    assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     assert ready(wf) == {"Task_pilot", "Task_monitoring"}
 
@@ -957,7 +987,7 @@ def test_approved_investment_goes_on_to_execution(spec, subprocess_specs):
 def test_rejected_investment_goes_back_to_brainstorming(spec, subprocess_specs):
     wf = to_investment_approval(spec, subprocess_specs)
     deliver(wf, "Task_await_investment_approval", approved=False, approval_comment="成本过高")
-    assert ready(wf) == {"Task_brainstorm"}
+    assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     assert ready(wf) == {"Task_pilot", "Task_monitoring"}
     assert len(finished(wf, "Task_brainstorm")) == 2
@@ -1049,3 +1079,19 @@ def test_a_metric_anomaly_of_one_period_ends_below_threshold(anomaly_spec, anoma
     assert ended_at(wf) == {"EndEvent_below_threshold"}
     assert "trigger" not in wf.data
     assert wf.data["anomaly_advice"] == {"start_optimization": False, "classification_hint": "short_term"}
+
+
+def test_every_member_of_the_team_proposes_then_the_leader_consolidates(spec, subprocess_specs):
+    wf = new_workflow(spec, subprocess_specs)
+    kickoff(wf)
+    diagnosis(wf, "accept")
+    assert ready(wf) == {"Task_propose_strategies"}
+    children = propose(wf)
+    assert sorted(c.data["member"]["user"] for c in children) == ["ana", "mgr", "ops"]  # the team, at once
+    assert ready(wf) == {"Task_brainstorm"}
+    [brainstorm] = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id != PROPOSE]
+    proposed = sorted(p["strategies"][0]["strategy"] for p in brainstorm.data["proposals"])
+    assert proposed == ["ana", "mgr", "ops"]
+    complete(wf, "Task_brainstorm")
+    assert ready(wf) == FEASIBILITY
+    assert all("proposals" not in t.data for t in wf.get_tasks(state=TaskState.READY))  # consumed
