@@ -52,6 +52,9 @@ from engine.storage.uow import after_commit
 from engine.team import ROUTING_VARIABLES
 from engine.views import TaskView
 
+#: (session, the throwing instance, message name, payload) -> the started instance's id or None
+MessageStarter = Callable[[Session, "InstanceRecord", str, object], str | None]
+
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
 R = TypeVar("R")
 _INSTANCE = ProcessInstanceRow.__table__
@@ -218,6 +221,9 @@ class Instances:
         self._definitions: dict[str, Definition] = {}
         self._forms: dict[str, FormDefinitionRow] = {}
         self._workflows = WorkflowCache(cache_size)
+        #: starts the process whose message start event catches a message an instance threw (set by
+        #: the runtime service); returns the new instance's id, or None when no process starts with it
+        self.message_starter: MessageStarter | None = None
 
     def definition(self, session: Session, definition_id: str) -> Definition:
         found = self._definitions.get(definition_id)
@@ -366,17 +372,16 @@ class Instances:
         if loaded.definition.has_external_tasks:
             self._reindex_external_tasks(session, loaded)
         for name, payload in thrown:
-            events.record(
-                session,
-                events.MESSAGE_THROWN,
-                actor=actor,
-                instance_id=row.id,
-                details={
-                    "message": name,
-                    "payload": _jsonable({"p": payload})["p"],
-                    "business_key": row.business_key,
-                },
-            )
+            details = {
+                "message": name,
+                "payload": _jsonable({"p": payload})["p"],
+                "business_key": row.business_key,
+            }
+            starter = self.message_starter
+            started = starter(session, row, name, details["payload"]) if starter else None
+            if started is not None:  # the link between the two instances, kept in the history
+                details["started_instance_id"] = started
+            events.record(session, events.MESSAGE_THROWN, actor=actor, instance_id=row.id, details=details)
         if incident:
             events.record(
                 session,

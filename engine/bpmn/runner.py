@@ -14,7 +14,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -55,8 +57,13 @@ class Runner:
         workflow.script_engine = self.script_engine  # not serialized: set after every load
         return workflow
 
-    def start(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
+    def start(self, workflow: BpmnWorkflow, variables: dict, *, by_message: bool = False) -> Incident | None:
         workflow.task_tree.data.update(variables)  # the root task's data is inherited by every task
+        if by_message:  # as in Camunda, a message starts at its message start event, never at a none start
+            for task in workflow.get_tasks():
+                definition = getattr(task.task_spec, "event_definition", None)
+                if isinstance(task.task_spec, StartEvent) and isinstance(definition, NoneEventDefinition):
+                    task.cancel()
         return self.advance(workflow)
 
     def advance(self, workflow: BpmnWorkflow) -> Incident | None:

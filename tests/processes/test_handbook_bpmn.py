@@ -477,7 +477,7 @@ def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly
     for _, boundary, _, _ in APPROVALS.values():
         assert boundary in spec.task_specs
     assert anomaly_spec.name == ANOMALY_ID
-    assert set(anomaly_subprocess_specs) == {PROCESS_ID}
+    assert anomaly_subprocess_specs == {}  # it calls nothing: its message starts the handbook
 
 
 def test_the_engine_accepts_the_file():
@@ -489,6 +489,7 @@ def test_the_engine_accepts_the_file():
     assert catalog["Task_await_resource_approval"]["message"] == "approval_decision"
     assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
     assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
+    assert catalog["StartEvent_optimization_requested"]["message"] == "optimization_requested"
     assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
     assert catalog["Task_chase_resource_approval"]["lane_group"] == "leader"
 
@@ -607,6 +608,7 @@ def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
     assert messages == {
         "Message_approval_decision": "approval_decision",
         "Message_metric_anomaly": "metric_anomaly",
+        "Message_optimization_requested": "optimization_requested",
     }
     env = SandboxedEnvironment()
     for task_id, (approval, boundary_id, chase_id, end_id) in APPROVALS.items():
@@ -673,8 +675,8 @@ def test_later_stage_tasks_are_due_by_their_stage_milestone(flow_nodes):
     assert env.evaluate(DUE_DATE.format(stage="design"), two) == "2027-01-08"
 
 
-def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
-    anomaly_process, anomaly_nodes, anomaly_flows
+def test_the_anomaly_process_starts_by_message_and_requests_the_handbook_by_message(
+    anomaly_process, anomaly_nodes, anomaly_flows, process
 ):
     assert anomaly_process.get("name") == "指标异常自动触发 Metric anomaly trigger"
     assert anomaly_process.get("isExecutable") == "true"
@@ -685,7 +687,6 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
         "Decide_anomaly_rule": "businessRuleTask",
         "Gateway_anomaly_rule": "exclusiveGateway",
         "Script_anomaly_trigger": "scriptTask",
-        "Call_ops_optimization": "callActivity",
         "EndEvent_anomaly_handled": "endEvent",
         "EndEvent_below_threshold": "endEvent",
     }
@@ -706,15 +707,20 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     script = anomaly_nodes["Script_anomaly_trigger"]
     assert script.get("scriptFormat") == "python"
     assert check_script(script.findtext("bpmn:script", namespaces=NS)) is None
-    assert anomaly_nodes["Call_ops_optimization"].get("calledElement") == PROCESS_ID
     assert properties(anomaly_nodes["EndEvent_below_threshold"]) == {"outcome": "below_threshold"}
-    assert properties(anomaly_nodes["EndEvent_anomaly_handled"]) == {}  # the called handbook sets the outcome
+    # a message end event: the handbook starts as an ops_optimization instance of its own (no call)
+    handled = anomaly_nodes["EndEvent_anomaly_handled"]
+    assert properties(handled) == {"outcome": "optimization_requested"}
+    requested = "Message_optimization_requested"
+    assert handled.find("bpmn:messageEventDefinition", NS).get("messageRef") == requested
+    [catch] = process.xpath(".//bpmn:startEvent[bpmn:messageEventDefinition]", namespaces=NS)
+    assert catch.find("bpmn:messageEventDefinition", NS).get("messageRef") == requested
+    assert catch.get("id") == "StartEvent_optimization_requested"
     path = [
         "StartEvent_metric_anomaly",
         "Decide_anomaly_rule",
         "Gateway_anomaly_rule",
         "Script_anomaly_trigger",
-        "Call_ops_optimization",
         "EndEvent_anomaly_handled",
     ]
     for source, target in pairwise(path):
@@ -1047,27 +1053,24 @@ def new_anomaly(anomaly_spec, anomaly_subprocess_specs, **payload):
 
 
 @pytest.mark.parametrize("periods", [2, 3])
-def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
+def test_a_metric_anomaly_of_two_or_more_periods_requests_the_handbook(
     anomaly_spec, anomaly_subprocess_specs, periods
 ):
     wf = new_anomaly(
         anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods
     )
-    assert ready(wf) == {"Task_locate_problem"}
-    [task] = wf.get_tasks(state=TaskState.READY)
-    assert task.workflow.spec.name == PROCESS_ID  # inside the called handbook
-    assert task.data["trigger"] == "metric_anomaly"
-    assert task.data["title"] == f"注册转化率 连续{periods}个周期未达标"
-    assert task.data["description"] == "监控/BI自动触发: 注册转化率"
-    assert task.data["iteration_count"] == 0
-    # the table advises; the leader still classifies the problem in Task_locate_problem
-    hint = "short_term" if periods == 2 else "structural"
-    assert task.data["anomaly_advice"] == {"start_optimization": True, "classification_hint": hint}
-    # a short-term fluctuation ends the handbook, and with it the trigger
-    complete(wf, "Task_locate_problem", problem_type="short_term")
+    # the trigger ends at once, sending optimization_requested with its data (the engine starts the
+    # handbook from it: tests/api/test_handbook_integration.py)
     assert wf.is_completed()
     assert ended_at(wf) == {"EndEvent_anomaly_handled"}
-    assert wf.data["problem_type"] == "short_term"
+    [(name, _)] = [(e.event_definition.name, e.payload) for e in wf.get_events()]
+    assert name == "optimization_requested"
+    assert wf.data["trigger"] == "metric_anomaly"
+    assert wf.data["title"] == f"注册转化率 连续{periods}个周期未达标"
+    assert wf.data["description"] == "监控/BI自动触发: 注册转化率"
+    # the table advises; the leader still classifies the problem in Task_locate_problem
+    hint = "short_term" if periods == 2 else "structural"
+    assert wf.data["anomaly_advice"] == {"start_optimization": True, "classification_hint": hint}
 
 
 @pytest.mark.parametrize("periods", [0, 1])
