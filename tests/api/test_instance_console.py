@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from engine.engine import ProcessEngine
 from tests.api.test_handbook_journey import do_step, start_handbook
 from tests.fixtures.broken_process import FAILING
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, STAGE_1, data
@@ -96,10 +97,13 @@ def test_the_list_shows_each_instance_s_current_steps_holders_and_due_dates(api:
     assert item["current_steps"][0]["assignee"] is None
 
 
-def test_overdue_lists_only_instances_with_a_step_past_its_due_date(api: Api) -> None:
+def test_overdue_lists_only_instances_with_a_step_past_its_due_date(
+    api: Api, handbook: ProcessEngine
+) -> None:
     late = run(api, STAGE_1)  # Task_collect_data is due by the end of 18 December 2027
     fresh = start_handbook(api)  # Task_locate_problem has no due date
     with time_machine.travel(datetime(2027, 12, 20, 9, tzinfo=UTC), tick=False):
+        api.reissue_tokens(handbook)
         overdue = listed(api, "lei", overdue="true")
         on_time = listed(api, "lei", overdue="false")
     assert [i["id"] for i in overdue["items"]] == [late] and overdue["total"] == 1

@@ -106,15 +106,15 @@ def test_an_email_during_quiet_hours_waits_until_they_end(
 ) -> None:
     email_channel(api, mailbox)
     set_preferences(api, "lei", quiet_start="22:00", quiet_end="07:30", timezone="Asia/Shanghai")
-    late_evening = datetime(2027, 12, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    late_evening = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
     with time_machine.travel(late_evening, tick=False) as clock:
         start(api)
         drain(engine)
         assert mailbox.messages == []
-        clock.move_to(datetime(2027, 12, 2, 23, 29, tzinfo=UTC))  # 07:29 in Shanghai
+        clock.move_to(datetime(2026, 12, 2, 23, 29, tzinfo=UTC))  # 07:29 in Shanghai
         drain(engine)
         assert mailbox.messages == []
-        clock.move_to(datetime(2027, 12, 2, 23, 31, tzinfo=UTC))
+        clock.move_to(datetime(2026, 12, 2, 23, 31, tzinfo=UTC))
         drain(engine)
     [mail] = mailbox.wait_for(1)
     assert mail["Subject"] == "新任务待处理：问题初步定位"

@@ -33,6 +33,7 @@ def test_an_overdue_task_reminds_its_holder_then_escalates_to_the_leader(
     set_preferences(api, "dana", language="en")
     set_preferences(api, "lei", language="zh")
     with time_machine.travel(datetime(2027, 12, 2, 2, 0, tzinfo=UTC), tick=False) as clock:
+        api.reissue_tokens(engine)
         to_diagnosis(api)
         drain(engine)
         # the team names dana alone for the data role: the task is hers without a claim
@@ -58,6 +59,7 @@ def test_a_person_who_chose_the_digest_gets_one_email_a_day_with_open_and_overdu
 ) -> None:
     email_channel(api, mailbox)
     with time_machine.travel(datetime(2027, 12, 17, 2, 0, tzinfo=UTC), tick=False) as clock:
+        api.reissue_tokens(engine)
         prefs = set_preferences(api, "dana", language="en", digest=True, digest_at="09:00")
         assert prefs["digest"] is True
         instance_id = to_diagnosis(api)
