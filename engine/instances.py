@@ -545,7 +545,7 @@ class Instances:
                 "delegation": None,
             }
             users, groups = task_offers.offer(assignment, row.team)
-            sole = task_offers.sole_candidate(assignment.assignee, users, groups)
+            sole = task_offers.sole_candidate(assignment, users, groups)
             if sole is not None:
                 values["assignee"], values["claimed_at"] = sole, now
             created.append((values, users, groups))
@@ -579,8 +579,8 @@ class Instances:
             return self._kept_offer(conn, values)
         conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
         users, groups = task_offers.offer(assignment, row.team)
-        sole = task_offers.sole_candidate(values["assignee"], users, groups)
-        if sole is not None:
+        sole = task_offers.sole_candidate(assignment, users, groups)
+        if sole is not None and values["assignee"] is None:
             values = {**values, "assignee": sole, "claimed_at": utcnow()}
             conn.execute(
                 _ASSIGN_OPEN_TASK,

@@ -29,9 +29,10 @@ def offer(assignment: Assignment, team: list[dict]) -> tuple[list[str], list[str
     return users, ([] if named else groups)
 
 
-def sole_candidate(assignee: str | None, users: list[str], groups: list[str]) -> str | None:
-    """The one person an unassigned task can go to (its candidates are exactly one user, no group):
-    the engine assigns it to them, so it arrives in their own tasks instead of waiting to be claimed."""
-    if assignee is None and not groups and len(users) == 1:
+def sole_candidate(assignment: Assignment, users: list[str], groups: list[str]) -> str | None:
+    """The one person the instance's team names for an unassigned task (its candidates are then exactly
+    that user, and no group): the engine assigns it to them, so it arrives in their own tasks instead of
+    waiting to be claimed. A model's own `camunda:candidateUsers` stay candidates, as in Camunda."""
+    if assignment.assignee is None and not assignment.candidate_users and not groups and len(users) == 1:
         return users[0]
     return None
