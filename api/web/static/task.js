@@ -281,10 +281,12 @@
       try {
         const data = form ? formData(form) : null;
         const fresh = await api('GET', '/api/v1/tasks/' + taskId);
+        const before = detail.task.assignee;
         detail.task = fresh.task;
         renderHeader();
         renderActions();
-        if (state().other) {
+        // "just taken" only when the holder changed (an event about the holder it had says nothing new)
+        if (state().other && fresh.task.assignee !== before) {
           showMessage(notice, t('task.taken', { user: state().other }), 'info');
           await renderForm({ ...detail.data, ...(data || {}) });
         }
