@@ -48,6 +48,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], object]] = [
         (r"(\S+) is not a candidate for this task", r"\1 不是此任务的候选人"),
         (r"the request is not valid", "请求无效"),
         (r"Field is required\.", "此项为必填项。"),
+        (r"The date is in the past: choose today or a later day\.", "日期已过：请选择今天或之后的日期。"),
         (r"wrong user name or password", "用户名或密码错误"),
         # the operator's console
         (r"process instance \S+ is suspended: nothing of it moves until .*", "流程已挂起：恢复之前不能推进"),

@@ -52,6 +52,9 @@ from engine.storage.uow import after_commit
 from engine.team import ROUTING_VARIABLES
 from engine.views import TaskView
 
+#: (session, the throwing instance, message name, payload) -> the started instance's id or None
+MessageStarter = Callable[[Session, "InstanceRecord", str, object], str | None]
+
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
 R = TypeVar("R")
 _INSTANCE = ProcessInstanceRow.__table__
@@ -84,6 +87,11 @@ _SET_INCIDENT = (
     .values(incident=sa.bindparam("incident"))
 )
 _INSERT_CANDIDATE = _CANDIDATE.insert()
+_ASSIGN_OPEN_TASK = (
+    _OPEN_TASK.update()
+    .where(_OPEN_TASK.c.id == sa.bindparam("task_id"), _OPEN_TASK.c.assignee.is_(None))
+    .values(assignee=sa.bindparam("to_user"), claimed_at=sa.bindparam("at"))
+)
 _JOB = JobRow.__table__
 _INSERT_JOB = _JOB.insert()
 _DELETE_JOB = _JOB.delete().where(_JOB.c.id == sa.bindparam("job_id"))
@@ -213,6 +221,9 @@ class Instances:
         self._definitions: dict[str, Definition] = {}
         self._forms: dict[str, FormDefinitionRow] = {}
         self._workflows = WorkflowCache(cache_size)
+        #: starts the process whose message start event catches a message an instance threw (set by
+        #: the runtime service); returns the new instance's id, or None when no process starts with it
+        self.message_starter: MessageStarter | None = None
 
     def definition(self, session: Session, definition_id: str) -> Definition:
         found = self._definitions.get(definition_id)
@@ -361,17 +372,16 @@ class Instances:
         if loaded.definition.has_external_tasks:
             self._reindex_external_tasks(session, loaded)
         for name, payload in thrown:
-            events.record(
-                session,
-                events.MESSAGE_THROWN,
-                actor=actor,
-                instance_id=row.id,
-                details={
-                    "message": name,
-                    "payload": _jsonable({"p": payload})["p"],
-                    "business_key": row.business_key,
-                },
-            )
+            details = {
+                "message": name,
+                "payload": _jsonable({"p": payload})["p"],
+                "business_key": row.business_key,
+            }
+            starter = self.message_starter
+            started = starter(session, row, name, details["payload"]) if starter else None
+            if started is not None:  # the link between the two instances, kept in the history
+                details["started_instance_id"] = started
+            events.record(session, events.MESSAGE_THROWN, actor=actor, instance_id=row.id, details=details)
         if incident:
             events.record(
                 session,
@@ -503,14 +513,16 @@ class Instances:
             deadlines.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            kept = [self._reoffer(conn, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
+            kept = [self._reoffer(session, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
         now = utcnow()
         created, failed = [], None
         for task_id in ready.keys() - existing.keys():
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
             try:
-                assignment, due_at = task_offers.derive(task.element_id, entry, row.variables, self.evaluate)
+                assignment, due_at = task_offers.derive(
+                    task.element_id, entry, {**row.variables, **task.data}, self.evaluate
+                )
             except AssignmentError as exc:  # not offered to anyone: indexed once the incident is resolved
                 failed = failed or Incident(exc.element_id, exc.message)
                 continue
@@ -532,7 +544,11 @@ class Instances:
                 "owner": None,
                 "delegation": None,
             }
-            created.append((values, *task_offers.offer(assignment, row.team)))
+            users, groups = task_offers.offer(assignment, row.team)
+            sole = task_offers.sole_candidate(assignment, users, groups)
+            if sole is not None:
+                values["assignee"], values["claimed_at"] = sole, now
+            created.append((values, users, groups))
         if created:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
@@ -547,19 +563,30 @@ class Instances:
                     element_id=values["element_id"],
                     details={"name": values["name"], "role": values["role"]},
                 )
+                if values["claimed_at"] is not None:
+                    _record_engine_assignment(session, values)
         open_tasks = sorted(kept + created, key=lambda t: (t[0]["created_at"], t[0]["id"]))
         views = [task_view(SimpleNamespace(**values), users, roles) for values, users, roles in open_tasks]
         return views, failed
 
     def _reoffer(
-        self, conn: sa.Connection, values: dict, entry: dict, row: InstanceRecord
+        self, session: Session, values: dict, entry: dict, row: InstanceRecord
     ) -> tuple[dict, list[str], list[str]]:
+        conn = session.connection()
         try:
             assignment = resolve(values["element_id"], entry, row.variables, self.evaluate)
         except AssignmentError:  # it resolved when the task was created; keep what it gave then
             return self._kept_offer(conn, values)
         conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
         users, groups = task_offers.offer(assignment, row.team)
+        sole = task_offers.sole_candidate(assignment, users, groups)
+        if sole is not None and values["assignee"] is None:
+            values = {**values, "assignee": sole, "claimed_at": utcnow()}
+            conn.execute(
+                _ASSIGN_OPEN_TASK,
+                {"task_id": values["id"], "to_user": sole, "at": values["claimed_at"]},
+            )
+            _record_engine_assignment(session, values)
         _insert_candidates(conn, [(values, users, groups)])
         return values, users, groups
 
@@ -586,6 +613,19 @@ def indexed_tasks(rows: Iterable[sa.Row]) -> IndexedTasks:
         if kind is not None:
             (entry[1] if kind == "user" else entry[2]).append(mapping["value"])
     return found
+
+
+def _record_engine_assignment(session: Session, values: dict) -> None:
+    """Audited as an assignment made by the engine (no actor): the task's only candidate holds it."""
+    events.record(
+        session,
+        events.TASK_ASSIGNED,
+        actor=None,
+        instance_id=values["instance_id"],
+        task_id=values["id"],
+        element_id=values["element_id"],
+        details={"assignee": values["assignee"], "reason": "sole_candidate"},
+    )
 
 
 def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], list[str]]]) -> None:

@@ -145,6 +145,8 @@ class TeamRules:
         #: the task is the principal's to work on: admin, its assignee, its candidates
         self.offered: Ground = AnyOf((InGroup(ADMIN), AssigneeOfTask(), CandidateOfTask()))
         self.task_visible: Ground = AnyOf((self.offered, self.instance_leader))
+        #: read-only: the instance's team names the principal (teammates follow each other's work)
+        self.task_readable: Ground = OnTeam()
         self.instance_visible: Ground = AnyOf(
             (
                 InGroup(ADMIN),
@@ -169,6 +171,9 @@ class TeamRules:
         self, p: Principal, assignee: str | None, candidate_users: list[str], candidate_groups: list[str]
     ) -> bool:
         return self.offered.holds(p, Facts(task=TaskFacts(assignee, candidate_users, candidate_groups)))
+
+    def is_teammate(self, p: Principal, team: list[dict]) -> bool:
+        return self.task_readable.holds(p, Facts(team=team))
 
     def leaders_of(self, started_by: str | None, team: list[dict]) -> list[str]:
         """Who an instance's escalations go to: the leaders its team names, else its starter."""

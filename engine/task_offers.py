@@ -27,3 +27,12 @@ def offer(assignment: Assignment, team: list[dict]) -> tuple[list[str], list[str
     named = sorted({m["user"] for m in team if m.get("role") in groups and m.get("user")})
     users = sorted(set(named) | set(assignment.candidate_users))
     return users, ([] if named else groups)
+
+
+def sole_candidate(assignment: Assignment, users: list[str], groups: list[str]) -> str | None:
+    """The one person the instance's team names for an unassigned task (its candidates are then exactly
+    that user, and no group): the engine assigns it to them, so it arrives in their own tasks instead of
+    waiting to be claimed. A model's own `camunda:candidateUsers` stay candidates, as in Camunda."""
+    if assignment.assignee is None and not assignment.candidate_users and not groups and len(users) == 1:
+        return users[0]
+    return None

@@ -133,6 +133,9 @@ class TaskDetailView:
     data: dict  # the instance's variables, overlaid with the caller's own saved draft
     draft: dict | None  # the caller's own draft: nobody reads another's
     instance: "InstanceView"
+    #: the caller may read the task but not act on it: a teammate on the instance's team looking at
+    #: a task that is someone else's
+    read_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ back the facts the index tables hold."""
 import copy
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -14,7 +14,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -33,6 +35,9 @@ class ReadyTask:
     id: str
     element_id: str
     name: str
+    #: the task's own data: a multi-instance's element variable (`camunda:elementVariable`) is there
+    #: only, and its assignment expressions read it
+    data: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,13 @@ class Runner:
         workflow.script_engine = self.script_engine  # not serialized: set after every load
         return workflow
 
-    def start(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
+    def start(self, workflow: BpmnWorkflow, variables: dict, *, by_message: bool = False) -> Incident | None:
         workflow.task_tree.data.update(variables)  # the root task's data is inherited by every task
+        if by_message:  # as in Camunda, a message starts at its message start event, never at a none start
+            for task in workflow.get_tasks():
+                definition = getattr(task.task_spec, "event_definition", None)
+                if isinstance(task.task_spec, StartEvent) and isinstance(definition, NoneEventDefinition):
+                    task.cancel()
         return self.advance(workflow)
 
     def advance(self, workflow: BpmnWorkflow) -> Incident | None:
@@ -218,7 +228,7 @@ def is_finished(workflow: BpmnWorkflow, live: list[Task] | None = None) -> bool:
 
 def ready_user_tasks(workflow: BpmnWorkflow, live: list[Task] | None = None) -> list[ReadyTask]:
     return [
-        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+        ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id, t.data)
         for t in (all_tasks(workflow) if live is None else live)
         if t.state == TaskState.READY and t.task_spec.manual and not isinstance(t.task_spec, ExternalTask)
     ]

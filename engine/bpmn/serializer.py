@@ -12,7 +12,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 Specs = tuple[BpmnProcessSpec, dict]
 
@@ -87,8 +89,26 @@ class WorkflowStore:
     def load(self, state: str) -> BpmnWorkflow:
         dct = json.loads(state)
         self._serializer.migrate(dct)
-        return self._serializer.from_dict(dct)
+        workflow = self._serializer.from_dict(dct)
+        _reconnect_multi_instances(workflow)
+        return workflow
 
     def new_workflow(self, definition_id: str) -> BpmnWorkflow:
         spec, subprocess_specs = self.specs.get(definition_id)
         return BpmnWorkflow(spec, subprocess_specs)
+
+
+def _reconnect_multi_instances(workflow: BpmnWorkflow) -> None:
+    """A running multi-instance collects each instance as it completes through an event that
+    SpiffWorkflow connects when it creates the instances, and does not serialize: after a load (a
+    restart, another worker) connect it again, or the instances that complete then are never merged
+    and the activity never ends."""
+    tasks = [*workflow.get_tasks(state=TaskState.STARTED)]
+    for sub in workflow.subprocesses.values():
+        tasks += sub.get_tasks(state=TaskState.STARTED)
+    for task in tasks:
+        spec = task.task_spec
+        if isinstance(spec, MultiInstanceTask):
+            child = task.workflow.spec.task_specs[spec.task_spec]
+            if not child.completed_event.is_connected(spec.merge_child):
+                child.completed_event.connect(spec.merge_child)

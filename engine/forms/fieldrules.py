@@ -123,7 +123,18 @@ def _datetime(component: dict, value: Any, _variables: dict, _context: dict) -> 
         if not EARLIEST_DATE <= day <= LATEST_DATE:
             # due dates and timers are computed from it: 9999-12-31 would overflow them
             return value, f"Expected a date between {EARLIEST_DATE} and {LATEST_DATE}."
+        if component.get("disallowPassedDates") is True and day < _earliest_today():
+            return value, PASSED_DATE
     return value, None
+
+
+PASSED_DATE = "The date is in the past: choose today or a later day."
+
+
+def _earliest_today() -> dt.date:
+    """form-js's `disallowPassedDates` (the picker offers no day before today) checked on the server.
+    "Today" is where the writer is: the earliest today on Earth (UTC-12) is a day before UTC's at most."""
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)).date()
 
 
 def _filepicker(_component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:

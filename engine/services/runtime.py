@@ -57,6 +57,7 @@ class RuntimeService:
         self._instances = instances
         self._rules = rules
         self._flows: dict[str, dict[tuple[str, str], str]] = {}
+        instances.message_starter = self._start_by_thrown_message
 
     def start_process_instance_by_key(
         self,
@@ -224,13 +225,30 @@ class RuntimeService:
         start = start_event(definition.catalog, definition.key, message=message[0] if message else None) or {}
         if start.get("initiator"):  # camunda:initiator: the starter's name as a process variable
             data = {**data, start["initiator"]: actor}
-        incident = runner.start(workflow, data)
+        incident = runner.start(workflow, data, by_message=message is not None)
         if message and incident is None:
             deliver_message(workflow, _waiting_for(workflow, message[0]), message[1])
             incident = runner.advance(workflow)
         loaded = Loaded(row, definition, workflow, may_route=may_route)
         self._instances.save(session, loaded, actor=actor, incident=incident)
         return instance_view(row, definition.version)
+
+    def _start_by_thrown_message(
+        self, session: Session, source: InstanceRecord, name: str, payload: object
+    ) -> str | None:
+        """A message an instance throws (a message end or throw event) starts the one process whose
+        message start event catches it, in the same transaction, as Camunda's message correlation
+        would: the new instance is of its own process, starts with the thrower's data (a BPMN message
+        event carries no payload of its own here), shares its business key, and names the instance that
+        started it (`started_by_instance`). No such process: the message only goes out as an event."""
+        starters = [d for d in latest_definitions(session) if start_event(d.catalog, d.key, message=name)]
+        if len(starters) != 1:
+            return None
+        own = payload if isinstance(payload, dict) else {}
+        data = {**source.variables, **own, "started_by_instance": source.id}
+        actor = source.started_by or "engine"
+        definition = self._instances.definition(session, starters[0].id)
+        return self._create(session, definition, actor, source.business_key, {}, message=(name, data)).id
 
     def start_on_timer(self, session: Session, job: JobRow) -> None:
         """The timer start job's handler: a new instance of the version that scheduled it."""

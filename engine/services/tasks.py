@@ -156,7 +156,7 @@ class TaskService:
     def get_task(self, task_id: str, *, principal: Principal) -> TaskDetailView:
         def get(uow: UnitOfWork) -> TaskDetailView:
             session = uow.session
-            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            row, users, roles, instance, read_only = self._readable_task(session, task_id, principal)
             definition = self._instances.definition(session, instance.definition_id)
             entry = definition.catalog.get(row.element_id, {})
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
@@ -170,6 +170,7 @@ class TaskService:
                 data,
                 draft,
                 instance_view(instance, definition.version),
+                read_only,
             )
 
         return self._tx.read(get)
@@ -446,6 +447,23 @@ class TaskService:
         if not offered:
             self._refuse_unless_leader(session, principal, row, instance)
         return row, users, roles, instance
+
+    def _readable_task(
+        self, session: Session, task_id: str, principal: Principal
+    ) -> tuple[TaskRecord, list[str], list[str], ProcessInstanceRow, bool]:
+        """As _visible_task, and a teammate (on the instance's team) may read a task that is not theirs:
+        the last value says it is read-only for them."""
+        found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
+        row, users, roles = self._task_and_candidates(session, task_id, principal, found)
+        instance = session.get(ProcessInstanceRow, row.instance_id)
+        if self._is_offered(principal, row, users, roles):
+            return row, users, roles, instance, False
+        if self._rules.is_instance_leader(principal, instance.started_by, instance.team):
+            return row, users, roles, instance, False
+        if self._rules.is_teammate(principal, instance.team):
+            return row, users, roles, instance, True
+        require_visible(session, self._rules, principal, instance)  # 404 to strangers, 403 to others
+        raise Forbidden(f"task {row.id} ({row.name}) is not offered to {principal.name}")
 
     def _task_to_complete(
         self, session: Session, task_id: str, principal: Principal

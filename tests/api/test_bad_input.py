@@ -259,8 +259,7 @@ def test_the_kickoff_minutes_need_the_total_duration_of_table_2_1(api: Api, kick
 def test_data_collection_states_its_comparison_dimensions(api: Api, kickoff: tuple[str, str]) -> None:
     instance_id, task_id = kickoff
     api.complete("lei", task_id, VALID["kickoff_minutes"])
-    collect = api.task_named("dana", "Task_collect_data", instance_id)
-    api.claim("dana", collect["id"])
+    collect = api.task_named("dana", "Task_collect_data", instance_id)  # hers: no claim needed
     no_dimensions = {**VALID["collect_data"], "comparison_dimensions": []}
     body = api.complete("dana", collect["id"], no_dimensions, expect=422)
     assert [p["path"] for p in body["problems"]] == ["comparison_dimensions"]

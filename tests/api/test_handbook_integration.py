@@ -115,11 +115,21 @@ def test_a_metric_anomaly_message_from_monitoring_starts_the_handbook(approvals:
         },
     )
     assert started["started"] is True
-    task = api.task_named("lei", "Task_locate_problem", started["instance_id"])
+    anomaly = api.instance("ada", started["instance_id"])
+    assert anomaly["instance"]["process_key"] == "ops_metric_anomaly"
+    assert anomaly["instance"]["status"] == "completed"
+    assert anomaly["instance"]["outcome"] == "optimization_requested"
+    [thrown] = [h for h in anomaly["history"] if h["type"] == "message_thrown"]
+    assert thrown["details"]["message"] == "optimization_requested"
+    # the optimization is an ops_optimization instance of its own: its tasks are the handbook's
+    [task] = api.inbox("lei", process="ops_optimization")
+    assert task["element_id"] == "Task_locate_problem"
+    assert task["instance_id"] == thrown["details"]["started_instance_id"] != started["instance_id"]
     detail = api.call("lei", "GET", f"/api/v1/tasks/{task['id']}")
     assert detail["data"]["trigger"] == "metric_anomaly"
+    assert detail["data"]["started_by_instance"] == started["instance_id"]  # the link back
     assert detail["instance"]["business_key"] == "BI-CVR-2026-11"
-    assert detail["instance"]["process_key"] == "ops_metric_anomaly"
+    assert detail["instance"]["process_key"] == "ops_optimization"
     # the anomaly rule is a decision table (processes/metric_anomaly_rule.dmn): it advises, the leader decides
     advice = {"start_optimization": True, "classification_hint": "structural"}
     assert detail["data"]["anomaly_advice"] == advice
@@ -186,3 +196,19 @@ def test_the_approval_system_answers_by_instance_id_when_no_business_key_tells_t
     assert "not waiting for message 'approval_decision'" in again["message"]
     api.call("oa", "POST", "/api/v1/messages", json={**answer, "instance_id": first})
     api.task_named("dana", "Task_collect_data", first)
+
+
+def test_an_optimization_started_by_hand_does_not_wait_for_the_monitoring_request(approvals: Api) -> None:
+    """The handbook has two start events: by hand it begins at the form's, and the message start event
+    does not wait on: the request starts a new instance instead of reaching this one."""
+    api = approvals
+    by_hand = api.start("lei", VALID["start_trigger"])["id"]
+    payload = {**VALID["start_trigger"], "title": "由监控系统请求"}
+    message = {"name": "optimization_requested", "payload": payload}
+    answer = api.call("oa", "POST", "/api/v1/messages", json=message)
+    assert answer["started"] is True and answer["instance_id"] != by_hand
+    requested = api.instance("lei", answer["instance_id"])
+    assert requested["instance"]["process_key"] == "ops_optimization"
+    assert [t["element_id"] for t in requested["open_tasks"]] == ["Task_locate_problem"]  # one token
+    assert requested["instance"]["variables"]["title"] == "由监控系统请求"
+    assert [t["element_id"] for t in api.instance("lei", by_hand)["open_tasks"]] == ["Task_locate_problem"]

@@ -22,13 +22,23 @@ def start_handbook(api: Api) -> str:
 def do_step(
     api: Api, instance_id: str, element_id: str, role: str, form_data: dict, team_formed: bool
 ) -> None:
-    """The task is offered to the right person only; they claim it and complete it."""
+    """The task reaches the right person only. Once the team names one person per role, the engine
+    assigns each task to that person (it is in their own tasks, not waiting to be claimed); before,
+    the leaders' group is offered it and one of them claims it."""
     doer = TEAM[role]
+    mine = [t for t in api.inbox(doer, "mine", instance=instance_id) if t["element_id"] == element_id]
     offered = [t for t in api.inbox(doer, "offered", instance=instance_id) if t["element_id"] == element_id]
-    assert len(offered) == 1, (
-        f"{element_id} should be offered to {doer}: {api.inbox(doer, instance=instance_id)}"
-    )
-    task = offered[0]
+    if team_formed:
+        assert len(mine) == 1 and offered == [], (
+            f"{element_id} should be assigned to {doer}: {api.inbox(doer, instance=instance_id)}"
+        )
+        task = mine[0]
+        assert task["assignee"] == doer
+    else:
+        assert len(offered) == 1, (
+            f"{element_id} should be offered to {doer}: {api.inbox(doer, instance=instance_id)}"
+        )
+        task = offered[0]
     assert task["role"] == role
     for other_role, other in TEAM.items():
         if other != doer:
@@ -38,7 +48,8 @@ def do_step(
         # named people only: someone holding the role but not on the team sees nothing
         assert api.inbox(OUTSIDERS[role], instance=instance_id) == []
 
-    api.claim(doer, task["id"])
+    if not team_formed:
+        api.claim(doer, task["id"])
     assert [t["id"] for t in api.inbox(doer, "mine", instance=instance_id)].count(task["id"]) == 1
     assert task["id"] not in [t["id"] for t in api.inbox(doer, "offered", instance=instance_id)]
     api.complete(doer, task["id"], form_data)
@@ -74,8 +85,14 @@ def assert_finished_optimized(api: Api, instance_id: str) -> None:
     history = detail["history"]
     completed = [(h["element_id"], h["actor"]) for h in history if h["type"] == "task_completed"]
     assert completed == [(element_id, TEAM[role]) for element_id, role, _ in JOURNEY]
-    claimed = [h for h in history if h["type"] == "task_claimed"]
-    assert len(claimed) == len(JOURNEY)
+    claimed = [h["element_id"] for h in history if h["type"] == "task_claimed"]
+    assert claimed == ["Task_locate_problem", "Task_form_team"]  # before the team named its people
+    assigned = [h for h in history if h["type"] == "task_assigned"]
+    by_model = [step for step in JOURNEY if step[0] == "Task_propose_strategies"]  # camunda:assignee
+    assert len(assigned) == len(JOURNEY) - 2 - len(by_model)
+    assert all(h["actor"] is None and h["details"]["reason"] == "sole_candidate" for h in assigned)
+    expected = sorted(TEAM[role] for step, role, _ in JOURNEY[2:] if step != "Task_propose_strategies")
+    assert sorted(h["details"]["assignee"] for h in assigned) == expected
     created = {h["task_id"] for h in history if h["type"] == "task_created"}
     assert {h["task_id"] for h in history if h["type"] == "task_completed"} == created
     assert history[0]["type"] == "instance_started" and history[0]["actor"] == "lei"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from engine.engine import ProcessEngine
 from tests.api.test_handbook_journey import do_step, start_handbook
 from tests.fixtures.broken_process import FAILING
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, STAGE_1, data
@@ -27,8 +28,10 @@ STRAIGHT = [
 
 def run(api: Api, steps: list) -> str:
     instance_id = start_handbook(api)
+    team_formed = False
     for element_id, role, form_data in steps:
-        do_step(api, instance_id, element_id, role, form_data, team_formed=False)
+        do_step(api, instance_id, element_id, role, form_data, team_formed)
+        team_formed = team_formed or element_id == "Task_form_team"
     return instance_id
 
 
@@ -84,20 +87,23 @@ def test_the_list_shows_each_instance_s_current_steps_holders_and_due_dates(api:
     [item] = [i for i in page["items"] if i["id"] == instance_id]
     [step] = item["current_steps"]
     assert step["element_id"] == "Task_collect_data" and step["name"]
-    assert step["candidate_users"] == ["dana"] and step["assignee"] is None
-    assert step["due_at"].startswith("2026-12-19T00:00")  # by the end of the stage's milestone day
+    assert step["candidate_users"] == ["dana"] and step["assignee"] == "dana"  # the team's one data member
+    assert step["due_at"].startswith("2027-12-19T00:00")  # by the end of the stage's milestone day
     assert item["waiting"] == [] and item["overdue"] is False and item["incident"] is None
 
     task = api.task_named("dana", "Task_collect_data", instance_id)
-    api.claim("dana", task["id"])
+    api.call("dana", "POST", f"/api/v1/tasks/{task['id']}/unclaim")
     [item] = [i for i in listed(api, "lei")["items"] if i["id"] == instance_id]
-    assert item["current_steps"][0]["assignee"] == "dana"
+    assert item["current_steps"][0]["assignee"] is None
 
 
-def test_overdue_lists_only_instances_with_a_step_past_its_due_date(api: Api) -> None:
-    late = run(api, STAGE_1)  # Task_collect_data is due by the end of 18 December 2026
+def test_overdue_lists_only_instances_with_a_step_past_its_due_date(
+    api: Api, handbook: ProcessEngine
+) -> None:
+    late = run(api, STAGE_1)  # Task_collect_data is due by the end of 18 December 2027
     fresh = start_handbook(api)  # Task_locate_problem has no due date
-    with time_machine.travel(datetime(2026, 12, 20, 9, tzinfo=UTC), tick=False):
+    with time_machine.travel(datetime(2027, 12, 20, 9, tzinfo=UTC), tick=False):
+        api.reissue_tokens(handbook)
         overdue = listed(api, "lei", overdue="true")
         on_time = listed(api, "lei", overdue="false")
     assert [i["id"] for i in overdue["items"]] == [late] and overdue["total"] == 1

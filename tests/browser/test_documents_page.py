@@ -30,7 +30,8 @@ def test_a_team_member_downloads_the_kickoff_minutes_from_the_instance_page(
 
     for element_id, role, form_data in STAGE_1:
         task = rest.task(TEAM[role], instance["id"], element_id)
-        rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
+        if task["assignee"] is None:  # tasks of the one person the team names are theirs already
+            rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
         rest.complete(TEAM[role], task["id"], form_data)
     page.reload()
     item = page.wait_for_selector("[data-document=kickoff-minutes]")

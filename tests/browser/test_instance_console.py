@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 def work(rest, instance_id: str, steps: list) -> None:
     for element_id, role, form_data in steps:
         task = rest.task(TEAM[role], instance_id, element_id)
-        rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
+        if task["assignee"] is None:  # tasks of the one person the team names are theirs already
+            rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
         rest.complete(TEAM[role], task["id"], form_data)
 
 
@@ -74,7 +75,7 @@ def test_the_list_shows_where_each_instance_stands_and_filters_incidents(
     page.goto(page.url.split("/inbox")[0] + "/instances")
     step = page.locator(f'tr[data-instance-id="{on_step}"] [data-step="Task_collect_data"]')
     expect(step).to_contain_text("dana")
-    expect(step.locator("[data-due]")).to_have_attribute("data-due", re.compile(r"^2026-12-19T00:00"))
+    expect(step.locator("[data-due]")).to_have_attribute("data-due", re.compile(r"^2027-12-19T00:00"))
     expect(page.locator(f'tr[data-instance-id="{waiting}"] [data-waiting="approval"]')).to_have_text(approval)
     marker = page.locator(f'tr[data-instance-id="{broken}"] [data-incident="Script_divide"]')
     expect(marker).to_have_text(incident)

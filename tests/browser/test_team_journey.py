@@ -53,7 +53,7 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     expect(next_task).to_be_visible()
 
     dana = sign_in("dana")  # the data specialist has her inbox open meanwhile
-    expect(dana.locator("#count-offered")).to_have_text("0")
+    expect(dana.locator("#count-mine")).to_have_text("0")
     dana.evaluate("window.__sameDocument = true")
 
     next_task.click()
@@ -69,9 +69,10 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     # the kick-off minutes come in through the API; dana's inbox updates by itself
     kickoff = rest.task("lei", instance_id, "Task_kickoff_meeting")
     rest.complete("lei", kickoff["id"], copy.deepcopy(VALID["kickoff_minutes"]))
-    expect(dana.locator("#count-offered")).to_have_text("1")
+    # the team names her alone for the data role: the task is hers at once, not waiting to be claimed
+    expect(dana.locator("#count-mine")).to_have_text("1")
+    expect(dana.locator("#count-offered")).to_have_text("0")
     assert dana.evaluate("window.__sameDocument") is True, "the inbox must update without a reload"
-    dana.click("#tab-offered")
     row = dana.locator('#task-rows tr[data-element-id="Task_collect_data"]')
     expect(row).to_be_visible()
     expect(row).to_contain_text("OPT-UI-001")
@@ -86,14 +87,12 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     minutes.locator("summary").click()
     expect(minutes.locator(".fjs-form")).to_contain_text("会议主题")
 
+    expect(dana.locator("#btn-claim")).to_be_hidden()
     dana.click("#lang-switch")  # English labels come from the form's label_en properties
     expect(dana.locator("#form label", has_text="Time range")).to_be_visible()
-    expect(dana.locator("#btn-claim")).to_have_text("Claim")
+    expect(dana.locator("#task-state")).to_have_text("Claimed by me")
     shot(dana, "07-task-english")
     dana.click("#lang-switch")
-    expect(dana.locator("#btn-claim")).to_have_text("认领")
-
-    dana.click("#btn-claim")
     expect(dana.locator("#task-state")).to_have_text("我已认领")
     tick(dana, "Field_sources", "用户行为数据", "客服工单数据")
     fill(dana, "Field_duplicates_removed", "1240")

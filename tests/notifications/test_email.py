@@ -51,10 +51,10 @@ def test_a_task_offered_to_someone_reaches_their_inbox_in_their_language_with_wh
     walk(api, instance["id"], STAGE_1)
     drain(engine)
     [to_dana] = mailbox.to("dana@example.com")
-    assert to_dana["Subject"] == "新任务待处理：数据收集与清洗"
+    assert to_dana["Subject"] == "任务已指派给你：数据收集与清洗"  # the team's one data member
     body = text_of(to_dana)
     assert "实例: OPT-7 · 提升用户注册转化率" in body
-    assert "截止: 2026-12-19 08:00 (Asia/Shanghai)" in body  # the milestone 2026-12-18, end of day UTC
+    assert "截止: 2027-12-19 08:00 (Asia/Shanghai)" in body  # the milestone 2027-12-18, end of day UTC
     collect = api.task_named("dana", "Task_collect_data", instance["id"])
     assert f"{BASE_URL}/tasks/{collect['id']}" in body
 

@@ -37,7 +37,10 @@ def test_each_role_is_told_about_each_of_its_tasks_once_in_its_language(
         drain(engine)  # the worker's turn: the new task's notice goes out before anyone acts
         doer = TEAM[role]
         task = api.task_named(doer, element_id, instance_id)
-        prefix = "New task for you: " if LANGUAGES[doer] == "en" else "新任务待处理："
+        if team_formed:  # the team names one person per role: the engine assigns them the task
+            prefix = "Task assigned to you: " if LANGUAGES[doer] == "en" else "任务已指派给你："
+        else:
+            prefix = "New task for you: " if LANGUAGES[doer] == "en" else "新任务待处理："
         expected[doer].append(prefix + worded(task["name"], LANGUAGES[doer]))
         do_step(api, instance_id, element_id, role, form_data, team_formed)
         team_formed = team_formed or element_id == "Task_form_team"

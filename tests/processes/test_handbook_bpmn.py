@@ -5,10 +5,9 @@ which a monitoring/BI message starts and which calls the handbook when the decis
 processes/metric_anomaly_rule.dmn advises it (the table's business rule task is the engine's own, so
 the file is parsed with the engine's parser class).
 
-No database and no service: the file is parsed and run with SpiffWorkflow directly. The walks of the
-handbook's paths evaluate with plain Python on purpose; this file checks the model, not the sandbox.
-Walks that reach an approval, a timer or the anomaly trigger use the engine's sandboxed environment
-instead, because the timers are written as plain ISO durations (`P2D`), which only the engine reads.
+No database and no service: the file is parsed and run with SpiffWorkflow directly, evaluating in
+the engine's sandboxed environment: the model writes Camunda's `${...}` expressions (the data carried
+forward into a task's form) and plain ISO timers (`P2D`), which only the engine reads.
 """
 
 from __future__ import annotations
@@ -88,6 +87,7 @@ USER_TASKS = {
     "Task_qualitative_check": ("Lane_execution", "diagnosis", "qualitative_check"),
     "Task_diagnosis_report": ("Lane_data", "diagnosis", "diagnosis_report"),
     "Task_review_diagnosis": ("Lane_leader", "diagnosis", "review_diagnosis"),
+    "Task_propose_strategies": ("Lane_leader", "design", "propose_strategies"),  # each member's own
     "Task_brainstorm": ("Lane_leader", "design", "brainstorm"),
     "Task_tech_feasibility": ("Lane_support", "design", "tech_feasibility"),
     "Task_resource_assessment": ("Lane_execution", "design", "resource_assessment"),
@@ -255,7 +255,7 @@ def anomaly_flows(anomaly_process):
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
+    with time_machine.travel(datetime(2027, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
         yield traveller
 
 
@@ -332,9 +332,9 @@ def route(gateway, flows, data):
 # --------------------------------------------------------------------------- walking helpers
 
 
-def new_workflow(spec, subprocess_specs, sandboxed=False, **trigger):
-    """Plain eval/exec (model test only), or, sandboxed, the engine's environment, which reads plain ISO
-    timers such as `P2D`."""
+def new_workflow(spec, subprocess_specs, sandboxed=True, **trigger):
+    """The engine's environment (`${...}` expressions, plain ISO timers such as `P2D`); plain
+    eval/exec where a test says so."""
     environment = SandboxedEnvironment() if sandboxed else TaskDataEnvironment()
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=PythonScriptEngine(environment=environment))
     start = wf.get_tasks(state=TaskState.READY)[0]
@@ -371,8 +371,30 @@ def pass_time(wf, clock, delta):
     wf.do_engine_steps()
 
 
+PROPOSE = "Task_propose_strategies"
+
+
+def propose(wf):
+    """Every member of the team proposes (the multi-instance's children, READY together)."""
+    children = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == PROPOSE]
+    for child in children:
+        strategy = {"root_cause": "验证步骤多", "strategy": child.data["member"]["user"]}
+        child.data["proposal"] = {"strategies": [strategy]}
+        child.run()
+    wf.do_engine_steps()
+    return children
+
+
 def complete(wf, bpmn_id, **data):
+    if bpmn_id == "Task_brainstorm" and PROPOSE in ready(wf):
+        propose(wf)
     tasks = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == bpmn_id]
+    if bpmn_id == "Task_propose_strategies":  # one per member of the team, READY together
+        for task in tasks:
+            task.data.update(copy.deepcopy(data))
+            task.run()
+        wf.do_engine_steps()
+        return
     assert len(tasks) == 1, f"{bpmn_id} is not READY once; READY: {sorted(ready(wf))}"
     tasks[0].data.update(data)
     tasks[0].run()
@@ -391,15 +413,24 @@ def ended_at(wf):
     }
 
 
+MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": "2028-02-05"}]
+
+
 def kickoff(wf, resources_need_approval=False):
     assert ready(wf) == {"Task_locate_problem"}
     complete(wf, "Task_locate_problem", problem_type="structural")
-    complete(wf, "Task_form_team", team={"leader": ["mgr"], "data": ["ana"], "execution": ["ops"]})
+    team = [
+        {"user": "mgr", "role": "leader", "duty": "统筹"},
+        {"user": "ana", "role": "data", "duty": "数据"},
+        {"user": "ops", "role": "execution", "duty": "执行"},
+    ]
+    complete(wf, "Task_form_team", team=team)
     complete(
         wf,
         "Task_kickoff_meeting",
         topic="提升用户注册转化率",
         goal={"metric": "注册转化率", "baseline": 15, "target": 20},
+        milestones=MILESTONES,
         resources_need_approval=resources_need_approval,
     )
 
@@ -446,7 +477,7 @@ def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly
     for _, boundary, _, _ in APPROVALS.values():
         assert boundary in spec.task_specs
     assert anomaly_spec.name == ANOMALY_ID
-    assert set(anomaly_subprocess_specs) == {PROCESS_ID}
+    assert anomaly_subprocess_specs == {}  # it calls nothing: its message starts the handbook
 
 
 def test_the_engine_accepts_the_file():
@@ -458,6 +489,7 @@ def test_the_engine_accepts_the_file():
     assert catalog["Task_await_resource_approval"]["message"] == "approval_decision"
     assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
     assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
+    assert catalog["StartEvent_optimization_requested"]["message"] == "optimization_requested"
     assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
     assert catalog["Task_chase_resource_approval"]["lane_group"] == "leader"
 
@@ -511,7 +543,10 @@ def test_user_tasks_carry_lane_form_stage_and_instructions(flow_nodes, lane_of, 
         name = el.get("name")
         assert name and "\u4e00" <= name[0] <= "\u9fff" and any(c.isascii() and c.isalpha() for c in name)
         # Spiff exposes the lane by its name; the name ends with the role in brackets.
-        assert spec.task_specs[task_id].lane.endswith(f"({lane.removeprefix('Lane_')})"), task_id
+        task_spec = spec.task_specs[task_id]
+        if task_spec.lane is None:  # a multi-instance: its instances carry the lane
+            task_spec = spec.task_specs[task_spec.task_spec]
+        assert task_spec.lane.endswith(f"({lane.removeprefix('Lane_')})"), task_id
 
 
 def test_start_event_and_end_events(flow_nodes):
@@ -573,6 +608,7 @@ def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
     assert messages == {
         "Message_approval_decision": "approval_decision",
         "Message_metric_anomaly": "metric_anomaly",
+        "Message_optimization_requested": "optimization_requested",
     }
     env = SandboxedEnvironment()
     for task_id, (approval, boundary_id, chase_id, end_id) in APPROVALS.items():
@@ -639,8 +675,8 @@ def test_later_stage_tasks_are_due_by_their_stage_milestone(flow_nodes):
     assert env.evaluate(DUE_DATE.format(stage="design"), two) == "2027-01-08"
 
 
-def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
-    anomaly_process, anomaly_nodes, anomaly_flows
+def test_the_anomaly_process_starts_by_message_and_requests_the_handbook_by_message(
+    anomaly_process, anomaly_nodes, anomaly_flows, process
 ):
     assert anomaly_process.get("name") == "指标异常自动触发 Metric anomaly trigger"
     assert anomaly_process.get("isExecutable") == "true"
@@ -651,7 +687,6 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
         "Decide_anomaly_rule": "businessRuleTask",
         "Gateway_anomaly_rule": "exclusiveGateway",
         "Script_anomaly_trigger": "scriptTask",
-        "Call_ops_optimization": "callActivity",
         "EndEvent_anomaly_handled": "endEvent",
         "EndEvent_below_threshold": "endEvent",
     }
@@ -672,15 +707,20 @@ def test_the_anomaly_process_starts_by_message_and_calls_the_handbook(
     script = anomaly_nodes["Script_anomaly_trigger"]
     assert script.get("scriptFormat") == "python"
     assert check_script(script.findtext("bpmn:script", namespaces=NS)) is None
-    assert anomaly_nodes["Call_ops_optimization"].get("calledElement") == PROCESS_ID
     assert properties(anomaly_nodes["EndEvent_below_threshold"]) == {"outcome": "below_threshold"}
-    assert properties(anomaly_nodes["EndEvent_anomaly_handled"]) == {}  # the called handbook sets the outcome
+    # a message end event: the handbook starts as an ops_optimization instance of its own (no call)
+    handled = anomaly_nodes["EndEvent_anomaly_handled"]
+    assert properties(handled) == {"outcome": "optimization_requested"}
+    requested = "Message_optimization_requested"
+    assert handled.find("bpmn:messageEventDefinition", NS).get("messageRef") == requested
+    [catch] = process.xpath(".//bpmn:startEvent[bpmn:messageEventDefinition]", namespaces=NS)
+    assert catch.find("bpmn:messageEventDefinition", NS).get("messageRef") == requested
+    assert catch.get("id") == "StartEvent_optimization_requested"
     path = [
         "StartEvent_metric_anomaly",
         "Decide_anomaly_rule",
         "Gateway_anomaly_rule",
         "Script_anomaly_trigger",
-        "Call_ops_optimization",
         "EndEvent_anomaly_handled",
     ]
     for source, target in pairwise(path):
@@ -795,7 +835,7 @@ def test_structural_path_with_one_send_back_and_one_iteration(spec, subprocess_s
         assert ready(wf) == {"Task_collect_data"}
         diagnosis(wf, "accept")
     else:
-        assert ready(wf) == {"Task_brainstorm"}
+        assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     execution(wf)
     evaluation(wf, "roll_out")
@@ -837,7 +877,7 @@ def test_back_to_breakdown_and_rework_loops(spec, subprocess_specs):
     complete(wf, "Task_diagnosis_report")
     complete(wf, "Task_review_diagnosis", diagnosis_decision="accept")
     design(wf, "rework")
-    assert ready(wf) == {"Task_brainstorm"}
+    assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     assert ready(wf) == {"Task_pilot", "Task_monitoring"}
 
@@ -921,7 +961,7 @@ def test_rejected_resources_go_back_to_the_kickoff_meeting(spec, subprocess_spec
     assert ready(wf) == {"Task_kickoff_meeting"}
     assert waiting(wf) == set()
     # the leader re-plans without the resources that needed approval
-    complete(wf, "Task_kickoff_meeting", resources_need_approval=False)
+    complete(wf, "Task_kickoff_meeting", milestones=MILESTONES, resources_need_approval=False)
     assert ready(wf) == {"Task_collect_data"}
     assert len(finished(wf, "Task_kickoff_meeting")) == 2
 
@@ -953,7 +993,7 @@ def test_approved_investment_goes_on_to_execution(spec, subprocess_specs):
 def test_rejected_investment_goes_back_to_brainstorming(spec, subprocess_specs):
     wf = to_investment_approval(spec, subprocess_specs)
     deliver(wf, "Task_await_investment_approval", approved=False, approval_comment="成本过高")
-    assert ready(wf) == {"Task_brainstorm"}
+    assert ready(wf) == {"Task_propose_strategies"}
     design(wf, "approve")
     assert ready(wf) == {"Task_pilot", "Task_monitoring"}
     assert len(finished(wf, "Task_brainstorm")) == 2
@@ -1013,27 +1053,24 @@ def new_anomaly(anomaly_spec, anomaly_subprocess_specs, **payload):
 
 
 @pytest.mark.parametrize("periods", [2, 3])
-def test_a_metric_anomaly_of_two_or_more_periods_starts_the_handbook(
+def test_a_metric_anomaly_of_two_or_more_periods_requests_the_handbook(
     anomaly_spec, anomaly_subprocess_specs, periods
 ):
     wf = new_anomaly(
         anomaly_spec, anomaly_subprocess_specs, metric="注册转化率", consecutive_missed_periods=periods
     )
-    assert ready(wf) == {"Task_locate_problem"}
-    [task] = wf.get_tasks(state=TaskState.READY)
-    assert task.workflow.spec.name == PROCESS_ID  # inside the called handbook
-    assert task.data["trigger"] == "metric_anomaly"
-    assert task.data["title"] == f"注册转化率 连续{periods}个周期未达标"
-    assert task.data["description"] == "监控/BI自动触发: 注册转化率"
-    assert task.data["iteration_count"] == 0
-    # the table advises; the leader still classifies the problem in Task_locate_problem
-    hint = "short_term" if periods == 2 else "structural"
-    assert task.data["anomaly_advice"] == {"start_optimization": True, "classification_hint": hint}
-    # a short-term fluctuation ends the handbook, and with it the trigger
-    complete(wf, "Task_locate_problem", problem_type="short_term")
+    # the trigger ends at once, sending optimization_requested with its data (the engine starts the
+    # handbook from it: tests/api/test_handbook_integration.py)
     assert wf.is_completed()
     assert ended_at(wf) == {"EndEvent_anomaly_handled"}
-    assert wf.data["problem_type"] == "short_term"
+    [(name, _)] = [(e.event_definition.name, e.payload) for e in wf.get_events()]
+    assert name == "optimization_requested"
+    assert wf.data["trigger"] == "metric_anomaly"
+    assert wf.data["title"] == f"注册转化率 连续{periods}个周期未达标"
+    assert wf.data["description"] == "监控/BI自动触发: 注册转化率"
+    # the table advises; the leader still classifies the problem in Task_locate_problem
+    hint = "short_term" if periods == 2 else "structural"
+    assert wf.data["anomaly_advice"] == {"start_optimization": True, "classification_hint": hint}
 
 
 @pytest.mark.parametrize("periods", [0, 1])
@@ -1045,3 +1082,19 @@ def test_a_metric_anomaly_of_one_period_ends_below_threshold(anomaly_spec, anoma
     assert ended_at(wf) == {"EndEvent_below_threshold"}
     assert "trigger" not in wf.data
     assert wf.data["anomaly_advice"] == {"start_optimization": False, "classification_hint": "short_term"}
+
+
+def test_every_member_of_the_team_proposes_then_the_leader_consolidates(spec, subprocess_specs):
+    wf = new_workflow(spec, subprocess_specs)
+    kickoff(wf)
+    diagnosis(wf, "accept")
+    assert ready(wf) == {"Task_propose_strategies"}
+    children = propose(wf)
+    assert sorted(c.data["member"]["user"] for c in children) == ["ana", "mgr", "ops"]  # the team, at once
+    assert ready(wf) == {"Task_brainstorm"}
+    [brainstorm] = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id != PROPOSE]
+    proposed = sorted(p["strategies"][0]["strategy"] for p in brainstorm.data["proposals"])
+    assert proposed == ["ana", "mgr", "ops"]
+    complete(wf, "Task_brainstorm")
+    assert ready(wf) == FEASIBILITY
+    assert all("proposals" not in t.data for t in wf.get_tasks(state=TaskState.READY))  # consumed

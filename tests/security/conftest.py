@@ -108,7 +108,10 @@ class World:
     def team(self, members: dict[str, str]) -> Team:
         instance_id = self.start_with_team(members)
         task = self.api.task_named(members["data"], WAITING_TASK, instance_id)
-        assert task["candidate_users"] == [members["data"]] and task["assignee"] is None
+        # The team names one data member, so the engine assigned it to them; the matrix's cells start
+        # from an unclaimed task, offered to them only.
+        assert task["candidate_users"] == [members["data"]] and task["assignee"] == members["data"]
+        self.api.call(members["data"], "POST", f"/api/v1/tasks/{task['id']}/unclaim")
         return Team(members, instance_id, task["id"])
 
 

@@ -1,6 +1,7 @@
 """Who may call what: every endpoint of the native API, for every role and without a token, on the
 caller's own team's instance and on another team's, as one table. An endpoint added to the app without a
-row here fails `test_every_endpoint_of_the_native_api_has_a_row_in_the_matrix`.
+row here fails `test_every_endpoint_of_the_native_api_has_a_row_in_the_matrix`. Teammates read each
+other's tasks of their instance (the answer says `read_only`), and act only on their own.
 
 The world (tests/security/conftest.py): team A is the demo users, team B other people; each team's
 instance waits in Task_collect_data, offered to the team's data member only. Each column acts as the
@@ -39,7 +40,7 @@ endpoint                                                          leader  data  
 GET    /health                                                    200     200     200     200     200      200   200         200
 
 GET    /api/v1/tasks                                              200     200     200     200     200      200   200         401
-GET    /api/v1/tasks/{task_id}                                    200/404 200/404 403/404 403/404 404      200   404         401
+GET    /api/v1/tasks/{task_id}                                    200/404 200/404 200/404 200/404 404      200   404         401
 POST   /api/v1/tasks/{task_id}/claim                              403/404 200/404 403/404 403/404 404      200   404         401
 POST   /api/v1/tasks/{task_id}/unclaim                            200/404 200/404 403/404 403/404 404      200   404         401
 POST   /api/v1/tasks/{task_id}/assign                             200/404 403/404 403/404 403/404 404      200   404         401

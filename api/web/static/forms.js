@@ -49,7 +49,8 @@
     [/^Value is not a number\.$/, () => '请输入数字。'],
     [/^Field must be a valid email\.$/, () => '请输入有效的电子邮件地址。'],
     [/^Unknown field\.$/, () => '未知字段。'],
-    [/^Date and time must both be entered\.$/, () => '日期和时间都需要填写。']
+    [/^Date and time must both be entered\.$/, () => '日期和时间都需要填写。'],
+    [/^The date is in the past: choose today or a later day\.$/, () => '日期已过：请选择今天或之后的日期。']
   ];
 
   function localMessage(message, component) {

@@ -17,8 +17,14 @@
   let closed = false;  // completed here, or taken away by someone else
   const schemas = {};
 
+  /** Who holds a task: its assignee, else the people or roles it is offered to. */
+  const holderOf = (task) => task.assignee ||
+    [...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ') || t('common.none');
+
   function state() {
     const task = detail.task;
+    // A teammate's task of the same instance: readable, not theirs to work on.
+    if (detail.read_only) return { mine: false, offered: false, other: holderOf(task), readOnly: true };
     const mine = task.assignee === user.name;
     const candidate = task.candidate_users.includes(user.name) ||
       task.candidate_groups.some((r) => user.roles.includes(r)) || user.roles.includes('admin');
@@ -52,7 +58,8 @@
       (instance.business_key ? ' · ' + instance.business_key : '');
     const s = state();
     const badge = $('task-state');
-    badge.textContent = s.mine ? t('task.state_mine') : s.other ? t('task.state_other', { user: s.other }) : t('task.state_offered');
+    badge.textContent = s.readOnly ? t('task.state_readonly') : s.mine ? t('task.state_mine')
+      : s.other ? t('task.state_other', { user: s.other }) : t('task.state_offered');
     badge.className = 'badge ' + (s.mine ? 'badge-ok' : s.other ? 'badge-muted' : 'badge-info');
     const meta = [
       ['task.stage', label('stage', task.stage)],
@@ -169,8 +176,7 @@
     const mine = result.open_tasks.filter((task) => task.assignee === user.name ||
       (!task.assignee && (task.candidate_users.includes(user.name) || task.candidate_groups.some((r) => user.roles.includes(r)))));
     // Who holds each next step: the assignee, else the people or roles it is offered to.
-    const holder = (task) => task.assignee ||
-      [...task.candidate_users, ...task.candidate_groups.map((r) => label('role', r))].join(', ') || t('common.none');
+    const holder = holderOf;
     const box = $('task-done');
     box.replaceChildren(...[
       el('p', null, el('strong', null, t('task.done'))),
@@ -275,10 +281,12 @@
       try {
         const data = form ? formData(form) : null;
         const fresh = await api('GET', '/api/v1/tasks/' + taskId);
+        const before = detail.task.assignee;
         detail.task = fresh.task;
         renderHeader();
         renderActions();
-        if (state().other) {
+        // "just taken" only when the holder changed (an event about the holder it had says nothing new)
+        if (state().other && fresh.task.assignee !== before) {
           showMessage(notice, t('task.taken', { user: state().other }), 'info');
           await renderForm({ ...detail.data, ...(data || {}) });
         }
