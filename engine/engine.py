@@ -23,6 +23,7 @@ from engine.notifications.outbox import Digest, Fanout
 from engine.notifications.preferences import PreferenceService
 from engine.permissions import PLATFORM_GROUPS, TeamRules
 from engine.policy import HANDBOOK, Policy
+from engine.services.analytics import AnalyticsService
 from engine.services.api_keys import ApiKeyService
 from engine.services.audit import AuditService
 from engine.services.camunda_history import CamundaHistory
@@ -66,6 +67,7 @@ class ProcessEngine:
     groups: GroupService
     sso: SsoService
     history: HistoryService
+    analytics: AnalyticsService
     jobs: JobExecutor
     external_tasks: ExternalTaskService
     webhooks: WebhookService
@@ -176,6 +178,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         groups=groups,
         sso=SsoService(tx, identity, settings),
         history=HistoryService(tx, rules),
+        analytics=AnalyticsService(tx, policy.leader),
         jobs=jobs,
         external_tasks=ExternalTaskService(tx, instances),
         webhooks=WebhookService(tx, webhook_targets),
