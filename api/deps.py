@@ -48,6 +48,9 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/process-instances/{instance_id}/answer-message"): SESSIONS_ONLY,
     ("PATCH", "/api/v1/process-instances/{instance_id}/variables"): SESSIONS_ONLY,
     ("POST", "/api/v1/process-instances/{instance_id}/move-token"): SESSIONS_ONLY,
+    # analytics: figures over many instances, for leaders and admins
+    ("GET", "/api/v1/analytics/processes/{key}"): "instances:read",
+    ("GET", "/api/v1/analytics/handbook-goals"): "instances:read",
     # definitions, forms, deployments
     ("GET", "/api/v1/process-definitions"): "definitions:read",
     ("GET", "/api/v1/process-definitions/{key}/versions"): "definitions:read",

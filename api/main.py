@@ -11,6 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from api import camunda, errors, limits
 from api.idempotency import IdempotencyMiddleware
 from api.routes import (
+    analytics,
     api_keys,
     audit,
     decisions,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         tasks,
         instances,
         migrations,
+        analytics,
         documents,
         definitions,
         messages,

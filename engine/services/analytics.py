@@ -3,6 +3,7 @@ events task_created / task_claimed / task_assigned / task_completed / task_overd
 on both databases: counts by outcome, cycle time and per-step percentiles, rework loops taken, weekly
 trend; and, for the handbook, each optimization's goal against the effect it measured."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.permissions import ADMIN
 from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.views import Principal
 
 _AUDIT = AuditEventRow.__table__
 _INSTANCE = ProcessInstanceRow.__table__
@@ -117,7 +119,7 @@ class AnalyticsService:
         version: int | None,
         period_from: datetime,
         period_to: datetime,
-        principal: object,
+        principal: Principal,
     ) -> ProcessAnalyticsView:
         self._require_reader(principal)
         if period_from.tzinfo is None or period_to.tzinfo is None:
@@ -158,7 +160,7 @@ class AnalyticsService:
         return self._tx.read(read)
 
     def handbook_goals(
-        self, *, principal: object, process_key: str = "ops_optimization"
+        self, *, principal: Principal, process_key: str = "ops_optimization"
     ) -> list[GoalFigures]:
         """Every optimization of the handbook that set a goal, oldest first, with its measured effect
         (None until stage 5 measured it)."""
@@ -191,8 +193,8 @@ class AnalyticsService:
 
         return self._tx.read(read)
 
-    def _require_reader(self, principal: object) -> None:
-        if not principal.has(*self._readers):  # type: ignore[attr-defined]
+    def _require_reader(self, principal: Principal) -> None:
+        if not principal.has(*self._readers):
             raise Forbidden("only leaders and admins read the analytics")
 
 
@@ -269,7 +271,7 @@ class _Diagram:
             loops.append((flow_id, name, before, after))
         return loops
 
-    def _recorded(self, element: str, neighbours) -> set[str]:
+    def _recorded(self, element: str, neighbours: Callable[[str], list[str]]) -> set[str]:
         """The nearest recorded elements from `element` (itself included) walking `neighbours`."""
         found: set[str] = set()
         seen: set[str] = set()

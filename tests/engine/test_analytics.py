@@ -23,7 +23,7 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 class Clock:
     """Works one instance's tasks at the moments given."""
 
-    def __init__(self, engine: ProcessEngine, traveller) -> None:  # noqa: ANN001
+    def __init__(self, engine: ProcessEngine, traveller) -> None:
         self.engine = engine
         self.traveller = traveller
 
@@ -45,7 +45,7 @@ class Clock:
 
 
 @pytest.fixture
-def history(engine: ProcessEngine, deployed) -> ProcessEngine:  # noqa: ANN001
+def history(engine: ProcessEngine, deployed) -> ProcessEngine:
     deployed("rework")
     with time_machine.travel(at(22, 9, month=2), tick=False) as traveller:
         clock = Clock(engine, traveller)
@@ -147,5 +147,5 @@ def test_who_may_read_and_what_is_refused(history: ProcessEngine) -> None:
         history.analytics.process("rework", version=None, period_from=TO, period_to=FROM, principal=ADMIN)
 
 
-def _seconds(p) -> tuple:  # noqa: ANN001
+def _seconds(p) -> tuple:
     return (p.count, *(round(v, 1) if v is not None else None for v in (p.p50, p.p90, p.p95)))

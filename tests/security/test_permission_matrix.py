@@ -66,6 +66,9 @@ POST   /api/v1/migrations/check                                   403     403   
 POST   /api/v1/migrations                                         403     403     403     403     403      202   403         401
 GET    /api/v1/migrations/{batch_id}                              403     403     403     403     403      404   403         401
 
+GET    /api/v1/analytics/processes/{key}                          200     403     403     403     403      200   403         401
+GET    /api/v1/analytics/handbook-goals                           200     403     403     403     403      200   403         401
+
 GET    /api/v1/process-definitions                                200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/versions                 200     200     200     200     200      200   200         401
 GET    /api/v1/process-definitions/{key}/xml                      200     200     200     200     200      200   200         401
@@ -428,6 +431,11 @@ PROBES: dict[str, Probe] = {
         ),
         per_team=True,
     ),
+    # analytics
+    "GET /api/v1/analytics/processes/{key}": Probe(
+        lambda c: ("GET", "/api/v1/analytics/processes/ops_optimization", {})
+    ),
+    "GET /api/v1/analytics/handbook-goals": Probe(lambda c: ("GET", "/api/v1/analytics/handbook-goals", {})),
     # definitions, forms, deployments
     "GET /api/v1/process-definitions": Probe(lambda c: ("GET", "/api/v1/process-definitions", {})),
     "GET /api/v1/process-definitions/{key}/versions": Probe(
