@@ -359,3 +359,85 @@ class MigrationBatchView:
     pending: int
     migrated: list[str]
     skipped: dict[str, list[str]]
+
+
+# --- analytics ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """Seconds, by nearest rank; None when nothing was measured."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+    p95: float | None
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    element_id: str
+    name: str
+    runs: int  # tasks created in the period
+    completed: int
+    overdue: int  # of the runs, how many were reminded as overdue
+    overdue_share: float | None
+    waiting: Percentiles  # created -> claimed (or completed, if nobody claimed it)
+    work: Percentiles  # claimed -> completed
+    duration: Percentiles  # created -> completed
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    """A rework loop: a sequence flow back to an element already visited. `taken` counts the tasks
+    created again through it; `instances` how many instances took it at least once."""
+
+    flow_id: str | None  # None: a re-entry no loop of the diagram explains (e.g. a moved token)
+    name: str
+    from_element: str
+    to_element: str
+    taken: int
+    instances: int
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week: str  # the Monday, YYYY-MM-DD
+    started: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class ProcessAnalyticsView:
+    process_key: str
+    version: int | None  # None: all versions
+    diagram_version: int  # the version whose diagram the step figures are drawn on
+    period_from: datetime
+    period_to: datetime
+    started: int
+    completed: int
+    cancelled: int
+    outcomes: dict[str, int]  # completed instances by outcome ("" when the end event names none)
+    cycle_time: Percentiles
+    steps: list[StepFigures]
+    loops: list[LoopFigures]
+    trend: list[WeekFigures]
+
+
+@dataclass(frozen=True)
+class GoalFigures:
+    """One optimization: the goal set at its kick-off (Table 2-1) and the effect measured in stage 5."""
+
+    instance_id: str
+    business_key: str | None
+    status: str
+    started_at: datetime
+    metric: str | None
+    unit: str | None
+    baseline: float | None
+    target: float | None
+    measured_metric: str | None
+    before: float | None
+    after: float | None
+    progress: float | None  # (after - baseline) / (target - baseline): 1 means the target was reached
+    achieved: bool | None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import EngineDep, PrincipalDep
 from api.routing import Route
 from api.schemas import DB_INT_MAX
-from engine.services.analytics import GoalFigures, ProcessAnalyticsView
+from engine.views import GoalFigures, ProcessAnalyticsView
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], route_class=Route)
 
