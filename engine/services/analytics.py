@@ -13,7 +13,7 @@ from lxml import etree
 from engine import events
 from engine.analytics_sql import PERCENTILES, percentile, ranked, seconds_between, week_start
 from engine.bpmn.xml import BPMN_NS
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
 from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
@@ -52,9 +52,9 @@ class AnalyticsService:
     ) -> ProcessAnalyticsView:
         self._require_reader(principal)
         if period_from.tzinfo is None or period_to.tzinfo is None:
-            raise InvalidInput("from and to need a time zone")
+            raise InvalidInput("from and to need a time zone", [Problem("no time zone", path="from")])
         if period_to <= period_from:
-            raise InvalidInput("to must be after from")
+            raise InvalidInput("to must be after from", [Problem("not after from", path="to")])
 
         def read(uow: UnitOfWork) -> ProcessAnalyticsView:
             conn = uow.session.connection()
