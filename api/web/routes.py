@@ -43,6 +43,7 @@ VENDOR = {
     "camunda-bpmn-moddle": "camunda-bpmn-moddle/resources",
     "swagger-ui": "swagger-ui-dist",
     "dmn-js": "dmn-js/dist",
+    "echarts": "echarts/dist",
 }
 
 SSE_COOKIE = "opsflow_sse_"
@@ -64,6 +65,7 @@ PAGES = {  # the sign-in page is api.web.sso's (it offers single sign-on when co
     "/admin/notifications": "notifications.html",
     "/preferences": "preferences.html",
     "/designer/decisions": "decision_designer.html",
+    "/analytics": "analytics.html",
 }
 
 

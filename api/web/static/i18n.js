@@ -7,7 +7,7 @@
     zh: {
       'nav.skip': '跳到正文', 'nav.label': '主导航', 'nav.inbox': '待办', 'nav.instances': '流程实例',
       'nav.designer': '流程设计', 'nav.forms': '表单设计', 'nav.signout': '退出', 'nav.admin': '系统管理',
-      'nav.notifications': '通知渠道', 'nav.preferences': '通知设置',
+      'nav.notifications': '通知渠道', 'nav.preferences': '通知设置', 'nav.analytics': '流程分析',
       'title.notifications': '通知渠道', 'title.preferences': '通知设置',
       'vendor.missing': '浏览器组件未安装：请先运行 make setup（npm ci）。',
       'title.signin': '登录', 'title.inbox': '我的待办', 'title.task': '任务', 'title.start': '发起流程',
@@ -121,7 +121,7 @@
       'nav.skip': 'Skip to content', 'nav.label': 'Main navigation', 'nav.inbox': 'Inbox',
       'nav.instances': 'Instances', 'nav.designer': 'Process designer', 'nav.forms': 'Form designer',
       'nav.signout': 'Sign out', 'nav.admin': 'Administration',
-      'nav.notifications': 'Notification channels', 'nav.preferences': 'My notifications',
+      'nav.notifications': 'Notification channels', 'nav.preferences': 'My notifications', 'nav.analytics': 'Analytics',
       'title.notifications': 'Notification channels', 'title.preferences': 'My notifications',
       'vendor.missing': 'The browser libraries are not installed: run make setup (npm ci) first.',
       'title.signin': 'Sign in', 'title.inbox': 'Inbox', 'title.task': 'Task', 'title.start': 'Start a process',
