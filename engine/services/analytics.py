@@ -280,6 +280,8 @@ def _steps(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[StepFi
             a.type.in_((events.TASK_CREATED, *_TAKEN_UP, events.TASK_COMPLETED, events.TASK_OVERDUE)),
             a.instance_id.in_(scope.instances()),
             a.task_id.is_not(None),
+            # a task created in the period has all its events after the period's start: an index range
+            a.at >= scope.start,
         )
         .group_by(a.task_id)
         .subquery()
