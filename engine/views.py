@@ -436,7 +436,6 @@ class GoalFigures:
     unit: str | None
     baseline: float | None
     target: float | None
-    measured_metric: str | None
     before: float | None
     after: float | None
     progress: float | None  # (after - baseline) / (target - baseline): 1 means the target was reached

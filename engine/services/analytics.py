@@ -101,7 +101,6 @@ class AnalyticsService:
             goal["unit"].as_string(),
             goal["baseline"].as_float(),
             goal["target"].as_float(),
-            variables["metric"].as_string(),
             variables["before"].as_float(),
             variables["after"].as_float(),
         )
@@ -420,7 +419,7 @@ def _trend(conn: sa.Connection, scope: _Scope) -> list[WeekFigures]:
 
 def _goal(row: sa.Row) -> GoalFigures:
     instance_id, business_key, status, started_at, metric, unit, baseline, target = row[:8]
-    measured, before, after = row[8:]
+    before, after = row[8:]
     progress = achieved = None
     if after is not None and baseline is not None and target is not None:
         if target != baseline:
@@ -435,7 +434,6 @@ def _goal(row: sa.Row) -> GoalFigures:
         unit=unit,
         baseline=baseline,
         target=target,
-        measured_metric=measured,
         before=before,
         after=after,
         progress=progress,

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 def work(rest, instance_id: str, steps: list) -> None:
     for element_id, role, form_data in steps:
         task = rest.task(TEAM[role], instance_id, element_id)
-        rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
+        if task["assignee"] is None:  # tasks of the one person the team names are theirs already
+            rest.call(TEAM[role], "POST", f"/api/v1/tasks/{task['id']}/claim")
         rest.complete(TEAM[role], task["id"], form_data)
 
 
