@@ -48,6 +48,10 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/process-instances/{instance_id}/answer-message"): SESSIONS_ONLY,
     ("PATCH", "/api/v1/process-instances/{instance_id}/variables"): SESSIONS_ONLY,
     ("POST", "/api/v1/process-instances/{instance_id}/move-token"): SESSIONS_ONLY,
+    ("POST", "/api/v1/process-instances/{instance_id}/migrate"): SESSIONS_ONLY,
+    ("POST", "/api/v1/migrations/check"): SESSIONS_ONLY,
+    ("POST", "/api/v1/migrations"): SESSIONS_ONLY,
+    ("GET", "/api/v1/migrations/{batch_id}"): SESSIONS_ONLY,
     # analytics: figures over many instances, for leaders and admins
     ("GET", "/api/v1/analytics/processes/{key}"): "instances:read",
     ("GET", "/api/v1/analytics/handbook-goals"): "instances:read",
