@@ -13,7 +13,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
-from engine import deadlines, events, task_offers
+from engine import deadlines, events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
@@ -28,6 +28,7 @@ from engine.bpmn.runner import (
     reached_outcome,
     ready_external_tasks,
     ready_user_tasks,
+    set_open_data,
     thrown_messages,
     waiting_messages,
 )
@@ -294,6 +295,33 @@ class Instances:
         if self.decisions is not None:
             decider = InstanceDecider(self.decisions, session, instance_id, definition.deployed_at)
             attach_decider(workflow, decider)
+
+    def set_variables(
+        self,
+        session: Session,
+        loaded: Loaded,
+        modifications: dict,
+        deletions: list[str],
+        *,
+        actor: str,
+        task: tuple[str, str] | None = None,
+    ) -> None:
+        """Change the data of a loaded instance outside a form (Camunda's variables API), save it and
+        record the change; deleting a variable forgets its declared type too. `task`: the (task id,
+        element id) it went through."""
+        gone = deletions + [variable_types.PREFIX + name for name in deletions]
+        set_open_data(loaded.workflow, modifications, gone)
+        self.save(session, loaded, actor=actor, incident=None)
+        task_id, element_id = task or (None, None)
+        events.record(
+            session,
+            events.VARIABLES_SET,
+            actor=actor,
+            instance_id=loaded.row.id,
+            task_id=task_id,
+            element_id=element_id,
+            details={"set": sorted(variable_types.plain(modifications)), "deleted": deletions},
+        )
 
     def save(
         self,

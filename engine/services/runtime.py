@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from engine import events, permissions, timer_starts, variable_types
 from engine.bpmn.parser import start_event
 from engine.bpmn.path import sequence_flows, taken_path
-from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, set_open_data, waiting_messages
+from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import ACTIVE, Definition, InstanceRecord, Instances, Loaded, require_active
@@ -306,16 +306,7 @@ class RuntimeService:
             if row.status != "running":
                 raise Conflict(f"process instance {instance_id} is already {row.status}")
             loaded = self._instances.load(session, row)
-            gone = deletions + [variable_types.PREFIX + name for name in deletions]
-            set_open_data(loaded.workflow, modifications, gone)
-            self._instances.save(session, loaded, actor=principal.name, incident=None)
-            events.record(
-                session,
-                events.VARIABLES_SET,
-                actor=principal.name,
-                instance_id=row.id,
-                details={"set": sorted(variable_types.plain(modifications)), "deleted": deletions},
-            )
+            self._instances.set_variables(session, loaded, modifications, deletions, actor=principal.name)
             return instance_view(row, loaded.definition.version)
 
         return self._tx.write(update)

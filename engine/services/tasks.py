@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from engine import events, permissions, variable_types
-from engine.bpmn.runner import ready_user_task, set_open_data
+from engine.bpmn.runner import ready_user_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import (
@@ -340,17 +340,9 @@ class TaskService:
             ):
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they can change it")
             loaded = self._instances.load(session, instance)
-            gone = deletions + [variable_types.PREFIX + name for name in deletions]
-            set_open_data(loaded.workflow, modifications, gone)
-            self._instances.save(session, loaded, actor=principal.name, incident=None)
-            events.record(
-                session,
-                events.VARIABLES_SET,
-                actor=principal.name,
-                instance_id=instance.id,
-                task_id=task_id,
-                element_id=row.element_id,
-                details={"set": sorted(variable_types.plain(modifications)), "deleted": deletions},
+            where = (task_id, row.element_id)
+            self._instances.set_variables(
+                session, loaded, modifications, deletions, actor=principal.name, task=where
             )
 
         self._tx.write(update)
