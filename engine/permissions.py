@@ -147,6 +147,8 @@ class TeamRules:
         self.task_visible: Ground = AnyOf((self.offered, self.instance_leader))
         #: read-only: the instance's team names the principal (teammates follow each other's work)
         self.task_readable: Ground = OnTeam()
+        #: reading one task: whoever may work on it, and the instance's teammates (read-only)
+        self.task_seen: Ground = AnyOf((self.task_visible, self.task_readable))
         self.instance_visible: Ground = AnyOf(
             (
                 InGroup(ADMIN),
