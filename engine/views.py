@@ -359,3 +359,34 @@ class MigrationBatchView:
     pending: int
     migrated: list[str]
     skipped: dict[str, list[str]]
+
+
+# --- external tasks (engine.external_tasks: fetch and lock, complete, fail) -------------------
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    name: str
+    lock_duration_ms: int
+    variables: list[str] | None = None  # None: all process variables
+    business_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ExternalTaskView:
+    id: str
+    topic: str
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    instance_id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    element_id: str
+    retries: int | None
+    error_message: str | None
+    error_details: str | None
+    priority: int
+    variables: dict
+    #: declared types of the variables (engine/variable_types.py)
+    variable_types: dict = field(default_factory=dict)
