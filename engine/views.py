@@ -440,3 +440,34 @@ class GoalFigures:
     after: float | None
     progress: float | None  # (after - baseline) / (target - baseline): 1 means the target was reached
     achieved: bool | None
+
+
+# --- external tasks (engine.external_tasks: fetch and lock, complete, fail) -------------------
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    name: str
+    lock_duration_ms: int
+    variables: list[str] | None = None  # None: all process variables
+    business_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ExternalTaskView:
+    id: str
+    topic: str
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    instance_id: str
+    process_key: str
+    definition_id: str
+    business_key: str | None
+    element_id: str
+    retries: int | None
+    error_message: str | None
+    error_details: str | None
+    priority: int
+    variables: dict
+    #: declared types of the variables (engine/variable_types.py)
+    variable_types: dict = field(default_factory=dict)

@@ -99,7 +99,7 @@ def _routes() -> list[tuple[str, str]]:
     )
 
 
-#: (method, path) -> the API key scope it needs (names of engine.services.api_keys.SCOPES), deps.ANY_KEY,
+#: (method, path) -> the API key scope it needs (names of engine.limits.SCOPES), deps.ANY_KEY,
 #: or deps.SESSIONS_ONLY
 ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     route: decision_definition.ROUTE_SCOPES.get(route, scope_of(*route)) for route in _routes()

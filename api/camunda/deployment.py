@@ -25,8 +25,7 @@ from api.camunda.queries import DeploymentQueryDto
 from api.deps import EngineDep, PrincipalDep
 from engine.errors import Forbidden
 from engine.permissions import can_deploy
-from engine.services.camunda_queries import Paging
-from engine.services.camunda_resources import DefinitionFilter
+from engine.queries import DefinitionFilter, Paging
 
 router = camunda_router("/deployment", "deployment")
 

@@ -14,10 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.camunda.errors import PREFIX
 from api.camunda.variables import format_date, to_camunda_map
-from engine.services.camunda_queries import TaskRecord
-from engine.services.camunda_resources import DefinitionRecord, DeploymentRecord, ExternalTaskRecord
-from engine.services.external_tasks import ExternalTaskView
-from engine.views import InstanceView
+from engine.queries import DefinitionRecord, DeploymentRecord, ExternalTaskRecord, TaskRecord
+from engine.views import ExternalTaskView, InstanceView
 
 CamundaDate = Annotated[datetime | None, PlainSerializer(format_date, return_type=str | None)]
 

@@ -7,8 +7,7 @@ from pydantic import BaseModel
 
 from api.camunda.dto import CamundaDate
 from api.camunda.variables import typed_value
-from engine.services.camunda_history import HistoricInstance, HistoricTask, IncidentRecord, JobRecord
-from engine.services.camunda_queries import VariableRecord
+from engine.queries import HistoricInstance, HistoricTask, IncidentRecord, JobRecord, VariableRecord
 
 #: opsflow status -> Camunda's historic process instance state
 STATES = {"running": "ACTIVE", "completed": "COMPLETED", "cancelled": "EXTERNALLY_TERMINATED"}

@@ -33,9 +33,8 @@ from api.camunda.errors import camunda_router, invalid
 from api.camunda.queries import ExternalTaskQueryDto
 from api.camunda.variables import from_camunda
 from api.deps import EngineDep, PrincipalDep
-from engine.services.camunda_queries import Paging
-from engine.services.camunda_resources import ExternalTaskFilter
-from engine.services.external_tasks import ExternalTaskView, TopicRequest
+from engine.queries import ExternalTaskFilter, Paging
+from engine.views import ExternalTaskView, TopicRequest
 
 router = camunda_router("/external-task", "external task")
 

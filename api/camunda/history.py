@@ -30,8 +30,7 @@ from api.camunda.queries import (
 from api.camunda.variable_instance import variable_page
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
-from engine.services.camunda_history import HistoricInstanceFilter, HistoricTaskFilter
-from engine.services.camunda_queries import Paging
+from engine.queries import HistoricInstanceFilter, HistoricTaskFilter, Paging
 from engine.views import Page, Principal
 
 router = camunda_router("/history", "history")

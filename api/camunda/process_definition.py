@@ -30,8 +30,7 @@ from api.camunda.variables import from_camunda
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import NotFound
-from engine.services.camunda_queries import Paging
-from engine.services.camunda_resources import DefinitionFilter, DefinitionRecord
+from engine.queries import DefinitionFilter, DefinitionRecord, Paging
 from engine.views import Principal
 
 router = camunda_router("/process-definition", "process definition")

@@ -29,7 +29,7 @@ from api.camunda.variables import binary_content, from_camunda, to_camunda_map, 
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import NotFound
-from engine.services.camunda_queries import InstanceFilter, Paging
+from engine.queries import InstanceFilter, Paging
 from engine.views import InstanceView, Page, Principal
 
 router = camunda_router("/process-instance", "process instance")

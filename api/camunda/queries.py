@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from api.camunda.errors import invalid
 from api.camunda.variables import parse_date
-from engine.services.camunda_queries import MAX_RESULTS, Paging, Sorting, VariableCondition
+from engine.queries import MAX_RESULTS, Paging, Sorting, VariableCondition
 
 _CONDITION = re.compile(r"^(?P<name>.+?)_(?P<op>eq|neq|gteq|gt|lteq|lt|like)_(?P<value>.*)$", re.DOTALL)
 

@@ -31,7 +31,7 @@ from api.camunda.variables import from_camunda, to_camunda_map
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import Conflict, Forbidden, NotFound, OpsflowError
-from engine.services.camunda_queries import Paging, TaskFilter, TaskRecord
+from engine.queries import Paging, TaskFilter, TaskRecord
 from engine.views import Page, Principal, TaskDetailView
 
 router = camunda_router("/task", "task")

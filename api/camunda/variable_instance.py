@@ -11,7 +11,7 @@ from api.camunda.errors import camunda_router
 from api.camunda.queries import VariableInstanceQueryDto, one_or_many
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
-from engine.services.camunda_queries import InstanceFilter, Paging, VariableRecord
+from engine.queries import InstanceFilter, Paging, VariableRecord
 from engine.views import Page, Principal
 
 router = camunda_router("/variable-instance", "variable instance")

@@ -7,7 +7,6 @@ Activity history covers the activities the audit log records with their times: u
 elements (gateways, script tasks) leave no timed trace in opsflow; the instance page's path shows them.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,7 +15,16 @@ from sqlmodel import Session, select
 from engine import events, permissions
 from engine.errors import Forbidden
 from engine.permissions import TeamRules
-from engine.services.camunda_queries import Paging, Sorting, check_paging, order_by
+from engine.queries import (
+    HistoricInstance,
+    HistoricInstanceFilter,
+    HistoricTask,
+    HistoricTaskFilter,
+    IncidentRecord,
+    JobRecord,
+    Paging,
+)
+from engine.services.camunda_queries import check_paging, order_by
 from engine.storage.tables import (
     AuditEventRow,
     ExternalTaskRow,
@@ -28,34 +36,6 @@ from engine.storage.tables import (
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Page, Principal
 
-
-@dataclass(frozen=True)
-class HistoricInstanceFilter:
-    ids: tuple[str, ...] | None = None
-    business_key: str | None = None
-    business_key_like: str | None = None
-    process_definition_keys: tuple[str, ...] | None = None
-    process_definition_id: str | None = None
-    finished: bool | None = None  # True: ended; False: running
-    started_by: str | None = None
-    states: tuple[str, ...] | None = None  # opsflow statuses: running | completed | cancelled
-
-
-@dataclass(frozen=True)
-class HistoricInstance:
-    id: str
-    business_key: str | None
-    definition_id: str
-    process_key: str
-    definition_name: str
-    version: int
-    started_at: datetime
-    ended_at: datetime | None
-    started_by: str | None
-    status: str
-    has_incident: bool
-
-
 HISTORIC_INSTANCE_SORT = {
     "id": ProcessInstanceRow.id,
     "key": ProcessInstanceRow.process_key,
@@ -66,56 +46,7 @@ HISTORIC_INSTANCE_SORT = {
 }
 
 
-@dataclass(frozen=True)
-class HistoricTaskFilter:
-    instance_id: str | None = None
-    task_id: str | None = None
-    process_definition_key: str | None = None
-    task_definition_key: str | None = None
-    finished: bool | None = None
-    assignee: str | None = None
-
-
-@dataclass(frozen=True)
-class HistoricTask:
-    id: str
-    name: str
-    element_id: str
-    instance_id: str
-    definition_id: str
-    process_key: str
-    created_at: datetime
-    ended_at: datetime | None
-    assignee: str | None
-    role: str | None
-    completed: bool
-
-
 HISTORIC_TASK_SORT = {"id": "id", "started": "created_at", "ended": "ended_at", "name": "name"}
-
-
-@dataclass(frozen=True)
-class IncidentRecord:
-    id: str
-    kind: str  # failedJob | failedExternalTask
-    instance_id: str | None
-    definition_id: str | None
-    element_id: str | None
-    message: str | None
-    at: datetime | None
-    configuration: str | None
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    id: str
-    kind: str
-    instance_id: str | None
-    due_at: datetime
-    attempts: int
-    last_error: str | None
-    failed: bool
-    created_at: datetime
 
 
 class CamundaHistory:
@@ -359,6 +290,3 @@ def _open_assignees(session: Session, task_ids: list[str]) -> dict[str, str | No
         select(OpenTaskRow.id, OpenTaskRow.assignee).where(OpenTaskRow.id.in_(task_ids))
     ).all()
     return dict(rows)
-
-
-__all__ = ["CamundaHistory", "HistoricInstanceFilter", "HistoricTaskFilter", "Paging", "Sorting"]

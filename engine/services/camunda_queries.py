@@ -1,7 +1,8 @@
 """Read-only queries in the shape of Camunda 7's query API (filters, sorting, paging, counts) that the
 REST layer (api/camunda) translates to and from: open tasks, running instances and their variables.
 Definitions, deployments and external tasks are in camunda_resources.py; history, incidents and jobs in
-camunda_history.py; the paging, sorting and variable conditions here are shared by all three.
+camunda_history.py. What callers pass and get back (filters, records, the paging, sorting and
+variable conditions all three share) is public in engine/queries.py; the SQL is here.
 Nothing here writes. A service of ProcessEngine (`engine.camunda`): each method is one read
 transaction.
 
@@ -10,8 +11,6 @@ engine.visibility), in their SQL form: tasks as TaskService shows them, instance
 """
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,15 @@ from sqlmodel import Session, or_, select
 from engine import permissions, variable_types
 from engine.errors import Forbidden, InvalidInput
 from engine.permissions import TeamRules
+from engine.queries import (
+    InstanceFilter,
+    Paging,
+    Sorting,
+    TaskFilter,
+    TaskRecord,
+    VariableCondition,
+    VariableRecord,
+)
 from engine.services import instance_summaries as summary
 from engine.services.identity import users_with_groups
 from engine.services.mappers import candidates_of, instance_view, task_view
@@ -32,59 +40,9 @@ from engine.storage.tables import (
     TaskCandidateRow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import InstanceView, Page, Principal, TaskView
+from engine.views import InstanceView, Page, Principal
 
-MAX_RESULTS = 1000
 OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
-
-
-@dataclass(frozen=True)
-class Sorting:
-    """One sort criterion: a key the query names in its SORT table, and the direction."""
-
-    key: str
-    descending: bool = False
-
-
-@dataclass(frozen=True)
-class VariableCondition:
-    """`name operator value` on a process variable; operators as Camunda's (eq, neq, gt, gteq, lt,
-    lteq, like with `%`)."""
-
-    name: str
-    operator: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Paging:
-    offset: int = 0
-    limit: int = MAX_RESULTS
-    sorting: tuple[Sorting, ...] = ()
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    process_instance_ids: tuple[str, ...] | None = None
-    business_key: str | None = None
-    business_key_like: str | None = None
-    process_definition_keys: tuple[str, ...] | None = None
-    process_definition_id: str | None = None
-    task_definition_keys: tuple[str, ...] | None = None
-    task_ids: tuple[str, ...] | None = None
-    name: str | None = None
-    name_like: str | None = None
-    assignees: tuple[str, ...] | None = None
-    assignee_like: str | None = None
-    candidate_groups: tuple[str, ...] | None = None
-    candidate_user: str | None = None
-    include_assigned_tasks: bool = False
-    assigned: bool | None = None  # True: only assigned; False: only unassigned
-    due_before: datetime | None = None
-    due_after: datetime | None = None
-    created_before: datetime | None = None
-    created_after: datetime | None = None
-    process_variables: tuple[VariableCondition, ...] = ()
 
 
 TASK_SORT = {
@@ -99,20 +57,6 @@ TASK_SORT = {
 }
 
 
-@dataclass(frozen=True)
-class InstanceFilter:
-    ids: tuple[str, ...] | None = None
-    business_key: str | None = None
-    business_key_like: str | None = None
-    process_definition_keys: tuple[str, ...] | None = None
-    process_definition_id: str | None = None
-    with_incident: bool | None = None
-    activity_ids: tuple[str, ...] | None = None
-    variables: tuple[VariableCondition, ...] = ()
-    #: None: ended ones too (history); the runtime API sees the running and the suspended ones
-    statuses: tuple[str, ...] | None = ("running", "suspended")
-
-
 INSTANCE_SORT = {
     "id": ProcessInstanceRow.id,
     "key": ProcessInstanceRow.process_key,
@@ -121,25 +65,6 @@ INSTANCE_SORT = {
     "started": ProcessInstanceRow.started_at,
     "ended": ProcessInstanceRow.ended_at,
 }
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    task: TaskView
-    definition_id: str
-    documentation: str
-
-
-@dataclass(frozen=True)
-class VariableRecord:
-    instance_id: str
-    definition_id: str
-    process_key: str
-    name: str
-    value: Any
-    declared: dict | None  # {"type", "valueInfo"} as sent, if declared
-    created_at: datetime
-    running: bool
 
 
 class CamundaQueries:

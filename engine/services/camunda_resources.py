@@ -4,8 +4,6 @@ facts their view lacks, a cheap "is anything lockable?" probe for long polling).
 ProcessEngine (`engine.camunda_resources`); each method is one read transaction; nothing here writes.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,26 +11,20 @@ from sqlmodel import or_, select
 
 from engine import permissions
 from engine.errors import Forbidden
-from engine.services.camunda_queries import Paging, catalogs_of, check_paging, is_in, order_by
+from engine.queries import (
+    DefinitionFilter,
+    DefinitionRecord,
+    DeploymentRecord,
+    ExternalTaskFacts,
+    ExternalTaskFilter,
+    ExternalTaskRecord,
+    Paging,
+)
+from engine.services.camunda_queries import catalogs_of, check_paging, is_in, order_by
 from engine.services.repository import definition_view
 from engine.storage.tables import DeploymentRow, ExternalTaskRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Page, Principal
-
-
-@dataclass(frozen=True)
-class DefinitionFilter:
-    id: str | None = None
-    ids: tuple[str, ...] | None = None
-    key: str | None = None
-    keys: tuple[str, ...] | None = None
-    key_like: str | None = None
-    name: str | None = None
-    name_like: str | None = None
-    version: int | None = None
-    deployment_id: str | None = None
-    latest_only: bool = False
-
 
 DEFINITION_SORT = {
     "id": ProcessDefinitionRow.id,
@@ -44,65 +36,11 @@ DEFINITION_SORT = {
 }
 
 
-@dataclass(frozen=True)
-class DefinitionRecord:
-    id: str
-    key: str
-    version: int
-    name: str
-    resource_name: str
-    deployment_id: str
-    deployed_at: datetime
-    start_form_key: str | None
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    id: str
-    name: str
-    deployed_by: str | None
-    deployed_at: datetime
-
-
 DEPLOYMENT_SORT = {
     "id": DeploymentRow.id,
     "name": DeploymentRow.name,
     "deployed": DeploymentRow.deployed_at,
 }
-
-
-@dataclass(frozen=True)
-class ExternalTaskFacts:
-    created_at: datetime
-    extension_properties: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ExternalTaskRecord:
-    id: str
-    topic: str
-    worker_id: str | None
-    lock_expires_at: datetime | None
-    instance_id: str
-    process_key: str
-    definition_id: str
-    business_key: str | None
-    element_id: str
-    retries: int | None
-    error_message: str | None
-    priority: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ExternalTaskFilter:
-    id: str | None = None
-    topic: str | None = None
-    worker_id: str | None = None
-    instance_id: str | None = None
-    activity_id: str | None = None
-    locked: bool | None = None
-    with_retries_left: bool | None = None
 
 
 EXTERNAL_TASK_SORT = {

@@ -1,8 +1,7 @@
 """External tasks: service tasks done by workers of other systems, fetched and locked per topic
 (the Camunda 7 external task pattern)."""
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -13,34 +12,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.instances import Instances, Loaded, require_active
 from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
-
-
-@dataclass(frozen=True)
-class TopicRequest:
-    name: str
-    lock_duration_ms: int
-    variables: list[str] | None = None  # None: all process variables
-    business_key: str | None = None
-
-
-@dataclass(frozen=True)
-class ExternalTaskView:
-    id: str
-    topic: str
-    worker_id: str | None
-    lock_expires_at: datetime | None
-    instance_id: str
-    process_key: str
-    definition_id: str
-    business_key: str | None
-    element_id: str
-    retries: int | None
-    error_message: str | None
-    error_details: str | None
-    priority: int
-    variables: dict
-    #: declared types of the variables (engine/variable_types.py)
-    variable_types: dict = field(default_factory=dict)
+from engine.views import ExternalTaskView, TopicRequest
 
 
 class ExternalTaskService:

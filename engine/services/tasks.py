@@ -334,7 +334,7 @@ class TaskService:
 
         def update(uow: UnitOfWork) -> None:
             session = uow.session
-            row, users, roles, instance = self._task_to_complete(session, task_id, principal)
+            row, users, roles, instance, _indexed, _form = self._task_to_complete(session, task_id, principal)
             if not permissions.can_complete(principal, row.assignee, users, roles) and not (
                 self._rules.is_instance_leader(principal, instance.started_by, instance.team)
             ):

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from engine.errors import Conflict, Forbidden
-from engine.services.external_tasks import TopicRequest
+from engine.views import TopicRequest
 from tests.engine.conftest import ADMIN
 
 WORKER = frozenset({"integration"})

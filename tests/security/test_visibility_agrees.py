@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, NotFound
-from engine.services.camunda_queries import Paging, TaskFilter
+from engine.queries import Paging, TaskFilter
 from engine.storage.tables import (
     InstanceMemberRow,
     OpenTaskRow,
