@@ -24,7 +24,7 @@ from engine.queries import (
     JobRecord,
     Paging,
 )
-from engine.services.camunda_queries import check_paging, order_by
+from engine.services.camunda_queries import INSTANCE_SORT, check_paging, order_by
 from engine.storage.tables import (
     AuditEventRow,
     ExternalTaskRow,
@@ -36,14 +36,7 @@ from engine.storage.tables import (
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import Page, Principal
 
-HISTORIC_INSTANCE_SORT = {
-    "id": ProcessInstanceRow.id,
-    "key": ProcessInstanceRow.process_key,
-    "definition": ProcessInstanceRow.definition_id,
-    "business_key": ProcessInstanceRow.business_key,
-    "started": ProcessInstanceRow.started_at,
-    "ended": ProcessInstanceRow.ended_at,
-}
+HISTORIC_INSTANCE_SORT = INSTANCE_SORT  # the same columns sort ended instances
 
 
 HISTORIC_TASK_SORT = {"id": "id", "started": "created_at", "ended": "ended_at", "name": "name"}
