@@ -7,6 +7,7 @@ id only (SpiffWorkflow's guesses by structure are dropped), or as mapped."""
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -34,9 +35,25 @@ class MigrationPlan:
         return not self.reasons
 
 
+class _ByBaseClass:
+    """The converter registry for SpecDiff's comparisons, also for our spec classes (the multi-instance
+    checks, the Camunda input/output mappings: subclasses made at parse time), which convert as the
+    nearest SpiffWorkflow class the registry knows."""
+
+    def __init__(self, registry: Any) -> None:
+        self._registry = registry
+
+    def convert(self, obj: Any, **kwargs: Any) -> Any:
+        for cls in type(obj).__mro__:
+            typename = self._registry.typenames.get(cls)
+            if typename in self._registry.convert_to_dict:
+                return self._registry.convert_to_dict[typename](obj, **kwargs)
+        return self._registry.convert(obj, **kwargs)
+
+
 def spec_diff(registry, original: BpmnProcessSpec, new: BpmnProcessSpec, mapping: dict[str, str]) -> SpecDiff:
     """SpiffWorkflow's diff, with renamed elements aligned as mapped (old id -> new id)."""
-    diff = SpecDiff(registry, original, new)
+    diff = SpecDiff(_ByBaseClass(registry), original, new)
     # Its guesses by structure are dropped: a step whose neighbours match is not the same step (a
     # renamed task next to an added one gets aligned with the added one). Ids align, or the mapping.
     for old, target in list(diff.alignment.items()):

@@ -203,6 +203,7 @@ class TaskService:
         def unclaim(uow: UnitOfWork) -> TaskView:
             session = uow.session
             row, users, roles, instance = self._visible_task(session, task_id, principal)
+            require_active(instance)
             if row.assignee is None:
                 raise Conflict(f"task {task_id} is not claimed")
             leader = self._rules.is_instance_leader(principal, instance.started_by, instance.team)
@@ -225,6 +226,7 @@ class TaskService:
         def assign(uow: UnitOfWork) -> TaskView:
             session = uow.session
             row, users, roles, instance = self._visible_task(session, task_id, principal)
+            require_active(instance)
             if not self._rules.is_instance_leader(principal, instance.started_by, instance.team):
                 raise Forbidden("only the instance's leader or an admin may assign its tasks")
             target_groups = users_with_groups(session, {user}).get(user)
@@ -255,6 +257,7 @@ class TaskService:
         def delegate(uow: UnitOfWork) -> TaskView:
             session = uow.session
             row, users, groups, instance = self._visible_task(session, task_id, principal)
+            require_active(instance)
             holder = row.assignee == principal.name
             if not holder and not self._rules.is_instance_leader(
                 principal, instance.started_by, instance.team
