@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
-from engine import deadlines, events, task_offers, variable_types
+from engine import events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
@@ -35,6 +35,7 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
+from engine.jobs import task_due, timer
 from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
@@ -42,7 +43,6 @@ from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
     InstanceMemberRow,
-    JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
@@ -93,14 +93,6 @@ _ASSIGN_OPEN_TASK = (
     _OPEN_TASK.update()
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"), _OPEN_TASK.c.assignee.is_(None))
     .values(assignee=sa.bindparam("to_user"), claimed_at=sa.bindparam("at"))
-)
-_JOB = JobRow.__table__
-_INSERT_JOB = _JOB.insert()
-_DELETE_JOB = _JOB.delete().where(_JOB.c.id == sa.bindparam("job_id"))
-_RESCHEDULE_JOB = (  # a worker that holds the job (it is firing this timer) leaves it be when done
-    _JOB.update()
-    .where(_JOB.c.id == sa.bindparam("job_id"))
-    .values(due_at=sa.bindparam("due_at"), lock_owner=None, lock_expires_at=None, attempts=0, failed_at=None)
 )
 _MESSAGES = MessageSubscriptionRow.__table__
 _SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(
@@ -392,7 +384,7 @@ class Instances:
             conn.execute(_SET_INCIDENT, {"instance_id": row.id, "incident": row.incident})
         # Models without timers, messages or external tasks never need those indexes touched.
         if loaded.definition.waits_for_timers:
-            self._reindex_timer(session, row.id, next_timer_due(workflow) if status in ACTIVE else None)
+            timer.schedule(session, row.id, next_timer_due(workflow) if status in ACTIVE else None)
         subscribed: list[WaitingMessage] = []
         if loaded.definition.waits_for_messages:
             subscribed = self._reindex_messages(session, loaded)
@@ -428,34 +420,6 @@ class Instances:
                 actor=actor,
                 instance_id=row.id,
                 details={"outcome": outcome},
-            )
-
-    def fire_timers(self, session: Session, instance_id: str) -> None:
-        """The timer job's handler: let due timers fire and run on to the next wait states."""
-        row = self.lock(session, instance_id)
-        if row.status != "running":
-            return
-        loaded = self.load(session, row)
-        incident = self.runner.advance(loaded.workflow)
-        self.save(session, loaded, actor=None, incident=incident)
-
-    @staticmethod
-    def _reindex_timer(session: Session, instance_id: str, due: datetime | None) -> None:
-        """One timer job per instance, due when its earliest timer is."""
-        conn, job_id = session.connection(), f"timer:{instance_id}"
-        if due is None:
-            conn.execute(_DELETE_JOB, {"job_id": job_id})
-        elif conn.execute(_RESCHEDULE_JOB, {"job_id": job_id, "due_at": due}).rowcount == 0:
-            conn.execute(
-                _INSERT_JOB,
-                {
-                    "id": job_id,
-                    "kind": "timer",
-                    "instance_id": instance_id,
-                    "due_at": due,
-                    "attempts": 0,
-                    "created_at": utcnow(),
-                },
             )
 
     def _reindex_messages(self, session: Session, loaded: Loaded) -> list[WaitingMessage]:
@@ -525,7 +489,7 @@ class Instances:
         if gone:  # their candidates go with them (ON DELETE CASCADE)
             conn.execute(_DELETE_OPEN_TASKS, {"ids": list(gone)})
             with_deadlines = {task_id for task_id in gone if existing[task_id][0]["due_at"]}
-            deadlines.cancel(session, with_deadlines)
+            task_due.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
             kept = [self._reoffer(session, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
@@ -568,7 +532,7 @@ class Instances:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
             for values, _, _ in created:
-                deadlines.schedule(session, values, catalog.get(values["element_id"], {}))
+                task_due.schedule(session, values, catalog.get(values["element_id"], {}))
                 events.record(
                     session,
                     events.TASK_CREATED,

@@ -6,14 +6,11 @@ from sqlmodel import Session
 
 from engine import events, instances
 from engine.errors import NotFound
-from engine.notifications import model as notification_model
+from engine.jobs import queue
+from engine.jobs.kinds import DELIVERY
 from engine.storage.tables import ExternalTaskRow, JobRow, utcnow
 
-#: Jobs that deliver what an instance already did (webhooks, notifications) rather than do its work:
-#: their failure is no incident of the instance, and they go out while it is suspended. Every other
-#: job of an instance (timers, deadlines) is its own work.
-DELIVERY = ("webhook", events.NOTIFY_JOB, notification_model.JOB_SEND, notification_model.JOB_DIGEST)
-_JOB = JobRow.__table__
+_JOB = queue.JOB
 _EXTERNAL = ExternalTaskRow.__table__
 _FAILED_JOBS = (
     sa.select(_JOB.c.id)
@@ -33,11 +30,13 @@ def failed_jobs(session: Session, instance_id: str) -> list[str]:
 def rerun_jobs(session: Session, job_ids: list[str]) -> None:
     """Due now, with a fresh count of attempts."""
     if job_ids:
+        now = utcnow()
         session.connection().execute(
             _JOB.update()
             .where(_JOB.c.id.in_(job_ids))
-            .values(failed_at=None, attempts=0, due_at=utcnow(), lock_owner=None, lock_expires_at=None)
+            .values(failed_at=None, attempts=0, due_at=now, lock_owner=None, lock_expires_at=None)
         )
+        queue.scheduled(session, now)
 
 
 def restore_external_tasks(session: Session, instance_id: str) -> list[str]:
