@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
-from engine.bpmn.serializer import SpecCache, WorkflowStore
+from engine.bpmn.serializer import SpecCache, Specs, WorkflowStore
 from engine.bpmn.timers import TimerBounds
 from engine.config import Settings
+from engine.errors import NotFound
 from engine.instances import Instances
 from engine.jobs.executor import JobExecutor
 from engine.jobs.registry import Wiring, job_kinds
@@ -43,7 +44,7 @@ from engine.services.webhooks import WebhookService
 from engine.storage import schema
 from engine.storage.db import checkpoint, make_engine
 from engine.storage.tables import ProcessDefinitionRow
-from engine.storage.uow import Transactions
+from engine.storage.uow import Transactions, UnitOfWork
 from engine.webhook_targets import TargetPolicy
 
 
@@ -115,9 +116,11 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         schema.ensure_current(db)
     tx = Transactions(db)
 
-    def load_definition(definition_id: str):
-        def read(uow):
+    def load_definition(definition_id: str) -> Specs:
+        def read(uow: UnitOfWork) -> Specs:
             row = uow.session.get(ProcessDefinitionRow, definition_id)
+            if row is None:
+                raise NotFound(f"process definition {definition_id} not found")
             called = called_documents(uow.session, row.catalog)
             return load_specs(row.bpmn_xml, row.resource_name, row.key, called)
 

@@ -7,21 +7,22 @@ messages."""
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.jobs import notify, queue, webhooks
-from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, utcnow
+from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, table, utcnow
 from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
-_INSERT_AUDIT = AuditEventRow.__table__.insert()
-_SUBSCRIPTION = WebhookSubscriptionRow.__table__
+_INSERT_AUDIT = table(AuditEventRow).insert()
+_SUBSCRIPTION = table(WebhookSubscriptionRow)
 _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
     _SUBSCRIPTION.c.active
 )
-_CHANNEL = NotificationChannelRow.__table__
+_CHANNEL = table(NotificationChannelRow)
 # Who listens to this transaction's events, read in one statement the first time an event needs it:
 # the active webhook subscriptions, and one active notification channel if there is any.
 _LISTENERS = sa.union_all(
@@ -104,7 +105,7 @@ def record(
     instance_id: str | None = None,
     task_id: str | None = None,
     element_id: str | None = None,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
     at = utcnow()
     pending = _pending(session)
@@ -148,8 +149,8 @@ class _Pending:
     audit rows and one for the webhook and notify jobs, however many events a completion records (each
     statement is a round trip on PostgreSQL)."""
 
-    audit: list[dict] = field(default_factory=list)
-    jobs: list[dict] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
         conn = session.connection()
@@ -159,14 +160,15 @@ class _Pending:
 
 
 def _pending(session: Session) -> _Pending:
-    found = session.info.get("pending_events")
+    found: _Pending | None = session.info.get("pending_events")
     if found is None:
-        found = session.info["pending_events"] = _Pending()
-        before_commit(session, lambda: found.write(session))
+        pending = session.info["pending_events"] = _Pending()
+        before_commit(session, lambda: pending.write(session))
+        return pending
     return found
 
 
-def _subscriptions(session: Session) -> list[tuple[str, list]]:
+def _subscriptions(session: Session) -> list[tuple[str, list[str]]]:
     """Active subscriptions, read once per transaction (a completion records several events)."""
     return _listeners(session)[0]
 
@@ -176,8 +178,8 @@ def _notifying(session: Session) -> bool:
     return _listeners(session)[1]
 
 
-def _listeners(session: Session) -> tuple[list[tuple[str, list]], bool]:
-    cached = session.info.get("event_listeners")
+def _listeners(session: Session) -> tuple[list[tuple[str, list[str]]], bool]:
+    cached: tuple[list[tuple[str, list[str]]], bool] | None = session.info.get("event_listeners")
     if cached is None:
         rows = session.connection().execute(_LISTENERS).all()
         subscriptions = [(r.id, _json_list(r.event_types)) for r in rows if r.kind == "webhook"]
@@ -185,6 +187,8 @@ def _listeners(session: Session) -> tuple[list[tuple[str, list]], bool]:
     return cached
 
 
-def _json_list(value: object) -> list:
+def _json_list(value: object) -> list[str]:
     """event_types as stored (a JSON column, decoded by the column type only outside a UNION)."""
-    return json.loads(value) if isinstance(value, str) else list(value or [])
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -7,11 +7,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, delete, select
+from sqlmodel import Session
 
 from engine import events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
@@ -38,7 +37,7 @@ from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Pr
 from engine.jobs import task_due, timer
 from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
-from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
+from engine.services.mappers import TASK_VIEW_COLUMNS, OpenTask, task_view
 from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
@@ -48,6 +47,7 @@ from engine.storage.tables import (
     ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
+    table,
     utcnow,
 )
 from engine.storage.uow import after_commit
@@ -59,14 +59,24 @@ MessageStarter = Callable[[Session, "InstanceRecord", str, object], str | None]
 
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
 R = TypeVar("R")
-_INSTANCE = ProcessInstanceRow.__table__
-_OPEN_TASK = OpenTaskRow.__table__
-_CANDIDATE = TaskCandidateRow.__table__
+_INSTANCE = table(ProcessInstanceRow)
+_OPEN_TASK = table(OpenTaskRow)
+_CANDIDATE = table(TaskCandidateRow)
+_DEFINITION = table(ProcessDefinitionRow)
+_EXTERNAL = table(ExternalTaskRow)
+_MEMBER = table(InstanceMemberRow)
 #: What an InstanceRecord is made of: every column but the state (read only when the workflow is not cached).
 INSTANCE_RECORD_COLUMNS = [c for c in _INSTANCE.c if c.name != "state"]
 _LOCK = (
     sa.select(*INSTANCE_RECORD_COLUMNS).where(_INSTANCE.c.id == sa.bindparam("instance_id")).with_for_update()
 )
+_READ_DEFINITION = sa.select(
+    _DEFINITION.c.id,
+    _DEFINITION.c.key,
+    _DEFINITION.c.version,
+    _DEFINITION.c.catalog,
+    _DEFINITION.c.deployed_at,
+).where(_DEFINITION.c.id == sa.bindparam("definition_id"))
 _READ_STATE = sa.select(_INSTANCE.c.state).where(_INSTANCE.c.id == sa.bindparam("instance_id"))
 _INSERT_INSTANCE = _INSTANCE.insert()
 _UPDATE_INSTANCE = _INSTANCE.update().where(
@@ -94,7 +104,7 @@ _ASSIGN_OPEN_TASK = (
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"), _OPEN_TASK.c.assignee.is_(None))
     .values(assignee=sa.bindparam("to_user"), claimed_at=sa.bindparam("at"))
 )
-_MESSAGES = MessageSubscriptionRow.__table__
+_MESSAGES = table(MessageSubscriptionRow)
 _SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(
     _MESSAGES.c.instance_id == sa.bindparam("instance_id")
 )
@@ -123,9 +133,9 @@ class InstanceRecord:
     outcome: str | None
     serializer_version: str
     version: int  # 0: never written (save() inserts it)
-    variables: dict
-    team: list
-    incident: dict | None
+    variables: dict[str, Any]
+    team: list[dict[str, Any]]
+    incident: dict[str, Any] | None
     started_by: str | None
     started_at: datetime
     ended_at: datetime | None = None
@@ -139,7 +149,7 @@ class Definition:
     id: str
     key: str
     version: int
-    catalog: dict[str, dict]
+    catalog: dict[str, dict[str, Any]]
     deployed_at: datetime
 
     @property
@@ -160,13 +170,13 @@ class Loaded:
     row: InstanceRecord
     definition: Definition
     workflow: BpmnWorkflow
-    team_before: list = field(default_factory=list)
+    team_before: list[dict[str, Any]] = field(default_factory=list)
     #: The routing variables this action may change: those of the form it was validated by (team.py).
     may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
     open_tasks: list[TaskView] = field(default_factory=list)
     #: The workflow's unsettled tasks (runner.open_tasks), found once by save() for all its indexes.
-    live: list | None = None
+    live: list[Any] | None = None  # SpiffWorkflow tasks
     #: The instance's open tasks as the index holds them, when this transaction read them under its
     #: lock already (save() then does not read them again).
     indexed_tasks: "IndexedTasks | None" = None
@@ -222,15 +232,7 @@ class Instances:
     def definition(self, session: Session, definition_id: str) -> Definition:
         found = self._definitions.get(definition_id)
         if found is None:
-            row = session.exec(
-                select(
-                    ProcessDefinitionRow.id,
-                    ProcessDefinitionRow.key,
-                    ProcessDefinitionRow.version,
-                    ProcessDefinitionRow.catalog,
-                    ProcessDefinitionRow.deployed_at,
-                ).where(ProcessDefinitionRow.id == definition_id)
-            ).one()
+            row = session.connection().execute(_READ_DEFINITION, {"definition_id": definition_id}).one()
             found = self._definitions.setdefault(definition_id, Definition(*row))
         return found
 
@@ -240,12 +242,14 @@ class Instances:
             return None
         found = self._forms.get(form_id)
         if found is None:
-            found = session.get(FormDefinitionRow, form_id)
-            session.expunge(found)
-            found = self._forms.setdefault(form_id, found)
+            row = session.get(FormDefinitionRow, form_id)
+            if row is None:
+                raise NotFound(f"form version {form_id} not found")
+            session.expunge(row)
+            found = self._forms.setdefault(form_id, row)
         return found
 
-    def evaluate(self, expression: str, context: dict) -> object:
+    def evaluate(self, expression: str, context: dict[str, Any]) -> object:
         """An expression of the model (a due date, say) in the sandbox, against process data."""
         return self.runner.script_engine.environment.evaluate(expression, context)
 
@@ -290,7 +294,7 @@ class Instances:
         self,
         session: Session,
         loaded: Loaded,
-        modifications: dict,
+        modifications: dict[str, Any],
         deletions: list[str],
         *,
         actor: str,
@@ -444,11 +448,11 @@ class Instances:
         active = row.status in ACTIVE
         ready = {t.id: t for t in ready_external_tasks(loaded.workflow, loaded.live)} if active else {}
         existing = set(
-            session.exec(select(ExternalTaskRow.id).where(ExternalTaskRow.instance_id == row.id)).all()
+            session.execute(sa.select(_EXTERNAL.c.id).where(_EXTERNAL.c.instance_id == row.id)).scalars()
         )
         gone = existing - ready.keys()
         if gone:
-            session.exec(delete(ExternalTaskRow).where(ExternalTaskRow.id.in_(gone)))
+            session.execute(sa.delete(ExternalTaskRow).where(_EXTERNAL.c.id.in_(gone)))
         for task_id in ready.keys() - existing:
             task = ready[task_id]
             entry = catalog.get(task.element_id, {})
@@ -466,8 +470,8 @@ class Instances:
                 )
             )
 
-    def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
-        session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))
+    def _reindex_team(self, session: Session, instance_id: str, team: list[dict[str, Any]]) -> None:
+        session.execute(sa.delete(InstanceMemberRow).where(_MEMBER.c.instance_id == instance_id))
         members = {(m["user"], m["role"]) for m in team}
         session.add_all(InstanceMemberRow(instance_id=instance_id, user_name=u, role=r) for u, r in members)
 
@@ -505,7 +509,7 @@ class Instances:
             except AssignmentError as exc:  # not offered to anyone: indexed once the incident is resolved
                 failed = failed or Incident(exc.element_id, exc.message)
                 continue
-            values = {
+            values: dict[str, Any] = {
                 "id": task.id,
                 "instance_id": row.id,
                 "process_key": row.process_key,
@@ -545,12 +549,12 @@ class Instances:
                 if values["claimed_at"] is not None:
                     _record_engine_assignment(session, values)
         open_tasks = sorted(kept + created, key=lambda t: (t[0]["created_at"], t[0]["id"]))
-        views = [task_view(SimpleNamespace(**values), users, roles) for values, users, roles in open_tasks]
+        views = [task_view(OpenTask(**values), users, roles) for values, users, roles in open_tasks]
         return views, failed
 
     def _reoffer(
-        self, session: Session, values: dict, entry: dict, row: InstanceRecord
-    ) -> tuple[dict, list[str], list[str]]:
+        self, session: Session, values: dict[str, Any], entry: dict[str, Any], row: InstanceRecord
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
         conn = session.connection()
         try:
             assignment = resolve(values["element_id"], entry, row.variables, self.evaluate)
@@ -570,17 +574,19 @@ class Instances:
         return values, users, groups
 
     @staticmethod
-    def _kept_offer(conn: sa.Connection, values: dict) -> tuple[dict, list[str], list[str]]:
+    def _kept_offer(
+        conn: sa.Connection, values: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[str], list[str]]:
         found = conn.execute(_CANDIDATES_OF_TASK, {"task_id": values["id"]}).all()
         return values, [v for k, v in found if k == "user"], [v for k, v in found if k == "group"]
 
 
 #: An instance's open tasks as its index holds them: task id -> (TASK_VIEW_COLUMNS values, users, groups).
-IndexedTasks = dict[str, tuple[dict, list[str], list[str]]]
+IndexedTasks = dict[str, tuple[dict[str, Any], list[str], list[str]]]
 _VIEW_COLUMN_NAMES = [c.name for c in TASK_VIEW_COLUMNS]
 
 
-def indexed_tasks(rows: Iterable[sa.Row]) -> IndexedTasks:
+def indexed_tasks(rows: Iterable[sa.Row[Any]]) -> IndexedTasks:
     """Rows of open tasks joined with their candidates (`kind`, `value`; NULL for none), by task."""
     found: IndexedTasks = {}
     for row in rows:
@@ -616,7 +622,7 @@ def _request_approval(session: Session, loaded: Loaded, waiting: WaitingMessage,
         )
 
 
-def _record_engine_assignment(session: Session, values: dict) -> None:
+def _record_engine_assignment(session: Session, values: dict[str, Any]) -> None:
     """Audited as an assignment made by the engine (no actor): the task's only candidate holds it."""
     events.record(
         session,
@@ -629,7 +635,7 @@ def _record_engine_assignment(session: Session, values: dict) -> None:
     )
 
 
-def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], list[str]]]) -> None:
+def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict[str, Any], list[str], list[str]]]) -> None:
     """The candidate rows carry what the "offered to me" index sorts and filters by."""
     rows = [
         {
@@ -650,7 +656,7 @@ def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict, list[str], l
         conn.execute(_INSERT_CANDIDATE, rows)
 
 
-def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> None:
+def _refuse_rerouting(before: dict[str, Any], after: dict[str, Any], allowed: frozenset[str]) -> None:
     """Data from outside enters an instance through many doors (a start, a task, a message, an external
     task, an incident's retry); whichever it came through, it is saved here. A routing variable that
     changed without the form that owns it (validated there) is refused: the whole change rolls back."""
@@ -670,7 +676,7 @@ def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> Non
         )
 
 
-def _waits_for_retry(incident: dict) -> bool:
+def _waits_for_retry(incident: dict[str, Any]) -> bool:
     """An external task whose retries ran out, or a job that gave up: nothing in the workflow shows it."""
     return bool(incident.get("job_id") or incident.get("external_task_id"))
 
@@ -704,5 +710,6 @@ def require_active(row: InstanceRecord | ProcessInstanceRow) -> None:
         raise Conflict(f"process instance {row.id} is suspended: nothing of it moves until it is resumed")
 
 
-def _jsonable(data: dict) -> dict:
-    return json.loads(json.dumps(data, default=str))
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain

@@ -47,7 +47,7 @@ def next_cron(expression: str, after: datetime) -> datetime:
     return croniter(quartz_to_croniter(expression), after, second_at_beginning=True).get_next(datetime)
 
 
-def first_due(kind: str, expression: str, now: datetime) -> tuple[datetime, int] | None:
+def first_due(kind: str, expression: str, now: datetime) -> tuple[datetime, int]:
     """(when the timer is first due, how many more times it fires after that; -1: forever)."""
     text = literal(expression)
     try:

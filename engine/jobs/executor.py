@@ -10,14 +10,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from engine.jobs.kinds import DELIVERY, Handler, JobKind, OutsideHandler
 from engine.services import incidents
-from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
+from engine.storage.tables import JobRow, ProcessInstanceRow, table, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
+_J = table(JobRow).c
+_I = table(ProcessInstanceRow).c
 
 MAX_ATTEMPTS = 8
 
@@ -31,11 +33,9 @@ def _not_held_by_suspension() -> sa.ColumnElement[bool]:
     """A suspended instance's own jobs (timers, deadlines) wait until it is resumed; what it already
     did is still delivered (webhooks, notifications)."""
     return sa.or_(
-        JobRow.instance_id.is_(None),
-        JobRow.kind.in_(DELIVERY),
-        ~sa.exists().where(
-            ProcessInstanceRow.id == JobRow.instance_id, ProcessInstanceRow.status == "suspended"
-        ),
+        _J.instance_id.is_(None),
+        _J.kind.in_(DELIVERY),
+        ~sa.exists().where(_I.id == _J.instance_id, _I.status == "suspended"),
     )
 
 
@@ -81,11 +81,12 @@ class JobExecutor:
     def next_due(self) -> datetime | None:
         def query(uow: UnitOfWork) -> datetime | None:
             # A job another worker holds is not due before its claim expires.
-            held = JobRow.lock_owner.is_not(None) & (JobRow.lock_expires_at > utcnow())
-            wake_at = sa.case((held, JobRow.lock_expires_at), else_=JobRow.due_at)
-            return uow.session.exec(
-                select(sa.func.min(wake_at)).where(JobRow.failed_at.is_(None), _not_held_by_suspension())
+            held = _J.lock_owner.is_not(None) & (_J.lock_expires_at > utcnow())
+            wake_at = sa.case((held, _J.lock_expires_at), else_=_J.due_at)
+            earliest: datetime | None = uow.session.exec(
+                select(sa.func.min(wake_at)).where(_J.failed_at.is_(None), _not_held_by_suspension())
             ).one()
+            return earliest
 
         return self._tx.read(query)
 
@@ -106,18 +107,18 @@ class JobExecutor:
         def claim(uow: UnitOfWork) -> list[tuple[str, datetime, str | None]]:
             session = uow.session
             due = (
-                select(JobRow.id)
+                select(_J.id)
                 .where(
-                    JobRow.due_at <= now,
-                    JobRow.failed_at.is_(None),
-                    sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now),
+                    _J.due_at <= now,
+                    _J.failed_at.is_(None),
+                    sa.or_(_J.lock_owner.is_(None), _J.lock_expires_at < now),
                     _not_held_by_suspension(),
                 )
-                .order_by(JobRow.due_at)
+                .order_by(_J.due_at)
                 .limit(min(limit or self._batch, self._batch))
             )
             if busy:
-                due = due.where(sa.or_(JobRow.instance_id.is_(None), JobRow.instance_id.not_in(busy)))
+                due = due.where(sa.or_(_J.instance_id.is_(None), _J.instance_id.not_in(busy)))
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)  # other workers skip, never wait
             ids = list(session.exec(due).all())
@@ -128,9 +129,9 @@ class JobExecutor:
             # meanwhile is not claimed again.
             result = session.execute(
                 sa.update(JobRow)
-                .where(JobRow.id.in_(ids), sa.or_(JobRow.lock_owner.is_(None), JobRow.lock_expires_at < now))
+                .where(_J.id.in_(ids), sa.or_(_J.lock_owner.is_(None), _J.lock_expires_at < now))
                 .values(lock_owner=self.owner, lock_expires_at=expires)
-                .returning(JobRow.id, JobRow.instance_id)
+                .returning(_J.id, _J.instance_id)
             )
             return [(job_id, expires, instance_id) for job_id, instance_id in result.all()]
 
@@ -147,7 +148,7 @@ class JobExecutor:
         def finish(uow: UnitOfWork) -> None:
             uow.session.execute(
                 sa.delete(JobRow).where(
-                    JobRow.id == job_id, JobRow.lock_owner == self.owner, JobRow.lock_expires_at == expires
+                    _J.id == job_id, _J.lock_owner == self.owner, _J.lock_expires_at == expires
                 )
             )
 
@@ -161,7 +162,7 @@ class JobExecutor:
             kind.run(uow, job)
             uow.session.execute(
                 sa.delete(JobRow).where(
-                    JobRow.id == job_id, JobRow.lock_owner == self.owner, JobRow.lock_expires_at == expires
+                    _J.id == job_id, _J.lock_owner == self.owner, _J.lock_expires_at == expires
                 )
             )
 
@@ -201,11 +202,11 @@ class JobExecutor:
         limit = (job.payload or {}).get("max_attempts") or (kind.max_attempts if kind else None)
         return int(limit or self._max_attempts)
 
-    def _count_timeouts(self, session, ids: list[str], now: datetime) -> list[str]:
+    def _count_timeouts(self, session: Session, ids: list[str], now: datetime) -> list[str]:
         """A job whose claim expired was taken by a worker that died or hung on it: that counts as a
         failed attempt, so a job that holds every worker it reaches is not retaken forever. Returns
         the ids still to claim."""
-        stale = session.exec(select(JobRow).where(JobRow.id.in_(ids), JobRow.lock_owner.is_not(None))).all()
+        stale = session.exec(select(JobRow).where(_J.id.in_(ids), _J.lock_owner.is_not(None))).all()
         for job in stale:
             job.attempts += 1
             job.last_error = f"timed out: worker {job.lock_owner}'s claim expired before the job finished"
@@ -219,7 +220,7 @@ class JobExecutor:
         return ids
 
     @staticmethod
-    def _give_up(session, job: JobRow) -> None:
+    def _give_up(session: Session, job: JobRow) -> None:
         """No more attempts: the job stays, failed, and its instance shows an incident (a retry of the
         incident makes it due again: engine/services/incidents.py)."""
         job.failed_at = utcnow()

@@ -48,7 +48,7 @@ class Escalate:
                 ProcessInstanceRow.id == task.instance_id
             )
         ).one()
-        leaders = self._rules.leaders_of(started_by, team)
+        leaders = self._rules.leaders_of(started_by, list(team))
         present = set(
             session.exec(
                 select(TaskCandidateRow.value).where(

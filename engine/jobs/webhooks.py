@@ -122,7 +122,7 @@ class DeliveryFailed(Exception):
     """The receiver did not take the event (non-2xx, timeout, connection error): retry later."""
 
 
-def encode(event: dict) -> bytes:
+def encode(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -132,7 +132,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def signed_headers(secret: str, event: dict, body: bytes, timestamp: int) -> dict[str, str]:
+def signed_headers(secret: str, event: dict[str, Any], body: bytes, timestamp: int) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -199,7 +199,7 @@ def _target(uow: UnitOfWork, subscription_id: str) -> tuple[str, str] | None:
 
 
 def _log_attempt(
-    uow: UnitOfWork, subscription_id: str, event: dict, status: int | None, error: str | None
+    uow: UnitOfWork, subscription_id: str, event: dict[str, Any], status: int | None, error: str | None
 ) -> int | None:
     """Writes the attempt (numbered per event and subscription, counting redeliveries) and returns its
     number; None when the subscription was deleted meanwhile."""

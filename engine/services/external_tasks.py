@@ -2,6 +2,7 @@
 (the Camunda 7 external task pattern)."""
 
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -10,9 +11,12 @@ from engine import events, permissions, variable_types
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.instances import Instances, Loaded, require_active, set_incident
-from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
+from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, table, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import ExternalTaskView, TopicRequest
+
+_X = table(ExternalTaskRow).c
+_I = table(ProcessInstanceRow).c
 
 
 class ExternalTaskService:
@@ -43,15 +47,15 @@ class ExternalTaskService:
             query = (
                 select(ExternalTaskRow)
                 .where(
-                    ExternalTaskRow.topic.in_(by_name),
-                    sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
-                    sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
+                    _X.topic.in_(by_name),
+                    sa.or_(_X.lock_expires_at.is_(None), _X.lock_expires_at < now),
+                    sa.or_(_X.retries.is_(None), _X.retries > 0),
                     ~sa.exists().where(  # a suspended instance's work waits
-                        ProcessInstanceRow.id == ExternalTaskRow.instance_id,
-                        ProcessInstanceRow.status == "suspended",
+                        _I.id == _X.instance_id,
+                        _I.status == "suspended",
                     ),
                 )
-                .order_by(ExternalTaskRow.priority.desc(), ExternalTaskRow.created_at)
+                .order_by(_X.priority.desc(), _X.created_at)
                 .limit(max_tasks * 4)
             )
             if session.get_bind().dialect.name == "postgresql":
@@ -62,16 +66,15 @@ class ExternalTaskService:
                 if topic.business_key is not None and row.business_key != topic.business_key:
                     continue
                 expires = now + timedelta(milliseconds=topic.lock_duration_ms)
-                claimed = session.execute(
+                result = session.execute(
                     sa.update(ExternalTaskRow)
                     .where(
-                        ExternalTaskRow.id == row.id,
-                        sa.or_(
-                            ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now
-                        ),
+                        _X.id == row.id,
+                        sa.or_(_X.lock_expires_at.is_(None), _X.lock_expires_at < now),
                     )
                     .values(worker_id=worker_id, lock_expires_at=expires)
-                ).rowcount
+                )
+                claimed = cast(sa.CursorResult[Any], result).rowcount
                 if claimed:
                     row.worker_id, row.lock_expires_at = worker_id, expires
                     locked.append(_view(session, row, topic.variables))
@@ -82,7 +85,13 @@ class ExternalTaskService:
         return self._tx.write(fetch)
 
     def complete(
-        self, task_id: str, worker_id: str, variables: dict, *, principal_roles: frozenset[str], actor: str
+        self,
+        task_id: str,
+        worker_id: str,
+        variables: dict[str, Any],
+        *,
+        principal_roles: frozenset[str],
+        actor: str,
     ) -> None:
         _require_worker(principal_roles)
 
@@ -155,7 +164,7 @@ class ExternalTaskService:
         *,
         error_code: str,
         error_message: str,
-        variables: dict,
+        variables: dict[str, Any],
         principal_roles: frozenset[str],
         actor: str,
     ) -> None:
@@ -249,13 +258,13 @@ class ExternalTaskService:
         def query(uow: UnitOfWork) -> list[ExternalTaskView]:
             q = select(ExternalTaskRow)
             if topic:
-                q = q.where(ExternalTaskRow.topic == topic)
+                q = q.where(_X.topic == topic)
             if instance_id:
-                q = q.where(ExternalTaskRow.instance_id == instance_id)
+                q = q.where(_X.instance_id == instance_id)
             if locked is not None:
-                held = ExternalTaskRow.worker_id.is_not(None) & (ExternalTaskRow.lock_expires_at >= utcnow())
+                held = _X.worker_id.is_not(None) & (_X.lock_expires_at >= utcnow())
                 q = q.where(held if locked else ~held)
-            rows = uow.session.exec(q.order_by(ExternalTaskRow.created_at)).all()
+            rows = uow.session.exec(q.order_by(_X.created_at)).all()
             return [_view(uow.session, r, []) for r in rows]
 
         return self._tx.read(query)
@@ -289,9 +298,7 @@ def _locked_by(session: Session, task_id: str, worker_id: str) -> ExternalTaskRo
 
 def _view(session: Session, row: ExternalTaskRow, names: list[str] | None) -> ExternalTaskView:
     variables, types = variable_types.split(
-        session.exec(
-            select(ProcessInstanceRow.variables).where(ProcessInstanceRow.id == row.instance_id)
-        ).one()
+        session.exec(select(_I.variables).where(_I.id == row.instance_id)).one()
     )
     if names is not None:
         variables = {k: v for k, v in variables.items() if k in names}

@@ -8,10 +8,10 @@ from engine import events, instances
 from engine.errors import NotFound
 from engine.jobs import queue
 from engine.jobs.kinds import DELIVERY
-from engine.storage.tables import ExternalTaskRow, JobRow, utcnow
+from engine.storage.tables import ExternalTaskRow, JobRow, table, utcnow
 
 _JOB = queue.JOB
-_EXTERNAL = ExternalTaskRow.__table__
+_EXTERNAL = table(ExternalTaskRow)
 _FAILED_JOBS = (
     sa.select(_JOB.c.id)
     .where(

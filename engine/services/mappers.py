@@ -1,7 +1,9 @@
 """Mapping of rows to the engine's read models."""
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -64,7 +66,31 @@ def task_views(session: Session, rows: Sequence[sa.Row]) -> list[TaskView]:
     return [TaskView(*r[:at], *(sorted(names) for names in candidates[r[0]]), *r[at:]) for r in rows]
 
 
-def task_view(row: OpenTaskRow, users: list[str], roles: list[str]) -> TaskView:
+@dataclass
+class OpenTask:
+    """An open task's index row as plain values, detached from any session: read with Core by the task
+    actions (which change it in place as they claim, assign, delegate) and built by the instance cycle
+    for the tasks it opens. (The Camunda task query's engine.queries.TaskRecord is a view of one.)"""
+
+    id: str
+    instance_id: str
+    process_key: str
+    business_key: str | None
+    element_id: str
+    name: str
+    role: str | None
+    stage: str | None
+    form_key: str | None
+    assignee: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    due_at: datetime | None
+    owner: str | None
+    delegation: str | None
+    draft: dict[str, Any] | None = None
+
+
+def task_view(row: OpenTaskRow | OpenTask, users: list[str], roles: list[str]) -> TaskView:
     return TaskView(
         row.id,
         row.instance_id,

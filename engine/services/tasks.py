@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Sequence
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -23,7 +22,7 @@ from engine.instances import (
 from engine.permissions import TeamRules
 from engine.services import inbox
 from engine.services.identity import users_with_groups
-from engine.services.mappers import instance_view, task_view
+from engine.services.mappers import OpenTask, instance_view, task_view
 from engine.services.repository import binds_latest_form, form_view, resolve_form_id
 from engine.services.runtime import require_visible
 from engine.storage.tables import (
@@ -38,8 +37,6 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields, team_problems
 from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
 
-#: An open task's row as plain values (read with Core, changed in place by claim and assign).
-TaskRecord = SimpleNamespace
 #: A form version not looked up yet.
 _UNKNOWN = object()
 
@@ -433,7 +430,7 @@ class TaskService:
 
     def _visible_task(
         self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
-    ) -> tuple[TaskRecord, list[str], list[str], ProcessInstanceRow | None]:
+    ) -> tuple[OpenTask, list[str], list[str], ProcessInstanceRow | None]:
         """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
         found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
         row, users, roles = self._task_and_candidates(session, task_id, principal, found)
@@ -445,7 +442,7 @@ class TaskService:
 
     def _readable_task(
         self, session: Session, task_id: str, principal: Principal
-    ) -> tuple[TaskRecord, list[str], list[str], ProcessInstanceRow, bool]:
+    ) -> tuple[OpenTask, list[str], list[str], ProcessInstanceRow, bool]:
         """As _visible_task, and a teammate (on the instance's team) may read a task that is not theirs:
         the last value says it is read-only for them."""
         found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
@@ -462,7 +459,7 @@ class TaskService:
 
     def _task_to_complete(
         self, session: Session, task_id: str, principal: Principal
-    ) -> tuple[TaskRecord, list[str], list[str], InstanceRecord, IndexedTasks | None, str | None]:
+    ) -> tuple[OpenTask, list[str], list[str], InstanceRecord, IndexedTasks | None, str | None]:
         """The open task, its candidates and its instance, locked, if the principal may see the task;
         on SQLite also every open task of the instance as the index holds it (None elsewhere); and the
         newest version of the task's form."""
@@ -483,23 +480,23 @@ class TaskService:
 
     def _task_and_candidates(
         self, session: Session, task_id: str, principal: Principal, found: Sequence[sa.Row]
-    ) -> tuple[TaskRecord, list[str], list[str]]:
+    ) -> tuple[OpenTask, list[str], list[str]]:
         if not found:
             self._raise_not_open(session, task_id, principal)
         task_columns = _OPEN_TASK.c.keys()
-        row = TaskRecord(**{k: found[0]._mapping[k] for k in task_columns})
+        row = OpenTask(**{k: found[0]._mapping[k] for k in task_columns})
         users = [f.value for f in found if f.kind == "user"]
         roles = [f.value for f in found if f.kind == "group"]
         return row, users, roles
 
-    def _is_offered(self, principal: Principal, row: TaskRecord, users: list[str], roles: list[str]) -> bool:
+    def _is_offered(self, principal: Principal, row: OpenTask, users: list[str], roles: list[str]) -> bool:
         return self._rules.is_offered(principal, row.assignee, users, roles)
 
     def _refuse_unless_leader(
         self,
         session: Session,
         principal: Principal,
-        row: TaskRecord,
+        row: OpenTask,
         instance: ProcessInstanceRow | InstanceRecord,
     ) -> None:
         """A task not offered to the principal: its instance's leader may still act on it."""
@@ -526,7 +523,7 @@ class TaskService:
     @staticmethod
     def _set_assignee(
         session: Session,
-        row: TaskRecord,
+        row: OpenTask,
         user: str | None,
         *,
         expected: str | None,

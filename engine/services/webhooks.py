@@ -8,10 +8,11 @@ event can be sent again later."""
 
 import secrets
 import uuid
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -69,7 +70,7 @@ class WebhookService:
         def read(uow: UnitOfWork) -> list[WebhookView]:
             rows = uow.session.exec(
                 select(WebhookSubscriptionRow).order_by(
-                    WebhookSubscriptionRow.created_at, WebhookSubscriptionRow.id
+                    col(WebhookSubscriptionRow.created_at), col(WebhookSubscriptionRow.id)
                 )
             ).all()
             return [_view(r) for r in rows]
@@ -92,7 +93,7 @@ class WebhookService:
         """Change what is given. Deactivating stops deliveries at once: queued events for an inactive
         subscription are dropped when they come due."""
         _require_admin(principal)
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         if url is not None:
             changes["url"] = _check_url(url, self._targets)
         if event_types is not None:
@@ -127,7 +128,9 @@ class WebhookService:
             session = uow.session
             row = _find(session, webhook_id, lock=True)
             webhook_jobs.drop_queued(session, row.id)
-            session.execute(sa.delete(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == row.id))
+            session.execute(
+                sa.delete(WebhookDeliveryRow).where(col(WebhookDeliveryRow.subscription_id) == row.id)
+            )
             events.record(
                 session,
                 events.WEBHOOK_DELETED,
@@ -159,7 +162,9 @@ class WebhookService:
             if event_id is not None:
                 q = q.where(WebhookDeliveryRow.event_id == event_id)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            rows = session.exec(q.order_by(WebhookDeliveryRow.id.desc()).offset(offset).limit(limit)).all()
+            rows = session.exec(
+                q.order_by(col(WebhookDeliveryRow.id).desc()).offset(offset).limit(limit)
+            ).all()
             return Page([_delivery_view(r) for r in rows], total, offset, limit)
 
         return self._tx.read(read)
@@ -205,20 +210,20 @@ def _find(session: Session, webhook_id: str, *, lock: bool = False) -> WebhookSu
     return row
 
 
-def _logged_event(session: Session, subscription_id: str, event_id: str) -> dict:
+def _logged_event(session: Session, subscription_id: str, event_id: str) -> dict[str, Any]:
     event = session.exec(
         select(WebhookDeliveryRow.event)
         .where(
             WebhookDeliveryRow.subscription_id == subscription_id,
             WebhookDeliveryRow.event_id == event_id,
-            WebhookDeliveryRow.event.is_not(None),
+            col(WebhookDeliveryRow.event).is_not(None),
         )
-        .order_by(WebhookDeliveryRow.id.desc())
+        .order_by(col(WebhookDeliveryRow.id).desc())
         .limit(1)
     ).first()
     if not event:
         raise NotFound(f"event {event_id} was never sent to webhook {subscription_id}")
-    return event
+    return dict(event)
 
 
 def _check_url(url: str, targets: TargetPolicy) -> str:
@@ -270,6 +275,7 @@ def _view(row: WebhookSubscriptionRow) -> WebhookView:
 
 
 def _delivery_view(row: WebhookDeliveryRow) -> DeliveryView:
+    assert row.id is not None  # read from the table: numbered
     return DeliveryView(
         row.id,
         row.subscription_id,

@@ -2,7 +2,7 @@
 index of it, rewritten in the same transaction as the state."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
@@ -482,3 +482,9 @@ class MigrationBatchRow(SQLModel, table=True):
     pending: list = _json(nullable=False)  # instance ids still to move
     migrated: list = _json(nullable=False)  # instance ids moved
     skipped: dict = _json(nullable=False)  # instance id -> why it could not move
+
+
+def table(row: type[SQLModel]) -> sa.Table:
+    """A row class's Core table, for statements built once (SQLModel does not declare `__table__` to
+    type checkers)."""
+    return cast(sa.Table, sa.inspect(row).local_table)
