@@ -186,9 +186,13 @@ class _Pending:
     jobs: list[dict] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
+        # Imported here: the projection reads the event types this module defines.
+        from engine import task_history
+
         conn = session.connection()
         if self.audit:
             conn.execute(_INSERT_AUDIT, self.audit)
+            task_history.record(conn, self.audit)
         if self.jobs:
             conn.execute(_INSERT_JOB, self.jobs)
 

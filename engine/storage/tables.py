@@ -1,7 +1,7 @@
 """Database rows. The instance's SpiffWorkflow state is the truth; every other instance table is an
 index of it, rewritten in the same transaction as the state."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,13 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def table_of(row: type[SQLModel]) -> sa.Table:
+    """The Core table of a row class, typed (SQLModel does not declare `__table__`)."""
+    table = row.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def utcnow() -> datetime:
@@ -158,6 +165,19 @@ class DecisionDefinitionRow(SQLModel, table=True):
 
 class ProcessInstanceRow(SQLModel, table=True):
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # The analytics' period queries read these indexes alone (never the wide rows with the state):
+        # instances started in a period, and those ended in it with their outcome and cycle time.
+        sa.Index("ix_process_instance_definition_started", "definition_id", "started_at"),
+        sa.Index(
+            "ix_process_instance_definition_ended",
+            "definition_id",
+            "ended_at",
+            "status",
+            "outcome",
+            "started_at",
+        ),
+    )
     id: str = Field(primary_key=True)
     definition_id: str = Field(foreign_key="process_definition.id", index=True)
     process_key: str = Field(index=True, max_length=200)
@@ -288,6 +308,63 @@ class AuditEventRow(SQLModel, table=True):
     task_id: str | None = Field(default=None, max_length=36)
     element_id: str | None = Field(default=None, max_length=200)
     details: dict | None = _json()
+
+
+class TaskHistoryRow(SQLModel, table=True):
+    """One execution of a task: a user task from its creation, a service task from its completion (its
+    creation is not in the history). A projection of the task events in audit_event, written with them
+    in the same transaction (engine.task_history); what the analytics and a step's details read.
+    A task keeps the version and element it was created as, even if its instance moves to another."""
+
+    __tablename__ = "task_history"
+    __table_args__ = (
+        sa.Index("ix_task_history_instance_element", "instance_id", "element_id", "nth"),
+        sa.Index("ix_task_history_instance_completed", "instance_id", "completed_seq"),
+        sa.Index("ix_task_history_definition_created", "definition_id", "created_at"),
+        # the runs after the first (the rework loops' figures): a small part of the history
+        sa.Index(
+            "ix_task_history_definition_again",
+            "definition_id",
+            "created_at",
+            sqlite_where=sa.text("nth > 1"),
+            postgresql_where=sa.text("nth > 1"),
+        ),
+    )
+    task_id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(max_length=36)
+    definition_id: str = Field(max_length=36)
+    element_id: str = Field(max_length=200)
+    nth: int  # the how-manieth run of the element in its instance (1: the first)
+    came_from: str | None = Field(default=None, max_length=200)  # the element completed just before it began
+    created_at: datetime | None = _ts(nullable=True)
+    claimed_at: datetime | None = _ts(nullable=True)  # first taken up: claimed or given to someone
+    claimed_by: str | None = Field(default=None, max_length=64)
+    completed_at: datetime | None = _ts(nullable=True)
+    completed_by: str | None = Field(default=None, max_length=64)
+    completed_seq: int | None = None  # the how-manieth completion in its instance (what came last)
+    overdue: bool = False  # reminded as overdue
+    waiting_seconds: float | None = None  # created -> taken up (or completed, if nobody took it up)
+    work_seconds: float | None = None  # taken up -> completed
+    duration_seconds: float | None = None  # created -> completed
+
+
+class StepWeekRow(SQLModel, table=True):
+    """Per step and week (the Monday of the tasks' creation, UTC): how many tasks ran and went overdue
+    (measures "runs", "overdue", bucket 0), and histograms of their waiting, work and total times in
+    fixed logarithmic buckets (engine.task_history.bucket) with each bucket's sum, so that a period's
+    percentiles come from a few summed rows instead of sorting every task. Kept with task_history."""
+
+    __tablename__ = "step_week"
+    # The key's order is the reading order: a period's rows summed per step, measure and bucket come out
+    # of the key already grouped. On SQLite the table is the key's B-tree (no rowid), so nothing else is read.
+    __table_args__ = {"sqlite_with_rowid": False}
+    definition_id: str = Field(primary_key=True, max_length=36)
+    element_id: str = Field(primary_key=True, max_length=200)
+    measure: str = Field(primary_key=True, max_length=8)
+    bucket: int = Field(primary_key=True)
+    week: date = Field(primary_key=True)
+    count: int
+    seconds: float  # the sum of the durations in the bucket (0 for the counts)
 
 
 class DecisionEvaluationRow(SQLModel, table=True):
