@@ -633,7 +633,8 @@ def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
         [to_end] = [f for f in sequence_flows.values() if f.get("sourceRef") == chase_id]
         assert to_end.get("targetRef") == end_id
     assert flow_nodes["Task_await_resource_approval"].get("name") == "等待资源审批 Await resource approval"
-    assert flow_nodes["Task_chase_resource_approval"].get("name") == "催办资源审批 Chase the resource approval"
+    chase = flow_nodes["Task_chase_resource_approval"]
+    assert chase.get("name") == "催办资源审批 Chase the resource approval"
 
 
 def test_merge_gateways_read_nothing(flow_nodes, sequence_flows):
