@@ -2,6 +2,7 @@
 outcome, timers, calls), read once at deploy so that the runtime never re-reads the XML; and the
 problems and warnings found on the way."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ from lxml import etree
 
 from engine.bpmn.assignment import expression_problems, lane_groups, lane_of, start_facts, user_task_facts
 from engine.bpmn.camunda_forms import form_data_key, form_data_schema, has_form_data
+from engine.bpmn.camunda_io import io_parameters
 from engine.bpmn.cron import TimerValueError, first_due
 from engine.bpmn.xml import NS, camunda, camunda_properties, local_name
 from engine.errors import Problem
@@ -25,6 +27,23 @@ class CatalogContext:
     forms: dict[str, dict]  # out: forms generated from camunda:formData, by key
     problems: list[Problem] = field(default_factory=list)  # out: of files that could not be read
     warnings: list[Problem] = field(default_factory=list)  # out
+
+
+#: The process's extension property naming the variables its steps share (comma-separated); any other
+#: variable a form binds belongs to one step (engine.step_data checks it at deploy).
+SHARED_VARIABLES_PROPERTY = "sharedVariables"
+
+
+def shared_variables(process: etree._Element) -> tuple[str, ...]:
+    """The variables a process declares shared: `<camunda:property name="sharedVariables" value="goal, team">`
+    on the process (Camunda Modeler: the process's Extension properties; several entries add up)."""
+    values = process.xpath(
+        "./bpmn:extensionElements/camunda:properties/camunda:property[@name=$name]/@value",
+        namespaces=NS,
+        name=SHARED_VARIABLES_PROPERTY,
+    )
+    names = (name.strip() for value in values for name in re.split(r"[,\s]+", value))
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def normalize_form_key(value: str) -> str:
@@ -73,6 +92,9 @@ def build_catalog(
             entry.update(start_facts(node, process))
         if kind == "userTask":
             _check_user_task(node, entry, filename, problems, warnings)
+            inputs, outputs = io_parameters(node)
+            if inputs or outputs:  # a form's key that is an input parameter stays the task's own
+                entry["io"] = {"inputs": [n for n, _ in inputs], "outputs": [n for n, _ in outputs]}
         elif kind == "serviceTask":
             entry["topic"] = camunda(node, "topic")
             if camunda(node, "type") != "external" or not entry["topic"]:

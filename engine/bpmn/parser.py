@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn import checks
-from engine.bpmn.catalog import CatalogContext, build_catalog
+from engine.bpmn.catalog import CatalogContext, build_catalog, shared_variables
 from engine.bpmn.normalize import normalize, restore_ids
 from engine.bpmn.specs import OpsflowParser
 from engine.bpmn.xml import NS, UnsafeXml, as_utf8_text, line_of, local_name, parse_xml
@@ -26,6 +26,7 @@ class ParsedProcess:
     resource_name: str
     xml: str
     catalog: dict[str, dict] = field(default_factory=dict)  # element id -> facts (see _catalog_entry)
+    shared_variables: tuple[str, ...] = ()  # declared on the process (catalog.shared_variables)
 
 
 @dataclass
@@ -253,7 +254,15 @@ def _build(
         return [_from_spiff(exc, f.root, f.filename)]
     restore_ids(specs, renamed)
     result.processes += [
-        ParsedProcess(pid, _process_name(f.root, pid), f.filename, f.source, catalog) for pid in f.executable
+        ParsedProcess(
+            pid,
+            _process_name(f.root, pid),
+            f.filename,
+            f.source,
+            catalog,
+            shared_variables(_process(f.root, pid)),
+        )
+        for pid in f.executable
     ]
     return []
 
@@ -270,9 +279,12 @@ def _pinned(entry: dict) -> str:
     return f" ({entry['called_binding']} {pin})" if pin else ""
 
 
+def _process(root: etree._Element, process_id: str) -> etree._Element:
+    return root.xpath("//bpmn:process[@id=$i]", namespaces=NS, i=process_id)[0]
+
+
 def _process_name(root: etree._Element, process_id: str) -> str:
-    node = root.xpath("//bpmn:process[@id=$i]", namespaces=NS, i=process_id)[0]
-    return node.get("name") or process_id
+    return _process(root, process_id).get("name") or process_id
 
 
 def _certain_recursion(f: _File) -> list[Problem]:

@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from engine import events, timer_starts
-from engine.bpmn.parser import CalledDefinition, parse_bpmn_files, start_event
+from engine.bpmn.parser import CalledDefinition, ParsedProcess, parse_bpmn_files, start_event
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
-from engine.forms import check_form
+from engine.forms import bound_variables, check_form
 from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
 from engine.services.groups import unoffered_tasks
+from engine.step_data import overlap_warnings
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, GroupRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import DefinitionView, DeploymentView, FormView
@@ -199,7 +200,8 @@ class RepositoryService:
                 message = f"decision id {key} is also defined in {by_key[key]}"
                 problems.append(Problem(message, file=file, element_id=key))
             by_key[item.decision.id] = item.decision.resource_name
-        return forms, parsed.processes, problems, parsed.warnings, decisions
+        warnings = [*parsed.warnings, *_overlapping_step_data(session, parsed.processes, forms)]
+        return forms, parsed.processes, problems, warnings, decisions
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""
@@ -242,6 +244,35 @@ class RepositoryService:
             return form_view(row)
 
         return self._tx.read(query)
+
+
+def _overlapping_step_data(
+    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, dict]]
+) -> list[Problem]:
+    """Warnings: variables the forms of two steps of a process both bind (engine.step_data). A step's form
+    is the one of this deployment, else the deployed version its binding names."""
+    schemas: dict[tuple[str, int | None], dict | None] = {}
+
+    def variables_of(entry: dict) -> list[str] | None:
+        key = entry["form_key"]
+        pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+        version = int(pinned) if entry.get("form_binding") == "version" and pinned.isdigit() else None
+        if (key, version) not in schemas:
+            if version is None and key in forms:
+                schemas[key, version] = forms[key][1]
+            else:
+                row = find_form(session, key, version)
+                schemas[key, version] = row.form_schema if row else None
+        schema = schemas[key, version]
+        return bound_variables(schema) if isinstance(schema, dict) else None
+
+    return [
+        warning
+        for process in processes
+        for warning in overlap_warnings(
+            process.process_id, process.resource_name, process.catalog, process.shared_variables, variables_of
+        )
+    ]
 
 
 def latest_definitions(session: Session) -> list[ProcessDefinitionRow]:
