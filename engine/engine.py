@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from engine import deadlines, events
 from engine.bpmn.parser import load_specs
 from engine.bpmn.runner import Runner
 from engine.bpmn.sandbox import SandboxLimits, make_script_engine
@@ -13,13 +12,10 @@ from engine.bpmn.serializer import SpecCache, WorkflowStore
 from engine.bpmn.timers import TimerBounds
 from engine.config import Settings
 from engine.instances import Instances
-from engine.jobs.executor import MAX_ATTEMPTS, JobExecutor
-from engine.jobs.webhooks import WebhookSender
+from engine.jobs.executor import JobExecutor
+from engine.jobs.registry import Wiring, job_kinds
 from engine.jobs.worker import Worker
-from engine.notifications import model as notification_model
 from engine.notifications.channels import ChannelService
-from engine.notifications.delivery import Sender as NotificationSender
-from engine.notifications.outbox import Digest, Fanout
 from engine.notifications.preferences import PreferenceService
 from engine.permissions import PLATFORM_GROUPS, TeamRules
 from engine.policy import HANDBOOK, Policy
@@ -38,7 +34,6 @@ from engine.services.groups import GroupService
 from engine.services.history import HistoryService
 from engine.services.idempotency import IdempotencyService
 from engine.services.identity import IdentityService
-from engine.services.migrations import JOB_KIND as MIGRATION_JOB
 from engine.services.migrations import MigrationService
 from engine.services.repository import RepositoryService, called_documents
 from engine.services.runtime import RuntimeService
@@ -83,12 +78,14 @@ class ProcessEngine:
     camunda_resources: CamundaResources
 
     def worker(self) -> Worker:
-        """A worker loop over this engine's jobs (call .start() to run it in a thread)."""
+        """A worker loop over this engine's jobs (call .start() to run it in a thread); it wakes when
+        this engine commits a job due before its next poll."""
         return Worker(
             self.jobs,
             poll=self.settings.worker_poll_seconds,
             maintenance=lambda: checkpoint(self.db),
             threads=self.settings.job_threads,
+            listen=self.jobs.listen,
         )
 
     def health(self) -> None:
@@ -138,27 +135,22 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
     rules = TeamRules(policy)
     instances = Instances(store, runner, policy, cache_size=settings.workflow_cache_size, decisions=decisions)
     runtime = RuntimeService(tx, instances, rules)
-    jobs = JobExecutor(
-        tx,
-        {
-            "timer": lambda uow, job: instances.fire_timers(uow.session, job.instance_id),
-            "timer_start": lambda uow, job: runtime.start_on_timer(uow.session, job),
-            "task_due": deadlines.remind,
-            "task_escalate": lambda uow, job: deadlines.escalate(uow, job, rules),
-        },
-        lock_seconds=settings.job_lock_seconds,
-        max_attempts=settings.job_max_attempts,
-        # deliveries keep their own count: each attempt is in their delivery log
-        attempts_by_kind={"webhook": MAX_ATTEMPTS, notification_model.JOB_SEND: MAX_ATTEMPTS},
-    )
     migrations = MigrationService(tx, instances, rules)
-    jobs.register(MIGRATION_JOB, migrations.run_batch)
     webhook_targets = TargetPolicy(settings.webhook_allowed_networks)
-    jobs.register_outside("webhook", WebhookSender(tx, targets=webhook_targets))
-    jobs.register(events.NOTIFY_JOB, Fanout(settings.public_base_url, policy))
-    jobs.register(notification_model.JOB_DIGEST, Digest(settings.public_base_url))
-    sender = NotificationSender(tx, targets=webhook_targets, claim_seconds=settings.job_lock_seconds)
-    jobs.register_outside(notification_model.JOB_SEND, sender)
+    wiring = Wiring(
+        tx=tx,
+        instances=instances,
+        runtime=runtime,
+        migrations=migrations,
+        rules=rules,
+        policy=policy,
+        webhook_targets=webhook_targets,
+        public_base_url=settings.public_base_url,
+        lock_seconds=settings.job_lock_seconds,
+    )
+    jobs = JobExecutor(
+        tx, job_kinds(wiring), lock_seconds=settings.job_lock_seconds, max_attempts=settings.job_max_attempts
+    )
     identity = IdentityService(
         tx, settings.token_ttl_days, principal_cache_seconds=settings.auth_cache_seconds
     )

@@ -1,7 +1,8 @@
 """Domain events. Each is written as an audit row in the same transaction as the change it reports,
-and, for every webhook subscription that wants it, as an outbox job delivered after commit. Events
-people are told about (`NOTIFIED`) also become one "notify" job while a notification channel is
-active; `engine.notifications` turns it into messages."""
+and, for every webhook subscription that wants it, as a webhook job delivered after commit
+(engine/jobs/webhooks.py). Events people are told about (`NOTIFIED`) also become one notify job while
+a notification channel is active (engine/jobs/notify.py); `engine.notifications` turns it into
+messages."""
 
 import json
 import uuid
@@ -10,18 +11,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from engine.storage.tables import (
-    AuditEventRow,
-    JobRow,
-    NotificationChannelRow,
-    WebhookSubscriptionRow,
-    utcnow,
-)
+from engine.jobs import notify, queue, webhooks
+from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
 _INSERT_AUDIT = AuditEventRow.__table__.insert()
-_INSERT_JOB = JobRow.__table__.insert()
 _SUBSCRIPTION = WebhookSubscriptionRow.__table__
 _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
     _SUBSCRIPTION.c.active
@@ -84,10 +79,6 @@ WEBHOOK_REDELIVERY_REQUESTED = "webhook_redelivery_requested"
 NOTIFIED = frozenset(
     {TASK_CREATED, TASK_ASSIGNED, TASK_OVERDUE, TASK_ESCALATED, INSTANCE_COMPLETED, INCIDENT}
 )
-NOTIFY_JOB = "notify"
-
-#: Retries with exponential backoff span about two hours of a receiver being down.
-WEBHOOK_MAX_ATTEMPTS = 20
 
 #: What integrators can subscribe to: audit type -> webhook event type.
 WEBHOOK_TYPES = {
@@ -132,8 +123,8 @@ def record(
     wanted = []
     if webhook_type is not None:
         wanted = [sid for sid, types in _subscriptions(session) if webhook_type in types or "*" in types]
-    notify = type in NOTIFIED and _notifying(session)
-    if not wanted and not notify:
+    notifying = type in NOTIFIED and _notifying(session)
+    if not wanted and not notifying:
         return
     event_id = f"evt_{uuid.uuid4().hex}"
     event = {
@@ -146,41 +137,16 @@ def record(
         "element_id": element_id,
         "data": details or {},
     }
-    pending.jobs += [
-        {
-            "id": f"webhook:{event_id}:{subscription_id}",
-            "kind": "webhook",
-            "instance_id": instance_id,
-            "due_at": at,
-            "created_at": at,
-            "attempts": 0,
-            "payload": {
-                "subscription_id": subscription_id,
-                "event": event,
-                "max_attempts": WEBHOOK_MAX_ATTEMPTS,
-            },
-        }
-        for subscription_id in wanted
-    ]
-    if notify:
-        pending.jobs.append(
-            {
-                "id": f"{NOTIFY_JOB}:{event_id}",
-                "kind": NOTIFY_JOB,
-                "instance_id": instance_id,  # no task_id: deadlines.cancel drops a task's jobs
-                "due_at": at,
-                "created_at": at,
-                "attempts": 0,
-                "payload": {"event": {**event, "type": type}},
-            }
-        )
+    pending.jobs += webhooks.jobs_for(event, wanted, at)
+    if notifying:
+        pending.jobs.append(notify.job_for({**event, "type": type}, at))
 
 
 @dataclass
 class _Pending:
     """The events of one transaction, written together just before it commits: one statement for the
-    audit rows and one for the webhook jobs, however many events a completion records (each statement
-    is a round trip on PostgreSQL)."""
+    audit rows and one for the webhook and notify jobs, however many events a completion records (each
+    statement is a round trip on PostgreSQL)."""
 
     audit: list[dict] = field(default_factory=list)
     jobs: list[dict] = field(default_factory=list)
@@ -193,8 +159,7 @@ class _Pending:
         if self.audit:
             conn.execute(_INSERT_AUDIT, self.audit)
             task_history.record(conn, self.audit)
-        if self.jobs:
-            conn.execute(_INSERT_JOB, self.jobs)
+        queue.add(session, self.jobs)
 
 
 def _pending(session: Session) -> _Pending:

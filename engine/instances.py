@@ -8,18 +8,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, delete, select
 
-from engine import deadlines, events, task_offers, variable_types
+from engine import events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
     Incident,
     Runner,
+    WaitingMessage,
     current_variables,
     has_failed_task,
     is_finished,
@@ -34,6 +35,7 @@ from engine.bpmn.runner import (
 )
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
+from engine.jobs import task_due, timer
 from engine.policy import Policy
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
@@ -41,7 +43,6 @@ from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
     InstanceMemberRow,
-    JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
@@ -92,14 +93,6 @@ _ASSIGN_OPEN_TASK = (
     _OPEN_TASK.update()
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"), _OPEN_TASK.c.assignee.is_(None))
     .values(assignee=sa.bindparam("to_user"), claimed_at=sa.bindparam("at"))
-)
-_JOB = JobRow.__table__
-_INSERT_JOB = _JOB.insert()
-_DELETE_JOB = _JOB.delete().where(_JOB.c.id == sa.bindparam("job_id"))
-_RESCHEDULE_JOB = (  # a worker that holds the job (it is firing this timer) leaves it be when done
-    _JOB.update()
-    .where(_JOB.c.id == sa.bindparam("job_id"))
-    .values(due_at=sa.bindparam("due_at"), lock_owner=None, lock_expires_at=None, attempts=0, failed_at=None)
 )
 _MESSAGES = MessageSubscriptionRow.__table__
 _SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(
@@ -260,10 +253,7 @@ class Instances:
         """The instance row, locked for this transaction (row lock on PostgreSQL; on SQLite the
         write transaction already holds the database's write lock), as a detached copy without its
         state: load() reads the state only if the workflow is not cached."""
-        found = session.connection().execute(_LOCK, {"instance_id": instance_id}).first()
-        if found is None:
-            raise NotFound(f"process instance {instance_id} not found")
-        return InstanceRecord(**found._mapping)
+        return lock(session, instance_id)
 
     def load(self, session: Session, row: InstanceRecord) -> Loaded:
         definition = self.definition(session, row.definition_id)
@@ -394,11 +384,15 @@ class Instances:
             conn.execute(_SET_INCIDENT, {"instance_id": row.id, "incident": row.incident})
         # Models without timers, messages or external tasks never need those indexes touched.
         if loaded.definition.waits_for_timers:
-            self._reindex_timer(session, row.id, next_timer_due(workflow) if status in ACTIVE else None)
+            timer.schedule(session, row.id, next_timer_due(workflow) if status in ACTIVE else None)
+        subscribed: list[WaitingMessage] = []
         if loaded.definition.waits_for_messages:
-            self._reindex_messages(session, loaded, actor)
+            subscribed = self._reindex_messages(session, loaded)
         if loaded.definition.has_external_tasks:
             self._reindex_external_tasks(session, loaded)
+        # Events of the change, now that state and indexes are written (same transaction).
+        for waiting in subscribed:
+            _request_approval(session, loaded, waiting, actor)
         for name, payload in thrown:
             details = {
                 "message": name,
@@ -428,64 +422,21 @@ class Instances:
                 details={"outcome": outcome},
             )
 
-    def fire_timers(self, session: Session, instance_id: str) -> None:
-        """The timer job's handler: let due timers fire and run on to the next wait states."""
-        row = self.lock(session, instance_id)
-        if row.status != "running":
-            return
-        loaded = self.load(session, row)
-        incident = self.runner.advance(loaded.workflow)
-        self.save(session, loaded, actor=None, incident=incident)
-
-    @staticmethod
-    def _reindex_timer(session: Session, instance_id: str, due: datetime | None) -> None:
-        """One timer job per instance, due when its earliest timer is."""
-        conn, job_id = session.connection(), f"timer:{instance_id}"
-        if due is None:
-            conn.execute(_DELETE_JOB, {"job_id": job_id})
-        elif conn.execute(_RESCHEDULE_JOB, {"job_id": job_id, "due_at": due}).rowcount == 0:
-            conn.execute(
-                _INSERT_JOB,
-                {
-                    "id": job_id,
-                    "kind": "timer",
-                    "instance_id": instance_id,
-                    "due_at": due,
-                    "attempts": 0,
-                    "created_at": utcnow(),
-                },
-            )
-
-    def _reindex_messages(self, session: Session, loaded: Loaded, actor: str | None) -> None:
-        """Subscriptions for the messages the instance waits for. A newly waiting element marked with
-        the `approval` property asks the approval system for a decision (an approval_requested event)."""
-        row, catalog = loaded.row, loaded.definition.catalog
+    def _reindex_messages(self, session: Session, loaded: Loaded) -> list[WaitingMessage]:
+        """Subscriptions for the messages the instance waits for; returns the newly waiting ones."""
+        row = loaded.row
         waiting = waiting_messages(loaded.workflow, loaded.live) if row.status in ACTIVE else []
         conn = session.connection()
         existing = set(conn.execute(_SUBSCRIBED_MESSAGES, {"instance_id": row.id}).scalars())
         wanted = {w.message: w for w in waiting}
         for name in existing - wanted.keys():
             conn.execute(_UNSUBSCRIBE, {"instance_id": row.id, "message_name": name})
-        for name in wanted.keys() - existing:
-            w = wanted[name]
+        new = [wanted[name] for name in wanted.keys() - existing]
+        for w in new:
             conn.execute(
-                _SUBSCRIBE, {"instance_id": row.id, "message_name": name, "element_id": w.element_id}
+                _SUBSCRIBE, {"instance_id": row.id, "message_name": w.message, "element_id": w.element_id}
             )
-            approval = (catalog.get(w.element_id, {}).get("properties") or {}).get("approval")
-            if approval:
-                events.record(
-                    session,
-                    events.APPROVAL_REQUESTED,
-                    actor=actor,
-                    instance_id=row.id,
-                    element_id=w.element_id,
-                    details={
-                        "approval": approval,
-                        "reply_message": name,
-                        "business_key": row.business_key,
-                        "variables": row.variables,
-                    },
-                )
+        return new
 
     @staticmethod
     def _reindex_external_tasks(session: Session, loaded: Loaded) -> None:
@@ -538,7 +489,7 @@ class Instances:
         if gone:  # their candidates go with them (ON DELETE CASCADE)
             conn.execute(_DELETE_OPEN_TASKS, {"ids": list(gone)})
             with_deadlines = {task_id for task_id in gone if existing[task_id][0]["due_at"]}
-            deadlines.cancel(session, with_deadlines)
+            task_due.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
             kept = [self._reoffer(session, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
@@ -581,7 +532,7 @@ class Instances:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
             for values, _, _ in created:
-                deadlines.schedule(session, values, catalog.get(values["element_id"], {}))
+                task_due.schedule(session, values, catalog.get(values["element_id"], {}))
                 events.record(
                     session,
                     events.TASK_CREATED,
@@ -643,6 +594,28 @@ def indexed_tasks(rows: Iterable[sa.Row]) -> IndexedTasks:
     return found
 
 
+def _request_approval(session: Session, loaded: Loaded, waiting: WaitingMessage, actor: str | None) -> None:
+    """A newly waiting element marked with the `approval` property asks the approval system for a
+    decision (an approval_requested event; its answer is the message the element waits for)."""
+    row = loaded.row
+    entry = loaded.definition.catalog.get(waiting.element_id, {})
+    approval = (entry.get("properties") or {}).get("approval")
+    if approval:
+        events.record(
+            session,
+            events.APPROVAL_REQUESTED,
+            actor=actor,
+            instance_id=row.id,
+            element_id=waiting.element_id,
+            details={
+                "approval": approval,
+                "reply_message": waiting.message,
+                "business_key": row.business_key,
+                "variables": row.variables,
+            },
+        )
+
+
 def _record_engine_assignment(session: Session, values: dict) -> None:
     """Audited as an assignment made by the engine (no actor): the task's only candidate holds it."""
     events.record(
@@ -700,6 +673,29 @@ def _refuse_rerouting(before: dict, after: dict, allowed: frozenset[str]) -> Non
 def _waits_for_retry(incident: dict) -> bool:
     """An external task whose retries ran out, or a job that gave up: nothing in the workflow shows it."""
     return bool(incident.get("job_id") or incident.get("external_task_id"))
+
+
+def lock(session: Session, instance_id: str) -> InstanceRecord:
+    """Instances.lock, for the steps of the cycle that need no workflow (set_incident)."""
+    found = session.connection().execute(_LOCK, {"instance_id": instance_id}).first()
+    if found is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return InstanceRecord(**found._mapping)
+
+
+def set_incident(session: Session, row: InstanceRecord, incident: dict[str, Any] | None) -> None:
+    """Raise or clear an incident nothing in the workflow shows (an external task out of retries, a
+    job that gave up) on a locked instance. The workflow is as it was, so only the incident is
+    written, but under save()'s version check and with its version bump: a change prepared from the
+    version before is refused (ConcurrentUpdate) instead of saving over the incident. The caller
+    records the event after this. (A workflow cached at the version before is simply not taken again.)"""
+    result = session.connection().execute(
+        _UPDATE_INSTANCE,
+        {"incident": incident, "version": row.version + 1, "where_id": row.id, "where_version": row.version},
+    )
+    if result.rowcount != 1:
+        raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
+    row.incident, row.version = incident, row.version + 1
 
 
 def require_active(row: InstanceRecord | ProcessInstanceRow) -> None:

@@ -1,28 +1,23 @@
-"""Claims due jobs and runs each in its own transaction. Several executors (threads, processes,
-hosts) may share one database: a job is claimed by a guarded update, and a claim expires so that a
-dead worker's jobs are taken over."""
+"""Claims due jobs and runs each in its own transaction, with the handler its kind names
+(engine/jobs/registry.py). Several executors (threads, processes, hosts) may share one database: a
+job is claimed by a guarded update, and a claim expires so that a dead worker's jobs are taken over.
+A job that keeps failing backs off, then stops as failed: an incident of its instance."""
 
 import logging
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import select
 
+from engine.jobs.kinds import DELIVERY, Handler, JobKind, OutsideHandler
 from engine.services import incidents
 from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
-
-#: kind -> handler(uow, job), run inside the job's transaction. A handler completes its job by
-#: deleting or rescheduling it; when it leaves the job untouched the executor deletes it.
-Handler = Callable[[UnitOfWork, JobRow], None]
-#: kind -> handler(job) for slow work outside any transaction (an HTTP call): it gets a detached copy
-#: of the claimed job; returning means done (the job is deleted), raising means retry with backoff.
-OutsideHandler = Callable[[JobRow], None]
 
 MAX_ATTEMPTS = 8
 
@@ -37,7 +32,7 @@ def _not_held_by_suspension() -> sa.ColumnElement[bool]:
     did is still delivered (webhooks, notifications)."""
     return sa.or_(
         JobRow.instance_id.is_(None),
-        JobRow.kind.in_(incidents.DELIVERY),
+        JobRow.kind.in_(DELIVERY),
         ~sa.exists().where(
             ProcessInstanceRow.id == JobRow.instance_id, ProcessInstanceRow.status == "suspended"
         ),
@@ -48,29 +43,33 @@ class JobExecutor:
     def __init__(
         self,
         tx: Transactions,
-        handlers: dict[str, Handler],
+        kinds: Mapping[str, JobKind],
         *,
         owner: str | None = None,
         lock_seconds: float = 60,
         batch: int = 20,
         max_attempts: int = MAX_ATTEMPTS,
-        attempts_by_kind: dict[str, int] | None = None,
     ) -> None:
         self._tx = tx
-        self._handlers = handlers
-        self._outside: dict[str, OutsideHandler] = {}
+        self._kinds = dict(kinds)
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lock = timedelta(seconds=lock_seconds)
         self._batch = batch
         self._max_attempts = max_attempts  # before a job stops and becomes an incident
-        self._attempts_by_kind = attempts_by_kind or {}
 
     def register(self, kind: str, handler: Handler) -> None:
-        self._handlers[kind] = handler
+        """A kind of job of whoever extends the engine, run inside its job's transaction."""
+        self._kinds[kind] = JobKind(kind, run=handler)
 
     def register_outside(self, kind: str, handler: OutsideHandler) -> None:
         """A handler that must not hold a transaction while it works (network calls)."""
-        self._outside[kind] = handler
+        self._kinds[kind] = JobKind(kind, outside=handler)
+
+    def listen(self, listener: Callable[[datetime], None]) -> Callable[[], None]:
+        """Tell `listener` the earliest due time of the jobs each committed transaction of this
+        process scheduled (engine/jobs/queue.py); returns what stops it."""
+        self._tx.job_listeners.append(listener)
+        return lambda: self._tx.job_listeners.remove(listener)
 
     def run_due_jobs(self, now: datetime | None = None) -> int:
         """Claim what is due and run it; returns how many jobs ran (successfully or not)."""
@@ -156,7 +155,10 @@ class JobExecutor:
             job = uow.session.get(JobRow, job_id)
             if job is None or job.lock_owner != self.owner:
                 return  # finished or taken over meanwhile
-            self._handlers[job.kind](uow, job)
+            kind = self._kinds.get(job.kind)
+            if kind is None or kind.run is None:
+                raise LookupError(f"no handler for {job.kind} jobs")
+            kind.run(uow, job)
             uow.session.execute(
                 sa.delete(JobRow).where(
                     JobRow.id == job_id, JobRow.lock_owner == self.owner, JobRow.lock_expires_at == expires
@@ -167,8 +169,10 @@ class JobExecutor:
             job = self._tx.read(detached)
             if job is None:
                 return
-            if job.kind in self._outside:
-                self._outside[job.kind](job)
+            kind = self._kinds.get(job.kind)
+            outside = kind.outside if kind is not None else None
+            if outside is not None:
+                outside(job)
                 self._tx.write(finish)
             else:
                 self._tx.write(run)
@@ -193,8 +197,9 @@ class JobExecutor:
         self._tx.write(fail)
 
     def max_attempts(self, job: JobRow) -> int:
-        limit = (job.payload or {}).get("max_attempts") or self._attempts_by_kind.get(job.kind)
-        return limit or self._max_attempts
+        kind = self._kinds.get(job.kind)
+        limit = (job.payload or {}).get("max_attempts") or (kind.max_attempts if kind else None)
+        return int(limit or self._max_attempts)
 
     def _count_timeouts(self, session, ids: list[str], now: datetime) -> list[str]:
         """A job whose claim expired was taken by a worker that died or hung on it: that counts as a

@@ -1,4 +1,6 @@
-"""Sends webhook jobs: one signed HTTP POST per attempt, outside any transaction.
+"""Webhook jobs: one per event and subscription that wants it, queued by `engine.events.record` in
+the transaction of the change it reports (`jobs_for`), or again on an admin's request (`redeliver`);
+each sent after commit by `WebhookSender`, one signed HTTP POST per attempt, outside any transaction.
 
 The request
     POST <subscription url>
@@ -37,19 +39,83 @@ import hmac
 import json
 import logging
 import time
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
+from engine.jobs import queue
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 log = logging.getLogger("opsflow.webhooks")
 
+KIND = "webhook"
+#: Retries with exponential backoff span about two hours of a receiver being down.
+MAX_ATTEMPTS = 20
 TIMEOUT_SECONDS = 5.0
 USER_AGENT = "opsflow-webhooks/0.1"
+
+
+def job_id(event_id: str, subscription_id: str) -> str:
+    """The job of one event for one subscription."""
+    return f"{KIND}:{event_id}:{subscription_id}"
+
+
+def jobs_for(event: dict[str, Any], subscription_ids: list[str], at: datetime) -> list[dict[str, Any]]:
+    """The jobs of an event for the subscriptions that want it (engine.events.record inserts them
+    with the transaction's other jobs, through engine.jobs.queue)."""
+    return [
+        {
+            "id": job_id(event["id"], subscription_id),
+            "kind": KIND,
+            "instance_id": event["instance_id"],
+            "due_at": at,
+            "created_at": at,
+            "attempts": 0,
+            "payload": {"subscription_id": subscription_id, "event": event, "max_attempts": MAX_ATTEMPTS},
+        }
+        for subscription_id in subscription_ids
+    ]
+
+
+def redeliver(
+    session: Session, subscription_id: str, event: dict[str, Any], queued: JobRow | None
+) -> datetime:
+    """Send `event` to the subscription again, due now: a job still queued for it (waiting for a retry,
+    or given up on) is made due with a fresh count of attempts, so it is never queued twice.
+    Returns when it is due."""
+    now = utcnow()
+    if queued is not None:
+        queued.due_at, queued.attempts, queued.failed_at, queued.last_error = now, 0, None, None
+        session.add(queued)
+        queue.scheduled(session, now)
+        return now
+    queue.add(
+        session,
+        [
+            {
+                "id": job_id(event["id"], subscription_id),
+                "kind": KIND,
+                "instance_id": event.get("instance_id"),
+                "task_id": event.get("task_id"),
+                "due_at": now,
+                "created_at": now,
+                "attempts": 0,
+                "payload": {"subscription_id": subscription_id, "event": event, "redelivery": True},
+            }
+        ],
+    )
+    return now
+
+
+def drop_queued(session: Session, subscription_id: str) -> None:
+    """A deleted subscription's queued events go with it."""
+    job = queue.JOB.c
+    session.execute(queue.JOB.delete().where(job.kind == KIND, job.id.like(job_id("%", subscription_id))))
 
 
 class DeliveryFailed(Exception):

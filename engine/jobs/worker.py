@@ -1,5 +1,6 @@
 """The worker loop: runs due jobs, sleeps until the next one is due (at most `poll` seconds), and
-wakes early when this process commits new work.
+wakes early when this process commits a job due before then (`wake`, called after such a commit:
+engine/jobs/queue.py).
 
 With several threads, jobs run side by side: a job that takes its full script limit (or its
 webhook's timeout) does not hold the timers of other instances behind it. One job per instance
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from engine.jobs.executor import JobExecutor
 from engine.storage.tables import utcnow
@@ -26,7 +28,10 @@ class Worker:
         maintenance: Callable[[], None] | None = None,
         maintenance_every: float = 1.0,
         threads: int = 1,
+        listen: Callable[[Callable[[datetime], None]], Callable[[], None]] | None = None,
     ) -> None:
+        """`listen(job_scheduled)`: while started, tell this worker of the jobs this process
+        schedules (JobExecutor.listen); returns what stops it."""
         self.executor = executor
         self.poll = poll
         self.threads = threads
@@ -39,9 +44,18 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listen = listen
+        self._unlisten: Callable[[], None] | None = None
 
     def wake(self) -> None:
+        """Look for due jobs now rather than at the end of the current wait."""
         self._wake.set()
+
+    def job_scheduled(self, due_at: datetime) -> None:
+        """A transaction of this process committed a job due at `due_at`: wake for it unless the
+        poll comes first."""
+        if due_at <= utcnow() + timedelta(seconds=self.poll):
+            self.wake()
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
@@ -82,7 +96,7 @@ class Worker:
             self._pool.submit(self._run_one, job_id, expires)
         return len(claimed)
 
-    def _run_one(self, job_id: str, expires) -> None:
+    def _run_one(self, job_id: str, expires: datetime) -> None:
         try:
             self.executor.run_claimed(job_id, expires)
         except Exception:
@@ -99,11 +113,16 @@ class Worker:
             self._maintenance()
 
     def start(self) -> "Worker":
+        if self._listen is not None:
+            self._unlisten = self._listen(self.job_scheduled)
         self._thread = threading.Thread(target=self.run_forever, name="opsflow-worker", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

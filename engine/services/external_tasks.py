@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from engine import events, permissions, variable_types
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.instances import Instances, Loaded, require_active
+from engine.instances import Instances, Loaded, require_active, set_incident
 from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import ExternalTaskView, TopicRequest
@@ -128,17 +128,14 @@ class ExternalTaskService:
             row.worker_id = None
             row.lock_expires_at = utcnow() + timedelta(milliseconds=retry_timeout_ms)
             session.add(row)
-            if retries == 0:
+            if retries == 0:  # the instance's incident, through its cycle (version checked)
+                instance = self._instances.lock(session, row.instance_id)
                 incident = {
                     "element_id": row.element_id,
                     "message": f"external task failed: {error_message}",
                     "external_task_id": row.id,
                 }
-                session.execute(
-                    sa.update(ProcessInstanceRow)
-                    .where(ProcessInstanceRow.id == row.instance_id)
-                    .values(incident=incident)
-                )
+                set_incident(session, instance, incident)
                 events.record(
                     session,
                     events.INCIDENT,
@@ -218,14 +215,10 @@ class ExternalTaskService:
                 raise NotFound(f"external task {task_id} not found")
             row.retries = retries
             uow.session.add(row)
-            instance = uow.session.get(ProcessInstanceRow, row.instance_id)
-            if (
-                retries > 0
-                and instance is not None
-                and (instance.incident or {}).get("element_id") == row.element_id
-            ):
-                instance.incident = None
-                uow.session.add(instance)
+            if retries > 0:
+                instance = self._instances.lock(uow.session, row.instance_id)
+                if (instance.incident or {}).get("element_id") == row.element_id:
+                    set_incident(uow.session, instance, None)
 
         self._tx.write(update)
 

@@ -4,15 +4,13 @@ retries ran out (no worker would fetch it again) and jobs that gave up (timers, 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from engine import events
-from engine.notifications import model as notification_model
-from engine.storage.tables import ExternalTaskRow, JobRow, ProcessInstanceRow, utcnow
+from engine import events, instances
+from engine.errors import NotFound
+from engine.jobs import queue
+from engine.jobs.kinds import DELIVERY
+from engine.storage.tables import ExternalTaskRow, JobRow, utcnow
 
-#: Jobs that deliver what an instance already did (webhooks, notifications) rather than do its work:
-#: their failure is no incident of the instance, and they go out while it is suspended. Every other
-#: job of an instance (timers, deadlines) is its own work.
-DELIVERY = ("webhook", events.NOTIFY_JOB, notification_model.JOB_SEND, notification_model.JOB_DIGEST)
-_JOB = JobRow.__table__
+_JOB = queue.JOB
 _EXTERNAL = ExternalTaskRow.__table__
 _FAILED_JOBS = (
     sa.select(_JOB.c.id)
@@ -32,11 +30,13 @@ def failed_jobs(session: Session, instance_id: str) -> list[str]:
 def rerun_jobs(session: Session, job_ids: list[str]) -> None:
     """Due now, with a fresh count of attempts."""
     if job_ids:
+        now = utcnow()
         session.connection().execute(
             _JOB.update()
             .where(_JOB.c.id.in_(job_ids))
-            .values(failed_at=None, attempts=0, due_at=utcnow(), lock_owner=None, lock_expires_at=None)
+            .values(failed_at=None, attempts=0, due_at=now, lock_owner=None, lock_expires_at=None)
         )
+        queue.scheduled(session, now)
 
 
 def restore_external_tasks(session: Session, instance_id: str) -> list[str]:
@@ -58,17 +58,18 @@ def restore_external_tasks(session: Session, instance_id: str) -> list[str]:
 
 
 def raise_for_failed_job(session: Session, job: JobRow) -> None:
-    """A job of an instance gave up: the instance carries an incident, which a retry resolves."""
+    """A job of an instance gave up: the instance carries an incident, which a retry resolves. It is
+    raised through the instance's cycle (locked, version checked), so no save of the instance prepared
+    before it can erase it; the event follows the change."""
     if job.instance_id is None or job.kind in DELIVERY:
         return
     message = f"the {job.kind} job failed {job.attempts} times: {job.last_error}"
-    session.execute(
-        sa.update(ProcessInstanceRow)
-        .where(
-            ProcessInstanceRow.id == job.instance_id, ProcessInstanceRow.status.in_(("running", "suspended"))
-        )
-        .values(incident={"element_id": None, "message": message, "job_id": job.id})
-    )
+    try:
+        instance = instances.lock(session, job.instance_id)
+    except NotFound:
+        instance = None
+    if instance is not None and instance.status in instances.ACTIVE:
+        instances.set_incident(session, instance, {"element_id": None, "message": message, "job_id": job.id})
     events.record(
         session,
         events.INCIDENT,

@@ -12,6 +12,7 @@ from engine.bpmn import migration
 from engine.bpmn.runner import ready_external_tasks, ready_user_tasks, waiting_messages
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.instances import ACTIVE, InstanceRecord, Instances, Loaded
+from engine.jobs import queue
 from engine.permissions import TeamRules
 from engine.services import instance_summaries as summary
 from engine.services.console import require_visible
@@ -137,6 +138,7 @@ class MigrationService:
                         payload={"batch_id": batch.id},
                     )
                 )
+                queue.scheduled(session, now)  # this process's workers start on it at once
             events.record(
                 session,
                 events.MIGRATION_STARTED,

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from engine import events, timer_starts
+from engine import events
 from engine.bpmn.parser import CalledDefinition, ParsedProcess, parse_bpmn_files, start_event
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
 from engine.forms import bound_variables, check_form
+from engine.jobs import timer_start
 from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
 from engine.services.groups import unoffered_tasks
@@ -124,7 +125,7 @@ class RepositoryService:
         except IntegrityError as exc:
             raise Conflict("another deployment of the same key happened at the same time; try again") from exc
         for row in new_definitions:
-            timer_starts.schedule(session, row.id, row.key, row.catalog)
+            timer_start.schedule(session, row.id, row.key, row.catalog)
             events.record(
                 session,
                 events.DEFINITION_DEPLOYED,

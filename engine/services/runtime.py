@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from engine import events, permissions, timer_starts, variable_types
+from engine import events, permissions, variable_types
 from engine.bpmn.parser import start_event
 from engine.bpmn.path import sequence_flows, taken_path
 from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
@@ -22,7 +22,6 @@ from engine.services.mappers import TASK_VIEW_COLUMNS, audit_view, instance_view
 from engine.services.repository import latest_definition_id, latest_definitions, resolve_form_id
 from engine.storage.tables import (
     AuditEventRow,
-    JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
@@ -250,11 +249,10 @@ class RuntimeService:
         definition = self._instances.definition(session, starters[0].id)
         return self._create(session, definition, actor, source.business_key, {}, message=(name, data)).id
 
-    def start_on_timer(self, session: Session, job: JobRow) -> None:
-        """The timer start job's handler: a new instance of the version that scheduled it."""
-        definition = self._instances.definition(session, job.payload["definition_id"])
-        self._create(session, definition, "timer", None, {})
-        timer_starts.reschedule(session, job)
+    def start_by_timer(self, session: Session, definition_id: str) -> None:
+        """A timer start event fired (engine/jobs/timer_start.py): a new instance of the version that
+        scheduled it, in the job's transaction."""
+        self._create(session, self._instances.definition(session, definition_id), "timer", None, {})
 
     def cancel(self, instance_id: str, *, principal: Principal, reason: str = "") -> InstanceView:
         def cancel(uow: UnitOfWork) -> InstanceView:

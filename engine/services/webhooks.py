@@ -1,10 +1,10 @@
 """Webhook subscriptions: which URL gets which domain events, signed with which secret; the delivery
 log; and redelivery on request. Admins only.
 
-The events themselves are queued by `engine.events.record` as outbox jobs (kind "webhook", id
-"webhook:<event id>:<subscription id>") in the transaction of the change they report; the job handler
-in `engine.jobs.webhooks` sends them after commit and writes one delivery log row per attempt, with the
-event body, so that an event can be sent again later."""
+The events themselves are queued by `engine.events.record` as webhook jobs in the transaction of the
+change they report; `engine.jobs.webhooks` holds those jobs (scheduling, redelivery, sending): it
+sends them after commit and writes one delivery log row per attempt, with the event body, so that an
+event can be sent again later."""
 
 import secrets
 import uuid
@@ -15,18 +15,12 @@ from sqlmodel import Session, func, select
 
 from engine import events, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.jobs import webhooks as webhook_jobs
 from engine.limits import ALL_EVENT_TYPES, MAX_WEBHOOK_URL_LENGTH, WEBHOOK_SECRET_LENGTHS, known_event_types
 from engine.storage.tables import JobRow, WebhookDeliveryRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import CreatedWebhookView, DeliveryView, Page, Principal, RedeliveryView, WebhookView
 from engine.webhook_targets import RefusedTarget, TargetPolicy
-
-JOB_KIND = "webhook"
-
-
-def job_id(event_id: str, subscription_id: str) -> str:
-    """The outbox job of one event for one subscription (the id `engine.events.record` writes)."""
-    return f"{JOB_KIND}:{event_id}:{subscription_id}"
 
 
 class WebhookService:
@@ -132,8 +126,7 @@ class WebhookService:
         def delete(uow: UnitOfWork) -> None:
             session = uow.session
             row = _find(session, webhook_id, lock=True)
-            queued = JobRow.id.like(job_id("%", row.id))
-            session.execute(sa.delete(JobRow).where(JobRow.kind == JOB_KIND, queued))
+            webhook_jobs.drop_queued(session, row.id)
             session.execute(sa.delete(WebhookDeliveryRow).where(WebhookDeliveryRow.subscription_id == row.id))
             events.record(
                 session,
@@ -181,27 +174,14 @@ class WebhookService:
         def redeliver(uow: UnitOfWork) -> RedeliveryView:
             session = uow.session
             row = _find(session, webhook_id, lock=True)  # one redelivery request at a time
-            job = session.get(JobRow, job_id(event_id, row.id))
+            job = session.get(JobRow, webhook_jobs.job_id(event_id, row.id))
             if job is not None:
                 event = (job.payload or {}).get("event") or {}
             else:
                 event = _logged_event(session, row.id, event_id)
             if not row.active:
                 raise Conflict("the webhook is inactive; activate it before asking for a redelivery")
-            now = utcnow()
-            if job is not None:
-                job.due_at, job.attempts, job.failed_at, job.last_error = now, 0, None, None
-            else:
-                job = JobRow(
-                    id=job_id(event_id, row.id),
-                    kind=JOB_KIND,
-                    instance_id=event.get("instance_id"),
-                    task_id=event.get("task_id"),
-                    due_at=now,
-                    created_at=now,
-                    payload={"subscription_id": row.id, "event": event, "redelivery": True},
-                )
-            session.add(job)
+            now = webhook_jobs.redeliver(session, row.id, event, job)
             events.record(
                 session,
                 events.WEBHOOK_REDELIVERY_REQUESTED,

@@ -4,6 +4,7 @@ This is the only place in the code base that commits."""
 import threading
 from collections.abc import Callable
 from contextlib import nullcontext
+from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -17,10 +18,13 @@ T = TypeVar("T")
 
 
 class UnitOfWork:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, jobs_scheduled: Callable[[datetime], None] | None = None) -> None:
         self.session = session
         self._before_commit: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        #: after commit, tells this process's job workers the earliest due time of the jobs the
+        #: transaction scheduled (engine/jobs/queue.py)
+        self.jobs_scheduled = jobs_scheduled or _nobody
 
     def before_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` inside the transaction, just before it commits (never when it rolls back)."""
@@ -41,6 +45,8 @@ class Transactions:
         # as the writer before them commits; SQLite's own busy handler would sleep in steps of up to
         # 100 ms (its timeout still covers other processes).
         self._one_writer = threading.RLock() if is_sqlite(engine) else nullcontext()
+        #: the job workers of this process, told when a committed transaction scheduled a job
+        self.job_listeners: list[Callable[[datetime], None]] = []
 
     def write(self, fn: Callable[[UnitOfWork], T]) -> T:
         with self._one_writer:
@@ -51,7 +57,7 @@ class Transactions:
 
     def _run(self, bind: sa.Engine, fn: Callable[[UnitOfWork], T], *, commit: bool) -> T:
         with Session(bind, expire_on_commit=False) as session:
-            uow = UnitOfWork(session)
+            uow = UnitOfWork(session, self._jobs_scheduled)
             session.info["uow"] = uow
             try:
                 result = fn(uow)
@@ -72,6 +78,14 @@ class Transactions:
         for hook in uow._after_commit:
             hook()
         return result
+
+    def _jobs_scheduled(self, due_at: datetime) -> None:
+        for listener in list(self.job_listeners):
+            listener(due_at)
+
+
+def _nobody(due_at: datetime) -> None:
+    pass
 
 
 def before_commit(session: Session, hook: Callable[[], None]) -> None:

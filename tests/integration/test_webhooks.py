@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from api.main import create_app
 from engine.config import Settings
 from engine.engine import ProcessEngine
-from engine.events import WEBHOOK_MAX_ATTEMPTS as MAX_ATTEMPTS
 from engine.jobs.executor import JobExecutor
+from engine.jobs.webhooks import MAX_ATTEMPTS
 from engine.storage.db import make_engine
 from engine.storage.tables import AuditEventRow, JobRow, utcnow
 from engine.storage.uow import Transactions
