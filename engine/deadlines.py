@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from engine import events
+from engine.bpmn.catalog import ElementInfo
 from engine.bpmn.runner import duration as iso_duration
 from engine.permissions import TeamRules
 from engine.storage.tables import JobRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow, utcnow
@@ -61,11 +62,11 @@ def duration(text: str) -> timedelta:
     return iso_duration(text, utcnow())
 
 
-def schedule(session: Session, task: Mapping[str, Any], entry: dict) -> None:
+def schedule(session: Session, task: Mapping[str, Any], entry: ElementInfo) -> None:
     """A reminder job for a new open task (its index values) that has a due date."""
     if task["due_at"] is None:
         return
-    grace = (entry.get("properties") or {}).get("escalationGrace") or DEFAULT_GRACE
+    grace = entry.properties.get("escalationGrace") or DEFAULT_GRACE
     session.connection().execute(
         _INSERT_JOB,
         {

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from engine.bpmn.catalog import Catalog
 from engine.bpmn.cron import first_due, next_due
 from engine.bpmn.parser import timer_starts
 from engine.storage.tables import JobRow, utcnow
@@ -14,12 +15,12 @@ KIND = "timer_start"
 _JOB = JobRow.__table__
 
 
-def schedule(session: Session, definition_id: str, key: str, catalog: dict[str, dict]) -> None:
+def schedule(session: Session, definition_id: str, key: str, catalog: Catalog) -> None:
     conn = session.connection()
     conn.execute(_JOB.delete().where(_JOB.c.kind == KIND, _JOB.c.id.like(f"{KIND}:{key}:%")))
     now = utcnow()
     for element_id, timer in timer_starts(catalog, key):
-        due, remaining = first_due(timer["kind"], timer["expression"], now)
+        due, remaining = first_due(timer.kind or "cycle", timer.expression, now)
         conn.execute(
             _JOB.insert(),
             {
@@ -31,7 +32,7 @@ def schedule(session: Session, definition_id: str, key: str, catalog: dict[str, 
                 "payload": {
                     "definition_id": definition_id,
                     "element_id": element_id,
-                    "expression": timer["expression"],
+                    "expression": timer.expression,
                     "remaining": remaining,
                 },
             },

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
 from engine import permissions, variable_types
+from engine.bpmn.catalog import Catalog
 from engine.errors import Forbidden, InvalidInput
 from engine.permissions import TeamRules
 from engine.queries import (
@@ -94,7 +95,7 @@ class CamundaQueries:
                 TaskRecord(
                     task_view(task, *candidates[task.id]),
                     definition_id,
-                    definitions[definition_id].get(task.element_id, {}).get("documentation") or "",
+                    definitions[definition_id].of(task.element_id).documentation,
                 )
                 for task, definition_id in page
             ]
@@ -377,7 +378,7 @@ def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
+def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, Catalog]:
     if not definition_ids:
         return {}
     rows = session.exec(
@@ -385,4 +386,4 @@ def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
             ProcessDefinitionRow.id.in_(definition_ids)
         )
     ).all()
-    return {definition_id: catalog or {} for definition_id, catalog in rows}
+    return {definition_id: catalog or Catalog() for definition_id, catalog in rows}
