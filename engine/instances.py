@@ -15,6 +15,7 @@ from sqlmodel import Session, delete, select
 
 from engine import events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
+from engine.bpmn.catalog import Catalog, ElementInfo
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
@@ -36,7 +37,7 @@ from engine.bpmn.runner import (
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.jobs import task_due, timer
-from engine.policy import Policy
+from engine.policy import Policy, TeamMember
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
 from engine.storage.tables import (
@@ -124,7 +125,7 @@ class InstanceRecord:
     serializer_version: str
     version: int  # 0: never written (save() inserts it)
     variables: dict
-    team: list
+    team: list[TeamMember]
     incident: dict | None
     started_by: str | None
     started_at: datetime
@@ -139,20 +140,20 @@ class Definition:
     id: str
     key: str
     version: int
-    catalog: dict[str, dict]
+    catalog: Catalog
     deployed_at: datetime
 
     @property
     def waits_for_timers(self) -> bool:
-        return any(e.get("timer") for e in self.catalog.values())
+        return any(e.timer for e in self.catalog.values())
 
     @property
     def waits_for_messages(self) -> bool:
-        return any(e.get("message") for e in self.catalog.values())
+        return any(e.message for e in self.catalog.values())
 
     @property
     def has_external_tasks(self) -> bool:
-        return any(e["type"] == "serviceTask" for e in self.catalog.values())
+        return any(e.type == "serviceTask" for e in self.catalog.values())
 
 
 @dataclass
@@ -160,7 +161,7 @@ class Loaded:
     row: InstanceRecord
     definition: Definition
     workflow: BpmnWorkflow
-    team_before: list = field(default_factory=list)
+    team_before: list[TeamMember] = field(default_factory=list)
     #: The routing variables this action may change: those of the form it was validated by (team.py).
     may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
@@ -451,7 +452,7 @@ class Instances:
             session.exec(delete(ExternalTaskRow).where(ExternalTaskRow.id.in_(gone)))
         for task_id in ready.keys() - existing:
             task = ready[task_id]
-            entry = catalog.get(task.element_id, {})
+            entry = catalog.of(task.element_id)
             session.add(
                 ExternalTaskRow(
                     id=task_id,
@@ -460,15 +461,15 @@ class Instances:
                     definition_id=row.definition_id,
                     business_key=row.business_key,
                     element_id=task.element_id,
-                    topic=entry.get("topic") or "",
-                    priority=int((entry.get("properties") or {}).get("priority", 0) or 0),
+                    topic=entry.topic or "",
+                    priority=int(entry.properties.get("priority", 0) or 0),
                     created_at=utcnow(),
                 )
             )
 
-    def _reindex_team(self, session: Session, instance_id: str, team: list[dict]) -> None:
+    def _reindex_team(self, session: Session, instance_id: str, team: list[TeamMember]) -> None:
         session.exec(delete(InstanceMemberRow).where(InstanceMemberRow.instance_id == instance_id))
-        members = {(m["user"], m["role"]) for m in team}
+        members = {(m.user, m.role) for m in team}
         session.add_all(InstanceMemberRow(instance_id=instance_id, user_name=u, role=r) for u, r in members)
 
     def _reindex_tasks(
@@ -492,12 +493,12 @@ class Instances:
             task_due.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            kept = [self._reoffer(session, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
+            kept = [self._reoffer(session, t[0], catalog.of(t[0]["element_id"]), row) for t in kept]
         now = utcnow()
         created, failed = [], None
         for task_id in ready.keys() - existing.keys():
             task = ready[task_id]
-            entry = catalog.get(task.element_id, {})
+            entry = catalog.of(task.element_id)
             try:
                 assignment, due_at = task_offers.derive(
                     task.element_id, entry, {**row.variables, **task.data}, self.evaluate
@@ -511,10 +512,10 @@ class Instances:
                 "process_key": row.process_key,
                 "business_key": row.business_key,
                 "element_id": task.element_id,
-                "name": entry.get("name") or task.name,
+                "name": entry.name or task.name,
                 "role": assignment.first_group,
-                "stage": entry.get("stage"),
-                "form_key": entry.get("form_key"),
+                "stage": entry.stage,
+                "form_key": entry.form_key,
                 "assignee": assignment.assignee,
                 "draft": None,
                 "created_at": now,
@@ -532,7 +533,7 @@ class Instances:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
             for values, _, _ in created:
-                task_due.schedule(session, values, catalog.get(values["element_id"], {}))
+                task_due.schedule(session, values, catalog.of(values["element_id"]))
                 events.record(
                     session,
                     events.TASK_CREATED,
@@ -549,11 +550,11 @@ class Instances:
         return views, failed
 
     def _reoffer(
-        self, session: Session, values: dict, entry: dict, row: InstanceRecord
+        self, session: Session, values: dict, entry: ElementInfo, row: InstanceRecord
     ) -> tuple[dict, list[str], list[str]]:
         conn = session.connection()
         try:
-            assignment = resolve(values["element_id"], entry, row.variables, self.evaluate)
+            assignment = resolve(values["element_id"], entry.assignment, row.variables, self.evaluate)
         except AssignmentError:  # it resolved when the task was created; keep what it gave then
             return self._kept_offer(conn, values)
         conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
@@ -598,8 +599,7 @@ def _request_approval(session: Session, loaded: Loaded, waiting: WaitingMessage,
     """A newly waiting element marked with the `approval` property asks the approval system for a
     decision (an approval_requested event; its answer is the message the element waits for)."""
     row = loaded.row
-    entry = loaded.definition.catalog.get(waiting.element_id, {})
-    approval = (entry.get("properties") or {}).get("approval")
+    approval = loaded.definition.catalog.of(waiting.element_id).properties.get("approval")
     if approval:
         events.record(
             session,

@@ -10,7 +10,7 @@ own local variable (what Camunda does with a reusable form); its output paramete
 
 from collections.abc import Callable
 
-from engine.bpmn.catalog import SHARED_VARIABLES_PROPERTY
+from engine.bpmn.catalog import SHARED_VARIABLES_PROPERTY, Catalog, ElementInfo
 from engine.errors import Problem
 
 #: Elements whose form a person fills in.
@@ -20,30 +20,29 @@ _FORM_STEPS = ("userTask", "startEvent")
 def overlap_warnings(
     process_id: str,
     resource_name: str,
-    catalog: dict[str, dict],
+    catalog: Catalog,
     shared: tuple[str, ...],
-    variables_of: Callable[[dict], list[str] | None],
+    variables_of: Callable[[ElementInfo], list[str] | None],
 ) -> list[Problem]:
     """One warning per variable that the forms of two or more steps of the process bind, located at the
     second of them (the one that would open with the first one's answer). `variables_of(entry)` gives the
     variables a step's form binds (None: its form is unknown, reported elsewhere)."""
-    steps: dict[str, list[tuple[str, dict]]] = {}
-    for element_id, entry in sorted(catalog.items(), key=lambda item: item[1].get("line") or 0):
-        if entry.get("process_id") != process_id or entry.get("type") not in _FORM_STEPS:
+    steps: dict[str, list[tuple[str, ElementInfo]]] = {}
+    for element_id, entry in sorted(catalog.items(), key=lambda item: item[1].line or 0):
+        if entry.process_id != process_id or entry.type not in _FORM_STEPS:
             continue
-        bound = variables_of(entry) if entry.get("form_key") else None
+        bound = variables_of(entry) if entry.form_key else None
         if bound is None:
             continue
-        io = entry.get("io") or {}
-        written = [v for v in bound if v not in io.get("inputs", ())] + list(io.get("outputs", ()))
+        written = [v for v in bound if v not in entry.io_inputs] + list(entry.io_outputs)
         for variable in dict.fromkeys(written):
             if variable not in shared:
                 steps.setdefault(variable, []).append((element_id, entry))
     return [_warning(variable, found, resource_name) for variable, found in steps.items() if len(found) > 1]
 
 
-def _warning(variable: str, found: list[tuple[str, dict]], resource_name: str) -> Problem:
-    named = [f"{element_id} (form {entry['form_key']})" for element_id, entry in found]
+def _warning(variable: str, found: list[tuple[str, ElementInfo]], resource_name: str) -> Problem:
+    named = [f"{element_id} (form {entry.form_key})" for element_id, entry in found]
     listed = ", ".join(named[:-1]) + " and " + named[-1]
     element_id, entry = found[1]
     quantifier = "both" if len(found) == 2 else "all"
@@ -52,6 +51,6 @@ def _warning(variable: str, found: list[tuple[str, dict]], resource_name: str) -
         "an earlier one and each of these tasks opens with another's answer. Give each form its own key, "
         f"or declare '{variable}' shared on the process (extension property {SHARED_VARIABLES_PROPERTY})",
         file=resource_name,
-        line=entry.get("line"),
+        line=entry.line,
         element_id=element_id,
     )

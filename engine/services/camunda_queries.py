@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from engine import permissions, variable_types
+from engine.bpmn.catalog import Catalog
 from engine.errors import Forbidden, InvalidInput
 from engine.instances import Instances
 from engine.permissions import TeamRules
@@ -125,7 +126,7 @@ class CamundaQueries:
             for row, view in zip(page, views, strict=True):
                 catalog = self._instances.definition(session, row[0]).catalog
                 records.append(
-                    TaskRecord(view, row[0], catalog.get(view.element_id, {}).get("documentation") or "")
+                    TaskRecord(view, row[0], catalog.of(view.element_id).documentation)
                 )
             return Page(records, total, paging.offset, paging.limit)
 
@@ -476,7 +477,7 @@ def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
+def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, Catalog]:
     if not definition_ids:
         return {}
     rows = session.exec(
@@ -484,4 +485,4 @@ def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
             ProcessDefinitionRow.id.in_(definition_ids)
         )
     ).all()
-    return {definition_id: catalog or {} for definition_id, catalog in rows}
+    return {definition_id: catalog or Catalog() for definition_id, catalog in rows}

@@ -5,6 +5,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from engine import events
+from engine.bpmn.catalog import Catalog, ElementInfo
 from engine.bpmn.parser import CalledDefinition, ParsedProcess, parse_bpmn_files, start_event
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
@@ -254,10 +256,10 @@ def _overlapping_step_data(
     is the one of this deployment, else the deployed version its binding names."""
     schemas: dict[tuple[str, int | None], dict | None] = {}
 
-    def variables_of(entry: dict) -> list[str] | None:
-        key = entry["form_key"]
-        pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
-        version = int(pinned) if entry.get("form_binding") == "version" and pinned.isdigit() else None
+    def variables_of(entry: ElementInfo) -> list[str] | None:
+        key = entry.form_key or ""
+        pinned = str(entry.properties.get("formRefVersion", ""))
+        version = int(pinned) if entry.form_binding == "version" and pinned.isdigit() else None
         if (key, version) not in schemas:
             if version is None and key in forms:
                 schemas[key, version] = forms[key][1]
@@ -321,7 +323,7 @@ def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
         row.name,
         row.resource_name,
         row.deployed_at,
-        start.get("form_key") if start else None,
+        start.form_key if start else None,
         start is not None,
     )
 
@@ -366,23 +368,23 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def binds_latest_form(entry: dict) -> bool:
+def binds_latest_form(entry: ElementInfo) -> bool:
     """Whether the task or start event takes the newest version of its form (the default binding)."""
-    binding = entry.get("form_binding", "latest")
-    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+    binding = entry.form_binding
+    pinned = entry.properties.get("formRefVersion", "")
     return not (binding == "deployment" or (binding == "version" and pinned.isdigit()))
 
 
-def resolve_form_id(session: Session, entry: dict, definition: "Definition") -> str | None:
+def resolve_form_id(session: Session, entry: ElementInfo, definition: "Definition") -> str | None:
     """The form version of a task or start event, by its binding: `latest` (Camunda's default) takes
     the newest version; `deployment` the newest deployed together with or before the process version;
     `version` the one named by camunda:formRefVersion. Only the id is read: versions are immutable
     and cached by id (Instances.form)."""
-    key = entry.get("form_key")
+    key = entry.form_key
     if not key:
         return None
-    binding = entry.get("form_binding", "latest")
-    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+    binding = entry.form_binding
+    pinned = entry.properties.get("formRefVersion", "")
     if binds_latest_form(entry):
         query, params = _FORM_LATEST, {"key": key}
     elif binding == "deployment":
@@ -426,10 +428,10 @@ def find_called(session: Session, key: str, binding: str, pin: str | None) -> Ca
     )
 
 
-def called_documents(session: Session, catalog: dict[str, dict]) -> list[tuple[str, str]]:
+def called_documents(session: Session, catalog: Catalog) -> list[tuple[str, str]]:
     """(resource name, XML) of the deployed versions a catalog's call activities call (the catalog
     holds the called processes' own entries too, so one level reaches them all)."""
-    ids = sorted({e["called_definition_id"] for e in catalog.values() if e.get("called_definition_id")})
+    ids = sorted({e.call.definition_id for e in catalog.values() if e.call and e.call.definition_id})
     if not ids:
         return []
     rows = session.exec(select(ProcessDefinitionRow).where(ProcessDefinitionRow.id.in_(ids))).all()
@@ -441,11 +443,12 @@ def _resolve_calls_within(session: Session, rows: list[ProcessDefinitionRow]) ->
     latest when its content was unchanged)."""
     ids = {r.key: r.id for r in rows}
     for row in rows:
-        catalog = {k: dict(v) for k, v in row.catalog.items()}
-        for entry in catalog.values():
-            if entry.get("called_in_deployment") and not entry.get("called_definition_id"):
-                key = entry["called_key"]
-                entry["called_definition_id"] = ids.get(key) or latest_definition_id(session, key)
+        catalog = Catalog(row.catalog)
+        for element_id, entry in row.catalog.items():
+            call = entry.call
+            if call is not None and call.in_deployment and not call.definition_id:
+                called = ids.get(call.key) or latest_definition_id(session, call.key)
+                catalog[element_id] = replace(entry, call=replace(call, definition_id=called))
         row.catalog = catalog
 
 

@@ -486,12 +486,12 @@ def test_the_engine_accepts_the_file():
     assert result.problems == []
     assert {p.process_id for p in result.processes} == {PROCESS_ID, ANOMALY_ID}
     catalog = result.processes[0].catalog
-    assert catalog["Task_await_resource_approval"]["message"] == "approval_decision"
-    assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
-    assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
-    assert catalog["StartEvent_optimization_requested"]["message"] == "optimization_requested"
-    assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
-    assert catalog["Task_chase_resource_approval"]["lane_group"] == "leader"
+    assert catalog["Task_await_resource_approval"].message == "approval_decision"
+    assert catalog["Task_await_investment_approval"].properties == {"approval": "investment"}
+    assert catalog["StartEvent_metric_anomaly"].message == "metric_anomaly"
+    assert catalog["StartEvent_optimization_requested"].message == "optimization_requested"
+    assert catalog["EndEvent_below_threshold"].outcome == "below_threshold"
+    assert catalog["Task_chase_resource_approval"].assignment.lane_group == "leader"
 
 
 def test_every_form_the_process_names_exists_and_has_valid_reference_data(flow_nodes):
