@@ -26,7 +26,7 @@ from api.routes import (
     tasks,
     webhooks,
 )
-from api.routing import Route
+from api.routing import PrefixRouter, Route, under_its_prefix
 from api.security_headers import SecurityHeaders
 from api.web import routes as web
 from engine.config import Settings
@@ -100,10 +100,12 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
         audit,
         api_keys,
     )
-    for module in routers:
-        app.include_router(module.router)
-    app.include_router(notifications.router)
-    app.include_router(decisions.router)
+    # Each router under its path, and /api/v1 apart from /engine-rest (api.routing.PrefixRouter): a
+    # request is matched against the routes of its own part only.
+    native = PrefixRouter(under="/api/v1")
+    for module in (*routers, notifications, decisions):
+        native.include_router(under_its_prefix(module.router))
+    app.include_router(native)
     app.include_router(camunda.router)  # Camunda 7 REST subset at /engine-rest
     web.install(app)
     return app

@@ -1,10 +1,17 @@
 """How fast the analytics read: 10,000 finished handbook instances over a year, their history inserted
 directly (as the engine writes it: instance_started, then per task task_created / task_claimed /
-task_completed, some task_overdue, then instance_completed), on SQLite and PostgreSQL. Times
+task_completed, some task_overdue, then instance_completed) and projected into task_history and
+step_week as migration 0014 does on an upgraded database, on SQLite and PostgreSQL. Times
 `engine.analytics.process` (all its statements) for the whole year and for the last twelve weeks, and
 `engine.analytics.handbook_goals`, in-process, median of repeated calls, with each statement's share.
 
+Before/after: the per-step and loop figures are also computed the way they were before 0014, from
+audit_event with exact percentiles (bench/analytics_before.py): its time, and how far the histogram
+percentiles are from the exact ones (they must stay within one bucket, about 9 %; counts and loops
+must be equal).
+
     .venv/bin/python -m bench.analytics [--instances 10000] [--db sqlite|postgres|both] [--repeats 7]
+        [--no-before]
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bench import analytics_before
 from bench.common import (
     build,
     fresh_database,
@@ -30,7 +38,7 @@ from bench.common import (
     target,
     write_result,
 )
-from engine.views import Principal
+from engine.views import Percentiles, Principal
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, JOURNEY, STAGE_1, data
 
 ADMIN = Principal("bench", "bench", frozenset({"admin"}))
@@ -52,6 +60,7 @@ TARGET_MS = 200
 
 def populate(url: str, n: int, seed: int = 11) -> dict:
     """Insert n finished instances and their history; returns row counts and the time it took."""
+    from engine import task_history
     from engine.seed import deploy_handbook
     from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 
@@ -107,11 +116,22 @@ def populate(url: str, n: int, seed: int = 11) -> dict:
             conn.execute(ProcessInstanceRow.__table__.insert(), instances)
             for chunk in range(0, len(audit), 50_000):
                 conn.execute(AuditEventRow.__table__.insert(), audit[chunk : chunk + 50_000])
+        inserted = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        with engine.db.begin() as conn:  # what migration 0014 does to the history of an upgraded database
+            projected = task_history.rebuild(conn)
+        rebuilt = time.perf_counter() - t1
         with engine.db.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
     finally:
         engine.close()
-    return {"instances": n, "audit_rows": len(audit), "insert_s": round(time.perf_counter() - t0, 1)}
+    return {
+        "instances": n,
+        "audit_rows": len(audit),
+        **{f"{table}_rows": rows for table, rows in projected.items()},
+        "insert_s": round(inserted, 1),
+        "rebuild_s": round(rebuilt, 1),
+    }
 
 
 def _event(
@@ -133,7 +153,13 @@ def _event(
     }
 
 
-def measure(url: str, repeats: int) -> dict:
+PERIODS = {
+    "process, whole year": (None, END - timedelta(days=365)),
+    "process, last 12 weeks": (1, END - timedelta(weeks=12)),
+}
+
+
+def measure(url: str, repeats: int, before: bool) -> dict:
     engine = build(url)
     statements: list[float] = []
     starts: dict[int, float] = {}
@@ -144,15 +170,13 @@ def measure(url: str, repeats: int) -> dict:
     def after(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append((time.perf_counter() - starts.pop(id(cursor))) * 1000)
 
-    calls = {
-        "process, whole year": lambda: engine.analytics.process(
-            KEY, version=None, period_from=END - timedelta(days=365), period_to=END, principal=ADMIN
-        ),
-        "process, last 12 weeks": lambda: engine.analytics.process(
-            KEY, version=1, period_from=END - timedelta(weeks=12), period_to=END, principal=ADMIN
-        ),
-        "handbook goals": lambda: engine.analytics.handbook_goals(principal=ADMIN),
-    }
+    def process(version: int | None, start: datetime):
+        return lambda: engine.analytics.process(
+            KEY, version=version, period_from=start, period_to=END, principal=ADMIN
+        )
+
+    calls = {name: process(version, start) for name, (version, start) in PERIODS.items()}
+    calls["handbook goals"] = lambda: engine.analytics.handbook_goals(principal=ADMIN)
     out = {}
     try:
         for name, call in calls.items():
@@ -177,9 +201,63 @@ def measure(url: str, repeats: int) -> dict:
                 "statements_ms": [round(statistics.median(c), 1) for c in columns],
                 "result": _brief(result),
             }
+            if before and name in PERIODS:
+                out[name].update(_before(engine, *PERIODS[name], result))
     finally:
         engine.close()
     return out
+
+
+def _before(engine, version: int | None, start: datetime, after) -> dict:
+    """The per-step and loop figures the old way (once: it takes seconds), and how the new ones compare."""
+    t0 = time.perf_counter()
+    with engine.db.connect() as conn:
+        exact = analytics_before.figures(conn, KEY, version, start, END)
+    before_ms = (time.perf_counter() - t0) * 1000
+    worst = 0.0
+    counts_equal = True
+    steps = {s.element_id: s for s in after.steps}
+    for element_id, (runs, completed, overdue, *measures) in exact["steps"].items():
+        step = steps.get(element_id)
+        if step is None or (step.runs, step.completed, step.overdue) != (runs, completed, overdue):
+            counts_equal = False
+            continue
+        for old, new in zip(measures, (step.waiting, step.work, step.duration), strict=True):
+            worst = max(worst, _relative_error(old, new))
+            counts_equal &= old.count == new.count
+    with engine.db.connect() as conn:
+        pairs = _rework_pairs(conn, version, start)
+    return {
+        "before_steps_and_loops_ms": round(before_ms, 1),
+        "percentile_max_error_pct": round(worst * 100, 2),
+        "counts_equal": counts_equal and set(steps) == set(exact["steps"]),
+        "rework_equal": pairs == exact["loops"],
+    }
+
+
+def _rework_pairs(conn: sa.Connection, version: int | None, start: datetime) -> dict[tuple[str, str], int]:
+    """The tasks created again, by (element completed before, element), from task_history."""
+    from engine.storage.tables import ProcessDefinitionRow, TaskHistoryRow, table_of
+
+    d, t = table_of(ProcessDefinitionRow).c, table_of(TaskHistoryRow).c
+    ids = sa.select(d.id).where(d.key == KEY, *([d.version == version] if version is not None else []))
+    rows = conn.execute(
+        sa.select(t.came_from, t.element_id, sa.func.count())
+        .where(t.definition_id.in_(ids), t.nth > 1, t.created_at >= start, t.created_at < END)
+        .where(t.came_from.is_not(None))
+        .group_by(t.came_from, t.element_id)
+    )
+    return {(source, target): n for source, target, n in rows}
+
+
+def _relative_error(exact: Percentiles, approx: Percentiles) -> float:
+    worst = 0.0
+    for a, b in ((exact.p50, approx.p50), (exact.p90, approx.p90), (exact.p95, approx.p95)):
+        if a is None or b is None:
+            worst = max(worst, 0.0 if a is b else 1.0)
+        elif a:
+            worst = max(worst, abs(b - a) / a)
+    return worst
 
 
 def _brief(result: object) -> str:
@@ -193,6 +271,7 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-before", action="store_true", help="skip the old queries (they take seconds)")
     args = parser.parse_args()
     info = machine_info()
     print_machine(info)
@@ -204,10 +283,12 @@ def main() -> None:
     for kind in kinds:
         with fresh_database(kind) as db:
             built = populate(db.url, args.instances)
-            timed = measure(db.url, args.repeats)
+            timed = measure(db.url, args.repeats, before=not args.no_before)
         results[kind] = {"data": built, "calls": timed}
         print(
-            f"{kind}: {built['instances']} instances, {built['audit_rows']} audit rows, {built['insert_s']} s"
+            f"{kind}: {built['instances']} instances, {built['audit_rows']} audit rows inserted in"
+            f" {built['insert_s']} s; projected into {built['task_history_rows']} task_history and"
+            f" {built['step_week_rows']} step_week rows in {built['rebuild_s']} s"
         )
         for name, figures in timed.items():
             rows.append(
@@ -222,6 +303,25 @@ def main() -> None:
             )
             targets.append(target(f"{kind} {name}", figures["median_ms"], "<", TARGET_MS, "ms"))
     print_table(["db", "call", "median ms", "max ms", "per statement ms", "result"], rows)
+    compared = [
+        [
+            kind,
+            name,
+            figures["before_steps_and_loops_ms"],
+            figures["median_ms"],
+            figures["percentile_max_error_pct"],
+            figures["counts_equal"],
+            figures["rework_equal"],
+        ]
+        for kind, result in results.items()
+        for name, figures in result["calls"].items()
+        if "before_steps_and_loops_ms" in figures
+    ]
+    if compared:
+        print("\nbefore: the per-step and loop queries alone, from audit_event with exact percentiles (once)")
+        print("after: the whole call; its percentiles against the exact ones, its counts and rework pairs")
+        headers = ["db", "call", "before ms", "after ms", "max % off exact", "counts equal", "rework equal"]
+        print_table(headers, compared)
     print_targets(targets)
     write_result(
         "analytics", {"machine": info, "repeats": args.repeats, "results": results, "targets": targets}

@@ -184,7 +184,7 @@ def build_engine(settings: Settings, *, migrate: bool = True, policy: Policy = H
         notification_channels=ChannelService(tx, webhook_targets),
         notification_preferences=PreferenceService(tx),
         decisions=DecisionService(tx, decisions, rules),
-        camunda=CamundaQueries(tx, rules),
+        camunda=CamundaQueries(tx, rules, instances),
         camunda_history=CamundaHistory(tx, rules),
         camunda_resources=CamundaResources(tx),
     )

@@ -1,6 +1,7 @@
 """Typed engine errors; the HTTP layer maps each family to one status code."""
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -13,8 +14,17 @@ class Problem:
     element_id: str | None = None
     path: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class Where(TypedDict, total=False):
+    """Where a problem is, for `Problem(message, **where)`."""
+
+    file: str | None
+    line: int | None
+    element_id: str | None
+    path: str | None
 
 
 @dataclass

@@ -13,16 +13,16 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.jobs import notify, queue, webhooks
-from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, table, utcnow
+from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
-_INSERT_AUDIT = table(AuditEventRow).insert()
-_SUBSCRIPTION = table(WebhookSubscriptionRow)
+_INSERT_AUDIT = AuditEventRow.__table__.insert()
+_SUBSCRIPTION = WebhookSubscriptionRow.__table__
 _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
     _SUBSCRIPTION.c.active
 )
-_CHANNEL = table(NotificationChannelRow)
+_CHANNEL = NotificationChannelRow.__table__
 # Who listens to this transaction's events, read in one statement the first time an event needs it:
 # the active webhook subscriptions, and one active notification channel if there is any.
 _LISTENERS = sa.union_all(
@@ -153,9 +153,13 @@ class _Pending:
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
+        # Imported here: the projection reads the event types this module defines.
+        from engine import task_history
+
         conn = session.connection()
         if self.audit:
             conn.execute(_INSERT_AUDIT, self.audit)
+            task_history.record(conn, self.audit)
         queue.add(session, self.jobs)
 
 

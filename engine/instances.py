@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from engine import events, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
+from engine.bpmn.catalog import Catalog, ElementInfo
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
@@ -35,7 +36,7 @@ from engine.bpmn.runner import (
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.jobs import task_due, timer
-from engine.policy import Policy
+from engine.policy import Policy, TeamMember
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, OpenTask, task_view
 from engine.storage.tables import (
@@ -47,7 +48,6 @@ from engine.storage.tables import (
     ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
-    table,
     utcnow,
 )
 from engine.storage.uow import after_commit
@@ -59,12 +59,12 @@ MessageStarter = Callable[[Session, "InstanceRecord", str, object], str | None]
 
 # The hot path's statements, built once: SQLAlchemy then reuses their compiled form and cache keys.
 R = TypeVar("R")
-_INSTANCE = table(ProcessInstanceRow)
-_OPEN_TASK = table(OpenTaskRow)
-_CANDIDATE = table(TaskCandidateRow)
-_DEFINITION = table(ProcessDefinitionRow)
-_EXTERNAL = table(ExternalTaskRow)
-_MEMBER = table(InstanceMemberRow)
+_INSTANCE = ProcessInstanceRow.__table__
+_OPEN_TASK = OpenTaskRow.__table__
+_CANDIDATE = TaskCandidateRow.__table__
+_DEFINITION = ProcessDefinitionRow.__table__
+_EXTERNAL = ExternalTaskRow.__table__
+_MEMBER = InstanceMemberRow.__table__
 #: What an InstanceRecord is made of: every column but the state (read only when the workflow is not cached).
 INSTANCE_RECORD_COLUMNS = [c for c in _INSTANCE.c if c.name != "state"]
 _LOCK = (
@@ -104,7 +104,7 @@ _ASSIGN_OPEN_TASK = (
     .where(_OPEN_TASK.c.id == sa.bindparam("task_id"), _OPEN_TASK.c.assignee.is_(None))
     .values(assignee=sa.bindparam("to_user"), claimed_at=sa.bindparam("at"))
 )
-_MESSAGES = table(MessageSubscriptionRow)
+_MESSAGES = MessageSubscriptionRow.__table__
 _SUBSCRIBED_MESSAGES = sa.select(_MESSAGES.c.message_name).where(
     _MESSAGES.c.instance_id == sa.bindparam("instance_id")
 )
@@ -134,7 +134,7 @@ class InstanceRecord:
     serializer_version: str
     version: int  # 0: never written (save() inserts it)
     variables: dict[str, Any]
-    team: list[dict[str, Any]]
+    team: list[TeamMember]
     incident: dict[str, Any] | None
     started_by: str | None
     started_at: datetime
@@ -149,20 +149,20 @@ class Definition:
     id: str
     key: str
     version: int
-    catalog: dict[str, dict[str, Any]]
+    catalog: Catalog
     deployed_at: datetime
 
     @property
     def waits_for_timers(self) -> bool:
-        return any(e.get("timer") for e in self.catalog.values())
+        return any(e.timer for e in self.catalog.values())
 
     @property
     def waits_for_messages(self) -> bool:
-        return any(e.get("message") for e in self.catalog.values())
+        return any(e.message for e in self.catalog.values())
 
     @property
     def has_external_tasks(self) -> bool:
-        return any(e["type"] == "serviceTask" for e in self.catalog.values())
+        return any(e.type == "serviceTask" for e in self.catalog.values())
 
 
 @dataclass
@@ -170,7 +170,7 @@ class Loaded:
     row: InstanceRecord
     definition: Definition
     workflow: BpmnWorkflow
-    team_before: list[dict[str, Any]] = field(default_factory=list)
+    team_before: list[TeamMember] = field(default_factory=list)
     #: The routing variables this action may change: those of the form it was validated by (team.py).
     may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
@@ -455,7 +455,7 @@ class Instances:
             session.execute(sa.delete(ExternalTaskRow).where(_EXTERNAL.c.id.in_(gone)))
         for task_id in ready.keys() - existing:
             task = ready[task_id]
-            entry = catalog.get(task.element_id, {})
+            entry = catalog.of(task.element_id)
             session.add(
                 ExternalTaskRow(
                     id=task_id,
@@ -464,15 +464,15 @@ class Instances:
                     definition_id=row.definition_id,
                     business_key=row.business_key,
                     element_id=task.element_id,
-                    topic=entry.get("topic") or "",
-                    priority=int((entry.get("properties") or {}).get("priority", 0) or 0),
+                    topic=entry.topic or "",
+                    priority=int(entry.properties.get("priority", 0) or 0),
                     created_at=utcnow(),
                 )
             )
 
-    def _reindex_team(self, session: Session, instance_id: str, team: list[dict[str, Any]]) -> None:
+    def _reindex_team(self, session: Session, instance_id: str, team: list[TeamMember]) -> None:
         session.execute(sa.delete(InstanceMemberRow).where(_MEMBER.c.instance_id == instance_id))
-        members = {(m["user"], m["role"]) for m in team}
+        members = {(m.user, m.role) for m in team}
         session.add_all(InstanceMemberRow(instance_id=instance_id, user_name=u, role=r) for u, r in members)
 
     def _reindex_tasks(
@@ -496,12 +496,12 @@ class Instances:
             task_due.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
         if reoffer:  # the team changed: tasks already open go to the newly named people
-            kept = [self._reoffer(session, t[0], catalog.get(t[0]["element_id"], {}), row) for t in kept]
+            kept = [self._reoffer(session, t[0], catalog.of(t[0]["element_id"]), row) for t in kept]
         now = utcnow()
         created, failed = [], None
         for task_id in ready.keys() - existing.keys():
             task = ready[task_id]
-            entry = catalog.get(task.element_id, {})
+            entry = catalog.of(task.element_id)
             try:
                 assignment, due_at = task_offers.derive(
                     task.element_id, entry, {**row.variables, **task.data}, self.evaluate
@@ -515,10 +515,10 @@ class Instances:
                 "process_key": row.process_key,
                 "business_key": row.business_key,
                 "element_id": task.element_id,
-                "name": entry.get("name") or task.name,
+                "name": entry.name or task.name,
                 "role": assignment.first_group,
-                "stage": entry.get("stage"),
-                "form_key": entry.get("form_key"),
+                "stage": entry.stage,
+                "form_key": entry.form_key,
                 "assignee": assignment.assignee,
                 "draft": None,
                 "created_at": now,
@@ -536,7 +536,7 @@ class Instances:
             conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
             _insert_candidates(conn, created)
             for values, _, _ in created:
-                task_due.schedule(session, values, catalog.get(values["element_id"], {}))
+                task_due.schedule(session, values, catalog.of(values["element_id"]))
                 events.record(
                     session,
                     events.TASK_CREATED,
@@ -553,11 +553,11 @@ class Instances:
         return views, failed
 
     def _reoffer(
-        self, session: Session, values: dict[str, Any], entry: dict[str, Any], row: InstanceRecord
+        self, session: Session, values: dict[str, Any], entry: ElementInfo, row: InstanceRecord
     ) -> tuple[dict[str, Any], list[str], list[str]]:
         conn = session.connection()
         try:
-            assignment = resolve(values["element_id"], entry, row.variables, self.evaluate)
+            assignment = resolve(values["element_id"], entry.assignment, row.variables, self.evaluate)
         except AssignmentError:  # it resolved when the task was created; keep what it gave then
             return self._kept_offer(conn, values)
         conn.execute(_DELETE_CANDIDATES, {"task_id": values["id"]})
@@ -604,8 +604,7 @@ def _request_approval(session: Session, loaded: Loaded, waiting: WaitingMessage,
     """A newly waiting element marked with the `approval` property asks the approval system for a
     decision (an approval_requested event; its answer is the message the element waits for)."""
     row = loaded.row
-    entry = loaded.definition.catalog.get(waiting.element_id, {})
-    approval = (entry.get("properties") or {}).get("approval")
+    approval = loaded.definition.catalog.of(waiting.element_id).properties.get("approval")
     if approval:
         events.record(
             session,

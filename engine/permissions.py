@@ -36,7 +36,9 @@ and the policy's (engine.policy: for the handbook, `leader` leads instances and 
 Python form and a SQL form.
 """
 
-from engine.policy import GroupSpec, Policy
+from collections.abc import Sequence
+
+from engine.policy import GroupSpec, Policy, TeamMember
 from engine.views import Principal
 from engine.visibility import (
     AllOf,
@@ -159,14 +161,14 @@ class TeamRules:
             )
         )
 
-    def can_start(self, p: Principal, starter_groups: list[str], starter_users: list[str]) -> bool:
+    def can_start(self, p: Principal, starter_groups: Sequence[str], starter_users: Sequence[str]) -> bool:
         if p.has(ADMIN, INTEGRATION):
             return True
         if starter_groups or starter_users:
             return p.name in starter_users or p.has(*starter_groups)
         return p.has(*self.policy.starters)
 
-    def is_instance_leader(self, p: Principal, started_by: str | None, team: list[dict]) -> bool:
+    def is_instance_leader(self, p: Principal, started_by: str | None, team: Sequence[TeamMember]) -> bool:
         return self.instance_leader.holds(p, Facts(started_by, team))
 
     def is_offered(
@@ -174,9 +176,9 @@ class TeamRules:
     ) -> bool:
         return self.offered.holds(p, Facts(task=TaskFacts(assignee, candidate_users, candidate_groups)))
 
-    def is_teammate(self, p: Principal, team: list[dict]) -> bool:
+    def is_teammate(self, p: Principal, team: Sequence[TeamMember]) -> bool:
         return self.task_readable.holds(p, Facts(team=team))
 
-    def leaders_of(self, started_by: str | None, team: list[dict]) -> list[str]:
+    def leaders_of(self, started_by: str | None, team: Sequence[TeamMember]) -> list[str]:
         """Who an instance's escalations go to: the leaders its team names, else its starter."""
         return sorted(self.policy.leaders_of(team)) or ([started_by] if started_by else [])

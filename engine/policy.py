@@ -9,7 +9,26 @@ lead it (cancel, assign, escalations). A form's team list names the roles every 
 `requiredRoles` property.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from engine.types import JsonObject
+
+
+class TeamMember(BaseModel):
+    """One row of an instance's team: who (a user name) fills which role (a group). The row's other
+    fields (the handbook's duty) are the form's: kept, stored and shown as written."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
+
+    user: str
+    role: str
+
+
+#: Reads the team column and the team variable: a list of rows, each with a user and a role.
+TEAM = TypeAdapter(list[TeamMember])
 
 
 @dataclass(frozen=True)
@@ -39,20 +58,20 @@ class Policy:
     def lane_ids(self) -> tuple[str, ...]:
         return tuple(g.id for g in self.lanes)
 
-    def team_of(self, variables: dict) -> list[dict] | None:
+    def team_of(self, variables: JsonObject) -> list[TeamMember] | None:
         """The team the process data names (rows with a user and a role), or None."""
         if self.team_variable is None:
             return None
-        team = variables.get(self.team_variable)
-        if isinstance(team, list) and all(isinstance(m, dict) and "user" in m and "role" in m for m in team):
-            return team
-        return None
+        try:
+            return TEAM.validate_python(variables.get(self.team_variable))
+        except ValidationError:
+            return None
 
-    def leaders_of(self, team: list[dict]) -> set[str]:
+    def leaders_of(self, team: Sequence[TeamMember]) -> set[str]:
         """The users a team names as its leaders."""
         if self.leader is None:
             return set()
-        return {m["user"] for m in team if m.get("role") == self.leader and m.get("user")}
+        return {m.user for m in team if m.role == self.leader and m.user}
 
 
 HANDBOOK = Policy(

@@ -2,29 +2,34 @@
 the model's assignment resolved against the process data (engine.bpmn.assignment), then the instance's
 team: the people a team names for a group take the task in the group's stead."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from engine import deadlines
 from engine.bpmn.assignment import Assignment, AssignmentError, Evaluate, due_value, resolve
+from engine.bpmn.catalog import ElementInfo
+from engine.policy import TeamMember
+from engine.types import JsonObject
 
 
 def derive(
-    element_id: str, entry: dict, variables: dict, evaluate: Evaluate
+    element_id: str, entry: ElementInfo, variables: JsonObject, evaluate: Evaluate
 ) -> tuple[Assignment, datetime | None]:
     """The task's assignment and due date. Raises AssignmentError (the instance's incident)."""
-    assignment = resolve(element_id, entry, variables, evaluate)
-    value = due_value(element_id, entry.get("due_date"), variables, evaluate)
+    written = entry.assignment
+    assignment = resolve(element_id, written, variables, evaluate)
+    value = due_value(element_id, written.due_date, variables, evaluate)
     try:
         return assignment, deadlines.due_datetime(value)
     except ValueError as exc:
-        raise AssignmentError(element_id, f"camunda:dueDate {entry.get('due_date')!r}: {exc}") from exc
+        raise AssignmentError(element_id, f"camunda:dueDate {written.due_date!r}: {exc}") from exc
 
 
-def offer(assignment: Assignment, team: list[dict]) -> tuple[list[str], list[str]]:
+def offer(assignment: Assignment, team: Sequence[TeamMember]) -> tuple[list[str], list[str]]:
     """(candidate users, candidate groups) of a user task: the instance's named people for the task's
     groups, or the whole groups where the team names nobody for them."""
     groups = assignment.candidate_groups
-    named = sorted({m["user"] for m in team if m.get("role") in groups and m.get("user")})
+    named = sorted({m.user for m in team if m.role in groups and m.user})
     users = sorted(set(named) | set(assignment.candidate_users))
     return users, ([] if named else groups)
 

@@ -8,13 +8,14 @@ from sqlmodel import Session
 from engine.errors import Problem
 from engine.policy import Policy
 from engine.services.identity import users_with_groups
+from engine.types import JsonObject
 
 #: Process variables the engine itself reads to decide who is offered tasks and who leads the instance.
 #: Only a form with a field for one may change it (engine/instances.py refuses every other change).
 ROUTING_VARIABLES = ("team",)
 
 
-def routing_fields(form_schema: dict | None) -> frozenset[str]:
+def routing_fields(form_schema: JsonObject | None) -> frozenset[str]:
     """The routing variables a form has a field for: the ones completing it may set."""
     if form_schema is None:
         return frozenset()
@@ -22,7 +23,9 @@ def routing_fields(form_schema: dict | None) -> frozenset[str]:
     return frozenset(k for k in ROUTING_VARIABLES if k in keys)
 
 
-def team_problems(session: Session, form_schema: dict, data: dict, policy: Policy) -> list[Problem]:
+def team_problems(
+    session: Session, form_schema: JsonObject, data: JsonObject, policy: Policy
+) -> list[Problem]:
     """What is wrong with the team a form names, if the form has the team list and the data names one."""
     if policy.team_variable is None or policy.team_variable not in data:
         return []
@@ -32,7 +35,7 @@ def team_problems(session: Session, form_schema: dict, data: dict, policy: Polic
     return check_team(session, data[policy.team_variable], required, policy)
 
 
-def required_roles(form_schema: dict, policy: Policy) -> list[str] | None:
+def required_roles(form_schema: JsonObject, policy: Policy) -> list[str] | None:
     """The roles a team must name, from the policy's property (`requiredRoles`) on the form's team list;
     None when the form has no team list."""
     for component in _walk(form_schema.get("components", [])):
@@ -48,7 +51,7 @@ def check_team(session: Session, team: object, required: list[str], policy: Poli
     if not isinstance(team, list):
         return [Problem("the team must be a list of rows", path=where)]
     problems = []
-    names = {row.get("user") for row in team if isinstance(row, dict) and isinstance(row.get("user"), str)}
+    names = {u for row in team if isinstance(row, dict) and isinstance(u := row.get("user"), str)}
     known = users_with_groups(session, names)
     for i, row in enumerate(team):
         user, role = row.get("user"), row.get("role")
@@ -65,7 +68,7 @@ def check_team(session: Session, team: object, required: list[str], policy: Poli
     return problems
 
 
-def _walk(components: list[dict]) -> Iterator[dict]:
+def _walk(components: list[JsonObject]) -> Iterator[JsonObject]:
     for c in components:
         yield c
         yield from _walk(c.get("components", []))

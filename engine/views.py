@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from engine.errors import Problem
+from engine.policy import TeamMember
+from engine.types import JsonObject
 
 T = TypeVar("T")
 
@@ -62,7 +64,7 @@ class FormView:
     id: str
     key: str
     version: int
-    schema: dict
+    schema: JsonObject
     deployed_at: datetime
 
 
@@ -99,9 +101,9 @@ class DecisionEvaluationView:
     instance_id: str | None
     task_id: str | None
     element_id: str | None
-    inputs: dict
-    matched_rules: list[dict]  # [{rule_id, index, outputs}]
-    result: list[dict]
+    inputs: JsonObject
+    matched_rules: list[JsonObject]  # [{rule_id, index, outputs}]
+    result: list[JsonObject]
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,8 @@ class TaskDetailView:
     task: TaskView
     documentation: str
     form: FormView | None
-    data: dict  # the instance's variables, overlaid with the caller's own saved draft
-    draft: dict | None  # the caller's own draft: nobody reads another's
+    data: JsonObject  # the instance's variables, overlaid with the caller's own saved draft
+    draft: JsonObject | None  # the caller's own draft: nobody reads another's
     instance: "InstanceView"
     #: the caller may read the task but not act on it: a teammate on the instance's team looking at
     #: a task that is someone else's
@@ -147,7 +149,7 @@ class AuditEntry:
     instance_id: str | None
     task_id: str | None
     element_id: str | None
-    details: dict | None
+    details: JsonObject | None
 
 
 @dataclass(frozen=True)
@@ -162,11 +164,11 @@ class InstanceView:
     started_by: str | None
     started_at: datetime
     ended_at: datetime | None
-    team: list[dict]
-    variables: dict
-    incident: dict | None
+    team: list[TeamMember]
+    variables: JsonObject
+    incident: JsonObject | None
     #: declared types (engine/variable_types.py) of some variables: name -> {"type", "valueInfo"}
-    variable_types: dict = field(default_factory=dict)
+    variable_types: dict[str, JsonObject] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -468,6 +470,6 @@ class ExternalTaskView:
     error_message: str | None
     error_details: str | None
     priority: int
-    variables: dict
+    variables: JsonObject
     #: declared types of the variables (engine/variable_types.py)
-    variable_types: dict = field(default_factory=dict)
+    variable_types: dict[str, JsonObject] = field(default_factory=dict)

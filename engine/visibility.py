@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from engine.policy import TeamMember
 from engine.storage.tables import InstanceMemberRow, OpenTaskRow, ProcessInstanceRow, TaskCandidateRow
 from engine.views import Principal
 
@@ -32,7 +33,7 @@ class Facts:
     task of the instance (instance rules)."""
 
     started_by: str | None = None
-    team: Sequence[dict] = ()
+    team: Sequence[TeamMember] = ()
     task: TaskFacts | None = None
     open_tasks: Sequence[TaskFacts] = field(default_factory=tuple)
 
@@ -106,7 +107,7 @@ class OnTeam(Ground):
     role: str | None = None
 
     def holds(self, p: Principal, facts: Facts) -> bool:
-        return any(m.get("user") == p.name and self.role in (None, m.get("role")) for m in facts.team)
+        return any(m.user == p.name and self.role in (None, m.role) for m in facts.team)
 
     def sql(self, p: Principal) -> sa.ColumnElement[bool]:
         member = sa.select(_MEMBER.c.instance_id).where(_MEMBER.c.user_name == p.name)
@@ -122,7 +123,7 @@ class TeamNames(Ground):
     role: str | None = None
 
     def holds(self, p: Principal, facts: Facts) -> bool:
-        return any(self.role in (None, m.get("role")) for m in facts.team)
+        return any(self.role in (None, m.role) for m in facts.team)
 
     def sql(self, p: Principal) -> sa.ColumnElement[bool]:
         member = sa.select(_MEMBER.c.instance_id)

@@ -41,6 +41,7 @@ from api.camunda import (
     variable_instance,
 )
 from api.camunda.errors import PREFIX, exception_body, not_found_body
+from api.routing import PrefixRouter
 
 IN_OPENAPI = False
 
@@ -105,7 +106,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     route: decision_definition.ROUTE_SCOPES.get(route, scope_of(*route)) for route in _routes()
 }
 
-router = APIRouter(include_in_schema=IN_OPENAPI)
+router = PrefixRouter(under=PREFIX, include_in_schema=IN_OPENAPI)
 for _router in ROUTERS:
     router.include_router(_router)
 

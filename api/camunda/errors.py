@@ -28,11 +28,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routing import Route
+from api.routing import PrefixRouter, Route
 from engine.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -163,11 +163,11 @@ class CamundaRoute(Route):
         return camunda_handler
 
 
-def camunda_router(resource: str, tag: str) -> APIRouter:
+def camunda_router(resource: str, tag: str) -> PrefixRouter:
     """A router of one Camunda resource (`/task`), under /engine-rest: its routes answer errors in
     Camunda's shape. The full prefix is set here, not by an enclosing router, so that each route's own
     path is the one api.deps.require_scope looks up in ROUTE_SCOPES."""
-    return APIRouter(prefix=PREFIX + resource, tags=[f"camunda: {tag}"], route_class=CamundaRoute)
+    return PrefixRouter(prefix=PREFIX + resource, tags=[f"camunda: {tag}"], route_class=CamundaRoute)
 
 
 def not_found_body(request: Request) -> dict[str, Any]:

@@ -10,7 +10,7 @@ Completing validates the variables against the task's form, as the native API do
 offending field).
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import Body, Query, Response
 from fastapi.responses import JSONResponse
@@ -116,12 +116,14 @@ def claim(
     """Claims the task for userId (default: the caller). Claiming for someone else is assigning, which
     the instance's leader or an admin may do; a task claimed by another is a 400."""
     user = (body.userId if body else None) or principal.name
-    _require_known(engine, principal, task_id)
     try:
         if user == principal.name:
-            engine.tasks.claim(task_id, principal=principal)
+            try:
+                engine.tasks.claim(task_id, principal=principal)
+            except NotFound:  # claiming reads the task itself: no look-up first for the usual case
+                _refuse_unknown(engine, principal, task_id)
         else:
-            if _task(engine, principal, task_id).task.assignee is not None:
+            if _require_known(engine, principal, task_id).task.assignee is not None:
                 raise Conflict(f"Task '{task_id}' is already claimed by someone else.")
             engine.tasks.assign(task_id, user, principal=principal)
     except Conflict as exc:
@@ -263,14 +265,19 @@ def _query(engine: ProcessEngine, principal: Principal, q: TaskQueryDto, paging:
     return engine.camunda.tasks(task_filter(q), paging, principal=principal)
 
 
-def _require_known(engine: ProcessEngine, principal: Principal, task_id: str) -> None:
-    """Camunda answers a task the caller may not see but that exists with 403, not 404."""
+def _require_known(engine: ProcessEngine, principal: Principal, task_id: str) -> TaskDetailView:
+    """The task; Camunda answers a task the caller may not see but that exists with 403, not 404."""
     try:
-        engine.tasks.get_task(task_id, principal=principal)
+        return engine.tasks.get_task(task_id, principal=principal)
     except NotFound:
-        if engine.camunda.task_exists(task_id):
-            raise Forbidden(f"task {task_id} is not offered to {principal.name}") from None
-        raise invalid(f"No matching task with id {task_id}", status=404) from None
+        _refuse_unknown(engine, principal, task_id)
+
+
+def _refuse_unknown(engine: ProcessEngine, principal: Principal, task_id: str) -> NoReturn:
+    """The engine found no such task for the principal: 403 if it exists (not theirs to see), else 404."""
+    if engine.camunda.task_exists(task_id):
+        raise Forbidden(f"task {task_id} is not offered to {principal.name}") from None
+    raise invalid(f"No matching task with id {task_id}", status=404) from None
 
 
 def _task(engine: ProcessEngine, principal: Principal, task_id: str) -> TaskDetailView:

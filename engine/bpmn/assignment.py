@@ -14,17 +14,18 @@ incident), never a literal name.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
 from engine.bpmn.sandbox import check_expression
 from engine.bpmn.xml import NS, camunda, camunda_properties, local_name
-from engine.errors import Problem
+from engine.errors import Problem, Where
+from engine.types import JsonObject
 
 #: What the sandbox evaluates an expression with: (expression, variables) -> value.
-Evaluate = Callable[[str, dict], object]
+Evaluate = Callable[[str, JsonObject], object]
 _EXPRESSION = re.compile(r"\$\{(.*?)\}", re.S)
 #: The lane extension property that names its group.
 LANE_GROUP_PROPERTY = "group"
@@ -48,6 +49,38 @@ class Assignment:
         return self.candidate_groups[0] if self.candidate_groups else None
 
 
+@dataclass(frozen=True)
+class Lane:
+    name: str
+    group: str | None  # None: the lane maps to no group
+
+
+@dataclass(frozen=True)
+class WrittenAssignment:
+    """A user task's assignment as the model writes it, kept in the catalog and resolved when the task
+    is created. Every element's catalog entry has one (empty but for the lane's group elsewhere)."""
+
+    lane_group: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
+    assignee: str | None = None
+    due_date: str | None = None
+
+    @property
+    def names_anybody(self) -> bool:
+        return bool(self.candidate_groups or self.candidate_users or self.assignee or self.lane_group)
+
+
+@dataclass(frozen=True)
+class StartFacts:
+    """A start event's `camunda:initiator` (the variable the starter's name is stored in) and who may
+    start its process (the process's candidate starter groups and users)."""
+
+    initiator: str | None = None
+    starter_groups: tuple[str, ...] = ()
+    starter_users: tuple[str, ...] = ()
+
+
 # --- deploy time --------------------------------------------------------------------------------------
 
 
@@ -55,7 +88,8 @@ def split_items(value: str | None) -> list[str]:
     """`sales, ${extra}, ${a + ',' + b}` -> its items: commas inside ${...} do not split."""
     if not value:
         return []
-    items, depth, current = [], 0, ""
+    items: list[str] = []
+    depth, current = 0, ""
     i = 0
     while i < len(value):
         if value.startswith("${", i):
@@ -76,9 +110,9 @@ def split_items(value: str | None) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def lane_groups(process: etree._Element, groups: set[str]) -> dict[str, dict]:
-    """flow node id -> {name, group} of its lane (group None: the lane maps to no group)."""
-    by_node: dict[str, dict] = {}
+def lane_groups(process: etree._Element, groups: set[str]) -> dict[str, Lane]:
+    """flow node id -> its lane."""
+    by_node: dict[str, Lane] = {}
     for lane in process.xpath(".//bpmn:lane", namespaces=NS):
         name = lane.get("name") or ""
         lane_id = lane.get("id") or ""
@@ -88,34 +122,34 @@ def lane_groups(process: etree._Element, groups: set[str]) -> dict[str, dict]:
             group = next((c.lower() for c in candidates if c and c.lower() in groups), None)
         for ref in lane.xpath("./bpmn:flowNodeRef/text()", namespaces=NS):
             # Nested lanes come later in document order and are more specific: let them win.
-            by_node[ref.strip()] = {"name": name or lane_id, "group": group}
+            by_node[ref.strip()] = Lane(name or lane_id, group)
     return by_node
 
 
-def user_task_facts(node: etree._Element, lane: dict | None) -> dict:
-    """The catalog's assignment keys of a user task, as written."""
-    return {
-        "lane_group": lane["group"] if lane else None,
-        "candidate_groups": split_items(camunda(node, "candidateGroups")),
-        "candidate_users": split_items(camunda(node, "candidateUsers")),
-        "assignee": camunda(node, "assignee"),
-        "due_date": camunda(node, "dueDate"),
-    }
+def user_task_facts(node: etree._Element, lane: Lane | None) -> WrittenAssignment:
+    """The assignment of a user task, as written."""
+    return WrittenAssignment(
+        lane_group=lane.group if lane else None,
+        candidate_groups=tuple(split_items(camunda(node, "candidateGroups"))),
+        candidate_users=tuple(split_items(camunda(node, "candidateUsers"))),
+        assignee=camunda(node, "assignee"),
+        due_date=camunda(node, "dueDate"),
+    )
 
 
-def start_facts(node: etree._Element, process: etree._Element) -> dict:
-    """The catalog's keys of a start event: who its starter is stored as, and who may start the process."""
-    return {
-        "initiator": camunda(node, "initiator"),
-        "starter_groups": split_items(camunda(process, "candidateStarterGroups")),
-        "starter_users": split_items(camunda(process, "candidateStarterUsers")),
-    }
+def start_facts(node: etree._Element, process: etree._Element) -> StartFacts:
+    """Of a start event: who its starter is stored as, and who may start the process."""
+    return StartFacts(
+        initiator=camunda(node, "initiator"),
+        starter_groups=tuple(split_items(camunda(process, "candidateStarterGroups"))),
+        starter_users=tuple(split_items(camunda(process, "candidateStarterUsers"))),
+    )
 
 
-def expression_problems(entry: dict, where: dict) -> list[Problem]:
+def expression_problems(written: WrittenAssignment, where: Where) -> list[Problem]:
     """Every ${...} of a task's assignment and due date must compile under the sandbox's policy."""
     problems = []
-    for attribute, items in _written(entry):
+    for attribute, items in _written(written):
         for item in items:
             for source in _EXPRESSION.findall(item):
                 error = check_expression(source) if source.strip() else "it is empty"
@@ -126,15 +160,14 @@ def expression_problems(entry: dict, where: dict) -> list[Problem]:
     return problems
 
 
-def offer_warnings(entry: dict, where: dict, members: dict[str, int], users: set[str]) -> list[Problem]:
+def offer_warnings(
+    written: WrittenAssignment, where: Where, members: Mapping[str, int], users: set[str]
+) -> list[Problem]:
     """Why nobody could be offered a user task yet, as far as deploy can tell (expressions are only
     known when the task is created): the groups it names do not exist or have no members, the users
     it names do not exist. Warnings, not refusals: groups are filled after deploying."""
-    groups = entry.get("candidate_groups") or ([entry["lane_group"]] if entry.get("lane_group") else [])
-    named_users = [
-        *(entry.get("candidate_users") or []),
-        *([entry["assignee"]] if entry.get("assignee") else []),
-    ]
+    groups = list(written.candidate_groups) or ([written.lane_group] if written.lane_group else [])
+    named_users = [*written.candidate_users, *([written.assignee] if written.assignee else [])]
     if not groups and not named_users:
         return []  # the parser warns about a task that names nobody at all
     literal_groups = [g for g in groups if "${" not in g]
@@ -153,24 +186,25 @@ def offer_warnings(entry: dict, where: dict, members: dict[str, int], users: set
 # --- when the task is created -----------------------------------------------------------------------
 
 
-def resolve(element_id: str, entry: dict, variables: dict, evaluate: Evaluate) -> Assignment:
+def resolve(
+    element_id: str, written: WrittenAssignment, variables: JsonObject, evaluate: Evaluate
+) -> Assignment:
     """The task's assignee and candidates from the process data. Raises AssignmentError."""
     assignee = _names(
-        element_id, "assignee", [entry["assignee"]] if entry.get("assignee") else [], variables, evaluate
+        element_id, "assignee", [written.assignee] if written.assignee else [], variables, evaluate
     )
     if len(assignee) > 1:
         raise AssignmentError(
-            element_id, f"camunda:assignee {entry['assignee']!r} names {len(assignee)} users"
+            element_id, f"camunda:assignee {written.assignee!r} names {len(assignee)} users"
         )
-    groups = _names(element_id, "candidateGroups", entry.get("candidate_groups") or [], variables, evaluate)
-    lane_group = entry.get("lane_group", entry.get("lane_role"))  # lane_role: catalogs of 0.1
-    if not groups and lane_group:
-        groups = [lane_group]
-    users = _names(element_id, "candidateUsers", entry.get("candidate_users") or [], variables, evaluate)
+    groups = _names(element_id, "candidateGroups", written.candidate_groups, variables, evaluate)
+    if not groups and written.lane_group:
+        groups = [written.lane_group]
+    users = _names(element_id, "candidateUsers", written.candidate_users, variables, evaluate)
     return Assignment(assignee[0] if assignee else None, users, groups)
 
 
-def due_value(element_id: str, expression: str | None, variables: dict, evaluate: Evaluate) -> object:
+def due_value(element_id: str, expression: str | None, variables: JsonObject, evaluate: Evaluate) -> object:
     """What `camunda:dueDate` gives: `${...}` evaluated, a literal ISO date, datetime or duration as it
     is, anything else evaluated as an expression (how opsflow 0.1 models wrote it)."""
     if not expression:
@@ -182,7 +216,7 @@ def due_value(element_id: str, expression: str | None, variables: dict, evaluate
 
 
 def _names(
-    element_id: str, attribute: str, items: list[str], variables: dict, evaluate: Evaluate
+    element_id: str, attribute: str, items: Sequence[str], variables: JsonObject, evaluate: Evaluate
 ) -> list[str]:
     names: list[str] = []
     for item in items:
@@ -206,7 +240,9 @@ def _names(
     return list(dict.fromkeys(names))
 
 
-def _evaluate(element_id: str, attribute: str, source: str, variables: dict, evaluate: Evaluate) -> object:
+def _evaluate(
+    element_id: str, attribute: str, source: str, variables: JsonObject, evaluate: Evaluate
+) -> object:
     try:
         return evaluate(source, dict(variables))
     except Exception as exc:  # the sandbox's own errors and the expression's alike
@@ -215,16 +251,16 @@ def _evaluate(element_id: str, attribute: str, source: str, variables: dict, eva
         ) from exc
 
 
-def _written(entry: dict) -> list[tuple[str, list[str]]]:
+def _written(written: WrittenAssignment) -> list[tuple[str, Sequence[str]]]:
     return [
-        ("assignee", [entry["assignee"]] if entry.get("assignee") else []),
-        ("candidateGroups", entry.get("candidate_groups") or []),
-        ("candidateUsers", entry.get("candidate_users") or []),
-        ("dueDate", [entry["due_date"]] if entry.get("due_date") else []),
+        ("assignee", [written.assignee] if written.assignee else []),
+        ("candidateGroups", written.candidate_groups),
+        ("candidateUsers", written.candidate_users),
+        ("dueDate", [written.due_date] if written.due_date else []),
     ]
 
 
-def lane_of(node: etree._Element, lanes: dict[str, dict]) -> dict | None:
+def lane_of(node: etree._Element, lanes: dict[str, Lane]) -> Lane | None:
     current: etree._Element | None = node
     while current is not None and local_name(current) != "process":
         if current.get("id") in lanes:

@@ -4,9 +4,10 @@ such tasks are shown and validated like any deployed form."""
 from lxml import etree
 
 from engine.bpmn.xml import NS
+from engine.types import JsonObject
 
 # formField type -> form-js component (and its fixed settings)
-_TYPES: dict[str, dict] = {
+_TYPES: dict[str, JsonObject] = {
     "string": {"type": "textfield"},
     "textarea": {"type": "textarea"},
     "long": {"type": "number", "decimalDigits": 0},
@@ -27,9 +28,9 @@ def has_form_data(node: etree._Element) -> bool:
     return bool(node.xpath("./bpmn:extensionElements/camunda:formData", namespaces=NS))
 
 
-def form_data_schema(node: etree._Element, key: str) -> tuple[dict, list[str]]:
+def form_data_schema(node: etree._Element, key: str) -> tuple[JsonObject, list[str]]:
     """(form-js schema, problems) for the element's camunda:formData."""
-    components: list[dict] = []
+    components: list[JsonObject] = []
     problems: list[str] = []
     fields = node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NS)
     for field in fields:
@@ -43,7 +44,7 @@ def form_data_schema(node: etree._Element, key: str) -> tuple[dict, list[str]]:
                 f"(use one of {', '.join(_TYPES)})"
             )
             continue
-        component: dict = {
+        component: JsonObject = {
             **_TYPES[field_type],
             "id": f"Field_{field_id}",
             "key": field_id,
@@ -57,7 +58,7 @@ def form_data_schema(node: etree._Element, key: str) -> tuple[dict, list[str]]:
                 {"value": v.get("id"), "label": v.get("name") or v.get("id")}
                 for v in field.xpath("./camunda:value", namespaces=NS)
             ]
-        validate: dict = {}
+        validate: JsonObject = {}
         for constraint in field.xpath("./camunda:validation/camunda:constraint", namespaces=NS):
             name, config = constraint.get("name"), constraint.get("config")
             if name == "required":

@@ -4,15 +4,24 @@ call activities, read from the XML at parse time and applied by the task specs (
 A parameter's value is a text (a literal string, or a `${...}` expression evaluated against the
 task's data), a `camunda:list` or a `camunda:map` of such values."""
 
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 from lxml import etree
 
 from engine.bpmn.xml import NS, local_name
+from engine.types import JsonObject
 
-# ("text", str) | ("list", [value, ...]) | ("map", [(key, value), ...])
-Value = tuple
+#: A parameter's value: ("text", str) | ("list", [value, ...]) | ("map", [(key, value), ...])
+Value: TypeAlias = (
+    "tuple[Literal['text'], str]"
+    " | tuple[Literal['list'], list[Value]]"
+    " | tuple[Literal['map'], list[tuple[str, Value]]]"
+)
+#: Evaluates a `${...}` expression against the task's data.
+EvaluateExpression = Callable[[str], object]
 
 
 @dataclass(frozen=True)
@@ -74,25 +83,28 @@ def unsupported(node: etree._Element) -> list[str]:
     return problems
 
 
-def evaluate(value: Value, evaluate_expression) -> object:
+def evaluate(value: Value, evaluate_expression: EvaluateExpression) -> object:
     """The value of a parameter; `evaluate_expression(text)` evaluates a `${...}` expression."""
-    kind, content = value
-    if kind == "list":
-        return [evaluate(v, evaluate_expression) for v in content]
-    if kind == "map":
-        return {k: evaluate(v, evaluate_expression) for k, v in content}
-    text = content.strip()
+    if value[0] == "list":
+        return [evaluate(v, evaluate_expression) for v in value[1]]
+    if value[0] == "map":
+        return {k: evaluate(v, evaluate_expression) for k, v in value[1]}
+    text = value[1].strip()
     if text.startswith(("${", "#{")) and text.endswith("}"):
         return evaluate_expression(text)
-    return content
+    return value[1]
 
 
-def pass_in(mappings: list[CallMapping], data: dict, evaluate_expression) -> dict:
+def pass_in(
+    mappings: Sequence[CallMapping], data: JsonObject, evaluate_expression: EvaluateExpression
+) -> JsonObject:
     """The called process's start data from the caller's (camunda:in)."""
-    passed: dict = {}
+    passed: JsonObject = {}
     for m in mappings:
         if m.all:
             passed.update(deepcopy(data))
+        elif m.target is None:  # refused at deploy (unsupported): never run
+            continue
         elif m.source_expression:
             passed[m.target] = evaluate_expression(m.source_expression)
         elif m.source in data:

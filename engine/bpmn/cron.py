@@ -44,7 +44,10 @@ def quartz_to_croniter(expression: str) -> str:
 
 
 def next_cron(expression: str, after: datetime) -> datetime:
-    return croniter(quartz_to_croniter(expression), after, second_at_beginning=True).get_next(datetime)
+    found: datetime = croniter(quartz_to_croniter(expression), after, second_at_beginning=True).get_next(
+        datetime
+    )
+    return found
 
 
 def first_due(kind: str, expression: str, now: datetime) -> tuple[datetime, int]:
@@ -72,4 +75,5 @@ def next_due(expression: str, previous: datetime) -> datetime:
     if is_cron(text):
         return next_cron(text, previous)
     _cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(text)
-    return previous + duration
+    found: datetime = previous + duration
+    return found

@@ -3,23 +3,25 @@
 The task spec holds only the reference; which version runs, and where its history goes, is the
 business of the decider the engine attaches to the workflow for the transaction at hand."""
 
-from typing import Protocol
+from typing import Any, NoReturn, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.task import Task
 
 from engine.bpmn.xml import camunda
 from engine.dmn.model import DecisionRef
 from engine.dmn.results import MAPPINGS
+from engine.types import JsonObject
 
 BINDINGS = ("latest", "deployment", "version")
 
 
 class Decider(Protocol):
-    def decide(self, ref: DecisionRef, data: dict, *, task_id: str, element_id: str) -> object:
+    def decide(self, ref: DecisionRef, data: JsonObject, *, task_id: str, element_id: str) -> object:
         """The decision's result, mapped as `ref.mapping` says; raises when there is none."""
 
 
@@ -29,11 +31,11 @@ def attach_decider(workflow: BpmnWorkflow, decider: Decider) -> BpmnWorkflow:
 
 
 class DecisionTask(SpiffBpmnTask):
-    def __init__(self, wf_spec, bpmn_id, decision: DecisionRef, **kwargs) -> None:
+    def __init__(self, wf_spec: Any, bpmn_id: str, decision: DecisionRef, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.decision = decision
 
-    def _run_hook(self, my_task) -> bool:
+    def _run_hook(self, my_task: Task) -> bool:
         decider = getattr(my_task.workflow.top_workflow, "opsflow_decider", None)
         if decider is None:
             raise WorkflowTaskException("no decisions are available to this workflow", task=my_task)
@@ -45,7 +47,8 @@ class DecisionTask(SpiffBpmnTask):
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         if self.decision.result_variable:
             my_task.data[self.decision.result_variable] = value
-        return super()._run_hook(my_task)
+        ran: bool = super()._run_hook(my_task)
+        return ran
 
 
 class DecisionTaskParser(SpiffTaskParser):
@@ -53,7 +56,7 @@ class DecisionTaskParser(SpiffTaskParser):
     deploy error rather than a surprise at run time."""
 
     @staticmethod
-    def get_decision_ref(node) -> str | None:
+    def get_decision_ref(node: Any) -> str | None:
         """SpiffWorkflow's parser collects the decisions a process depends on through this."""
         return camunda(node, "decisionRef")
 
@@ -76,7 +79,7 @@ class DecisionTaskParser(SpiffTaskParser):
         ref = DecisionRef(
             key,
             binding,
-            int(version) if binding == "version" else None,
+            int(version) if binding == "version" and version else None,
             mapping,
             camunda(node, "resultVariable"),
         )
@@ -90,5 +93,5 @@ class DecisionTaskParser(SpiffTaskParser):
             **self.bpmn_attributes,
         )
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str) -> NoReturn:
         raise ValidationException(message, node=self.node, file_name=self.filename)

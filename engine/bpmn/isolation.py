@@ -28,7 +28,14 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeAlias
+
+from engine.types import JsonObject
+
+#: What the parent asks a worker: ("execute" | "evaluate", source, context, external names).
+Request: TypeAlias = tuple[str, str, JsonObject, JsonObject | None]
+#: A worker's answer: ("ok" | "error" | "stopped", value or exception, context after, error line).
+Reply: TypeAlias = tuple[str, Any, JsonObject | None, int | None]
 
 log = logging.getLogger("opsflow.sandbox")
 
@@ -96,7 +103,7 @@ def _error_line(exc: BaseException, filename: str) -> int | None:
 def _portable(exc: BaseException) -> BaseException:
     """The exception without its traceback, as something the parent's allow-list unpickles."""
     try:
-        copy = pickle.loads(pickle.dumps(exc))
+        copy: BaseException = pickle.loads(pickle.dumps(exc))
         if type(copy).__module__ in ("builtins", "engine.bpmn.sandbox"):
             copy.__traceback__ = None
             copy.__context__ = copy.__cause__ = None
@@ -134,7 +141,7 @@ def serve(conn: Connection, limits: Any) -> None:
                 value = environment.execute(source, context, external)
             else:
                 value = environment.evaluate(source, context, external)
-            reply: tuple = ("ok", value, context, None)
+            reply: Reply = ("ok", value, context, None)
         except MemoryError:
             reply, exit_after = ("stopped", Stopped(_memory_message(limits, kind)), None, None), True
         except BaseException as exc:  # the script's own errors and the sandbox's: all go back
@@ -260,7 +267,7 @@ class SandboxPool:
             self._live.add(worker)
         return worker
 
-    def run(self, kind: str, source: str, context: dict, external: dict | None) -> tuple:
+    def run(self, kind: str, source: str, context: JsonObject, external: JsonObject | None) -> Reply:
         """("ok" | "error" | "stopped", value, context after, error line)."""
         worker = self._take()
         try:
@@ -313,7 +320,7 @@ class SandboxPool:
             self._started += 1
         self._idle.put(fresh)
 
-    def _ask(self, worker: _Worker, request: tuple) -> tuple:
+    def _ask(self, worker: _Worker, request: Request) -> Reply:
         """Send the request and wait for the answer, watching the worker's CPU time: between its
         "run" and "ran" messages the limit holds; around them, HANDLING_SECONDS for the data."""
         what = "script" if request[0] == "execute" else "expression"
@@ -335,7 +342,8 @@ class SandboxPool:
                         handling += now_cpu - phase_cpu
                     phase, phase_cpu = ("running" if data == b"run" else "handling"), now_cpu
                     continue
-                return _Unpickler(io.BytesIO(data)).load()
+                reply: Reply = _Unpickler(io.BytesIO(data)).load()
+                return reply
             used = (_cpu_seconds(pid) or 0.0) - phase_cpu
             if phase == "running":
                 overrun = used > cpu_limit + CPU_GRACE_SECONDS
@@ -369,7 +377,7 @@ def _cpu_message(what: str, seconds: float) -> str:
     return f"the {what} exceeded {seconds:g} s CPU (it ran longer than its limit)"
 
 
-_pools: dict[tuple, SandboxPool] = {}
+_pools: dict[tuple[Any, int], SandboxPool] = {}
 _pools_lock = threading.Lock()
 
 

@@ -8,6 +8,7 @@ id only (SpiffWorkflow's guesses by structure are dropped), or as mapped."""
 import copy
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -25,10 +26,10 @@ class MigrationPlan:
     """Whether a workflow can move to the new version, and why not."""
 
     reasons: list[str] = field(default_factory=list)
-    #: old spec name -> new spec, for every aligned task spec
-    alignment: dict = field(default_factory=dict)
-    #: subprocess id -> its SpecDiff (None: its process is gone)
-    subprocesses: dict = field(default_factory=dict)
+    #: id() of the workflow and of each of its subprocesses -> its SpecDiff (which aligns its task specs)
+    alignment: dict[int, SpecDiff] = field(default_factory=dict)
+    #: subprocess id -> its SpecDiff
+    subprocesses: dict[UUID, SpecDiff] = field(default_factory=dict)
 
     @property
     def can_move(self) -> bool:
@@ -51,7 +52,9 @@ class _ByBaseClass:
         return self._registry.convert(obj, **kwargs)
 
 
-def spec_diff(registry, original: BpmnProcessSpec, new: BpmnProcessSpec, mapping: dict[str, str]) -> SpecDiff:
+def spec_diff(
+    registry: Any, original: BpmnProcessSpec, new: BpmnProcessSpec, mapping: dict[str, str]
+) -> SpecDiff:
     """SpiffWorkflow's diff, with renamed elements aligned as mapped (old id -> new id)."""
     diff = SpecDiff(_ByBaseClass(registry), original, new)
     # Its guesses by structure are dropped: a step whose neighbours match is not the same step (a
@@ -85,7 +88,11 @@ def spec_diff(registry, original: BpmnProcessSpec, new: BpmnProcessSpec, mapping
 
 
 def plan(
-    registry, workflow: BpmnWorkflow, new: BpmnProcessSpec, new_deps: dict, mapping: dict[str, str]
+    registry: Any,
+    workflow: BpmnWorkflow,
+    new: BpmnProcessSpec,
+    new_deps: dict[str, BpmnProcessSpec],
+    mapping: dict[str, str],
 ) -> MigrationPlan:
     result = MigrationPlan()
     diffs = [(workflow, spec_diff(registry, workflow.spec, new, mapping))]
@@ -119,7 +126,12 @@ def plan(
     return result
 
 
-def migrate(workflow: BpmnWorkflow, migration: MigrationPlan, new: BpmnProcessSpec, new_deps: dict) -> None:
+def migrate(
+    workflow: BpmnWorkflow,
+    migration: MigrationPlan,
+    new: BpmnProcessSpec,
+    new_deps: dict[str, BpmnProcessSpec],
+) -> None:
     """Move the workflow onto the new specs (the plan must allow it)."""
     if not migration.can_move:
         raise ValueError("this workflow cannot move: " + "; ".join(migration.reasons))
@@ -145,6 +157,6 @@ def migrate(workflow: BpmnWorkflow, migration: MigrationPlan, new: BpmnProcessSp
     workflow.subprocess_specs = new_deps
 
 
-def _future_changed(task: Task, stale: set) -> bool:
+def _future_changed(task: Task, stale: set[Any]) -> bool:
     """The task's spec, or a spec of what it predicts will follow, changed or is gone."""
     return any(t.task_spec in stale for t in task)

@@ -3,6 +3,7 @@ into shapes it does, with Camunda's meaning. Applied identically at deploy and w
 definition's specs are loaded (the stored XML stays the designer's own)."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -40,7 +41,7 @@ def normalize(root: etree._Element) -> Normalized:
     return result
 
 
-def restore_ids(specs: list, renamed: dict[str, str]) -> None:
+def restore_ids(specs: list[Any], renamed: dict[str, str]) -> None:
     """Give the renamed elements their own ids back on the parsed specs (what tasks report)."""
     if not renamed:
         return

@@ -4,7 +4,7 @@ re-reads the XML."""
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -12,11 +12,20 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn import checks
-from engine.bpmn.catalog import CatalogContext, build_catalog
+from engine.bpmn.catalog import (
+    CallFacts,
+    Catalog,
+    CatalogContext,
+    ElementInfo,
+    TimerStart,
+    build_catalog,
+    shared_variables,
+)
 from engine.bpmn.normalize import normalize, restore_ids
 from engine.bpmn.specs import OpsflowParser
 from engine.bpmn.xml import NS, UnsafeXml, as_utf8_text, line_of, local_name, parse_xml
 from engine.errors import Problem
+from engine.types import JsonObject
 
 
 @dataclass
@@ -25,7 +34,8 @@ class ParsedProcess:
     name: str
     resource_name: str
     xml: str
-    catalog: dict[str, dict] = field(default_factory=dict)  # element id -> facts (see _catalog_entry)
+    catalog: Catalog = field(default_factory=Catalog)
+    shared_variables: tuple[str, ...] = ()  # declared on the process (catalog.shared_variables)
 
 
 @dataclass
@@ -33,7 +43,7 @@ class ParseResult:
     processes: list[ParsedProcess]
     problems: list[Problem]
     warnings: list[Problem] = field(default_factory=list)
-    forms: dict[str, dict] = field(default_factory=dict)  # generated from camunda:formData, by key
+    forms: dict[str, JsonObject] = field(default_factory=dict)  # generated from camunda:formData, by key
 
 
 @dataclass
@@ -41,7 +51,7 @@ class CalledDefinition:
     """A deployed process version that a call activity calls, with what the parser needs of it."""
 
     id: str
-    catalog: dict[str, dict]
+    catalog: Catalog
     documents: list[tuple[str, str]]  # (resource name, XML) of it and of every process it calls
 
 
@@ -54,7 +64,7 @@ class _File:
     filename: str
     root: etree._Element
     executable: list[str]
-    catalog: dict[str, dict]
+    catalog: Catalog
     renamed: dict[str, str]
     problems: list[Problem]
     source: str = ""
@@ -88,7 +98,7 @@ def parse_bpmn_files(
 
 def load_specs(
     xml: str, resource_name: str, process_id: str, called: Iterable[tuple[str, str]] = ()
-) -> tuple[BpmnProcessSpec, dict]:
+) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     """Specs of an already validated definition (no XSD pass: it was checked at deploy), with the
     documents of the deployed processes its call activities call."""
     parser = OpsflowParser()
@@ -106,25 +116,25 @@ def load_specs(
     return spec, subprocesses
 
 
-def start_event(catalog: dict[str, dict], process_id: str, *, message: str | None = None) -> dict | None:
+def start_event(catalog: Catalog, process_id: str, *, message: str | None = None) -> ElementInfo | None:
     """The process's none start event (or the start event for `message`)."""
     for entry in catalog.values():
         if (
-            entry["type"] == "startEvent"
-            and entry["process_id"] == process_id
-            and message in (entry.get("messages") or [entry.get("message")])
-            and not entry.get("in_subprocess")
+            entry.type == "startEvent"
+            and entry.process_id == process_id
+            and entry.catches(message)
+            and not entry.in_subprocess
         ):
             return entry
     return None
 
 
-def timer_starts(catalog: dict[str, dict], process_id: str) -> list[tuple[str, dict]]:
-    """(element id, {kind, expression}) of the process's timer start events."""
+def timer_starts(catalog: Catalog, process_id: str) -> list[tuple[str, TimerStart]]:
+    """(element id, timer) of the process's timer start events."""
     return [
-        (element_id, entry["timer_start"])
+        (element_id, entry.timer_start)
         for element_id, entry in catalog.items()
-        if entry.get("timer_start") and entry["process_id"] == process_id
+        if entry.timer_start and entry.process_id == process_id
     ]
 
 
@@ -157,13 +167,13 @@ def _read_file(filename: str, content: bytes, context: CatalogContext) -> _File 
         )
     warnings = checks.listener_warnings(root, filename)
     # One catalog per file: a process's call activities run elements of the other processes in it.
-    catalog: dict[str, dict] = {}
+    catalog = Catalog()
     for p in executable:
         catalog.update(build_catalog(p, filename, context, problems, warnings))
     try:
         text = as_utf8_text(content, root, filename)
     except UnsafeXml as exc:
-        context.result.problems.append(exc.problem)
+        context.problems.append(exc.problem)
         return None
     f = _File(filename, root, [p.get("id") for p in executable], catalog, {}, problems, text)
     if problems:
@@ -193,12 +203,14 @@ def _build(
         parser.add_bpmn_xml(f.root, f.filename)
     except ValidationException as exc:  # data stores without implementation, say
         return [_from_spiff(exc, f.root, f.filename)]
-    renamed, catalog, problems = dict(f.renamed), dict(f.catalog), []
+    renamed, catalog = dict(f.renamed), Catalog(f.catalog)
+    problems: list[Problem] = []
     known, pending = set(_all_processes(f.root)), list(f.catalog.items())
     while pending:  # the called processes, and the ones they call
         element_id, entry = pending.pop()
-        key = entry.get("called_key")
-        if not key or key in known:
+        call = entry.call
+        key = call.key if call else None
+        if call is None or not key or key in known:
             continue
         known.add(key)
         other = by_process.get(key)
@@ -206,20 +218,16 @@ def _build(
             _add(parser, other.root, other.filename)
             renamed.update(other.renamed)
             known |= set(_all_processes(other.root))
-            entry["called_in_deployment"] = True
+            catalog[element_id] = replace(entry, call=replace(call, in_deployment=True))
             pending += [(i, e) for i, e in other.catalog.items() if i not in catalog]
-            catalog = {**other.catalog, **catalog}
+            catalog = Catalog({**other.catalog, **catalog})
             continue
-        found = (
-            None
-            if entry["called_binding"] == "deployment"
-            else find_called(key, entry["called_binding"], entry["called_pin"])
-        )
+        found = None if call.binding == "deployment" else find_called(key, call.binding, call.pin)
         if found is None:
             where = (
                 'is not in this deployment (camunda:calledElementBinding="deployment")'
-                if entry["called_binding"] == "deployment"
-                else f"is neither in this deployment nor deployed before{_pinned(entry)}"
+                if call.binding == "deployment"
+                else f"is neither in this deployment nor deployed before{_pinned(call)}"
             )
             problems.append(
                 Problem(
@@ -230,7 +238,7 @@ def _build(
                 )
             )
             continue
-        entry["called_definition_id"] = found.id
+        catalog[element_id] = replace(entry, call=replace(call, definition_id=found.id))
         for name, text in found.documents:
             root = parse_xml(text.encode(), name)
             if set(_all_processes(root)) & known - {key}:
@@ -238,7 +246,7 @@ def _build(
             renamed.update(normalize(root).renamed)
             known |= set(_all_processes(root))
             _add(parser, root, name)
-        catalog = {**found.catalog, **catalog}
+        catalog = Catalog({**found.catalog, **catalog})
     if problems:
         return problems
     recursion = _certain_recursion(f)
@@ -253,7 +261,15 @@ def _build(
         return [_from_spiff(exc, f.root, f.filename)]
     restore_ids(specs, renamed)
     result.processes += [
-        ParsedProcess(pid, _process_name(f.root, pid), f.filename, f.source, catalog) for pid in f.executable
+        ParsedProcess(
+            pid,
+            _process_name(f.root, pid),
+            f.filename,
+            f.source,
+            catalog,
+            shared_variables(_process(f.root, pid)),
+        )
+        for pid in f.executable
     ]
     return []
 
@@ -265,14 +281,17 @@ def _add(parser: OpsflowParser, root: etree._Element, name: str) -> None:
         parser.add_bpmn_xml(root, name)
 
 
-def _pinned(entry: dict) -> str:
-    pin = entry.get("called_pin")
-    return f" ({entry['called_binding']} {pin})" if pin else ""
+def _pinned(call: CallFacts) -> str:
+    return f" ({call.binding} {call.pin})" if call.pin else ""
+
+
+def _process(root: etree._Element, process_id: str) -> etree._Element:
+    found: list[etree._Element] = root.xpath("//bpmn:process[@id=$i]", namespaces=NS, i=process_id)
+    return found[0]
 
 
 def _process_name(root: etree._Element, process_id: str) -> str:
-    node = root.xpath("//bpmn:process[@id=$i]", namespaces=NS, i=process_id)[0]
-    return node.get("name") or process_id
+    return _process(root, process_id).get("name") or process_id
 
 
 def _certain_recursion(f: _File) -> list[Problem]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow as BpmnWorkflow  # re-exported: the engine names it through here
@@ -23,8 +24,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.catalog import Catalog
 from engine.bpmn.specs import ExternalTask
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.types import JsonObject
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class ReadyTask:
     name: str
     #: the task's own data: a multi-instance's element variable (`camunda:elementVariable`) is there
     #: only, and its assignment expressions read it
-    data: dict = field(default_factory=dict, compare=False, repr=False)
+    data: JsonObject = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Incident:
     element_id: str | None
     message: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | None]:
         return {"element_id": self.element_id, "message": self.message}
 
 
@@ -57,7 +60,9 @@ class Runner:
         workflow.script_engine = self.script_engine  # not serialized: set after every load
         return workflow
 
-    def start(self, workflow: BpmnWorkflow, variables: dict, *, by_message: bool = False) -> Incident | None:
+    def start(
+        self, workflow: BpmnWorkflow, variables: JsonObject, *, by_message: bool = False
+    ) -> Incident | None:
         workflow.task_tree.data.update(variables)  # the root task's data is inherited by every task
         if by_message:  # as in Camunda, a message starts at its message start event, never at a none start
             for task in workflow.get_tasks():
@@ -81,7 +86,7 @@ class Runner:
                 return None
         return beyond_reach(workflow)
 
-    def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
+    def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: JsonObject) -> Incident | None:
         task = ready_user_task(workflow, task_id)
         task.data.update(data)
         try:
@@ -90,7 +95,9 @@ class Runner:
             return failed(exc)
         return self.advance(workflow)
 
-    def complete_external_task(self, workflow: BpmnWorkflow, task_id: str, data: dict) -> Incident | None:
+    def complete_external_task(
+        self, workflow: BpmnWorkflow, task_id: str, data: JsonObject
+    ) -> Incident | None:
         task = find_task(workflow, task_id)
         if task.state != TaskState.READY or not isinstance(task.task_spec, ExternalTask):
             raise Conflict(f"external task {task_id} is not open")
@@ -98,7 +105,7 @@ class Runner:
         task.run()
         return self.advance(workflow)
 
-    def retry_failed(self, workflow: BpmnWorkflow, variables: dict) -> Incident | None:
+    def retry_failed(self, workflow: BpmnWorkflow, variables: JsonObject) -> Incident | None:
         """Run the tasks that failed (ERROR) again, with `variables` merged into their data, then go on.
         With none failed (a user task whose assignment could not be resolved), `variables` go to the
         open user tasks, whose assignment is resolved again when the instance is saved."""
@@ -133,7 +140,7 @@ def failed(exc: WorkflowTaskException) -> Incident:
     return Incident(task.task_spec.bpmn_id if task else None, _message(exc))
 
 
-def retry(task: Task, variables: dict) -> None:
+def retry(task: Task, variables: JsonObject) -> None:
     """Run a failed task again with `variables` merged into its data: a task that failed while being
     updated is updated again from where it was (it takes its parent's data then, so they go there too)."""
     task.data.update(variables)
@@ -242,7 +249,7 @@ def ready_external_tasks(workflow: BpmnWorkflow, live: list[Task] | None = None)
     ]
 
 
-def throw_bpmn_error(workflow: BpmnWorkflow, task_id: str, code: str, message: str, data: dict) -> bool:
+def throw_bpmn_error(workflow: BpmnWorkflow, task_id: str, code: str, message: str, data: JsonObject) -> bool:
     """Raise a BPMN error on an external task: an error boundary event on it (matching the code, or
     catching all) takes over. False when nothing catches it."""
     task = find_task(workflow, task_id)
@@ -260,20 +267,18 @@ def throw_bpmn_error(workflow: BpmnWorkflow, task_id: str, code: str, message: s
     return False
 
 
-def reached_outcome(workflow: BpmnWorkflow, catalog: dict[str, dict]) -> str | None:
+def reached_outcome(workflow: BpmnWorkflow, catalog: Catalog) -> str | None:
     """The `outcome` property of the last end event reached that has one."""
     tasks = [*workflow.tasks.values()]
     for subprocess in workflow.subprocesses.values():
         tasks += subprocess.tasks.values()  # a called process's end events count too
     reached = [
-        t
-        for t in tasks
-        if t.state == TaskState.COMPLETED and (catalog.get(t.task_spec.bpmn_id or "") or {}).get("outcome")
+        t for t in tasks if t.state == TaskState.COMPLETED and catalog.of(t.task_spec.bpmn_id or "").outcome
     ]
     if not reached:
         return None
     last = max(reached, key=lambda t: t.last_state_change)
-    return catalog[last.task_spec.bpmn_id]["outcome"]
+    return catalog.of(last.task_spec.bpmn_id).outcome
 
 
 TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
@@ -311,7 +316,7 @@ def waiting_messages(workflow: BpmnWorkflow, live: list[Task] | None = None) -> 
     return found
 
 
-def event_definitions(task: Task) -> list:
+def event_definitions(task: Task) -> list[Any]:
     """A task's event definitions: the several of a MultipleEventDefinition (event-based gateways,
     catch events with more than one definition) one by one."""
     definition = getattr(task.task_spec, "event_definition", None)
@@ -320,7 +325,7 @@ def event_definitions(task: Task) -> list:
     return [definition] if definition is not None else []
 
 
-def _waiting_events(workflow: BpmnWorkflow) -> Iterator:
+def _waiting_events(workflow: BpmnWorkflow) -> Iterator[Any]:
     for task in workflow.event_manager.tasks.values():
         definition = task.task_spec.event_definition
         if isinstance(definition, MultipleEventDefinition):
@@ -329,7 +334,7 @@ def _waiting_events(workflow: BpmnWorkflow) -> Iterator:
             yield definition.details(task)
 
 
-def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: dict) -> None:
+def deliver_message(workflow: BpmnWorkflow, waiting: WaitingMessage, payload: JsonObject) -> None:
     """Hand a message to the task waiting for it; its payload becomes process data (as in Camunda).
     A payload the correlation properties cannot read, or whose correlation values are not the
     instance's, is refused (nothing changes)."""
@@ -365,12 +370,15 @@ def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, object]]:
 
 def duration(text: str, start: datetime) -> timedelta:
     """An ISO-8601 duration (P1D, PT2H, P1M) from `start`."""
-    return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), start)
+    found: timedelta = TimerEventDefinition.get_timedelta_from_start(
+        TimerEventDefinition.parse_iso_duration(text), start
+    )
+    return found
 
 
-def current_variables(workflow: BpmnWorkflow, live: list[Task] | None = None) -> dict:
+def current_variables(workflow: BpmnWorkflow, live: list[Task] | None = None) -> JsonObject:
     """The process data as people see it: the workflow's data once done, else the open tasks' data."""
-    merged: dict = dict(workflow.data)
+    merged: JsonObject = dict(workflow.data)
     for task in all_tasks(workflow) if live is None else live:
         if task.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR):
             merged.update(task.data)
@@ -381,7 +389,7 @@ def current_variables(workflow: BpmnWorkflow, live: list[Task] | None = None) ->
 _OPEN_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
 
 
-def set_open_data(workflow: BpmnWorkflow, variables: dict, deletions: Iterable[str] = ()) -> None:
+def set_open_data(workflow: BpmnWorkflow, variables: JsonObject, deletions: Iterable[str] = ()) -> None:
     """Change process data: every open task's copy (what current_variables reads and what the next
     steps inherit), and the workflow's own once it is done. `deletions` are removed first."""
     deletions = list(deletions)
@@ -409,7 +417,7 @@ def skip_open_step(workflow: BpmnWorkflow, element_id: str) -> None:
         task.complete()
 
 
-def move_back_to(workflow: BpmnWorkflow, element_id: str, variables: dict) -> None:
+def move_back_to(workflow: BpmnWorkflow, element_id: str, variables: JsonObject) -> None:
     """The step that ran last time at `element_id` is open again; what came after it on its branch is
     undone (SpiffWorkflow's reset_from_task_id). The process data stays as it is now."""
     done = [

@@ -20,18 +20,26 @@ import textwrap
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator, MappingView
+from collections.abc import Callable, Iterable, Iterator, MappingView, Sized
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
-from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_exec
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
-from RestrictedPython.transformer import copy_locations
+from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, InvalidExpression, NameNotDefined
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 
 from engine.bpmn import timers
+from engine.types import JsonObject
+
+T = TypeVar("T")
+S = TypeVar("S", bound=Sized)
+#: A binary operator of scripts and expressions, on whatever values they hold.
+BinOp = Callable[[Any, Any], Any]
 
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name in tracebacks to report the failing line
 
@@ -111,7 +119,7 @@ _SEQ = (str, bytes, list, tuple)
 _SCALARS = frozenset({int, float, bool, type(None), decimal.Decimal, dt.datetime, dt.date, dt.timedelta})
 _NOT_DATA = (types.ModuleType, Iterator, range, MappingView)
 _BINOPS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
-_INPLACE = {
+_INPLACE: dict[str, tuple[str | None, BinOp]] = {
     "+=": ("_add_", operator.iadd), "-=": (None, operator.isub), "*=": ("_mul_", operator.imul),
     "/=": (None, operator.itruediv), "//=": (None, operator.ifloordiv), "%=": ("_mod_", operator.imod),
     "**=": ("_pow_", operator.ipow), "<<=": ("_lshift_", operator.ilshift), ">>=": (None, operator.irshift),
@@ -165,45 +173,53 @@ def _tick() -> None:
         run.check(now)
 
 
-def _ticking_iter(iterable):
+def _ticking_iter(iterable: Iterable[T]) -> Iterator[T]:
     for item in iterable:
         _tick()
         yield item
 
 
-def _ticking_map(func, *iterables):
+def _ticking_map(func: Callable[..., T], *iterables: Iterable[Any]) -> Iterator[T]:
     for args in zip(*iterables, strict=False):
         _tick()
         yield func(*args)
 
 
-def _ticking_filter(func, iterable):
+def _ticking_filter(func: Callable[[T], object] | None, iterable: Iterable[T]) -> Iterator[T]:
     for item in _ticking_iter(iterable):
         if (func or bool)(item):
             yield item
 
 
-def _ticking_key(func):
+def _ticking_key(func: Callable[..., T]) -> Callable[..., T]:
     """sorted/min/max/list.sort call `key` from C, where nothing else would tick."""
 
-    def call(*args, key=None, **kwargs):
+    def call(*args: Any, key: Callable[[Any], Any] | None = None, **kwargs: Any) -> T:
         if key is not None:
-            kwargs["key"] = lambda value: (_tick(), key(value))[1]
+            kwargs["key"] = lambda value: _ticked(key, value)
         return func(*args, **kwargs)
 
     return call
 
 
+def _ticked(key: Callable[[Any], T], value: Any) -> T:
+    _tick()
+    return key(value)
+
+
 class _GuardedType(type):
     """Stands in for `str`: isinstance() still works, calling it checks the argument's size first."""
 
-    def __instancecheck__(cls, obj):
+    wrapped: type
+    make: Callable[..., Any]
+
+    def __instancecheck__(cls, obj: object) -> bool:
         return isinstance(obj, cls.wrapped)
 
-    def __subclasscheck__(cls, sub):
+    def __subclasscheck__(cls, sub: type) -> bool:
         return issubclass(sub, cls.wrapped)
 
-    def __call__(cls, *args):
+    def __call__(cls, *args: Any) -> Any:
         return cls.make(*args)
 
 
@@ -212,6 +228,7 @@ class _Guards:
 
     def __init__(self, limits: SandboxLimits) -> None:
         self.limits = limits
+        checks: dict[str, Callable[[object, object], None]]
         checks = {"_add_": self._check_add, "_mul_": self._check_mul, "_pow_": self._check_pow,
                   "_lshift_": self._check_lshift, "_mod_": self._check_mod}  # fmt: skip
         ops = {"_add_": operator.add, "_mul_": operator.mul, "_pow_": operator.pow,
@@ -249,10 +266,11 @@ class _Guards:
             limit = self.limits.max_power_result_bits
             raise ScriptLimitError(f"'{what}' would make an integer of more than {limit} bits")
 
-    def exceeds(self, value, limit: int) -> bool:
+    def exceeds(self, value: object, limit: int) -> bool:
         """Whether the size of `value` as repr() or JSON would write it is over `limit`. No memo on
         purpose: a container referenced a million times is written a million times."""
         total, stack = 0, [value]
+        v: Any
         while stack:
             v = stack.pop()
             if isinstance(v, (str, bytes)):
@@ -269,17 +287,17 @@ class _Guards:
                 return True
         return False
 
-    def _check_text(self, value, what: str):
+    def _check_text(self, value: T, what: str) -> T:
         if not isinstance(value, (int, float)) and self.exceeds(value, self.limits.max_sequence_length):
             limit = self.limits.max_sequence_length
             raise ScriptLimitError(f"{what} would make a string longer than {limit:,} characters")
         return value
 
-    def _check_add(self, a, b) -> None:
+    def _check_add(self, a: object, b: object) -> None:
         if isinstance(a, _SEQ) and isinstance(b, _SEQ):
             self.length(len(a) + len(b), "'+'")
 
-    def _check_mul(self, a, b) -> None:
+    def _check_mul(self, a: object, b: object) -> None:
         if isinstance(a, int) and isinstance(b, int):
             self._bits(a.bit_length() + b.bit_length(), "*")
         elif isinstance(a, _SEQ) and isinstance(b, int):
@@ -287,15 +305,15 @@ class _Guards:
         elif isinstance(a, int) and isinstance(b, _SEQ):
             self.length(a * len(b), "'*'")
 
-    def _check_pow(self, a, b) -> None:
+    def _check_pow(self, a: object, b: object) -> None:
         if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
             self._bits(math.inf if b.bit_length() > 40 else b * math.log2(abs(a)), "**")
 
-    def _check_lshift(self, a, b) -> None:
+    def _check_lshift(self, a: object, b: object) -> None:
         if isinstance(a, int) and isinstance(b, int) and a and b > 0:
             self._bits(a.bit_length() + b, "<<")
 
-    def _check_mod(self, a, b) -> None:
+    def _check_mod(self, a: object, b: object) -> None:
         if isinstance(a, str):
             for spec in re.findall(r"%(?:\([^)]*\))?([-#0 +*.\d]*)", a):
                 for n in re.findall(r"\d+", spec):
@@ -305,8 +323,8 @@ class _Guards:
             self._check_text(b, "'%'")
 
     @staticmethod
-    def _guarded(check, op):
-        def guarded(a, b):
+    def _guarded(check: Callable[[Any, Any], None], op: BinOp) -> BinOp:
+        def guarded(a: Any, b: Any) -> Any:
             check(a, b)
             return op(a, b)
 
@@ -314,13 +332,13 @@ class _Guards:
 
     # -- what compiled scripts and expressions call --------------------------------------------------
 
-    def inplacevar(self, op: str, x, y):
+    def inplacevar(self, op: str, x: Any, y: Any) -> Any:
         check, apply = _INPLACE[op]
         if check:
             self.checks[check](x, y)
         return apply(x, y)
 
-    def attr(self, obj, name: str, readonly: bool = False):
+    def attr(self, obj: Any, name: str, readonly: bool = False) -> Any:
         allowed = _ATTRS.get(type(obj))
         if allowed is None:
             if isinstance(obj, BaseException) and name == "args":
@@ -353,37 +371,39 @@ class _Guards:
         self.length(len(s) + hits * max(len(new) - len(old), 0), "str.replace()")
         return s.replace(old, new, count)
 
-    def _join(self, sep: str, items: list) -> str:
+    def _join(self, sep: str, items: list[Any]) -> str:
         self.length(sum(len(i) for i in items if isinstance(i, str)) + len(sep) * len(items), "str.join()")
         return sep.join(items)
 
-    def _extend(self, target: list, items: list) -> None:
+    def _extend(self, target: list[Any], items: list[Any]) -> None:
         self.length(len(target) + len(items), "list.extend()")
         target.extend(items)
 
-    def format(self, value, conversion: int = -1, spec: str = "") -> str:
+    def format(self, value: object, conversion: int = -1, spec: str = "") -> str:
         self._check_text(value, "an f-string")
         for n in re.findall(r"\d+", spec):
             self.length(int(n), "an f-string width")
-        return format({115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value), spec)
+        conversions: dict[int, Callable[[object], str]] = {115: str, 114: repr, 97: ascii}
+        converted = conversions.get(conversion)
+        return format(converted(value) if converted else value, spec)
 
-    def to_str(self, value="", *args) -> str:
+    def to_str(self, value: Any = "", *args: Any) -> str:
         return str(self._check_text(value, "str()"), *args)
 
-    def to_repr(self, value) -> str:
+    def to_repr(self, value: object) -> str:
         return repr(self._check_text(value, "repr()"))
 
-    def round_(self, number, ndigits=None):
+    def round_(self, number: Any, ndigits: int | None = None) -> Any:
         if ndigits is not None and abs(ndigits) > 1000:
             raise ScriptLimitError("round() takes at most 1000 digits")
         return round(number, ndigits)
 
-    def sum_(self, iterable, start=0):
+    def sum_(self, iterable: Iterable[Any], start: Any = 0) -> Any:
         if isinstance(start, _SEQ):
             raise ScriptPolicyError("sum() adds numbers; use str.join() or a comprehension for sequences")
         return sum(iterable, start)
 
-    def range_(self, *args) -> range:
+    def range_(self, *args: int) -> range:
         r = range(*args)
         try:
             self.length(len(r), "range()")
@@ -391,30 +411,23 @@ class _Guards:
             self.length(self.limits.max_sequence_length + 1, "range()")
         return r
 
-    def pow_(self, base, exp, mod=None):
+    def pow_(self, base: Any, exp: Any, mod: int | None = None) -> Any:
         return self.binops["_pow_"](base, exp) if mod is None else pow(base, exp, mod)
 
-    def apply(self, func, /, *args, **kwargs):
+    def apply(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         self.length(len(args) + len(kwargs), "a call with *args")
         return func(*args, **kwargs)
 
-    def display(self, seq):
+    def display(self, seq: S) -> S:
         self.length(len(seq), "a starred list or tuple")
         return seq
 
-    def printer(self, _getattr_=None):
-        """`print()` in scripts: size-checked, then dropped (there is nowhere to show it). Callable,
-        as `printed` calls it, and so that the clean-up removes it from the task data."""
-
-        def printed() -> str:
-            return ""
-
-        printed._call_print = lambda *objects, **_: self._check_text(objects, "print()")
-        return printed
+    def printer(self, _getattr_: object = None) -> "_Printer":
+        return _Printer(self)
 
     # -- running -------------------------------------------------------------------------------------
 
-    def limited(self, what: str, func, *args):
+    def limited(self, what: str, func: Callable[..., T], *args: Any) -> T:
         """Calls func(*args) with the time and memory limits in force for every tick it makes."""
         run = _Run(self.limits, what)
         previous, _state.run = getattr(_state, "run", None), run
@@ -431,7 +444,22 @@ class _Guards:
     def evaluator(self) -> "_Evaluator":
         if not hasattr(self.local, "evaluator"):  # simpleeval keeps per-evaluation state: one per thread
             self.local.evaluator = _Evaluator(self)
-        return self.local.evaluator
+        evaluator: _Evaluator = self.local.evaluator
+        return evaluator
+
+
+class _Printer:
+    """`print()` in scripts: size-checked, then dropped (there is nowhere to show it). Callable, as
+    `printed` calls it, and so that the clean-up removes it from the task data."""
+
+    def __init__(self, guards: _Guards) -> None:
+        self._guards = guards
+
+    def __call__(self) -> str:
+        return ""
+
+    def _call_print(self, *objects: object, **_: object) -> None:
+        self._guards._check_text(objects, "print()")
 
 
 class _Evaluator(EvalWithCompoundTypes):
@@ -439,17 +467,17 @@ class _Evaluator(EvalWithCompoundTypes):
         super().__init__(operators=guards.operators, functions=dict(guards.functions), names={})
         self.guards = guards
 
-    def _eval(self, node):
+    def _eval(self, node: ast.AST) -> Any:
         _tick()
         return super()._eval(node)
 
-    def _check_disallowed_items(self, item):
+    def _check_disallowed_items(self, item: object) -> None:
         pass  # names are task data, attributes are allow-listed; the default walk is exponential on aliases
 
-    def _eval_attribute(self, node):
+    def _eval_attribute(self, node: ast.Attribute) -> Any:
         return self.guards.attr(self._eval(node.value), node.attr, readonly=True)
 
-    def _eval_formattedvalue(self, node):
+    def _eval_formattedvalue(self, node: ast.FormattedValue) -> str:
         spec = self._eval(node.format_spec) if node.format_spec else ""
         return self.guards.format(self._eval(node.value), node.conversion, spec)
 
@@ -462,75 +490,80 @@ def _guards_for(limits: SandboxLimits) -> _Guards:
 # -- compiling ---------------------------------------------------------------------------------------
 
 
-def _refusing(what: str):
-    def visit(self, node):
-        self.error(node, what)
-        return node
-
-    return visit
+#: What RestrictedPython's visitors hand back: the node, nodes in its stead, or nothing.
+_Visited: TypeAlias = ast.AST | Iterable[ast.AST] | None
 
 
 class _ScriptPolicy(RestrictingNodeTransformer):
     """RestrictedPython's policy plus guarded operators and f-strings, ticks in loops and functions,
     allow-listed attribute names, and no imports or classes."""
 
-    def _call(self, name: str, args: list, like: ast.AST) -> ast.Call:
+    def _call(self, name: str, args: list[ast.expr], like: ast.stmt | ast.expr) -> ast.Call:
         call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
         copy_locations(call, like)
         return call
 
-    def _tick(self, node) -> ast.Expr:
+    def _tick(self, node: ast.stmt | ast.expr) -> ast.Expr:
         tick = ast.Expr(self._call("_tick_", [], node))
         copy_locations(tick, node)
         return tick
 
-    def visit_BinOp(self, node):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
         name = _BINOPS.get(type(node.op))
         return self._call(name, [node.left, node.right], node) if name else node
 
-    def visit_FormattedValue(self, node):
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
         node = self.node_contents_visit(node)
         spec = node.format_spec or ast.Constant("")
         node.value = self._call("_format_", [node.value, ast.Constant(node.conversion), spec], node)
         node.conversion, node.format_spec = -1, None
         return node
 
-    def _visit_display(self, node):
+    def _visit_display(self, node: ast.List | ast.Tuple) -> ast.AST:
         node = self.node_contents_visit(node)
         starred = isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts)
         return self._call("_display_", [node], node) if starred else node
 
     visit_List = visit_Tuple = _visit_display
 
-    def visit_While(self, node):
+    def visit_While(self, node: ast.While) -> ast.AST:
         node = self.node_contents_visit(node)
         node.body.insert(0, self._tick(node))
         return node
 
-    def visit_FunctionDef(self, node):
-        node = super().visit_FunctionDef(node)
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        super().visit_FunctionDef(node)  # checks the names and visits the contents, in place
         node.body.insert(0, self._tick(node))
         return node
 
-    def visit_Lambda(self, node):
-        node = super().visit_Lambda(node)
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        super().visit_Lambda(node)  # checks the arguments and visits the contents, in place
         node.body = ast.BoolOp(ast.Or(), [self._call("_tick_", [], node), node.body])
         copy_locations(node.body, node)
         return node
 
-    def visit_Attribute(self, node):
+    def visit_Attribute(self, node: ast.Attribute) -> _Visited:
         if not node.attr.startswith("_") and node.attr not in _ALL_ATTRS:
             self.error(node, f'".{node.attr}" is not allowed')
         return super().visit_Attribute(node)
 
-    def visit_Call(self, node):
+    def visit_Call(self, node: ast.Call) -> _Visited:
         if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
             self.error(node, f'"{node.func.id}" is not available in scripts')
         return super().visit_Call(node)
 
-    visit_Import = visit_ImportFrom = _refusing("import statements are not allowed")
-    visit_ClassDef = _refusing("class definitions are not allowed")
+    def visit_Import(self, node: ast.Import) -> _Visited:
+        self.error(node, "import statements are not allowed")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> _Visited:
+        self.error(node, "import statements are not allowed")
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> _Visited:
+        self.error(node, "class definitions are not allowed")
+        return node
 
 
 def _syntax_error(e: SyntaxError) -> ScriptPolicyError:
@@ -548,8 +581,11 @@ def _compile_script(source: str) -> types.CodeType:
     except SyntaxError as e:
         raise _syntax_error(e) from None
     if result.errors:  # not a SyntaxError: Spiff's error formatter fails on one without a line number
-        line, message = re.fullmatch(r"Line (\d+|None): (.*)", result.errors[0], re.S).groups()
+        found = re.fullmatch(r"Line (\d+|None): (.*)", result.errors[0], re.S)
+        line, message = found.groups() if found else ("None", result.errors[0])
         raise ScriptPolicyError((f"line {line}: " if line != "None" else "") + message.rstrip("."))
+    if result.code is None:  # RestrictedPython gives code whenever it reports no errors
+        raise ScriptPolicyError("the script could not be compiled")
     return result.code
 
 
@@ -595,8 +631,9 @@ def _check_expression_tree(tree: ast.Expression) -> None:
             raise ScriptPolicyError(f"{at}'**' arguments are not allowed in an expression")
         if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute | ast.Name):
             raise ScriptPolicyError(f"{at}only functions and methods can be called in an expression")
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) not in _EXPR_FUNCTIONS | {None}:
-            raise ScriptPolicyError(f'{at}calling "{node.func.id}" is not allowed in an expression')
+        called = getattr(node.func, "id", None) if isinstance(node, ast.Call) else None
+        if called is not None and called not in _EXPR_FUNCTIONS:
+            raise ScriptPolicyError(f'{at}calling "{called}" is not allowed in an expression')
 
 
 @functools.lru_cache(maxsize=4096)
@@ -606,6 +643,7 @@ def _parse_expression(source: str) -> tuple[ast.expr | None, str | None]:
     if juel := _JUEL.fullmatch(text):
         text = _translate_juel(juel[1]).strip()
     iso = text if _ISO.fullmatch(text) else None
+    tree: ast.Expression | None
     try:
         tree = ast.parse(text, "<expression>", "eval")
     except SyntaxError as e:
@@ -711,11 +749,11 @@ def _names_read(source: str) -> frozenset[str]:
 _STORABLE = (str, int, bool, type(None), dt.datetime, dt.timedelta)
 
 
-def _unstorable(value) -> str | None:
+def _unstorable(value: object) -> str | None:
     """What in `value` task data cannot hold (it is stored as JSON), or None."""
     stack = [value]
     while stack:
-        v = stack.pop()
+        v: Any = stack.pop()
         kind = type(v)
         if kind in _STORABLE:
             continue
@@ -753,7 +791,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self._guards = _guards_for(limits)
         super().__init__(self._guards.script_globals)
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(
+        self, expression: str, context: JsonObject, external_context: JsonObject | None = None
+    ) -> Any:
         tree, iso = _parse_expression(expression)
         if tree is None:
             return iso
@@ -782,10 +822,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
             raise ScriptPolicyError(f"the expression gave {_unstorable(result)}, which data cannot hold")
         return result
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: JsonObject, external_context: JsonObject | None = None) -> bool:
         if self.isolated:
             _compile_script(script)  # a policy error is the same here, and needs no worker
-            return self._in_worker("execute", script, context, external_context, context)
+            ran: bool = self._in_worker("execute", script, context, external_context, context)
+            return ran
         code = _compile_script(script)
         before, was_oversized = dict(context), self._guards.exceeds(context, self.limits.max_data_size)
         # Task data never hides a builtin: `len` in data leaves `len(items)` working (the value is
@@ -818,7 +859,14 @@ class SandboxedEnvironment(TaskDataEnvironment):
         if self.on_phase is not None:
             self.on_phase(name)
 
-    def _in_worker(self, kind: str, source: str, context: dict, external: dict | None, target: dict | None):
+    def _in_worker(
+        self,
+        kind: str,
+        source: str,
+        context: JsonObject,
+        external: JsonObject | None,
+        target: JsonObject | None,
+    ) -> Any:
         from engine.bpmn import isolation  # the worker process imports this module, not the reverse
 
         status, value, after, line = isolation.pool_for(self.limits, self._workers).run(
@@ -834,7 +882,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         value.script_line = line  # read by _SandboxedScriptEngine for the incident's line
         raise value
 
-    def _undo_unstorable(self, context: dict, before: dict) -> str | None:
+    def _undo_unstorable(self, context: JsonObject, before: JsonObject) -> str | None:
         """Values JSON cannot hold (complex, bytes, an exception, NaN) are taken back out of the
         data, so that the instance can still be saved with its task in error."""
         found = None
@@ -847,7 +895,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
                     del context[key]
         return found
 
-    def _undo_if_oversized(self, context: dict, before: dict, was_oversized: bool) -> bool:
+    def _undo_if_oversized(self, context: JsonObject, before: JsonObject, was_oversized: bool) -> bool:
         """Task data is serialized after every step, failed ones too: an oversized or aliased value
         (exponential once written out) would stall the serializer, so undo the script's assignments,
         and drop values it grew in place. Data that was already large on the way in is kept."""
@@ -862,7 +910,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
 
-def _timer_kind(task, expression: str) -> str | None:
+def _timer_kind(task: Task, expression: str) -> str | None:
     """The kind of timer value (timeDate, ...) `expression` is for on this task, if it is one."""
     definition = getattr(task.task_spec, "event_definition", None)
     for d in getattr(definition, "event_definitions", None) or [definition]:
@@ -872,11 +920,11 @@ def _timer_kind(task, expression: str) -> str | None:
 
 
 class _SandboxedScriptEngine(PythonScriptEngine):
-    def __init__(self, environment, timer_bounds: timers.TimerBounds) -> None:
+    def __init__(self, environment: SandboxedEnvironment, timer_bounds: timers.TimerBounds) -> None:
         super().__init__(environment=environment)
         self.timer_bounds = timer_bounds
 
-    def evaluate(self, task, expression, external_context=None):
+    def evaluate(self, task: Task, expression: str, external_context: JsonObject | None = None) -> Any:
         """As SpiffWorkflow's, but the message names the cause, not only the expression; a timer's
         value is checked against the bounds before SpiffWorkflow computes with it."""
         try:
@@ -892,13 +940,14 @@ class _SandboxedScriptEngine(PythonScriptEngine):
             message = f"Error evaluating expression '{expression}': {type(e).__name__}: {e}"
             raise WorkflowTaskException(message, task=task, exception=e) from e
 
-    def get_error_line_number_and_content(self, script, err):
+    def get_error_line_number_and_content(self, script: str, err: BaseException) -> tuple[int, str]:
         """The line a sandbox worker reported (its traceback stays there)."""
         line = getattr(err, "script_line", None)
         if line:
             lines = script.splitlines()
             return line, lines[line - 1] if line <= len(lines) else ""
-        return super().get_error_line_number_and_content(script, err)
+        found: tuple[int, str] = super().get_error_line_number_and_content(script, err)
+        return found
 
 
 def make_script_engine(

@@ -16,7 +16,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-Specs = tuple[BpmnProcessSpec, dict]
+#: A definition's process spec, and the specs of the processes its call activities call, by id.
+Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 
 
 class SpecCache:
@@ -47,14 +48,14 @@ class _SpecRefConverter(BpmnWorkflowConverter):
 
     specs: SpecCache
 
-    def to_dict(self, workflow: BpmnWorkflow) -> dict:
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["definition_id"] = workflow.spec.opsflow_definition_id
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct: dict) -> BpmnWorkflow:
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         spec, subprocess_specs = self.specs.get(dct.pop("definition_id"))
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
@@ -84,7 +85,8 @@ class WorkflowStore:
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         with self._lock:
-            return self._serializer.serialize_json(workflow)
+            state: str = self._serializer.serialize_json(workflow)
+        return state
 
     def load(self, state: str) -> BpmnWorkflow:
         dct = json.loads(state)

@@ -1,9 +1,9 @@
 """Our own task specs and the parser that produces them."""
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from copy import deepcopy
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
@@ -16,9 +16,19 @@ from SpiffWorkflow.spiff.specs.defaults import (
     SequentialMultiInstanceTask,
 )
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.task import Task
 
 from engine.bpmn import camunda_io
+from engine.bpmn.camunda_io import CallMapping, Value
 from engine.bpmn.decision_task import DecisionTask, DecisionTaskParser
+
+if TYPE_CHECKING:
+
+    class _SpecMixin(SpiffBpmnTask):
+        """To mypy, the mixins below extend the SpiffWorkflow spec class they are mixed into."""
+
+else:
+    _SpecMixin = object
 
 #: How deep call activities may nest: a process that calls itself stops here with an incident.
 MAX_CALL_DEPTH = 25
@@ -28,7 +38,7 @@ class ExternalTask(SpiffBpmnTask):
     """A service task done by an external worker (Camunda's `camunda:type="external"`): it waits,
     READY, until a worker that fetched it by topic completes it."""
 
-    def __init__(self, wf_spec, bpmn_id, **kwargs) -> None:
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = True
 
@@ -37,20 +47,20 @@ class PassThroughTask(SpiffBpmnTask):
     """`bpmn:task` and `bpmn:manualTask`: Camunda passes through them (nobody is asked to do them)."""
 
 
-class CamundaIo:
+class CamundaIo(_SpecMixin):
     """camunda:inputOutput: input parameters become task data when the task begins; when it ends,
     they are dropped and the output parameters set (Camunda's local variables, in task data)."""
 
-    io_inputs: ClassVar[list] = []
-    io_outputs: ClassVar[list] = []
+    io_inputs: Sequence[tuple[str, Value]] = ()  # set on each spec by the parser
+    io_outputs: Sequence[tuple[str, Value]] = ()
 
-    def _update_hook(self, my_task):
-        ready = super()._update_hook(my_task)
+    def _update_hook(self, my_task: Task) -> bool:
+        ready: bool = super()._update_hook(my_task)
         for name, value in self.io_inputs:
             my_task.data[name] = camunda_io.evaluate(value, _evaluator(my_task))
         return ready
 
-    def _on_complete_hook(self, my_task) -> None:
+    def _on_complete_hook(self, my_task: Task) -> None:
         if self.io_inputs or self.io_outputs:
             outputs = {n: camunda_io.evaluate(v, _evaluator(my_task)) for n, v in self.io_outputs}
             for name, _ in self.io_inputs:
@@ -59,7 +69,7 @@ class CamundaIo:
         super()._on_complete_hook(my_task)
 
 
-def _evaluator(my_task):
+def _evaluator(my_task: Task) -> camunda_io.EvaluateExpression:
     return lambda expression: my_task.workflow.script_engine.evaluate(my_task, expression)
 
 
@@ -68,18 +78,20 @@ class BoundedCallActivity(CallActivity):
     ends would otherwise hold its request, and the database, forever). With camunda:in/camunda:out
     only the mapped variables pass (as in Camunda); without any, all of them pass both ways."""
 
-    call_in: ClassVar[list] = []
-    call_out: ClassVar[list] = []
+    call_in: Sequence[CallMapping] = ()  # set on each spec by the parser
+    call_out: Sequence[CallMapping] = ()
 
-    def copy_data(self, my_task, subworkflow) -> None:
+    def copy_data(self, my_task: Task, subworkflow: Any) -> None:
         if not (self.call_in or self.call_out):
-            return super().copy_data(my_task, subworkflow)
+            super().copy_data(my_task, subworkflow)
+            return
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
         start.set_data(**camunda_io.pass_in(self.call_in, my_task.data, _evaluator(my_task)))
 
-    def update_data(self, my_task, subworkflow) -> None:
+    def update_data(self, my_task: Task, subworkflow: Any) -> None:
         if not (self.call_in or self.call_out):
-            return super().update_data(my_task, subworkflow)
+            super().update_data(my_task, subworkflow)
+            return
         result = deepcopy(subworkflow.last_task.data)
         environment = my_task.workflow.script_engine.environment
         my_task.data.update(
@@ -88,7 +100,7 @@ class BoundedCallActivity(CallActivity):
             )
         )
 
-    def start_workflow(self, my_task) -> None:
+    def start_workflow(self, my_task: Task) -> None:
         if my_task.workflow.depth >= MAX_CALL_DEPTH:  # embedded subprocesses count too
             raise WorkflowTaskException(  # the runner marks the task failed (runner.failed)
                 f"call activities nest deeper than {MAX_CALL_DEPTH} levels: '{self.spec}' keeps calling "
@@ -98,11 +110,11 @@ class BoundedCallActivity(CallActivity):
         super().start_workflow(my_task)
 
 
-class _CheckedInput:
+class _CheckedInput(_SpecMixin):
     """A multi-instance whose input collection is missing stops with an incident naming it (instead
     of a TypeError that SpiffWorkflow does not attribute to the task)."""
 
-    def create_children(self, my_task) -> None:
+    def create_children(self, my_task: Task) -> None:
         if self.data_input is not None and not isinstance(self.data_input.get(my_task), Iterable):
             raise WorkflowTaskException(  # the runner marks the task failed (runner.failed)
                 f"the multi-instance input collection '{self.data_input.bpmn_id}' is not in the "
@@ -120,17 +132,17 @@ class CheckedSequentialMultiInstance(_CheckedInput, SequentialMultiInstanceTask)
     pass
 
 
-def _checked(parser_class: type) -> type:
+def _checked(parser_class: type[Any]) -> type[Any]:
     """The parser, with our multi-instance specs and the Camunda variable mappings read."""
     if not issubclass(parser_class, TaskParser):
         return parser_class
 
-    def create_task(self):
+    def create_task(self: Any) -> Any:
         task = parser_class.create_task(self)
         inputs, outputs = camunda_io.io_parameters(self.node)
         if inputs or outputs:  # only where there are any: the others keep their plain class
             # Some SpiffWorkflow parsers name their spec class in code, so it is extended here.
-            task.__class__ = _with_io(type(task))
+            task.__class__ = _with_io(task.__class__)
             task.io_inputs, task.io_outputs = inputs, outputs
         if isinstance(task, BoundedCallActivity):
             task.call_in, task.call_out = camunda_io.call_mappings(self.node)
@@ -148,7 +160,7 @@ def _checked(parser_class: type) -> type:
 
 
 @functools.cache
-def _with_io(spec_class: type) -> type:
+def _with_io(spec_class: type[Any]) -> type[Any]:
     return type(spec_class.__name__, (CamundaIo, spec_class), {"__module__": spec_class.__module__})
 
 
@@ -163,6 +175,6 @@ _OVERRIDES = {
 
 
 class OpsflowParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES: ClassVar[dict] = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         tag: (_checked(parser), spec) for tag, (parser, spec) in _OVERRIDES.items()
     }

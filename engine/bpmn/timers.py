@@ -54,7 +54,7 @@ def check(kind: str, value: object, bounds: TimerBounds, *, non_interrupting: bo
 def _date(text: str, bounds: TimerBounds, now: datetime) -> datetime:
     try:
         if "W" in text.upper():
-            when = TimeDateEventDefinition.parse_iso_week(text)
+            when: datetime = TimeDateEventDefinition.parse_iso_week(text)
         else:
             when = datetime.fromisoformat(text)
             when = when if when.tzinfo else when.replace(tzinfo=UTC)

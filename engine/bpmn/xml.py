@@ -32,7 +32,8 @@ def parse_xml(content: bytes, filename: str) -> etree._Element:
     if _DOCTYPE.search(_ascii_view(content[:8192])):
         # Refused before parsing: a DTD is how external entities and entity expansion come in.
         text = _ascii_view(content)
-        line = text[: _DOCTYPE.search(text).start()].count(b"\n") + 1
+        found = _DOCTYPE.search(text)
+        line = text[: found.start()].count(b"\n") + 1 if found else 1
         raise UnsafeXml(Problem("DOCTYPE declarations are not allowed", file=filename, line=line))
     try:
         root = etree.fromstring(content, _PARSER)
@@ -86,4 +87,5 @@ def camunda_properties(element: etree._Element) -> dict[str, str]:
 
 
 def local_name(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    name: str = etree.QName(element).localname
+    return name

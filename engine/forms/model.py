@@ -170,3 +170,28 @@ def _describe(value: Any) -> str:
     if value is None or isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return js_number_text(value)
+
+
+def bound_variables(schema: dict) -> list[str]:
+    """The process variables a form binds, in form order: the first segment of each top-level value path
+    (a field's key, a group's or list's path; the fields of a group without a path bind their own)."""
+    found: dict[str, None] = {}
+
+    def walk(components: object) -> None:
+        for component in components if isinstance(components, list) else []:
+            if not isinstance(component, dict):
+                continue
+            segments = own_segments(component) if _binds(component) else []
+            if segments:
+                found.setdefault(segments[0], None)
+            elif component.get("type") == "group":
+                walk(component.get("components"))
+
+    walk(schema.get("components"))
+    return list(found)
+
+
+def _binds(component: dict) -> bool:
+    field_type = component.get("type")
+    name = component.get("key") if field_type in KEYED_TYPES else component.get("path")
+    return field_type in KEYED_TYPES | CONTAINER_TYPES and isinstance(name, str) and bool(name)

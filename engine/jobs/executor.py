@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 
 from engine.jobs.kinds import DELIVERY, Handler, JobKind, OutsideHandler
 from engine.services import incidents
-from engine.storage.tables import JobRow, ProcessInstanceRow, table, utcnow
+from engine.storage.tables import JobRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 
 log = logging.getLogger("opsflow.jobs")
-_J = table(JobRow).c
-_I = table(ProcessInstanceRow).c
+_J = JobRow.__table__.c
+_I = ProcessInstanceRow.__table__.c
 
 MAX_ATTEMPTS = 8
 

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.storage.tables import JobRow
 from engine.storage.uow import UnitOfWork
 
-JOB: sa.Table = JobRow.metadata.tables["job"]
+JOB = JobRow.__table__
 _INSERT = JOB.insert()
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine import events
+from engine.bpmn.catalog import ElementInfo
 from engine.deadlines import duration
 from engine.jobs import queue, task_escalate
 from engine.storage.tables import JobRow, OpenTaskRow, utcnow
@@ -22,12 +23,12 @@ _JOB = queue.JOB.c
 _DELETE_TASK_JOBS = queue.JOB.delete().where(_JOB.task_id.in_(sa.bindparam("task_ids", expanding=True)))
 
 
-def schedule(session: Session, task: Mapping[str, Any], entry: Mapping[str, Any]) -> None:
+def schedule(session: Session, task: Mapping[str, Any], entry: ElementInfo) -> None:
     """A reminder job for a new open task (its index values) that has a due date; `entry`: its
     element's catalog entry."""
     if task["due_at"] is None:
         return
-    grace = (entry.get("properties") or {}).get("escalationGrace") or DEFAULT_GRACE
+    grace = entry.properties.get("escalationGrace") or DEFAULT_GRACE
     queue.add(
         session,
         [

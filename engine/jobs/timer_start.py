@@ -6,10 +6,10 @@ or deleted after its last."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session
 
+from engine.bpmn.catalog import Catalog
 from engine.bpmn.cron import first_due, next_due
 from engine.bpmn.parser import timer_starts
 from engine.jobs import queue
@@ -20,13 +20,13 @@ KIND = "timer_start"
 _JOB = queue.JOB
 
 
-def schedule(session: Session, definition_id: str, key: str, catalog: dict[str, dict[str, Any]]) -> None:
+def schedule(session: Session, definition_id: str, key: str, catalog: Catalog) -> None:
     conn = session.connection()
     conn.execute(_JOB.delete().where(_JOB.c.kind == KIND, _JOB.c.id.like(f"{KIND}:{key}:%")))
     now = utcnow()
     jobs = []
     for element_id, timer in timer_starts(catalog, key):
-        due, remaining = first_due(timer["kind"], timer["expression"], now)
+        due, remaining = first_due(timer.kind or "cycle", timer.expression, now)
         jobs.append(
             {
                 "id": f"{KIND}:{key}:{element_id}",
@@ -37,7 +37,7 @@ def schedule(session: Session, definition_id: str, key: str, catalog: dict[str, 
                 "payload": {
                     "definition_id": definition_id,
                     "element_id": element_id,
-                    "expression": timer["expression"],
+                    "expression": timer.expression,
                     "remaining": remaining,
                 },
             }

@@ -1,21 +1,29 @@
-"""Process analytics from the history the engine already writes (process_instance rows and the audit
-events task_created / task_claimed / task_assigned / task_completed / task_overdue), computed in SQL
-on both databases: counts by outcome, cycle time and per-step percentiles, rework loops taken, weekly
-trend; and, for the handbook, each optimization's goal against the effect it measured."""
+"""Process analytics from the history the engine writes (process_instance rows, and the task history
+projected from the task events: task_history and its weekly histograms step_week, see
+engine.task_history), computed in SQL on both databases: counts by outcome, cycle time and per-step
+percentiles, rework loops taken, weekly trend; and, for the handbook, each optimization's goal
+against the effect it measured."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from lxml import etree
 
-from engine import events
+from engine import task_history
 from engine.analytics_sql import PERCENTILES, percentile, ranked, seconds_between, week_start
 from engine.bpmn.xml import BPMN_NS
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
-from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
+from engine.storage.tables import (
+    ProcessDefinitionRow,
+    ProcessInstanceRow,
+    StepWeekRow,
+    TaskHistoryRow,
+    table_of,
+)
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import (
     GoalFigures,
@@ -27,19 +35,19 @@ from engine.views import (
     WeekFigures,
 )
 
-_AUDIT = AuditEventRow.__table__
-_INSTANCE = ProcessInstanceRow.__table__
-_DEFINITION = ProcessDefinitionRow.__table__
+_INSTANCE = table_of(ProcessInstanceRow)
+_DEFINITION = table_of(ProcessDefinitionRow)
+_RUN = table_of(TaskHistoryRow)
+_STEP_WEEK = table_of(StepWeekRow)
 #: elements whose completion the history records: where a rework loop is seen to start and end
 _RECORDED = {"userTask", "serviceTask"}
-#: a task counts as taken up when someone claims it or is given it
-_TAKEN_UP = (events.TASK_CLAIMED, events.TASK_ASSIGNED)
 
 
 class AnalyticsService:
     def __init__(self, tx: Transactions, leader_group: str | None) -> None:
         self._tx = tx
         self._readers = (ADMIN, leader_group) if leader_group else (ADMIN,)
+        self._diagrams: dict[str, _Diagram] = {}  # by definition id: a deployed version never changes
 
     def process(
         self,
@@ -59,7 +67,7 @@ class AnalyticsService:
         def read(uow: UnitOfWork) -> ProcessAnalyticsView:
             conn = uow.session.connection()
             versions = conn.execute(
-                sa.select(_DEFINITION.c.id, _DEFINITION.c.version, _DEFINITION.c.bpmn_xml)
+                sa.select(_DEFINITION.c.id, _DEFINITION.c.version)
                 .where(_DEFINITION.c.key == key)
                 .order_by(_DEFINITION.c.version)
             ).all()
@@ -68,7 +76,7 @@ class AnalyticsService:
             if not versions:
                 raise NotFound(f"process {key}" + (f" version {version}" if version is not None else ""))
             scope = _Scope([v.id for v in versions], period_from, period_to)
-            diagram = _Diagram(versions[-1].bpmn_xml)
+            diagram = self._diagram(conn, versions[-1].id)
             counts = _instance_counts(conn, scope)
             return ProcessAnalyticsView(
                 process_key=key,
@@ -121,6 +129,15 @@ class AnalyticsService:
 
         return self._tx.read(read)
 
+    def _diagram(self, conn: sa.Connection, definition_id: str) -> "_Diagram":
+        found = self._diagrams.get(definition_id)
+        if found is None:
+            xml = conn.execute(
+                sa.select(_DEFINITION.c.bpmn_xml).where(_DEFINITION.c.id == definition_id)
+            ).scalar_one()
+            found = self._diagrams[definition_id] = _Diagram(xml)
+        return found
+
     def _require_reader(self, principal: Principal) -> None:
         if not principal.has(*self._readers):
             raise Forbidden("only leaders and admins read the analytics")
@@ -131,9 +148,6 @@ class _Scope:
     definition_ids: list[str]
     start: datetime
     end: datetime
-
-    def instances(self) -> sa.Select:
-        return sa.select(_INSTANCE.c.id).where(_INSTANCE.c.definition_id.in_(self.definition_ids))
 
 
 class _Diagram:
@@ -216,7 +230,7 @@ class _Diagram:
         return found
 
 
-def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict:
+def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict[str, Any]:
     i = _INSTANCE.c
     in_scope = i.definition_id.in_(scope.definition_ids)
     started = conn.execute(
@@ -234,17 +248,6 @@ def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict:
     }
 
 
-def _percentiles(conn: sa.Connection, timed: sa.Subquery, value: str) -> Percentiles:
-    column = timed.c[value]
-    rank, count = ranked(column)
-    ranked_rows = sa.select(column.label("v"), rank.label("r"), count.label("n")).subquery()
-    v, r, n = ranked_rows.c.v, ranked_rows.c.r, ranked_rows.c.n
-    row = conn.execute(
-        sa.select(sa.func.count(v), *(percentile(v, r, n, share) for _, share in PERCENTILES))
-    ).one()
-    return Percentiles(row[0], *row[1:])
-
-
 def _cycle_time(conn: sa.Connection, scope: _Scope) -> Percentiles:
     i = _INSTANCE.c
     timed = (
@@ -257,121 +260,124 @@ def _cycle_time(conn: sa.Connection, scope: _Scope) -> Percentiles:
         )
         .subquery()
     )
-    return _percentiles(conn, timed, "seconds")
+    column = timed.c.seconds
+    rank, count = ranked(column)
+    ranked_rows = sa.select(column.label("v"), rank.label("r"), count.label("n")).subquery()
+    v, r, n = ranked_rows.c.v, ranked_rows.c.r, ranked_rows.c.n
+    row = conn.execute(
+        sa.select(sa.func.count(v), *(percentile(v, r, n, share) for _, share in PERCENTILES))
+    ).one()
+    return Percentiles(row[0], *row[1:])
+
+
+#: A step's histograms: measure -> bucket -> [count, seconds]
+_Histograms = dict[str, dict[int, list[float]]]
 
 
 def _steps(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[StepFigures]:
-    a = _AUDIT.c
+    """Per step, the tasks created in the period: the weeks wholly inside it from step_week, the days
+    before the first and after the last whole week from task_history (bucketed alike)."""
+    histograms: dict[str, _Histograms] = {}
 
-    def first(kinds: tuple[str, ...]) -> sa.ColumnElement:
-        return sa.func.min(sa.case((a.type.in_(kinds), a.at)))
+    def add(element_id: str, measure: str, bucket: int, count: float, seconds: float) -> None:
+        entry = histograms.setdefault(element_id, {}).setdefault(measure, {}).setdefault(bucket, [0, 0.0])
+        entry[0] += count
+        entry[1] += seconds
 
-    # one row per task: when it was created, first taken up, completed; whether it went overdue
-    per_task = (
-        sa.select(
-            sa.func.max(a.element_id).label("element_id"),
-            first((events.TASK_CREATED,)).label("created_at"),
-            first(_TAKEN_UP).label("claimed_at"),
-            first((events.TASK_COMPLETED,)).label("completed_at"),
-            sa.func.max(sa.case((a.type == events.TASK_OVERDUE, 1), else_=0)).label("overdue"),
+    first_week, end_week = _whole_weeks(scope.start, scope.end)
+    edges = [(scope.start, scope.end)]
+    if first_week < end_week:
+        w = _STEP_WEEK.c
+        summed = conn.execute(
+            sa.select(w.element_id, w.measure, w.bucket, sa.func.sum(w.count), sa.func.sum(w.seconds))
+            .where(w.definition_id.in_(scope.definition_ids), w.week >= first_week, w.week < end_week)
+            .group_by(w.element_id, w.measure, w.bucket)
         )
-        .where(
-            a.type.in_((events.TASK_CREATED, *_TAKEN_UP, events.TASK_COMPLETED, events.TASK_OVERDUE)),
-            a.instance_id.in_(scope.instances()),
-            a.task_id.is_not(None),
-            # a task created in the period has all its events after the period's start: an index range
-            a.at >= scope.start,
+        for element_id, measure, bucket, count, seconds in summed:
+            add(element_id, measure, bucket, count, seconds)
+        edges = [(scope.start, _midnight(first_week)), (_midnight(end_week), scope.end)]
+    t = _RUN.c
+    raw = [
+        sa.select(t.element_id, t.overdue, t.waiting_seconds, t.work_seconds, t.duration_seconds).where(
+            t.definition_id.in_(scope.definition_ids), t.created_at >= start, t.created_at < end
         )
-        .group_by(a.task_id)
-        .subquery()
-    )
-    t = per_task.c
-    waiting = seconds_between(t.created_at, sa.func.coalesce(t.claimed_at, t.completed_at))
-    timed = (
-        sa.select(
-            t.element_id,
-            t.completed_at,
-            t.overdue,
-            waiting.label("waiting"),
-            seconds_between(t.claimed_at, t.completed_at).label("work"),
-            seconds_between(t.created_at, t.completed_at).label("duration"),
-        )
-        .where(t.created_at >= scope.start, t.created_at < scope.end)
-        .subquery()
-    )
-    measures = ("waiting", "work", "duration")
-    ranks = []
-    for measure in measures:
-        rank, count = ranked(timed.c[measure], timed.c.element_id)
-        ranks += [rank.label(f"{measure}_r"), count.label(f"{measure}_n")]
-    rows = sa.select(timed, *ranks).subquery()
-    r = rows.c
-    figures = [sa.func.count(), sa.func.count(r.completed_at), sa.func.sum(r.overdue)]
-    for measure in measures:
-        value, rank, count = r[measure], r[f"{measure}_r"], r[f"{measure}_n"]
-        figures += [sa.func.count(value), *(percentile(value, rank, count, s) for _, s in PERCENTILES)]
-    result = conn.execute(sa.select(r.element_id, *figures).group_by(r.element_id)).all()
+        for start, end in edges
+        if start < end
+    ]
+    if raw:
+        for element_id, overdue, *seconds in conn.execute(sa.union_all(*raw)):
+            add(element_id, task_history.RUNS, 0, 1, 0.0)
+            if overdue:
+                add(element_id, task_history.OVERDUE, 0, 1, 0.0)
+            for measure, value in zip(_MEASURES, seconds, strict=True):
+                if value is not None:
+                    add(element_id, measure, task_history.bucket(value), 1, value)
     steps = []
-    for row in result:
-        element_id, runs, completed, overdue, *rest = row
-        parts = [Percentiles(*rest[i : i + 4]) for i in range(0, 12, 4)]
+    for element_id, measures in histograms.items():
+        runs = int(sum(n for n, _ in measures.get(task_history.RUNS, {}).values()))
+        overdue = int(sum(n for n, _ in measures.get(task_history.OVERDUE, {}).values()))
+        waiting, work, duration = (_percentiles(measures.get(m, {})) for m in _MEASURES)
         steps.append(
             StepFigures(
                 element_id=element_id,
                 name=diagram.names.get(element_id, ""),
                 runs=runs,
-                completed=completed,
-                overdue=overdue or 0,
-                overdue_share=(overdue or 0) / runs if runs else None,
-                waiting=parts[0],
-                work=parts[1],
-                duration=parts[2],
+                completed=duration.count,
+                overdue=overdue,
+                overdue_share=overdue / runs if runs else None,
+                waiting=waiting,
+                work=work,
+                duration=duration,
             )
         )
     return sorted(steps, key=lambda s: (-s.runs, s.element_id))
 
 
+_MEASURES = (task_history.WAITING, task_history.WORK, task_history.DURATION)
+
+
+def _percentiles(histogram: dict[int, list[float]]) -> Percentiles:
+    """Nearest-rank percentiles from a histogram: each the mean of the bucket holding that rank, so
+    within one bucket's width (about 9 %) of the exact value, and exact when the bucket holds one value."""
+    ordered = [(b, int(n), s) for b, (n, s) in sorted(histogram.items())]
+    total = sum(n for _, n, _ in ordered)
+    if not total:
+        return Percentiles(0, None, None, None)
+    values = [task_history.percentile_of(ordered, share, total) for _, share in PERCENTILES]
+    return Percentiles(total, *values)
+
+
+def _whole_weeks(start: datetime, end: datetime) -> tuple[date, date]:
+    """The Mondays of the first week that begins at or after `start` and of the first that does not end
+    by `end`: the weeks between lie wholly inside the period."""
+    first = task_history.week_of(start)
+    if _midnight(first) < start:
+        first += timedelta(days=7)
+    return first, task_history.week_of(end)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFigures]:
-    """Tasks created again in an instance, by the task completed just before (the one whose completion
-    led back): a loop of the diagram goes from the recorded elements before its flow to those after."""
-    a = _AUDIT.c
-    created = (
-        sa.select(
-            a.id,
-            a.instance_id,
-            a.element_id,
-            sa.func.row_number().over(partition_by=[a.instance_id, a.element_id], order_by=a.id).label("nth"),
-        )
-        .where(a.type == events.TASK_CREATED, a.instance_id.in_(scope.instances()))
-        .subquery()
-    )
-    c = created.c
-    earlier = _AUDIT.alias("earlier")
-    e = earlier.c
-    previous_id = (
-        sa.select(sa.func.max(e.id))
-        .where(e.instance_id == c.instance_id, e.type == events.TASK_COMPLETED, e.id < c.id)
-        .scalar_subquery()
-    )
-    previous = _AUDIT.alias("previous")
-    # the period applies to when the task was created again
-    timed_again = (
-        sa.select(c.instance_id, c.element_id, previous_id.label("previous_id"))
-        .select_from(created.join(_AUDIT, _AUDIT.c.id == c.id))
-        .where(c.nth > 1, _AUDIT.c.at >= scope.start, _AUDIT.c.at < scope.end)
-        .subquery()
-    )
+    """Tasks created again in an instance (runs after the first, created in the period), by the element
+    completed just before (the one whose completion led back): a loop of the diagram goes from the
+    recorded elements before its flow to those after."""
+    t = _RUN.c
     pairs = conn.execute(
-        sa.select(
-            previous.c.element_id,
-            timed_again.c.element_id,
-            sa.func.count(),
-            sa.func.count(sa.distinct(timed_again.c.instance_id)),
+        sa.select(t.came_from, t.element_id, sa.func.count(), sa.func.count(sa.distinct(t.instance_id)))
+        .where(
+            t.definition_id.in_(scope.definition_ids),
+            # literally the partial index's condition, so that both databases read that index
+            t.nth > sa.literal_column("1"),
+            t.created_at >= scope.start,
+            t.created_at < scope.end,
+            t.came_from.is_not(None),
         )
-        .select_from(timed_again.join(previous, previous.c.id == timed_again.c.previous_id))
-        .group_by(previous.c.element_id, timed_again.c.element_id)
+        .group_by(t.came_from, t.element_id)
     ).all()
-    loops: dict[str, list] = {}
+    loops: dict[str, list[Any]] = {}
     unexplained = []
     for source, target, taken, instances in pairs:
         for flow_id, name, before, after in diagram.loops:

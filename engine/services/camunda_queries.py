@@ -11,13 +11,17 @@ engine.visibility), in their SQL form: tasks as TaskService shows them, instance
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, select
 
 from engine import permissions, variable_types
+from engine.bpmn.catalog import Catalog
 from engine.errors import Forbidden, InvalidInput
+from engine.instances import Instances
 from engine.permissions import TeamRules
 from engine.queries import (
     InstanceFilter,
@@ -30,7 +34,7 @@ from engine.queries import (
 )
 from engine.services import instance_summaries as summary
 from engine.services.identity import users_with_groups
-from engine.services.mappers import candidates_of, instance_view, task_view
+from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
     ExternalTaskRow,
     MessageSubscriptionRow,
@@ -43,6 +47,21 @@ from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import InstanceView, Page, Principal
 
 OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
+#: Task query statements kept per shape and principal (see CamundaQueries.tasks); cleared when full.
+MAX_CACHED_STATEMENTS = 512
+
+_TASK, _INSTANCE = OpenTaskRow.__table__, ProcessInstanceRow.__table__
+_CANDIDATE = TaskCandidateRow.__table__
+_TASK_AND_INSTANCE = _TASK.join(_INSTANCE, _INSTANCE.c.id == _TASK.c.instance_id)
+
+
+_TASK_EXISTS = sa.select(_TASK.c.id).where(_TASK.c.id == sa.bindparam("task_id"))
+
+
+@dataclass(frozen=True)
+class _TaskStatements:
+    page: sa.Select[Any]
+    count: sa.Select[Any]
 
 
 TASK_SORT = {
@@ -68,44 +87,83 @@ INSTANCE_SORT = {
 
 
 class CamundaQueries:
-    def __init__(self, tx: Transactions, rules: TeamRules) -> None:
+    def __init__(self, tx: Transactions, rules: TeamRules, instances: Instances) -> None:
         self._tx = tx
         self._rules = rules
+        self._instances = instances  # deployed versions, read once and kept (their documentation)
+        self._task_queries: dict[tuple[object, ...], _TaskStatements] = {}
 
     # --- tasks ------------------------------------------------------------------------------------
 
     def tasks(self, f: TaskFilter, paging: Paging, *, principal: Principal) -> Page[TaskRecord]:
-        """Open user tasks matching the filter that the principal may see (oldest first by default)."""
+        """Open user tasks matching the filter that the principal may see (oldest first by default).
+
+        Core statements built once per shape (which filters are set, the sorting, who asks) and
+        compiled once by SQLAlchemy, the filter's values bound: a Camunda client asks this before
+        every task it works on. The total is counted only when the page does not already tell it."""
         check_paging(paging)
 
         def query(uow: UnitOfWork) -> Page[TaskRecord]:
             session = uow.session
-            q = (
-                select(OpenTaskRow, ProcessInstanceRow.definition_id)
-                .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
-                .where(*_task_conditions(session, f), self._rules.task_visible.sql(principal))
-            )
-            total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
-            order = order_by(paging.sorting, TASK_SORT, OpenTaskRow.created_at, OpenTaskRow.id)
-            page = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
-            candidates = candidates_of(session, [task.id for task, _ in page])
-            definitions = catalogs_of(session, {definition_id for _, definition_id in page})
-            records = [
-                TaskRecord(
-                    task_view(task, *candidates[task.id]),
-                    definition_id,
-                    definitions[definition_id].get(task.element_id, {}).get("documentation") or "",
+            candidate_groups: list[str] = []
+            if f.candidate_user is not None:
+                found = users_with_groups(session, {f.candidate_user}).get(f.candidate_user, set())
+                candidate_groups = sorted(found)
+            statements, params = self._task_statements(f, paging, principal, candidate_groups)
+            conn = session.connection()
+            page: list[sa.Row[Any]] = []
+            if paging.limit > 0:
+                params.update(offset=paging.offset, limit=paging.limit)
+                page = list(conn.execute(statements.page, params))
+            if page and len(page) < paging.limit:
+                total = paging.offset + len(page)
+            elif not page and paging.offset == 0 and paging.limit > 0:
+                total = 0
+            else:
+                total = conn.execute(statements.count, params).scalar_one()
+            views = task_views(session, [r[1:] for r in page])
+            records: list[TaskRecord] = []
+            for row, view in zip(page, views, strict=True):
+                catalog = self._instances.definition(session, row[0]).catalog
+                records.append(
+                    TaskRecord(view, row[0], catalog.of(view.element_id).documentation)
                 )
-                for task, definition_id in page
-            ]
             return Page(records, total, paging.offset, paging.limit)
 
         return self._tx.read(query)
 
+    def _task_statements(
+        self, f: TaskFilter, paging: Paging, principal: Principal, candidate_groups: list[str]
+    ) -> tuple["_TaskStatements", dict[str, Any]]:
+        conditions, params, shape = _task_conditions(f, candidate_groups)
+        sorting = tuple((s.key, s.descending) for s in paging.sorting)
+        key = (shape, sorting, principal.name, principal.groups)
+        found = self._task_queries.get(key)
+        if found is None:
+            visible = self._rules.task_visible.sql(principal)
+            order = order_by(paging.sorting, TASK_SORT, _TASK.c.created_at, _TASK.c.id)
+            found = _TaskStatements(
+                page=sa.select(_INSTANCE.c.definition_id, *TASK_VIEW_COLUMNS)
+                .select_from(_TASK_AND_INSTANCE)
+                .where(*conditions, visible)
+                .order_by(*order)
+                .offset(sa.bindparam("offset", type_=sa.Integer))
+                .limit(sa.bindparam("limit", type_=sa.Integer)),
+                count=sa.select(sa.func.count()).select_from(_TASK_AND_INSTANCE).where(*conditions, visible),
+            )
+            if len(self._task_queries) >= MAX_CACHED_STATEMENTS:
+                self._task_queries.clear()
+            self._task_queries[key] = found
+        return found, params
+
     def task_exists(self, task_id: str) -> bool:
         """Whether an open task of this id exists, whoever may see it: Camunda answers a task the caller
         may not act on with 403, not 404."""
-        return self._tx.read(lambda uow: uow.session.get(OpenTaskRow, task_id) is not None)
+
+        def exists(uow: UnitOfWork) -> bool:
+            return uow.session.connection().execute(_TASK_EXISTS, {"task_id": task_id}).first() is not None
+
+        return self._tx.read(exists)
 
     def candidate_group_counts(self, *, principal: Principal) -> list[tuple[str | None, int]]:
         """Open unassigned tasks per candidate group (None: offered to no group), as Camunda's report."""
@@ -239,51 +297,77 @@ def is_in(column: Any, values: tuple[str, ...] | None) -> list:
     return [] if values is None else [column.in_(values)]
 
 
-def _task_conditions(session: Session, f: TaskFilter) -> list:
-    conditions = [
-        *is_in(OpenTaskRow.instance_id, f.process_instance_ids),
-        *is_in(OpenTaskRow.process_key, f.process_definition_keys),
-        *is_in(OpenTaskRow.element_id, f.task_definition_keys),
-        *is_in(OpenTaskRow.id, f.task_ids),
-        *is_in(OpenTaskRow.assignee, f.assignees),
-    ]
-    for column, value in (
-        (OpenTaskRow.business_key, f.business_key),
-        (ProcessInstanceRow.definition_id, f.process_definition_id),
-        (OpenTaskRow.name, f.name),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    for column, pattern in (
-        (OpenTaskRow.business_key, f.business_key_like),
-        (OpenTaskRow.name, f.name_like),
-        (OpenTaskRow.assignee, f.assignee_like),
-    ):
-        if pattern is not None:
-            conditions.append(column.like(pattern))
-    for column, moment, before in (
-        (OpenTaskRow.due_at, f.due_before, True),
-        (OpenTaskRow.due_at, f.due_after, False),
-        (OpenTaskRow.created_at, f.created_before, True),
-        (OpenTaskRow.created_at, f.created_after, False),
-    ):
-        if moment is not None:
-            conditions.append(column < moment if before else column > moment)
+#: Filters of TaskFilter that compare one column with the value given: (field, column, how).
+_TASK_FILTERS: tuple[tuple[str, sa.ColumnElement[Any], str], ...] = (
+    ("process_instance_ids", _TASK.c.instance_id, "in"),
+    ("process_definition_keys", _TASK.c.process_key, "in"),
+    ("task_definition_keys", _TASK.c.element_id, "in"),
+    ("task_ids", _TASK.c.id, "in"),
+    ("assignees", _TASK.c.assignee, "in"),
+    ("business_key", _TASK.c.business_key, "eq"),
+    ("process_definition_id", _INSTANCE.c.definition_id, "eq"),
+    ("name", _TASK.c.name, "eq"),
+    ("business_key_like", _TASK.c.business_key, "like"),
+    ("name_like", _TASK.c.name, "like"),
+    ("assignee_like", _TASK.c.assignee, "like"),
+    ("due_before", _TASK.c.due_at, "lt"),
+    ("due_after", _TASK.c.due_at, "gt"),
+    ("created_before", _TASK.c.created_at, "lt"),
+    ("created_after", _TASK.c.created_at, "gt"),
+)
+
+
+_COMPARE: dict[str, Callable[[sa.ColumnElement[Any], sa.BindParameter[Any]], sa.ColumnElement[bool]]] = {
+    "in": lambda column, value: column.in_(value),
+    "eq": lambda column, value: column == value,
+    "like": lambda column, value: column.like(value),
+    "lt": lambda column, value: column < value,
+    "gt": lambda column, value: column > value,
+}
+
+
+def _task_conditions(
+    f: TaskFilter, candidate_user_groups: list[str]
+) -> tuple[list[sa.ColumnElement[bool]], dict[str, Any], tuple[object, ...]]:
+    """The filter's conditions with its values as bound parameters, those values, and the filter's
+    shape: the conditions are the same for every filter of the same shape."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    params: dict[str, Any] = {}
+    shape: list[object] = []
+    for name, column, how in _TASK_FILTERS:
+        value = getattr(f, name)
+        if value is None:
+            continue
+        shape.append(name)
+        params[name] = list(value) if how == "in" else value
+        bound: sa.BindParameter[Any] = sa.bindparam(name, expanding=how == "in")
+        conditions.append(_COMPARE[how](column, bound))
     offered_to = []
     if f.candidate_groups is not None:
-        offered_to.append(_offered(groups=list(f.candidate_groups)))
+        groups = list(f.candidate_groups)
+        shape.append(("candidate_groups", bool(groups)))
+        params["candidate_groups"] = groups
+        offered_to.append(_offered(groups="candidate_groups" if groups else None))
     if f.candidate_user is not None:
-        groups = sorted(users_with_groups(session, {f.candidate_user}).get(f.candidate_user, set()))
-        offered_to.append(_offered(user=f.candidate_user, groups=groups))
+        shape.append(("candidate_user", bool(candidate_user_groups)))
+        params["candidate_user"] = f.candidate_user
+        params["candidate_user_groups"] = candidate_user_groups
+        offered_to.append(
+            _offered(user="candidate_user", groups="candidate_user_groups" if candidate_user_groups else None)
+        )
     conditions += offered_to
     if offered_to and not f.include_assigned_tasks:
-        conditions.append(OpenTaskRow.assignee.is_(None))
-    if f.assigned is True:
-        conditions.append(OpenTaskRow.assignee.is_not(None))
-    elif f.assigned is False:
-        conditions.append(OpenTaskRow.assignee.is_(None))
-    conditions += [_variable(c) for c in f.process_variables]
-    return conditions
+        shape.append("unassigned_offer")
+        conditions.append(_TASK.c.assignee.is_(None))
+    if f.assigned is not None:
+        shape.append(("assigned", f.assigned))
+        conditions.append(_TASK.c.assignee.is_not(None) if f.assigned else _TASK.c.assignee.is_(None))
+    for i, c in enumerate(f.process_variables):
+        kind, value = _variable_kind(c)
+        shape.append(("variable", c.name, c.operator, kind))
+        params[f"variable_{i}"] = value
+        conditions.append(_variable(c, bind=f"variable_{i}"))
+    return conditions, params, tuple(shape)
 
 
 def _instance_conditions(f: InstanceFilter) -> list:
@@ -322,23 +406,34 @@ def _instance_conditions(f: InstanceFilter) -> list:
     return conditions
 
 
-def _variable(c: VariableCondition) -> Any:
-    """A condition on a variable in the instance's data snapshot (JSON on both databases). A value is
-    compared as what it is: a number as a number, a boolean as a boolean, text as text."""
+def _variable_kind(c: VariableCondition) -> tuple[str, Any]:
+    """How a variable condition compares (like, bool, number, none, text) and the value it compares with."""
     if c.operator not in OPERATORS:
         raise InvalidInput(f"unknown variable operator {c.operator!r}; operators are {', '.join(OPERATORS)}")
-    element = ProcessInstanceRow.variables[c.name]
     value = c.value
     if c.operator == "like":
-        return element.as_string().like(str(value))
+        return "like", str(value)
     if isinstance(value, bool):
-        column, value = element.as_boolean(), value
-    elif isinstance(value, int | float):
-        column, value = element.as_float(), float(value)
-    elif value is None:
+        return "bool", value
+    if isinstance(value, int | float):
+        return "number", float(value)
+    if value is None:
+        return "none", None
+    return "text", str(value)
+
+
+def _variable(c: VariableCondition, *, bind: str | None = None) -> Any:
+    """A condition on a variable in the instance's data snapshot (JSON on both databases). A value is
+    compared as what it is: a number as a number, a boolean as a boolean, text as text. With `bind`,
+    the value is a bound parameter of that name instead of a literal."""
+    kind, literal = _variable_kind(c)
+    element = ProcessInstanceRow.variables[c.name]
+    value: Any = sa.bindparam(bind) if bind is not None else literal
+    if kind == "like":
+        return element.as_string().like(value)
+    if kind == "none":
         return element.as_string().is_(None) if c.operator == "eq" else element.as_string().is_not(None)
-    else:
-        column, value = element.as_string(), str(value)
+    column = {"bool": element.as_boolean, "number": element.as_float, "text": element.as_string}[kind]()
     return {
         "eq": column == value,
         "neq": column != value,
@@ -349,14 +444,19 @@ def _variable(c: VariableCondition) -> Any:
     }[c.operator]
 
 
-def _offered(*, user: str | None = None, groups: list[str]) -> Any:
-    """Offered to the user by name or to any of the groups (a filter of the query, not a visibility rule)."""
-    clauses = [(TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(groups)] if groups else []
+def _offered(*, user: str | None = None, groups: str | None = None) -> sa.ColumnElement[bool]:
+    """Offered to the user by name or to any of the groups (a filter of the query, not a visibility
+    rule); `user` and `groups` name the bound parameters that hold them."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if groups is not None:
+        clauses.append(
+            (_CANDIDATE.c.kind == "group") & _CANDIDATE.c.value.in_(sa.bindparam(groups, expanding=True))
+        )
     if user is not None:
-        clauses.append((TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == user))
+        clauses.append((_CANDIDATE.c.kind == "user") & (_CANDIDATE.c.value == sa.bindparam(user)))
     if not clauses:
         return sa.false()
-    return OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(or_(*clauses)))
+    return _TASK.c.id.in_(sa.select(_CANDIDATE.c.task_id).where(sa.or_(*clauses)))
 
 
 def _like(text: str, pattern: str) -> bool:
@@ -377,7 +477,7 @@ def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
+def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, Catalog]:
     if not definition_ids:
         return {}
     rows = session.exec(
@@ -385,4 +485,4 @@ def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, dict]:
             ProcessDefinitionRow.id.in_(definition_ids)
         )
     ).all()
-    return {definition_id: catalog or {} for definition_id, catalog in rows}
+    return {definition_id: catalog or Catalog() for definition_id, catalog in rows}

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import or_, select
 
 from engine import permissions
+from engine.bpmn.catalog import Catalog
 from engine.errors import Forbidden
 from engine.queries import (
     DefinitionFilter,
@@ -265,5 +266,5 @@ def _definition(row: ProcessDefinitionRow) -> DefinitionRecord:
     )
 
 
-def _properties(catalog: dict, element_id: str) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (catalog.get(element_id, {}).get("properties") or {}).items()}
+def _properties(catalog: Catalog, element_id: str) -> dict[str, str]:
+    return dict(catalog.of(element_id).properties)

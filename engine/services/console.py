@@ -108,8 +108,7 @@ class ConsoleService:
             waiting = next((w for w in waiting_messages(loaded.workflow) if w.message == message), None)
             if waiting is None:
                 raise Conflict(f"process instance {instance_id} does not wait for message {message!r}")
-            entry = loaded.definition.catalog.get(waiting.element_id, {})
-            approval = (entry.get("properties") or {}).get("approval")
+            approval = loaded.definition.catalog.of(waiting.element_id).properties.get("approval")
             if approval and not isinstance(payload.get("approved"), bool):
                 raise InvalidInput(
                     "an approval's answer says whether it was approved",

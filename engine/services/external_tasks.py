@@ -11,12 +11,12 @@ from engine import events, permissions, variable_types
 from engine.bpmn.runner import throw_bpmn_error
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.instances import Instances, Loaded, require_active, set_incident
-from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, table, utcnow
+from engine.storage.tables import ExternalTaskRow, ProcessInstanceRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import ExternalTaskView, TopicRequest
 
-_X = table(ExternalTaskRow).c
-_I = table(ProcessInstanceRow).c
+_X = ExternalTaskRow.__table__.c
+_I = ProcessInstanceRow.__table__.c
 
 
 class ExternalTaskService:

@@ -200,19 +200,18 @@ def unoffered_tasks(session: Session, processes: list[ParsedProcess]) -> list[Pr
         (process.resource_name, element_id): entry
         for process in processes
         for element_id, entry in process.catalog.items()
-        if entry["type"] == "userTask"
+        if entry.type == "userTask"
     }
-    groups = {g for e in tasks.values() for g in (e.get("candidate_groups") or [e.get("lane_group")]) if g}
-    named = {u for e in tasks.values() for u in [*(e.get("candidate_users") or []), e.get("assignee")] if u}
+    written = [e.assignment for e in tasks.values()]
+    groups = {g for w in written for g in (w.candidate_groups or [w.lane_group]) if g}
+    named = {u for w in written for u in [*w.candidate_users, w.assignee] if u}
     users = set(session.exec(select(UserRow.name).where(UserRow.name.in_(named))).all()) if named else set()
     members = member_counts(session, groups)
     return [
         warning
-        for (filename, element_id), entry in sorted(
-            tasks.items(), key=lambda t: (t[0][0], t[1].get("line") or 0)
-        )
+        for (filename, element_id), entry in sorted(tasks.items(), key=lambda t: (t[0][0], t[1].line or 0))
         for warning in offer_warnings(
-            entry, {"file": filename, "line": entry.get("line"), "element_id": element_id}, members, users
+            entry.assignment, {"file": filename, "line": entry.line, "element_id": element_id}, members, users
         )
     ]
 

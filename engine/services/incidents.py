@@ -8,10 +8,10 @@ from engine import events, instances
 from engine.errors import NotFound
 from engine.jobs import queue
 from engine.jobs.kinds import DELIVERY
-from engine.storage.tables import ExternalTaskRow, JobRow, table, utcnow
+from engine.storage.tables import ExternalTaskRow, JobRow, utcnow
 
 _JOB = queue.JOB
-_EXTERNAL = table(ExternalTaskRow)
+_EXTERNAL = ExternalTaskRow.__table__
 _FAILED_JOBS = (
     sa.select(_JOB.c.id)
     .where(

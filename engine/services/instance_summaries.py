@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from engine.bpmn.catalog import Catalog
 from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
     JobRow,
@@ -85,7 +86,7 @@ def matching(query: sa.Select, f: InstanceFilter, now: datetime) -> sa.Select:
 
 
 def waiting_of(
-    session: Session, rows: Sequence[ProcessInstanceRow], catalog_of: Callable[[str], dict[str, dict]]
+    session: Session, rows: Sequence[ProcessInstanceRow], catalog_of: Callable[[str], Catalog]
 ) -> dict[str, list[WaitingView]]:
     """The messages (the approval system's among them, by the element's `approval` property) and
     timers each instance waits for, by instance id."""
@@ -94,8 +95,7 @@ def waiting_of(
     waiting: dict[str, list[WaitingView]] = defaultdict(list)
     definition_of = {r.id: r.definition_id for r in rows}
     for instance_id, element_id, message in conn.execute(_SUBSCRIPTIONS, {"ids": ids}):
-        properties = (catalog_of(definition_of[instance_id]).get(element_id) or {}).get("properties") or {}
-        approval = bool(properties.get("approval"))
+        approval = bool(catalog_of(definition_of[instance_id]).of(element_id).properties.get("approval"))
         waiting[instance_id].append(WaitingView("message", element_id, message, approval))
     for instance_id, due_at in conn.execute(_TIMERS, {"ids": ids}):
         waiting[instance_id].append(WaitingView("timer", due_at=due_at))
@@ -106,7 +106,7 @@ def summaries(
     session: Session,
     rows: Sequence[ProcessInstanceRow],
     version_of: Callable[[str], int],
-    catalog_of: Callable[[str], dict[str, dict]],
+    catalog_of: Callable[[str], Catalog],
     now: datetime,
 ) -> list[InstanceSummaryView]:
     ids = [r.id for r in rows]

@@ -298,15 +298,15 @@ def _retag(session: Session, loaded: Loaded) -> None:
     the new version (a renamed task, its name, form and stage)."""
     row, catalog = loaded.row, loaded.definition.catalog
     for task in ready_user_tasks(loaded.workflow):
-        entry = catalog.get(task.element_id, {})
+        entry = catalog.of(task.element_id)
         session.execute(
             sa.update(OpenTaskRow)
             .where(OpenTaskRow.id == task.id, OpenTaskRow.element_id != task.element_id)
             .values(
                 element_id=task.element_id,
-                name=entry.get("name") or task.name,
-                form_key=entry.get("form_key"),
-                stage=entry.get("stage"),
+                name=entry.name or task.name,
+                form_key=entry.form_key,
+                stage=entry.stage,
             )
         )
     for task in ready_external_tasks(loaded.workflow):

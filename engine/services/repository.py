@@ -5,6 +5,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -12,14 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from engine import events
-from engine.bpmn.parser import CalledDefinition, parse_bpmn_files, start_event
+from engine.bpmn.catalog import Catalog, ElementInfo
+from engine.bpmn.parser import CalledDefinition, ParsedProcess, parse_bpmn_files, start_event
 from engine.dmn import DMN_SUFFIXES, ParsedDecision, parse_dmn_files
 from engine.errors import Conflict, InvalidDeployment, NotFound, Problem
-from engine.forms import check_form
+from engine.forms import bound_variables, check_form
 from engine.jobs import timer_start
 from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
 from engine.services.groups import unoffered_tasks
+from engine.step_data import overlap_warnings
 from engine.storage.tables import DeploymentRow, FormDefinitionRow, GroupRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import DefinitionView, DeploymentView, FormView
@@ -200,7 +203,8 @@ class RepositoryService:
                 message = f"decision id {key} is also defined in {by_key[key]}"
                 problems.append(Problem(message, file=file, element_id=key))
             by_key[item.decision.id] = item.decision.resource_name
-        return forms, parsed.processes, problems, parsed.warnings, decisions
+        warnings = [*parsed.warnings, *_overlapping_step_data(session, parsed.processes, forms)]
+        return forms, parsed.processes, problems, warnings, decisions
 
     def list_definitions(self) -> list[DefinitionView]:
         """The latest version of each process."""
@@ -243,6 +247,35 @@ class RepositoryService:
             return form_view(row)
 
         return self._tx.read(query)
+
+
+def _overlapping_step_data(
+    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, dict]]
+) -> list[Problem]:
+    """Warnings: variables the forms of two steps of a process both bind (engine.step_data). A step's form
+    is the one of this deployment, else the deployed version its binding names."""
+    schemas: dict[tuple[str, int | None], dict | None] = {}
+
+    def variables_of(entry: ElementInfo) -> list[str] | None:
+        key = entry.form_key or ""
+        pinned = str(entry.properties.get("formRefVersion", ""))
+        version = int(pinned) if entry.form_binding == "version" and pinned.isdigit() else None
+        if (key, version) not in schemas:
+            if version is None and key in forms:
+                schemas[key, version] = forms[key][1]
+            else:
+                row = find_form(session, key, version)
+                schemas[key, version] = row.form_schema if row else None
+        schema = schemas[key, version]
+        return bound_variables(schema) if isinstance(schema, dict) else None
+
+    return [
+        warning
+        for process in processes
+        for warning in overlap_warnings(
+            process.process_id, process.resource_name, process.catalog, process.shared_variables, variables_of
+        )
+    ]
 
 
 def latest_definitions(session: Session) -> list[ProcessDefinitionRow]:
@@ -290,7 +323,7 @@ def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
         row.name,
         row.resource_name,
         row.deployed_at,
-        start.get("form_key") if start else None,
+        start.form_key if start else None,
         start is not None,
     )
 
@@ -335,23 +368,23 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def binds_latest_form(entry: dict) -> bool:
+def binds_latest_form(entry: ElementInfo) -> bool:
     """Whether the task or start event takes the newest version of its form (the default binding)."""
-    binding = entry.get("form_binding", "latest")
-    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+    binding = entry.form_binding
+    pinned = entry.properties.get("formRefVersion", "")
     return not (binding == "deployment" or (binding == "version" and pinned.isdigit()))
 
 
-def resolve_form_id(session: Session, entry: dict, definition: "Definition") -> str | None:
+def resolve_form_id(session: Session, entry: ElementInfo, definition: "Definition") -> str | None:
     """The form version of a task or start event, by its binding: `latest` (Camunda's default) takes
     the newest version; `deployment` the newest deployed together with or before the process version;
     `version` the one named by camunda:formRefVersion. Only the id is read: versions are immutable
     and cached by id (Instances.form)."""
-    key = entry.get("form_key")
+    key = entry.form_key
     if not key:
         return None
-    binding = entry.get("form_binding", "latest")
-    pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
+    binding = entry.form_binding
+    pinned = entry.properties.get("formRefVersion", "")
     if binds_latest_form(entry):
         query, params = _FORM_LATEST, {"key": key}
     elif binding == "deployment":
@@ -395,10 +428,10 @@ def find_called(session: Session, key: str, binding: str, pin: str | None) -> Ca
     )
 
 
-def called_documents(session: Session, catalog: dict[str, dict]) -> list[tuple[str, str]]:
+def called_documents(session: Session, catalog: Catalog) -> list[tuple[str, str]]:
     """(resource name, XML) of the deployed versions a catalog's call activities call (the catalog
     holds the called processes' own entries too, so one level reaches them all)."""
-    ids = sorted({e["called_definition_id"] for e in catalog.values() if e.get("called_definition_id")})
+    ids = sorted({e.call.definition_id for e in catalog.values() if e.call and e.call.definition_id})
     if not ids:
         return []
     rows = session.exec(select(ProcessDefinitionRow).where(ProcessDefinitionRow.id.in_(ids))).all()
@@ -410,11 +443,12 @@ def _resolve_calls_within(session: Session, rows: list[ProcessDefinitionRow]) ->
     latest when its content was unchanged)."""
     ids = {r.key: r.id for r in rows}
     for row in rows:
-        catalog = {k: dict(v) for k, v in row.catalog.items()}
-        for entry in catalog.values():
-            if entry.get("called_in_deployment") and not entry.get("called_definition_id"):
-                key = entry["called_key"]
-                entry["called_definition_id"] = ids.get(key) or latest_definition_id(session, key)
+        catalog = Catalog(row.catalog)
+        for element_id, entry in row.catalog.items():
+            call = entry.call
+            if call is not None and call.in_deployment and not call.definition_id:
+                called = ids.get(call.key) or latest_definition_id(session, call.key)
+                catalog[element_id] = replace(entry, call=replace(call, definition_id=called))
         row.catalog = catalog
 
 

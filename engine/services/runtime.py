@@ -1,6 +1,7 @@
 """Process instances: start, read, cancel."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from engine import events, permissions, variable_types
+from engine.bpmn.assignment import StartFacts
 from engine.bpmn.parser import start_event
 from engine.bpmn.path import sequence_flows, taken_path
 from engine.bpmn.runner import BpmnWorkflow, WaitingMessage, deliver_message, waiting_messages
@@ -75,7 +77,8 @@ class RuntimeService:
             session = uow.session
             definition = self._instances.definition(session, latest_definition_id(session, key))
             entry = start_event(definition.catalog, definition.key)
-            starters = (entry or {}).get("starter_groups") or [], (entry or {}).get("starter_users") or []
+            facts = (entry.start if entry else None) or StartFacts()
+            starters = facts.starter_groups, facts.starter_users
             if not self._rules.can_start(principal, *starters):
                 raise Forbidden(f"{principal.name} may not start {key}: {self._starters(*starters)} start it")
             if entry is None:
@@ -100,7 +103,7 @@ class RuntimeService:
 
         return self._tx.write(start)
 
-    def _starters(self, groups: list[str], users: list[str]) -> str:
+    def _starters(self, groups: Sequence[str], users: Sequence[str]) -> str:
         named = [*groups, *users] or list(self._rules.policy.starters)
         return ", ".join([*named, "admins", "integration accounts"])
 
@@ -221,9 +224,10 @@ class RuntimeService:
         if message:
             details["message"] = message[0]
         events.record(session, events.INSTANCE_STARTED, actor=actor, instance_id=row.id, details=details)
-        start = start_event(definition.catalog, definition.key, message=message[0] if message else None) or {}
-        if start.get("initiator"):  # camunda:initiator: the starter's name as a process variable
-            data = {**data, start["initiator"]: actor}
+        entry = start_event(definition.catalog, definition.key, message=message[0] if message else None)
+        initiator = entry.start.initiator if entry and entry.start else None
+        if initiator:  # camunda:initiator: the starter's name as a process variable
+            data = {**data, initiator: actor}
         incident = runner.start(workflow, data, by_message=message is not None)
         if message and incident is None:
             deliver_message(workflow, _waiting_for(workflow, message[0]), message[1])

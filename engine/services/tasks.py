@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from engine import events, permissions, variable_types
+from engine.bpmn.catalog import ElementInfo
 from engine.bpmn.runner import ready_user_task
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
@@ -155,14 +156,14 @@ class TaskService:
             session = uow.session
             row, users, roles, instance, read_only = self._readable_task(session, task_id, principal)
             definition = self._instances.definition(session, instance.definition_id)
-            entry = definition.catalog.get(row.element_id, {})
+            entry = definition.catalog.of(row.element_id)
             form = self._instances.form(session, resolve_form_id(session, entry, definition))
             stored = own_draft(row.draft, principal)  # a delegate's draft keeps the types it was sent with
             draft = None if stored is None else variable_types.plain(stored)
             data = {**variable_types.plain(instance.variables), **(draft or {})}
             return TaskDetailView(
                 task_view(row, users, roles),
-                entry.get("documentation", ""),
+                entry.documentation,
                 form_view(form) if form else None,
                 data,
                 draft,
@@ -368,7 +369,7 @@ class TaskService:
             loaded.indexed_tasks = indexed
             # The state decides: a task completed while we waited for the lock is not READY any more.
             ready_user_task(loaded.workflow, task_id)
-            entry = loaded.definition.catalog.get(row.element_id, {})
+            entry = loaded.definition.catalog.of(row.element_id)
             values, types = variable_types.split(data if isinstance(data, dict) else None)
             context = variable_types.plain(instance.variables)
             latest = latest_form if binds_latest_form(entry) else _UNKNOWN
@@ -404,7 +405,7 @@ class TaskService:
     def _validated(
         self,
         session: Session,
-        entry: dict,
+        entry: ElementInfo,
         definition: Definition,
         data: object,
         context: dict,

@@ -96,3 +96,23 @@ def checkpoint(engine: sa.Engine) -> None:
 
 def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def add_to(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], sums: tuple[str, ...]) -> None:
+    """Insert the rows, or add their `sums` columns to those of the rows already there with the same
+    primary key (INSERT ... ON CONFLICT DO UPDATE on both databases). Each key at most once in `rows`."""
+    if not rows:
+        return
+    insert: Any
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    statement = insert(table)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: table.c[name] + statement.excluded[name] for name in sums},
+        ),
+        rows,
+    )

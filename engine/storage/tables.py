@@ -1,14 +1,25 @@
 """Database rows. The instance's SpiffWorkflow state is the truth; every other instance table is an
 index of it, rewritten in the same transaction as the state."""
 
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from engine.bpmn.catalog import Catalog
+from engine.policy import TEAM, TeamMember
+from engine.types import JsonObject
 
-class UTCDateTime(sa.types.TypeDecorator):
+
+class Row(SQLModel):
+    """A table's rows. SQLAlchemy gives each table class its Core table as `__table__`, which the hot
+    paths build statements from; SQLModel declares no type for it."""
+
+    __table__: ClassVar[sa.Table]
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Timezone-aware UTC on every dialect (SQLite hands back naive datetimes)."""
 
     impl = sa.DateTime(timezone=True)
@@ -23,6 +34,39 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def table_of(row: type[SQLModel]) -> sa.Table:
+    """The Core table of a row class, typed (SQLModel does not declare `__table__`)."""
+    table = row.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
+
+
+class _CatalogJson(sa.types.TypeDecorator[Catalog]):
+    """A process's catalog as JSON, with the keys opsflow has always written (ElementInfo.to_json)."""
+
+    impl = sa.JSON()
+    cache_ok = True
+
+    def process_bind_param(self, value: Catalog | None, dialect: Any) -> dict[str, JsonObject] | None:
+        return value.to_json() if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Any) -> Catalog | None:
+        return Catalog.from_json(value) if value is not None else None
+
+
+class _TeamJson(sa.types.TypeDecorator[list[TeamMember]]):
+    """An instance's team as JSON: its rows as the form wrote them."""
+
+    impl = sa.JSON()
+    cache_ok = True
+
+    def process_bind_param(self, value: list[TeamMember] | None, dialect: Any) -> list[JsonObject] | None:
+        return [m.model_dump() for m in value] if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Any) -> list[TeamMember] | None:
+        return TEAM.validate_python(value) if value is not None else None
 
 
 def utcnow() -> datetime:
@@ -44,7 +88,7 @@ def _text(nullable: bool = False) -> Any:
 # --- identity ---------------------------------------------------------------------------------
 
 
-class UserRow(SQLModel, table=True):
+class UserRow(Row, table=True):
     __tablename__ = "app_user"
     id: str = Field(primary_key=True)
     name: str = Field(unique=True, index=True, max_length=64)
@@ -56,7 +100,7 @@ class UserRow(SQLModel, table=True):
     external_id: str | None = Field(default=None, unique=True, index=True, max_length=300)
 
 
-class GroupRow(SQLModel, table=True):
+class GroupRow(Row, table=True):
     """A group of people (a department, a lane of the handbook, the admins): what tasks are offered to
     and what permissions are given by."""
 
@@ -67,27 +111,27 @@ class GroupRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class MembershipRow(SQLModel, table=True):
+class MembershipRow(Row, table=True):
     __tablename__ = "membership"
     user_id: str = Field(foreign_key="app_user.id", primary_key=True)
     group_id: str = Field(foreign_key="app_group.id", primary_key=True, max_length=64, index=True)
 
 
-class TokenRow(SQLModel, table=True):
+class TokenRow(Row, table=True):
     __tablename__ = "api_token"
     id: str = Field(primary_key=True)
     user_id: str = Field(foreign_key="app_user.id", index=True)
     token_hash: str = Field(unique=True, max_length=64)
     label: str = Field(default="", max_length=100)
     kind: str = Field(default="session", max_length=16)  # session | api_key (a system's key)
-    scopes: list | None = _json()  # an API key's scopes; None: everything the user's groups allow
+    scopes: list[str] | None = _json()  # an API key's scopes; None: everything the user's groups allow
     created_at: datetime = _ts()
     expires_at: datetime | None = _ts(nullable=True)
     revoked_at: datetime | None = _ts(nullable=True)
     last_used_at: datetime | None = _ts(nullable=True)  # API keys: to the minute (LAST_USED_PRECISION)
 
 
-class SsoLoginRow(SQLModel, table=True):
+class SsoLoginRow(Row, table=True):
     """A single sign-on that has been started and not finished: what the callback must check."""
 
     __tablename__ = "sso_login"
@@ -101,7 +145,7 @@ class SsoLoginRow(SQLModel, table=True):
 # --- repository -------------------------------------------------------------------------------
 
 
-class DeploymentRow(SQLModel, table=True):
+class DeploymentRow(Row, table=True):
     __tablename__ = "deployment"
     id: str = Field(primary_key=True)
     name: str = Field(default="", max_length=200)
@@ -109,7 +153,7 @@ class DeploymentRow(SQLModel, table=True):
     deployed_at: datetime = _ts()
 
 
-class ProcessDefinitionRow(SQLModel, table=True):
+class ProcessDefinitionRow(Row, table=True):
     __tablename__ = "process_definition"
     __table_args__ = (sa.UniqueConstraint("key", "version"),)
     id: str = Field(primary_key=True)
@@ -119,24 +163,24 @@ class ProcessDefinitionRow(SQLModel, table=True):
     resource_name: str = Field(max_length=300)
     bpmn_xml: str = _text()
     content_hash: str = Field(max_length=64)
-    catalog: dict = _json(nullable=False)
+    catalog: Catalog = Field(sa_column=Column(_CatalogJson(), nullable=False))
     deployment_id: str = Field(foreign_key="deployment.id")
     deployed_at: datetime = _ts()
 
 
-class FormDefinitionRow(SQLModel, table=True):
+class FormDefinitionRow(Row, table=True):
     __tablename__ = "form_definition"
     __table_args__ = (sa.UniqueConstraint("key", "version"),)
     id: str = Field(primary_key=True)
     key: str = Field(index=True, max_length=200)
     version: int
-    form_schema: dict = _json(nullable=False)
+    form_schema: JsonObject = _json(nullable=False)
     content_hash: str = Field(max_length=64)
     deployment_id: str = Field(foreign_key="deployment.id")
     deployed_at: datetime = _ts()
 
 
-class DecisionDefinitionRow(SQLModel, table=True):
+class DecisionDefinitionRow(Row, table=True):
     """One version of a DMN decision, versioned by its decision id like a process by its key."""
 
     __tablename__ = "decision_definition"
@@ -156,8 +200,21 @@ class DecisionDefinitionRow(SQLModel, table=True):
 # --- runtime ----------------------------------------------------------------------------------
 
 
-class ProcessInstanceRow(SQLModel, table=True):
+class ProcessInstanceRow(Row, table=True):
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # The analytics' period queries read these indexes alone (never the wide rows with the state):
+        # instances started in a period, and those ended in it with their outcome and cycle time.
+        sa.Index("ix_process_instance_definition_started", "definition_id", "started_at"),
+        sa.Index(
+            "ix_process_instance_definition_ended",
+            "definition_id",
+            "ended_at",
+            "status",
+            "outcome",
+            "started_at",
+        ),
+    )
     id: str = Field(primary_key=True)
     definition_id: str = Field(foreign_key="process_definition.id", index=True)
     process_key: str = Field(index=True, max_length=200)
@@ -167,15 +224,16 @@ class ProcessInstanceRow(SQLModel, table=True):
     state: str = _text()  # serialized SpiffWorkflow workflow, without the spec
     serializer_version: str = Field(max_length=16)
     version: int = 1  # optimistic lock
-    variables: dict = _json(nullable=False)  # snapshot of the process data, for reads without deserializing
-    team: list = _json(nullable=False)  # [{"user", "role", "duty"}] named at team formation
-    incident: dict | None = _json()  # {"element_id", "message"} while a script or condition fails
+    #: snapshot of the process data, for reads without deserializing
+    variables: JsonObject = _json(nullable=False)
+    team: list[TeamMember] = Field(sa_column=Column(_TeamJson(), nullable=False))  # named at team formation
+    incident: JsonObject | None = _json()  # {"element_id", "message"} while a script or condition fails
     started_by: str | None = Field(default=None, max_length=64)
     started_at: datetime = _ts(index=True)
     ended_at: datetime | None = _ts(nullable=True)
 
 
-class InstanceMemberRow(SQLModel, table=True):
+class InstanceMemberRow(Row, table=True):
     """Index of the team named for an instance: who fills which role (a group)."""
 
     __tablename__ = "instance_member"
@@ -184,7 +242,7 @@ class InstanceMemberRow(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=64)
 
 
-class MessageSubscriptionRow(SQLModel, table=True):
+class MessageSubscriptionRow(Row, table=True):
     """Index of the message events running instances wait for."""
 
     __tablename__ = "message_subscription"
@@ -193,7 +251,7 @@ class MessageSubscriptionRow(SQLModel, table=True):
     element_id: str = Field(max_length=200)
 
 
-class OpenTaskRow(SQLModel, table=True):
+class OpenTaskRow(Row, table=True):
     """Index of the READY user tasks of running instances: what inboxes read."""
 
     __tablename__ = "open_task"
@@ -208,7 +266,7 @@ class OpenTaskRow(SQLModel, table=True):
     stage: str | None = Field(default=None, max_length=64)
     form_key: str | None = Field(default=None, max_length=200)
     assignee: str | None = Field(default=None, index=True, max_length=64)
-    draft: dict | None = _json()
+    draft: JsonObject | None = _json()
     created_at: datetime = _ts(index=True)
     claimed_at: datetime | None = _ts(nullable=True)
     due_at: datetime | None = _ts(nullable=True)
@@ -218,7 +276,7 @@ class OpenTaskRow(SQLModel, table=True):
     delegation: str | None = Field(default=None, max_length=8)
 
 
-class ExternalTaskRow(SQLModel, table=True):
+class ExternalTaskRow(Row, table=True):
     """Index of the READY external (service) tasks, fetched and locked by workers per topic."""
 
     __tablename__ = "external_task"
@@ -238,7 +296,7 @@ class ExternalTaskRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class TaskCandidateRow(SQLModel, table=True):
+class TaskCandidateRow(Row, table=True):
     """Who an open task is offered to: users by name, or whole groups. It also carries what the
     "offered to me" inbox sorts and filters by, so that query reads one index range per user or group
     instead of joining every offered task (kept in step by the task service and the indexer)."""
@@ -276,7 +334,7 @@ class TaskCandidateRow(SQLModel, table=True):
         )
 
 
-class AuditEventRow(SQLModel, table=True):
+class AuditEventRow(Row, table=True):
     """Append-only history: who did what to which instance or task, and when."""
 
     __tablename__ = "audit_event"
@@ -287,10 +345,67 @@ class AuditEventRow(SQLModel, table=True):
     instance_id: str | None = Field(default=None, index=True, max_length=36)
     task_id: str | None = Field(default=None, max_length=36)
     element_id: str | None = Field(default=None, max_length=200)
-    details: dict | None = _json()
+    details: JsonObject | None = _json()
 
 
-class DecisionEvaluationRow(SQLModel, table=True):
+class TaskHistoryRow(Row, table=True):
+    """One execution of a task: a user task from its creation, a service task from its completion (its
+    creation is not in the history). A projection of the task events in audit_event, written with them
+    in the same transaction (engine.task_history); what the analytics and a step's details read.
+    A task keeps the version and element it was created as, even if its instance moves to another."""
+
+    __tablename__ = "task_history"
+    __table_args__ = (
+        sa.Index("ix_task_history_instance_element", "instance_id", "element_id", "nth"),
+        sa.Index("ix_task_history_instance_completed", "instance_id", "completed_seq"),
+        sa.Index("ix_task_history_definition_created", "definition_id", "created_at"),
+        # the runs after the first (the rework loops' figures): a small part of the history
+        sa.Index(
+            "ix_task_history_definition_again",
+            "definition_id",
+            "created_at",
+            sqlite_where=sa.text("nth > 1"),
+            postgresql_where=sa.text("nth > 1"),
+        ),
+    )
+    task_id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(max_length=36)
+    definition_id: str = Field(max_length=36)
+    element_id: str = Field(max_length=200)
+    nth: int  # the how-manieth run of the element in its instance (1: the first)
+    came_from: str | None = Field(default=None, max_length=200)  # the element completed just before it began
+    created_at: datetime | None = _ts(nullable=True)
+    claimed_at: datetime | None = _ts(nullable=True)  # first taken up: claimed or given to someone
+    claimed_by: str | None = Field(default=None, max_length=64)
+    completed_at: datetime | None = _ts(nullable=True)
+    completed_by: str | None = Field(default=None, max_length=64)
+    completed_seq: int | None = None  # the how-manieth completion in its instance (what came last)
+    overdue: bool = False  # reminded as overdue
+    waiting_seconds: float | None = None  # created -> taken up (or completed, if nobody took it up)
+    work_seconds: float | None = None  # taken up -> completed
+    duration_seconds: float | None = None  # created -> completed
+
+
+class StepWeekRow(Row, table=True):
+    """Per step and week (the Monday of the tasks' creation, UTC): how many tasks ran and went overdue
+    (measures "runs", "overdue", bucket 0), and histograms of their waiting, work and total times in
+    fixed logarithmic buckets (engine.task_history.bucket) with each bucket's sum, so that a period's
+    percentiles come from a few summed rows instead of sorting every task. Kept with task_history."""
+
+    __tablename__ = "step_week"
+    # The key's order is the reading order: a period's rows summed per step, measure and bucket come out
+    # of the key already grouped. On SQLite the table is the key's B-tree (no rowid), so nothing else is read.
+    __table_args__ = {"sqlite_with_rowid": False}
+    definition_id: str = Field(primary_key=True, max_length=36)
+    element_id: str = Field(primary_key=True, max_length=200)
+    measure: str = Field(primary_key=True, max_length=8)
+    bucket: int = Field(primary_key=True)
+    week: date = Field(primary_key=True)
+    count: int
+    seconds: float  # the sum of the durations in the bucket (0 for the counts)
+
+
+class DecisionEvaluationRow(Row, table=True):
     """Append-only history of decisions: which rules matched, for which instance and task, on which
     inputs. Written in the transaction that ran the business rule task (or the REST evaluation)."""
 
@@ -304,15 +419,15 @@ class DecisionEvaluationRow(SQLModel, table=True):
     task_id: str | None = Field(default=None, max_length=36)
     element_id: str | None = Field(default=None, max_length=200)
     actor: str | None = Field(default=None, max_length=64)
-    inputs: dict = _json(nullable=False)
-    matched_rules: list = _json(nullable=False)  # [{rule_id, index, outputs}]
-    result: list = _json(nullable=False)  # the table's answer (resultList shape)
+    inputs: JsonObject = _json(nullable=False)
+    matched_rules: list[JsonObject] = _json(nullable=False)  # [{rule_id, index, outputs}]
+    result: list[Any] = _json(nullable=False)  # the table's answer (resultList shape)
 
 
 # --- background work --------------------------------------------------------------------------
 
 
-class JobRow(SQLModel, table=True):
+class JobRow(Row, table=True):
     """Work due at a time: timers, task deadlines, webhook deliveries. Claimed by one worker at a
     time through lock_owner + lock_expires_at, so a dead worker's jobs are taken over."""
 
@@ -325,7 +440,7 @@ class JobRow(SQLModel, table=True):
     lock_owner: str | None = Field(default=None, max_length=100)
     lock_expires_at: datetime | None = _ts(nullable=True)
     attempts: int = 0
-    payload: dict | None = _json()
+    payload: JsonObject | None = _json()
     last_error: str | None = _text(nullable=True)
     failed_at: datetime | None = _ts(nullable=True)  # retries exhausted: an incident, no longer picked up
     created_at: datetime = _ts()
@@ -334,18 +449,19 @@ class JobRow(SQLModel, table=True):
 # --- integration ------------------------------------------------------------------------------
 
 
-class WebhookSubscriptionRow(SQLModel, table=True):
+class WebhookSubscriptionRow(Row, table=True):
     __tablename__ = "webhook_subscription"
     id: str = Field(primary_key=True)
     url: str = Field(max_length=2000)
-    event_types: list = _json(nullable=False)  # e.g. ["task.created", "instance.completed"]; ["*"] for all
+    #: e.g. ["task.created", "instance.completed"]; ["*"] for all
+    event_types: list[str] = _json(nullable=False)
     secret: str = Field(max_length=200)
     active: bool = True
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts()
 
 
-class WebhookDeliveryRow(SQLModel, table=True):
+class WebhookDeliveryRow(Row, table=True):
     """The delivery log: one row per attempt."""
 
     __tablename__ = "webhook_delivery"
@@ -357,11 +473,11 @@ class WebhookDeliveryRow(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = _text(nullable=True)
     delivered: bool = False
-    event: dict | None = _json()  # the event as sent, so that it can be sent again
+    event: JsonObject | None = _json()  # the event as sent, so that it can be sent again
     at: datetime = _ts()
 
 
-class IdempotencyRow(SQLModel, table=True):
+class IdempotencyRow(Row, table=True):
     """The first answer to a state-changing POST with an Idempotency-Key, replayed on retries."""
 
     __tablename__ = "idempotency_key"
@@ -377,29 +493,30 @@ class IdempotencyRow(SQLModel, table=True):
 # --- notifications ----------------------------------------------------------------------------
 
 
-class NotificationChannelRow(SQLModel, table=True):
+class NotificationChannelRow(Row, table=True):
     """Where notifications go: the SMTP server for people's e-mail, or a chat group's robot."""
 
     __tablename__ = "notification_channel"
     id: str = Field(primary_key=True)
     name: str = Field(max_length=100)
     kind: str = Field(max_length=16)  # smtp | wecom | dingtalk | feishu
-    settings: dict = _json(nullable=False)  # what an admin may read back (host, port, language, ...)
-    secrets: dict = _json(nullable=False)  # never read back: password, robot URL (it holds the key), secret
-    event_types: list = _json(nullable=False)  # e.g. ["task_offered", "task_overdue"]
+    settings: JsonObject = _json(nullable=False)  # what an admin may read back (host, port, language, ...)
+    #: never read back: password, robot URL (it holds the key), secret
+    secrets: JsonObject = _json(nullable=False)
+    event_types: list[str] = _json(nullable=False)  # e.g. ["task_offered", "task_overdue"]
     active: bool = True
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts()
 
 
-class NotificationPreferenceRow(SQLModel, table=True):
+class NotificationPreferenceRow(Row, table=True):
     """A person's own choices: address, language, which events, quiet hours, daily digest."""
 
     __tablename__ = "notification_preference"
     user_name: str = Field(primary_key=True, max_length=64)
     email: str | None = Field(default=None, max_length=320)
     language: str = Field(default="zh", max_length=8)
-    event_types: list = _json(nullable=False)
+    event_types: list[str] = _json(nullable=False)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     quiet_start: str | None = Field(default=None, max_length=5)  # "22:00", in `timezone`
     quiet_end: str | None = Field(default=None, max_length=5)
@@ -408,17 +525,17 @@ class NotificationPreferenceRow(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class ProcessNotificationRow(SQLModel, table=True):
+class ProcessNotificationRow(Row, table=True):
     """A designer's setting: which events of a process notify anyone at all (no row: all of them)."""
 
     __tablename__ = "process_notification"
     process_key: str = Field(primary_key=True, max_length=200)
-    event_types: list = _json(nullable=False)
+    event_types: list[str] = _json(nullable=False)
     updated_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _ts()
 
 
-class NotificationRow(SQLModel, table=True):
+class NotificationRow(Row, table=True):
     """One event for one person (or one chat group) on one channel: the outbox of notifications.
     `dedupe_key` (event, channel, recipient) is unique, so nobody is told twice about one event."""
 
@@ -433,7 +550,7 @@ class NotificationRow(SQLModel, table=True):
     event_type: str = Field(max_length=40)
     instance_id: str | None = Field(default=None, max_length=36)
     task_id: str | None = Field(default=None, max_length=36)
-    facts: dict = _json(nullable=False)  # what the message says, in no language yet
+    facts: JsonObject = _json(nullable=False)  # what the message says, in no language yet
     status: str = Field(default="queued", max_length=16)  # queued | sending | sent | failed | dropped
     batch_id: str | None = Field(default=None, max_length=36)
     claimed_until: datetime | None = _ts(nullable=True)
@@ -444,7 +561,7 @@ class NotificationRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
 
 
-class NotificationDeliveryRow(SQLModel, table=True):
+class NotificationDeliveryRow(Row, table=True):
     """The delivery log of a channel: one row per message sent (a robot's may carry several
     notifications), delivered or not. Also what a robot's rate limit counts."""
 
@@ -454,7 +571,7 @@ class NotificationDeliveryRow(SQLModel, table=True):
     channel_id: str = Field(max_length=36)
     batch_id: str = Field(max_length=36)
     notification_count: int
-    recipients: list = _json(nullable=False)
+    recipients: list[str] = _json(nullable=False)
     status_code: int | None = None
     error: str | None = _text(nullable=True)
     delivered: bool = False
@@ -464,7 +581,7 @@ class NotificationDeliveryRow(SQLModel, table=True):
 # --- operations -------------------------------------------------------------------------------
 
 
-class MigrationBatchRow(SQLModel, table=True):
+class MigrationBatchRow(Row, table=True):
     """Instances moving to another version of their process, a few per job run: what is left, what
     moved, what could not and why."""
 
@@ -473,18 +590,12 @@ class MigrationBatchRow(SQLModel, table=True):
     process_key: str = Field(max_length=200)
     target_definition_id: str = Field(foreign_key="process_definition.id")
     target_version: int
-    mapping: dict = _json(nullable=False)  # renamed element ids: old -> new
+    mapping: dict[str, str] = _json(nullable=False)  # renamed element ids: old -> new
     reason: str = _text()
     started_by: str = Field(max_length=64)
     created_at: datetime = _ts(index=True)
     finished_at: datetime | None = _ts(nullable=True)
     total: int = 0
-    pending: list = _json(nullable=False)  # instance ids still to move
-    migrated: list = _json(nullable=False)  # instance ids moved
-    skipped: dict = _json(nullable=False)  # instance id -> why it could not move
-
-
-def table(row: type[SQLModel]) -> sa.Table:
-    """A row class's Core table, for statements built once (SQLModel does not declare `__table__` to
-    type checkers)."""
-    return cast(sa.Table, sa.inspect(row).local_table)
+    pending: list[str] = _json(nullable=False)  # instance ids still to move
+    migrated: list[str] = _json(nullable=False)  # instance ids moved
+    skipped: dict[str, str] = _json(nullable=False)  # instance id -> why it could not move

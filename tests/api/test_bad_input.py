@@ -86,6 +86,14 @@ def test_malformed_xml_is_refused_with_its_line(api: Api) -> None:
     assert versions(api, "tiny") == 0
 
 
+def test_an_encoding_the_xml_parser_reads_and_python_cannot_is_refused_with_its_file(api: Api) -> None:
+    armenian = bpmn().replace(b'encoding="UTF-8"', b'encoding="ARMSCII-8"')  # libxml2 has it, Python not
+    body = deploy(api, ("armenian.bpmn", armenian))
+    [problem] = body["problems"]
+    assert problem["file"] == "armenian.bpmn" and "cannot read the file as ARMSCII-8" in problem["message"]
+    assert versions(api, "tiny") == 0
+
+
 def test_a_flow_to_a_missing_element_names_the_flow_and_its_line(api: Api) -> None:
     body = deploy(api, ("tiny.bpmn", bpmn(**{'targetRef="EndEvent_1">': 'targetRef="Nowhere">'})))
     [problem] = body["problems"]

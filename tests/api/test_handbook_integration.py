@@ -88,7 +88,7 @@ def test_no_answer_in_time_escalates_to_the_leader_while_the_approval_still_wait
             assert time.monotonic() < deadline, "the boundary timer did not escalate"
             time.sleep(0.05)
         chase = api.task_named("lei", "Task_chase_resource_approval", instance_id)
-        api.complete("lei", chase["id"], VALID["chase_approval"])
+        api.complete("lei", chase["id"], VALID["chase_resource_approval"])
         api.call(
             "oa",
             "POST",

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.routing import Route
+from api.routing import PrefixRouter, Route
 from engine.config import Settings
 
 
@@ -40,3 +40,45 @@ def test_a_def_endpoint_still_runs_off_the_event_loop_and_keeps_its_signature() 
     operation = app.openapi()["paths"]["/where/{name}"]["get"]
     assert operation["description"] == "Says where it ran."
     assert [p["name"] for p in operation["parameters"]] == ["name", "times"]
+
+
+def _prefix_routers(routes: list, found: list[PrefixRouter]) -> list[PrefixRouter]:
+    for route in routes:
+        router = getattr(route, "original_router", None)  # an included router (a lazy branch)
+        if router is not None:
+            if isinstance(router, PrefixRouter):
+                found.append(router)
+            _prefix_routers(router.routes, found)
+    return found
+
+
+def test_every_route_of_a_prefix_router_lies_under_its_path() -> None:
+    """A PrefixRouter refuses a request outside its path without trying its routes: a route added to
+    it outside that path would never be reached."""
+    app = create_app(Settings(database_url="sqlite://"))
+    routers = _prefix_routers(app.routes, [])
+    assert {r.under for r in routers} >= {"/api/v1", "/engine-rest", "/engine-rest/task", "/api/v1/tasks"}
+    for router in routers:
+        paths = [c.original_route.path for c in iter_route_contexts(router.routes)]
+        assert paths and [p for p in paths if not p.startswith(router.under)] == []
+
+
+def test_a_prefix_router_answers_inside_its_path_and_leaves_the_rest_to_others() -> None:
+    app = FastAPI()
+    app.router.route_class = Route
+    inner = PrefixRouter(prefix="/v1/things", route_class=Route)
+
+    @inner.get("/{name}")
+    def thing(name: str) -> dict:
+        return {"thing": name}
+
+    @app.get("/v1/other")
+    def other() -> dict:
+        return {"other": True}
+
+    app.include_router(inner)
+    with TestClient(app) as client:
+        assert client.get("/v1/things/a").json() == {"thing": "a"}
+        assert client.get("/v1/other").json() == {"other": True}
+        assert client.post("/v1/things/a").status_code == 405
+        assert client.get("/v1/thingsx").status_code == 404

@@ -3,7 +3,14 @@
 
 import pytest
 
-from engine.bpmn.assignment import AssignmentError, due_value, lane_groups, resolve, split_items
+from engine.bpmn.assignment import (
+    AssignmentError,
+    WrittenAssignment,
+    due_value,
+    lane_groups,
+    resolve,
+    split_items,
+)
 from engine.bpmn.sandbox import make_script_engine
 from engine.bpmn.xml import parse_xml
 
@@ -25,31 +32,38 @@ def test_a_list_splits_at_commas_outside_expressions(written: str | None, items:
 
 
 def test_names_and_expressions_resolve_against_the_process_data() -> None:
-    entry = {
-        "assignee": "${initiator}",
-        "candidate_groups": ["sales", "${region + '_sales'}"],
-        "candidate_users": ["${reviewers}", "${backup}", "${nobody}"],
-        "lane_group": "leader",
-    }
+    written = WrittenAssignment(
+        assignee="${initiator}",
+        candidate_groups=("sales", "${region + '_sales'}"),
+        candidate_users=("${reviewers}", "${backup}", "${nobody}"),
+        lane_group="leader",
+    )
     data = {"initiator": "sam", "region": "north", "reviewers": "ann, bob", "backup": ["cat"], "nobody": None}
-    assignment = resolve("Task_x", entry, data, evaluate)
+    assignment = resolve("Task_x", written, data, evaluate)
     assert assignment.assignee == "sam"
     assert assignment.candidate_groups == ["sales", "north_sales"]  # the task's own groups before its lane's
     assert assignment.candidate_users == ["ann", "bob", "cat"]
-    assert resolve("Task_x", {"lane_group": "leader"}, {}, evaluate).candidate_groups == ["leader"]
+    assert resolve("Task_x", WrittenAssignment(lane_group="leader"), {}, evaluate).candidate_groups == [
+        "leader"
+    ]
 
 
 @pytest.mark.parametrize(
-    "entry, message",
+    "written, message",
     [
-        ({"assignee": "${missing}"}, "camunda:assignee expression ${missing} could not be evaluated"),
-        ({"assignee": "${people}"}, "camunda:assignee '${people}' names 2 users"),
-        ({"candidate_groups": ["${42}"]}, "camunda:candidateGroups '${42}' gave 42"),
+        (
+            WrittenAssignment(assignee="${missing}"),
+            "camunda:assignee expression ${missing} could not be evaluated",
+        ),
+        (WrittenAssignment(assignee="${people}"), "camunda:assignee '${people}' names 2 users"),
+        (WrittenAssignment(candidate_groups=("${42}",)), "camunda:candidateGroups '${42}' gave 42"),
     ],
 )
-def test_an_expression_that_names_nobody_properly_is_an_error_never_a_name(entry: dict, message: str) -> None:
+def test_an_expression_that_names_nobody_properly_is_an_error_never_a_name(
+    written: WrittenAssignment, message: str
+) -> None:
     with pytest.raises(AssignmentError) as raised:
-        resolve("Task_x", entry, {"people": ["ann", "bob"]}, evaluate)
+        resolve("Task_x", written, {"people": ["ann", "bob"]}, evaluate)
     assert message in raised.value.message and raised.value.element_id == "Task_x"
 
 
@@ -79,7 +93,7 @@ def test_a_lane_maps_to_a_group_by_its_property_else_its_id_or_name() -> None:
         "lanes.bpmn",
     )
     lanes = lane_groups(root.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"), {"data", "sales"})
-    assert {node: lane["group"] for node, lane in lanes.items()} == {
+    assert {node: lane.group for node, lane in lanes.items()} == {
         "a": "accounting",  # named, whether or not the group exists yet
         "b": "data",
         "c": "sales",

@@ -44,7 +44,7 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     # stage 1: locate the problem, then form the team
     first_task.click()
     expect(field(lei, "Field_anomaly_summary")).to_be_visible()
-    tick(lei, "Field_sources", "数据监控（BI系统）", "投诉记录")
+    tick(lei, "Field_problem_sources", "数据监控（BI系统）", "投诉记录")
     fill(lei, "Field_anomaly_summary", "注册转化率连续3周为15%，低于20%的目标。")
     tick(lei, "Field_problem_type", "长期结构性问题")
     shot(lei, "04-locate-problem")
@@ -94,7 +94,7 @@ def test_leader_forms_the_team_and_the_data_specialist_completes_her_task_live(s
     shot(dana, "07-task-english")
     dana.click("#lang-switch")
     expect(dana.locator("#task-state")).to_have_text("我已认领")
-    tick(dana, "Field_sources", "用户行为数据", "客服工单数据")
+    tick(dana, "Field_data_sources", "用户行为数据", "客服工单数据")
     fill(dana, "Field_duplicates_removed", "1240")
     fill(dana, "Field_missing_values_handled", "312")
     fill(dana, "Field_errors_corrected", "57")  # the time range stays empty: an error

@@ -75,6 +75,30 @@ def test_a_task_query_body_with_sorting_and_paging(rest: Api) -> None:
     assert rest.call("ada", "POST", f"{REST}/task/count", json={}) == {"count": 3}
 
 
+def test_the_same_query_with_other_values_or_by_someone_else_answers_for_them(rest: Api) -> None:
+    first, second, _ = three_instances(rest)
+    for instance in (first, second, first):  # one shape of query, asked three times with other values
+        [task] = tasks(rest, "dana", processInstanceId=instance["id"])
+        assert task["processInstanceId"] == instance["id"]
+    assert tasks(rest, "eric", processInstanceId=first["id"]) == []  # not offered to execution
+    assert len(tasks(rest, "dana", processVariables="amount_gt_100")) == 2
+    assert len(tasks(rest, "dana", processVariables="amount_gt_200")) == 1
+    assert len(tasks(rest, "dana", candidateUser="dana")) == 3
+    assert tasks(rest, "dana", candidateUser="eric") == []
+
+
+def test_a_page_and_the_count_agree_wherever_the_page_ends(rest: Api) -> None:
+    three_instances(rest)
+    every = [t["id"] for t in tasks(rest, sortBy="created", sortOrder="asc")]
+    pages = [
+        [t["id"] for t in tasks(rest, sortBy="created", sortOrder="asc", firstResult=i, maxResults=2)]
+        for i in (0, 2, 4)
+    ]
+    assert pages == [every[:2], every[2:], []]
+    assert rest.call("ada", "GET", f"{REST}/task/count") == {"count": 3}
+    assert rest.call("ada", "GET", f"{REST}/task/count", params={"nameLike": "Book%"}) == {"count": 0}
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -81,7 +81,7 @@ USER_TASKS = {
     "Task_locate_problem": ("Lane_leader", "kickoff", "locate_problem"),
     "Task_form_team": ("Lane_leader", "kickoff", "form_team"),
     "Task_kickoff_meeting": ("Lane_leader", "kickoff", "kickoff_minutes"),
-    "Task_chase_resource_approval": ("Lane_leader", "kickoff", "chase_approval"),
+    "Task_chase_resource_approval": ("Lane_leader", "kickoff", "chase_resource_approval"),
     "Task_collect_data": ("Lane_data", "diagnosis", "collect_data"),
     "Task_break_down": ("Lane_data", "diagnosis", "break_down"),
     "Task_qualitative_check": ("Lane_execution", "diagnosis", "qualitative_check"),
@@ -93,7 +93,7 @@ USER_TASKS = {
     "Task_resource_assessment": ("Lane_execution", "design", "resource_assessment"),
     "Task_risk_assessment": ("Lane_data", "design", "risk_assessment"),
     "Task_plan_review": ("Lane_leader", "design", "plan_review"),
-    "Task_chase_investment_approval": ("Lane_leader", "design", "chase_approval"),
+    "Task_chase_investment_approval": ("Lane_leader", "design", "chase_investment_approval"),
     "Task_pilot": ("Lane_execution", "execution", "pilot"),
     "Task_monitoring": ("Lane_data", "execution", "monitoring"),
     "Task_tool_changes": ("Lane_support", "execution", "tool_changes"),
@@ -486,17 +486,17 @@ def test_the_engine_accepts_the_file():
     assert result.problems == []
     assert {p.process_id for p in result.processes} == {PROCESS_ID, ANOMALY_ID}
     catalog = result.processes[0].catalog
-    assert catalog["Task_await_resource_approval"]["message"] == "approval_decision"
-    assert catalog["Task_await_investment_approval"]["properties"] == {"approval": "investment"}
-    assert catalog["StartEvent_metric_anomaly"]["message"] == "metric_anomaly"
-    assert catalog["StartEvent_optimization_requested"]["message"] == "optimization_requested"
-    assert catalog["EndEvent_below_threshold"]["outcome"] == "below_threshold"
-    assert catalog["Task_chase_resource_approval"]["lane_group"] == "leader"
+    assert catalog["Task_await_resource_approval"].message == "approval_decision"
+    assert catalog["Task_await_investment_approval"].properties == {"approval": "investment"}
+    assert catalog["StartEvent_metric_anomaly"].message == "metric_anomaly"
+    assert catalog["StartEvent_optimization_requested"].message == "optimization_requested"
+    assert catalog["EndEvent_below_threshold"].outcome == "below_threshold"
+    assert catalog["Task_chase_resource_approval"].assignment.lane_group == "leader"
 
 
 def test_every_form_the_process_names_exists_and_has_valid_reference_data(flow_nodes):
     refs = {el.get(f"{CAMUNDA}formRef") for el in flow_nodes.values()} - {None}
-    assert "chase_approval" in refs
+    assert {"chase_resource_approval", "chase_investment_approval"} <= refs
     for form_key in refs:
         schema = json.loads((FORMS_DIR / f"{form_key}.form").read_text(encoding="utf-8"))
         assert schema["id"] == form_key
@@ -633,7 +633,8 @@ def test_approvals_wait_for_the_approval_system_and_are_chased_after_two_days(
         [to_end] = [f for f in sequence_flows.values() if f.get("sourceRef") == chase_id]
         assert to_end.get("targetRef") == end_id
     assert flow_nodes["Task_await_resource_approval"].get("name") == "等待资源审批 Await resource approval"
-    assert flow_nodes["Task_chase_resource_approval"].get("name") == "催办审批 Chase the approval"
+    chase = flow_nodes["Task_chase_resource_approval"]
+    assert chase.get("name") == "催办资源审批 Chase the resource approval"
 
 
 def test_merge_gateways_read_nothing(flow_nodes, sequence_flows):
@@ -977,7 +978,7 @@ def test_an_unanswered_resource_approval_is_chased_after_two_days(spec, subproce
     assert ready(wf) == {"Task_chase_resource_approval"}  # fires once
     deliver(wf, "Task_await_resource_approval", approved=True, approval_comment="同意")
     assert ready(wf) == {"Task_chase_resource_approval", "Task_collect_data"}
-    complete(wf, "Task_chase_resource_approval", **copy.deepcopy(VALID["chase_approval"]))
+    complete(wf, "Task_chase_resource_approval", **copy.deepcopy(VALID["chase_resource_approval"]))
     assert ready(wf) == {"Task_collect_data"}
     assert "EndEvent_resource_chase_done" in ended_at(wf)
     assert not wf.is_completed()
@@ -1033,7 +1034,7 @@ def test_an_unanswered_investment_approval_is_chased_after_two_days(spec, subpro
     pass_time(wf, clock, timedelta(minutes=2))
     assert ready(wf) == {"Task_chase_investment_approval"}
     assert waiting(wf) == {"Task_await_investment_approval"}
-    complete(wf, "Task_chase_investment_approval", **copy.deepcopy(VALID["chase_approval"]))
+    complete(wf, "Task_chase_investment_approval", **copy.deepcopy(VALID["chase_investment_approval"]))
     assert ready(wf) == set()
     assert waiting(wf) == {"Task_await_investment_approval"}
     deliver(wf, "Task_await_investment_approval", approved=True)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, NotFound
+from engine.policy import TeamMember
 from engine.queries import Paging, TaskFilter
 from engine.storage.tables import (
     InstanceMemberRow,
@@ -83,7 +84,7 @@ def _write(engine: ProcessEngine, definition: Definition, world: list) -> Writte
     with engine.db.begin() as conn:
         for started_by, team, open_tasks in world:
             instance_id = str(uuid.uuid4())
-            team_json = [{"user": u, "role": r, "duty": ""} for u, r in team]
+            members = [TeamMember(user=u, role=r, duty="") for u, r in team]
             conn.execute(
                 sa.insert(ProcessInstanceRow),
                 {
@@ -95,7 +96,7 @@ def _write(engine: ProcessEngine, definition: Definition, world: list) -> Writte
                     "serializer_version": definition.serializer_version,
                     "version": 1,
                     "variables": {},
-                    "team": team_json,
+                    "team": members,
                     "started_by": started_by,
                     "started_at": now,
                 },
@@ -130,7 +131,7 @@ def _write(engine: ProcessEngine, definition: Definition, world: list) -> Writte
                         ],
                     )
                 task_facts.append((task_id, TaskFacts(assignee, users, groups)))
-            facts = Facts(started_by, team_json, open_tasks=[t for _, t in task_facts])
+            facts = Facts(started_by, members, open_tasks=[t for _, t in task_facts])
             written.append((instance_id, facts, task_facts))
     return written
 
@@ -181,7 +182,7 @@ def test_the_rule_reads_as_the_permission_table_says(engine: ProcessEngine) -> N
     data = Principal("d", "dana", frozenset({"data"}))
     before_team = Facts(started_by="someone")
     with_team = Facts(
-        started_by="lei", team=[{"user": "dana", "role": "data"}, {"user": "lee", "role": "leader"}]
+        started_by="lei", team=[TeamMember(user="dana", role="data"), TeamMember(user="lee", role="leader")]
     )
     assert rules.instance_visible.holds(leader, before_team)  # every leader, before a team is named
     assert not rules.instance_visible.holds(data, before_team)
