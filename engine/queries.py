@@ -3,7 +3,8 @@
 that api/camunda can build and read them without reaching into engine.services; how each query is
 answered (its SQL, its sort columns, who may see what) stays in the service.
 
-The native API's read models are in engine/views.py.
+The native API's read models are in engine/views.py; the Camunda external task resource lists
+engine.views.ExternalTaskView, as the native API does.
 """
 
 from dataclasses import dataclass
@@ -225,26 +226,3 @@ class ExternalTaskFilter:
     activity_id: str | None = None
     locked: bool | None = None
     with_retries_left: bool | None = None
-
-
-@dataclass(frozen=True)
-class ExternalTaskRecord:
-    id: str
-    topic: str
-    worker_id: str | None
-    lock_expires_at: datetime | None
-    instance_id: str
-    process_key: str
-    definition_id: str
-    business_key: str | None
-    element_id: str
-    retries: int | None
-    error_message: str | None
-    priority: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ExternalTaskFacts:
-    created_at: datetime
-    extension_properties: dict[str, str]

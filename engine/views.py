@@ -457,6 +457,9 @@ class TopicRequest:
 
 @dataclass(frozen=True)
 class ExternalTaskView:
+    """An external task, as a worker fetches it or an operator lists it (the native API and the
+    Camunda external task resource both)."""
+
     id: str
     topic: str
     worker_id: str | None
@@ -470,6 +473,8 @@ class ExternalTaskView:
     error_message: str | None
     error_details: str | None
     priority: int
-    variables: JsonObject
+    created_at: datetime
+    #: the process variables a fetch asked for (none in lists)
+    variables: JsonObject = field(default_factory=dict)
     #: declared types of the variables (engine/variable_types.py)
     variable_types: dict[str, JsonObject] = field(default_factory=dict)

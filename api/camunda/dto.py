@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from api.camunda.errors import PREFIX
 from api.camunda.variables import format_date, to_camunda_map
-from engine.queries import DefinitionRecord, DeploymentRecord, ExternalTaskRecord, TaskRecord
+from engine.queries import DefinitionRecord, DeploymentRecord, TaskRecord
 from engine.views import ExternalTaskView, InstanceView
 
 CamundaDate = Annotated[datetime | None, PlainSerializer(format_date, return_type=str | None)]
@@ -364,7 +364,7 @@ def process_instance_dto(
 
 
 def locked_external_task_dto(
-    task: ExternalTaskView, *, created_at: datetime | None, extension_properties: dict[str, str]
+    task: ExternalTaskView, *, extension_properties: dict[str, str]
 ) -> LockedExternalTaskDto:
     return LockedExternalTaskDto(
         activityId=task.element_id,
@@ -374,7 +374,7 @@ def locked_external_task_dto(
         executionId=task.id,
         id=task.id,
         lockExpirationTime=task.lock_expires_at,
-        createTime=created_at,
+        createTime=task.created_at,
         processDefinitionId=task.definition_id,
         processDefinitionKey=task.process_key,
         processInstanceId=task.instance_id,
@@ -409,7 +409,7 @@ def deployment_dto(d: DeploymentRecord, base_url: str, *, source: str | None = N
     )
 
 
-def external_task_dto(r: ExternalTaskRecord) -> ExternalTaskDto:
+def external_task_dto(r: ExternalTaskView) -> ExternalTaskDto:
     return ExternalTaskDto(
         activityId=r.element_id,
         activityInstanceId=f"{r.element_id}:{r.id}",

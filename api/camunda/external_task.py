@@ -74,16 +74,13 @@ async def fetch_and_lock(
             return []
         if await run_in_threadpool(queries.has_lockable_external_tasks, probe):
             locked = await run_in_threadpool(fetch)
-    facts = await run_in_threadpool(queries.external_task_facts, [t.id for t in locked])
+    properties = await run_in_threadpool(queries.extension_properties, [t.id for t in locked])
     wanted = {t.topicName for t in body.topics or [] if t.includeExtensionProperties}
     return [
         locked_external_task_dto(
             task,
-            created_at=facts[task.id].created_at if task.id in facts else None,
             extension_properties=(
-                facts[task.id].extension_properties
-                if task.id in facts and (include_properties or task.topic in wanted)
-                else {}
+                properties.get(task.id, {}) if include_properties or task.topic in wanted else {}
             ),
         )
         for task in locked

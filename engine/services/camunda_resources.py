@@ -7,7 +7,7 @@ ProcessEngine (`engine.camunda_resources`); each method is one read transaction;
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import or_, select
+from sqlmodel import col, or_, select
 
 from engine import permissions
 from engine.bpmn.catalog import Catalog
@@ -16,16 +16,14 @@ from engine.queries import (
     DefinitionFilter,
     DefinitionRecord,
     DeploymentRecord,
-    ExternalTaskFacts,
     ExternalTaskFilter,
-    ExternalTaskRecord,
     Paging,
 )
 from engine.services.camunda_queries import catalogs_of, check_paging, is_in, order_by
 from engine.services.repository import definition_view
 from engine.storage.tables import DeploymentRow, ExternalTaskRow, ProcessDefinitionRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import Page, Principal
+from engine.views import ExternalTaskView, Page, Principal
 
 DEFINITION_SORT = {
     "id": ProcessDefinitionRow.id,
@@ -101,12 +99,12 @@ class CamundaResources:
 
     def external_tasks(
         self, f: ExternalTaskFilter, paging: Paging, *, principal: Principal
-    ) -> Page[ExternalTaskRecord]:
+    ) -> Page[ExternalTaskView]:
         if not permissions.can_work_external_tasks(principal.groups):
             raise Forbidden("only admins and integration accounts see external tasks")
         check_paging(paging)
 
-        def query(uow: UnitOfWork) -> Page[ExternalTaskRecord]:
+        def query(uow: UnitOfWork) -> Page[ExternalTaskView]:
             session = uow.session
             q = select(ExternalTaskRow).where(*_external_task_conditions(f))
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
@@ -115,7 +113,7 @@ class CamundaResources:
             )
             rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
             records = [
-                ExternalTaskRecord(
+                ExternalTaskView(
                     r.id,
                     r.topic,
                     r.worker_id,
@@ -127,6 +125,7 @@ class CamundaResources:
                     r.element_id,
                     r.retries,
                     r.error_message,
+                    r.error_details,
                     r.priority,
                     r.created_at,
                 )
@@ -153,19 +152,16 @@ class CamundaResources:
 
         return self._tx.read(query)
 
-    def external_task_facts(self, task_ids: list[str]) -> dict[str, ExternalTaskFacts]:
-        """Creation time and `camunda:properties` of the service task, per external task id."""
+    def extension_properties(self, task_ids: list[str]) -> dict[str, dict[str, str]]:
+        """The `camunda:properties` of each external task's service task, by external task id."""
         if not task_ids:
             return {}
 
-        def query(uow: UnitOfWork) -> dict[str, ExternalTaskFacts]:
+        def query(uow: UnitOfWork) -> dict[str, dict[str, str]]:
             session = uow.session
-            rows = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.id.in_(task_ids))).all()
+            rows = session.exec(select(ExternalTaskRow).where(col(ExternalTaskRow.id).in_(task_ids))).all()
             catalogs = catalogs_of(session, {r.definition_id for r in rows})
-            return {
-                r.id: ExternalTaskFacts(r.created_at, _properties(catalogs[r.definition_id], r.element_id))
-                for r in rows
-            }
+            return {r.id: _properties(catalogs[r.definition_id], r.element_id) for r in rows}
 
         return self._tx.read(query)
 

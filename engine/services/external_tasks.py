@@ -316,6 +316,7 @@ def _view(session: Session, row: ExternalTaskRow, names: list[str] | None) -> Ex
         row.error_message,
         row.error_details,
         row.priority,
+        row.created_at,
         variables,
         {k: t for k, t in types.items() if k in variables},
     )
