@@ -3,7 +3,8 @@
 that api/camunda can build and read them without reaching into engine.services; how each query is
 answered (its SQL, its sort columns, who may see what) stays in the service.
 
-The native API's read models are in engine/views.py; the Camunda external task resource lists
+The native API's read models are in engine/views.py, with what both APIs share: the instance filter
+(engine.views.InstanceFilter) and its variable conditions; the Camunda external task resource lists
 engine.views.ExternalTaskView, as the native API does.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.views import TaskView
+from engine.views import TaskView, VariableCondition
 
 MAX_RESULTS = 1000
 
@@ -22,16 +23,6 @@ class Sorting:
 
     key: str
     descending: bool = False
-
-
-@dataclass(frozen=True)
-class VariableCondition:
-    """`name operator value` on a process variable; operators as Camunda's (eq, neq, gt, gteq, lt,
-    lteq, like with `%`)."""
-
-    name: str
-    operator: str
-    value: Any
 
 
 @dataclass(frozen=True)
@@ -73,20 +64,6 @@ class TaskRecord:
     task: TaskView
     definition_id: str
     documentation: str
-
-
-@dataclass(frozen=True)
-class InstanceFilter:
-    ids: tuple[str, ...] | None = None
-    business_key: str | None = None
-    business_key_like: str | None = None
-    process_definition_keys: tuple[str, ...] | None = None
-    process_definition_id: str | None = None
-    with_incident: bool | None = None
-    activity_ids: tuple[str, ...] | None = None
-    variables: tuple[VariableCondition, ...] = ()
-    #: None: ended ones too (history); the runtime API sees the running and the suspended ones
-    statuses: tuple[str, ...] | None = ("running", "suspended")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from engine.errors import Problem
 from engine.policy import TeamMember
@@ -222,19 +222,37 @@ class InstanceDetailView:
 
 
 @dataclass(frozen=True)
-class InstanceFilter:
-    """Which instances a list shows (every criterion given must hold)."""
+class VariableCondition:
+    """`name operator value` on a process variable; operators as Camunda's (eq, neq, gt, gteq, lt,
+    lteq, like with `%`)."""
 
+    name: str
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """Which instances a list shows, every criterion given must hold: the instance list and a version
+    migration's selection (native API), and the Camunda instance and variable queries
+    (engine/services/instance_filter.py answers it for all of them)."""
+
+    ids: tuple[str, ...] | None = None
     process_key: str | None = None
+    process_keys: tuple[str, ...] | None = None  # any of them
     version: int | None = None
+    definition_id: str | None = None
     business_key: str | None = None
-    status: str | None = None
+    business_key_like: str | None = None  # SQL LIKE, with % and _
+    statuses: tuple[str, ...] | None = None  # running | suspended | completed | cancelled; None: any
     stage: str | None = None  # an open step of the instance is in this stage
     holder: str | None = None  # an open step is assigned to this user, or offered to them by name
+    activity_ids: tuple[str, ...] | None = None  # it waits in one of these elements
     has_incident: bool | None = None
     overdue: bool | None = None
     started_after: datetime | None = None  # inclusive
     started_before: datetime | None = None  # exclusive
+    variables: tuple[VariableCondition, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from api.camunda.variables import binary_content, from_camunda, to_camunda_map, 
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import NotFound
-from engine.queries import InstanceFilter, Paging
-from engine.views import InstanceView, Page, Principal
+from engine.queries import Paging
+from engine.views import InstanceFilter, InstanceView, Page, Principal
 
 router = camunda_router("/process-instance", "process instance")
 
@@ -219,12 +219,12 @@ def instance_filter(q: ProcessInstanceQueryDto) -> InstanceFilter:
         ids=ids(q.processInstanceIds),
         business_key=q.businessKey,
         business_key_like=q.businessKeyLike,
-        process_definition_keys=one_or_many(q.processDefinitionKey, q.processDefinitionKeyIn),
-        process_definition_id=q.processDefinitionId,
-        with_incident=True if q.withIncident else None,
+        process_keys=one_or_many(q.processDefinitionKey, q.processDefinitionKeyIn),
+        definition_id=q.processDefinitionId,
+        has_incident=True if q.withIncident else None,
         activity_ids=ids(q.activityIdIn),
         variables=tuple(q.variables or ()),
-        **({"statuses": ("suspended",)} if q.suspended else {}),
+        statuses=("suspended",) if q.suspended else RUNTIME_STATUSES,  # the runtime API's
     )
 
 

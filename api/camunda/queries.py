@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from api.camunda.errors import invalid
 from api.camunda.variables import parse_date
-from engine.queries import MAX_RESULTS, Paging, Sorting, VariableCondition
+from engine.queries import MAX_RESULTS, Paging, Sorting
+from engine.views import VariableCondition
 
 _CONDITION = re.compile(r"^(?P<name>.+?)_(?P<op>eq|neq|gteq|gt|lteq|lt|like)_(?P<value>.*)$", re.DOTALL)
 

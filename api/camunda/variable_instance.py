@@ -11,8 +11,8 @@ from api.camunda.errors import camunda_router
 from api.camunda.queries import VariableInstanceQueryDto, one_or_many
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
-from engine.queries import InstanceFilter, Paging, VariableRecord
-from engine.views import Page, Principal
+from engine.queries import Paging, VariableRecord
+from engine.views import InstanceFilter, Page, Principal
 
 router = camunda_router("/variable-instance", "variable instance")
 

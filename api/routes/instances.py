@@ -55,8 +55,8 @@ def instance_filter(
     return InstanceFilter(
         process_key=process,
         version=version,
-        business_key=business_key,
-        status=status,
+        business_key=business_key or None,
+        statuses=(status,) if status else None,
         stage=stage,
         holder=holder,
         has_incident=has_incident,

@@ -46,8 +46,8 @@ def progress(batch_id: str, engine: EngineDep, principal: PrincipalDep) -> Migra
 def _filter(c: InstanceCriteria) -> InstanceFilter:
     return InstanceFilter(
         version=c.version,
-        business_key=c.business_key,
-        status=c.status,
+        business_key=c.business_key or None,
+        statuses=(c.status,) if c.status else None,
         stage=c.stage,
         holder=c.holder,
         overdue=c.overdue,

@@ -23,30 +23,22 @@ from engine.bpmn.catalog import Catalog
 from engine.errors import Forbidden, InvalidInput
 from engine.instances import Instances
 from engine.permissions import TeamRules
-from engine.queries import (
-    InstanceFilter,
-    Paging,
-    Sorting,
-    TaskFilter,
-    TaskRecord,
-    VariableCondition,
-    VariableRecord,
-)
-from engine.services import instance_summaries as summary
+from engine.queries import Paging, Sorting, TaskFilter, TaskRecord, VariableRecord
+from engine.services import instance_filter
 from engine.services.identity import users_with_groups
+from engine.services.instance_filter import variable_condition, variable_kind
 from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
-    ExternalTaskRow,
     MessageSubscriptionRow,
     OpenTaskRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
+    utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
-from engine.views import InstanceView, Page, Principal
+from engine.views import InstanceFilter, InstanceView, Page, Principal
 
-OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
 #: Task query statements kept per shape and principal (see CamundaQueries.tasks); cleared when full.
 MAX_CACHED_STATEMENTS = 512
 
@@ -125,9 +117,7 @@ class CamundaQueries:
             records: list[TaskRecord] = []
             for row, view in zip(page, views, strict=True):
                 catalog = self._instances.definition(session, row[0]).catalog
-                records.append(
-                    TaskRecord(view, row[0], catalog.of(view.element_id).documentation)
-                )
+                records.append(TaskRecord(view, row[0], catalog.of(view.element_id).documentation))
             return Page(records, total, paging.offset, paging.limit)
 
         return self._tx.read(query)
@@ -195,7 +185,7 @@ class CamundaQueries:
         def query(uow: UnitOfWork) -> Page[InstanceView]:
             session = uow.session
             q = select(ProcessInstanceRow).where(
-                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+                *instance_filter.conditions(f, utcnow()), self._rules.instance_visible.sql(principal)
             )
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
             order = order_by(
@@ -247,7 +237,7 @@ class CamundaQueries:
         def query(uow: UnitOfWork) -> Page[VariableRecord]:
             session = uow.session
             q = select(ProcessInstanceRow).where(
-                *_instance_conditions(f), self._rules.instance_visible.sql(principal)
+                *instance_filter.conditions(f, utcnow()), self._rules.instance_visible.sql(principal)
             )
             records: list[VariableRecord] = []
             for row in session.exec(q.order_by(ProcessInstanceRow.started_at, ProcessInstanceRow.id)).all():
@@ -363,85 +353,11 @@ def _task_conditions(
         shape.append(("assigned", f.assigned))
         conditions.append(_TASK.c.assignee.is_not(None) if f.assigned else _TASK.c.assignee.is_(None))
     for i, c in enumerate(f.process_variables):
-        kind, value = _variable_kind(c)
+        kind, value = variable_kind(c)
         shape.append(("variable", c.name, c.operator, kind))
         params[f"variable_{i}"] = value
-        conditions.append(_variable(c, bind=f"variable_{i}"))
+        conditions.append(variable_condition(c, bind=f"variable_{i}"))
     return conditions, params, tuple(shape)
-
-
-def _instance_conditions(f: InstanceFilter) -> list:
-    conditions = [
-        *is_in(ProcessInstanceRow.id, f.ids),
-        *is_in(ProcessInstanceRow.process_key, f.process_definition_keys),
-    ]
-    if f.statuses is not None:
-        conditions.append(ProcessInstanceRow.status.in_(f.statuses))
-    if f.business_key is not None:
-        conditions.append(ProcessInstanceRow.business_key == f.business_key)
-    if f.business_key_like is not None:
-        conditions.append(ProcessInstanceRow.business_key.like(f.business_key_like))
-    if f.process_definition_id is not None:
-        conditions.append(ProcessInstanceRow.definition_id == f.process_definition_id)
-    if f.with_incident is not None:
-        conditions.append(summary.has_incident() if f.with_incident else sa.not_(summary.has_incident()))
-    if f.activity_ids is not None:
-        ids = list(f.activity_ids)
-        conditions.append(
-            sa.or_(
-                ProcessInstanceRow.id.in_(
-                    select(OpenTaskRow.instance_id).where(OpenTaskRow.element_id.in_(ids))
-                ),
-                ProcessInstanceRow.id.in_(
-                    select(ExternalTaskRow.instance_id).where(ExternalTaskRow.element_id.in_(ids))
-                ),
-                ProcessInstanceRow.id.in_(
-                    select(MessageSubscriptionRow.instance_id).where(
-                        MessageSubscriptionRow.element_id.in_(ids)
-                    )
-                ),
-            )
-        )
-    conditions += [_variable(c) for c in f.variables]
-    return conditions
-
-
-def _variable_kind(c: VariableCondition) -> tuple[str, Any]:
-    """How a variable condition compares (like, bool, number, none, text) and the value it compares with."""
-    if c.operator not in OPERATORS:
-        raise InvalidInput(f"unknown variable operator {c.operator!r}; operators are {', '.join(OPERATORS)}")
-    value = c.value
-    if c.operator == "like":
-        return "like", str(value)
-    if isinstance(value, bool):
-        return "bool", value
-    if isinstance(value, int | float):
-        return "number", float(value)
-    if value is None:
-        return "none", None
-    return "text", str(value)
-
-
-def _variable(c: VariableCondition, *, bind: str | None = None) -> Any:
-    """A condition on a variable in the instance's data snapshot (JSON on both databases). A value is
-    compared as what it is: a number as a number, a boolean as a boolean, text as text. With `bind`,
-    the value is a bound parameter of that name instead of a literal."""
-    kind, literal = _variable_kind(c)
-    element = ProcessInstanceRow.variables[c.name]
-    value: Any = sa.bindparam(bind) if bind is not None else literal
-    if kind == "like":
-        return element.as_string().like(value)
-    if kind == "none":
-        return element.as_string().is_(None) if c.operator == "eq" else element.as_string().is_not(None)
-    column = {"bool": element.as_boolean, "number": element.as_float, "text": element.as_string}[kind]()
-    return {
-        "eq": column == value,
-        "neq": column != value,
-        "gt": column > value,
-        "gteq": column >= value,
-        "lt": column < value,
-        "lteq": column <= value,
-    }[c.operator]
 
 
 def _offered(*, user: str | None = None, groups: str | None = None) -> sa.ColumnElement[bool]:

@@ -15,11 +15,9 @@ from engine.storage.tables import (
     JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
-    ProcessDefinitionRow,
     ProcessInstanceRow,
-    TaskCandidateRow,
 )
-from engine.views import InstanceFilter, InstanceSummaryView, InstanceView, TaskView, WaitingView
+from engine.views import InstanceSummaryView, InstanceView, TaskView, WaitingView
 
 _IDS = sa.bindparam("ids", expanding=True)
 _OPEN_TASKS = (
@@ -34,55 +32,6 @@ _TIMERS = sa.select(JobRow.instance_id, JobRow.due_at).where(
     JobRow.instance_id.in_(_IDS), JobRow.kind == "timer", JobRow.failed_at.is_(None)
 )
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceView)]
-
-
-def has_incident() -> sa.ColumnElement[bool]:
-    """The instance carries an incident (a JSON null is no incident)."""
-    column = ProcessInstanceRow.__table__.c.incident
-    return sa.and_(column.is_not(None), sa.cast(column, sa.Text) != "null")
-
-
-def is_overdue(now: datetime) -> sa.ColumnElement[bool]:
-    """An open task of the instance is past its due date."""
-    return sa.exists().where(
-        OpenTaskRow.instance_id == ProcessInstanceRow.id,
-        OpenTaskRow.due_at.is_not(None),
-        OpenTaskRow.due_at < now,
-    )
-
-
-def matching(query: sa.Select, f: InstanceFilter, now: datetime) -> sa.Select:
-    """The instance query narrowed by the filter."""
-    i = ProcessInstanceRow
-    if f.process_key:
-        query = query.where(i.process_key == f.process_key)
-    if f.version is not None:
-        of_version = sa.select(ProcessDefinitionRow.id).where(ProcessDefinitionRow.version == f.version)
-        query = query.where(i.definition_id.in_(of_version))
-    if f.business_key:
-        query = query.where(i.business_key == f.business_key)
-    if f.status:
-        query = query.where(i.status == f.status)
-    if f.stage:
-        query = query.where(sa.exists().where(OpenTaskRow.instance_id == i.id, OpenTaskRow.stage == f.stage))
-    if f.holder:
-        offered = sa.exists().where(
-            TaskCandidateRow.task_id == OpenTaskRow.id,
-            TaskCandidateRow.kind == "user",
-            TaskCandidateRow.value == f.holder,
-            OpenTaskRow.assignee.is_(None),
-        )
-        held = sa.or_(OpenTaskRow.assignee == f.holder, offered)
-        query = query.where(sa.exists().where(OpenTaskRow.instance_id == i.id, held))
-    if f.has_incident is not None:
-        query = query.where(has_incident() if f.has_incident else sa.not_(has_incident()))
-    if f.overdue is not None:
-        query = query.where(is_overdue(now) if f.overdue else sa.not_(is_overdue(now)))
-    if f.started_after is not None:
-        query = query.where(i.started_at >= f.started_after)
-    if f.started_before is not None:
-        query = query.where(i.started_at < f.started_before)
-    return query
 
 
 def waiting_of(

@@ -14,7 +14,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.instances import ACTIVE, InstanceRecord, Instances, Loaded
 from engine.jobs import queue
 from engine.permissions import TeamRules
-from engine.services import instance_summaries as summary
+from engine.services import instance_filter
 from engine.services.console import require_visible
 from engine.services.mappers import instance_view
 from engine.storage.tables import (
@@ -278,11 +278,11 @@ class MigrationService:
         limit: int,
     ) -> list[ProcessInstanceRow]:
         where = where or InstanceFilter()
-        if where.status is not None and where.status not in ACTIVE:
+        if where.statuses is not None and not set(where.statuses) <= set(ACTIVE):
             raise InvalidInput(
                 "only running or suspended instances move", [Problem("not ended", path="status")]
             )
-        q = summary.matching(select(ProcessInstanceRow), where, utcnow())
+        q = select(ProcessInstanceRow).where(*instance_filter.conditions(where, utcnow()))
         q = q.where(
             ProcessInstanceRow.process_key == process_key,
             ProcessInstanceRow.status.in_(ACTIVE),

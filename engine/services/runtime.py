@@ -17,7 +17,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.instances import ACTIVE, Definition, InstanceRecord, Instances, Loaded, require_active
 from engine.permissions import TeamRules
-from engine.services import incidents
+from engine.services import incidents, instance_filter
 from engine.services import instance_summaries as summary
 from engine.services.console import console_actions, require_visible
 from engine.services.mappers import TASK_VIEW_COLUMNS, audit_view, instance_view, task_views
@@ -398,7 +398,7 @@ class RuntimeService:
         their holders and due dates, waiting messages and timers). The filter comes as `where`, or
         as its fields by name."""
         where = where or InstanceFilter(**criteria)
-        if where.status is not None and where.status not in STATUSES:
+        if where.statuses is not None and not set(where.statuses) <= set(STATUSES):
             raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
         if where.started_after and where.started_before and where.started_after >= where.started_before:
             raise InvalidInput(
@@ -409,7 +409,7 @@ class RuntimeService:
 
         def query(uow: UnitOfWork) -> Page[InstanceSummaryView]:
             session = uow.session
-            q = summary.matching(select(ProcessInstanceRow), where, now)
+            q = select(ProcessInstanceRow).where(*instance_filter.conditions(where, now))
             q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
