@@ -72,7 +72,7 @@ def _rename_reserved(root: etree._Element, result: Normalized) -> None:
 
 
 def _timer_start_events_become_none_starts(process: etree._Element) -> None:
-    """The job executor starts these instances when the timer is due (engine.timer_starts): the
+    """The job executor starts these instances when the timer is due (engine/jobs/timer_start.py): the
     instance itself begins at a none start event."""
     for timer in process.xpath("./bpmn:startEvent/bpmn:timerEventDefinition", namespaces=NS):
         timer.getparent().remove(timer)
