@@ -5,13 +5,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.bpmn.catalog import Catalog
 from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
+    AnySelect,
     JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
@@ -21,17 +23,20 @@ from engine.storage.tables import (
 )
 from engine.views import InstanceFilter, InstanceSummaryView, InstanceView, TaskView, WaitingView
 
-_IDS = sa.bindparam("ids", expanding=True)
+S = TypeVar("S", bound=AnySelect)  # a select of instances: of rows, or of some of their columns
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 _OPEN_TASKS = (
     sa.select(*TASK_VIEW_COLUMNS)
-    .where(OpenTaskRow.instance_id.in_(_IDS))
-    .order_by(OpenTaskRow.created_at, OpenTaskRow.id)
+    .where(col(OpenTaskRow.instance_id).in_(_IDS))
+    .order_by(col(OpenTaskRow.created_at), col(OpenTaskRow.id))
 )
+_SUBSCRIPTION = MessageSubscriptionRow.__table__.c
 _SUBSCRIPTIONS = sa.select(
-    MessageSubscriptionRow.instance_id, MessageSubscriptionRow.element_id, MessageSubscriptionRow.message_name
-).where(MessageSubscriptionRow.instance_id.in_(_IDS))
-_TIMERS = sa.select(JobRow.instance_id, JobRow.due_at).where(
-    JobRow.instance_id.in_(_IDS), JobRow.kind == "timer", JobRow.failed_at.is_(None)
+    _SUBSCRIPTION.instance_id, _SUBSCRIPTION.element_id, _SUBSCRIPTION.message_name
+).where(_SUBSCRIPTION.instance_id.in_(_IDS))
+_JOB = JobRow.__table__.c
+_TIMERS = sa.select(_JOB.instance_id, _JOB.due_at).where(
+    _JOB.instance_id.in_(_IDS), _JOB.kind == "timer", _JOB.failed_at.is_(None)
 )
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceView)]
 
@@ -45,35 +50,39 @@ def has_incident() -> sa.ColumnElement[bool]:
 def is_overdue(now: datetime) -> sa.ColumnElement[bool]:
     """An open task of the instance is past its due date."""
     return sa.exists().where(
-        OpenTaskRow.instance_id == ProcessInstanceRow.id,
-        OpenTaskRow.due_at.is_not(None),
-        OpenTaskRow.due_at < now,
+        col(OpenTaskRow.instance_id) == ProcessInstanceRow.id,
+        col(OpenTaskRow.due_at).is_not(None),
+        col(OpenTaskRow.due_at) < now,
     )
 
 
-def matching(query: sa.Select, f: InstanceFilter, now: datetime) -> sa.Select:
+def matching(query: S, f: InstanceFilter, now: datetime) -> S:
     """The instance query narrowed by the filter."""
-    i = ProcessInstanceRow
+    i = ProcessInstanceRow.__table__.c
     if f.process_key:
         query = query.where(i.process_key == f.process_key)
     if f.version is not None:
-        of_version = sa.select(ProcessDefinitionRow.id).where(ProcessDefinitionRow.version == f.version)
+        of_version = sa.select(col(ProcessDefinitionRow.id)).where(
+            col(ProcessDefinitionRow.version) == f.version
+        )
         query = query.where(i.definition_id.in_(of_version))
     if f.business_key:
         query = query.where(i.business_key == f.business_key)
     if f.status:
         query = query.where(i.status == f.status)
     if f.stage:
-        query = query.where(sa.exists().where(OpenTaskRow.instance_id == i.id, OpenTaskRow.stage == f.stage))
+        query = query.where(
+            sa.exists().where(col(OpenTaskRow.instance_id) == i.id, col(OpenTaskRow.stage) == f.stage)
+        )
     if f.holder:
         offered = sa.exists().where(
-            TaskCandidateRow.task_id == OpenTaskRow.id,
-            TaskCandidateRow.kind == "user",
-            TaskCandidateRow.value == f.holder,
-            OpenTaskRow.assignee.is_(None),
+            col(TaskCandidateRow.task_id) == OpenTaskRow.id,
+            col(TaskCandidateRow.kind) == "user",
+            col(TaskCandidateRow.value) == f.holder,
+            col(OpenTaskRow.assignee).is_(None),
         )
-        held = sa.or_(OpenTaskRow.assignee == f.holder, offered)
-        query = query.where(sa.exists().where(OpenTaskRow.instance_id == i.id, held))
+        held = sa.or_(col(OpenTaskRow.assignee) == f.holder, offered)
+        query = query.where(sa.exists().where(col(OpenTaskRow.instance_id) == i.id, held))
     if f.has_incident is not None:
         query = query.where(has_incident() if f.has_incident else sa.not_(has_incident()))
     if f.overdue is not None:
