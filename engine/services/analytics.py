@@ -6,6 +6,7 @@ trend; and, for the handbook, each optimization's goal against the effect it mea
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from lxml import etree
@@ -15,7 +16,7 @@ from engine.analytics_sql import PERCENTILES, percentile, ranked, seconds_betwee
 from engine.bpmn.xml import BPMN_NS
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
-from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
+from engine.storage.tables import AnyRow, AnySelect, AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import (
     GoalFigures,
@@ -132,7 +133,7 @@ class _Scope:
     start: datetime
     end: datetime
 
-    def instances(self) -> sa.Select:
+    def instances(self) -> AnySelect:
         return sa.select(_INSTANCE.c.id).where(_INSTANCE.c.definition_id.in_(self.definition_ids))
 
 
@@ -216,7 +217,7 @@ class _Diagram:
         return found
 
 
-def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict:
+def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict[str, Any]:
     i = _INSTANCE.c
     in_scope = i.definition_id.in_(scope.definition_ids)
     started = conn.execute(
@@ -263,7 +264,7 @@ def _cycle_time(conn: sa.Connection, scope: _Scope) -> Percentiles:
 def _steps(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[StepFigures]:
     a = _AUDIT.c
 
-    def first(kinds: tuple[str, ...]) -> sa.ColumnElement:
+    def first(kinds: tuple[str, ...]) -> sa.ColumnElement[Any]:
         return sa.func.min(sa.case((a.type.in_(kinds), a.at)))
 
     # one row per task: when it was created, first taken up, completed; whether it went overdue
@@ -371,7 +372,7 @@ def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFi
         .select_from(timed_again.join(previous, previous.c.id == timed_again.c.previous_id))
         .group_by(previous.c.element_id, timed_again.c.element_id)
     ).all()
-    loops: dict[str, list] = {}
+    loops: dict[str, list[Any]] = {}
     unexplained = []
     for source, target, taken, instances in pairs:
         for flow_id, name, before, after in diagram.loops:
@@ -417,7 +418,7 @@ def _trend(conn: sa.Connection, scope: _Scope) -> list[WeekFigures]:
     return [WeekFigures(week, s, c) for week, (s, c) in sorted(weeks.items())]
 
 
-def _goal(row: sa.Row) -> GoalFigures:
+def _goal(row: AnyRow) -> GoalFigures:
     instance_id, business_key, status, started_at, metric, unit, baseline, target = row[:8]
     before, after = row[8:]
     progress = achieved = None

@@ -226,7 +226,7 @@ def check_paging(paging: Paging) -> None:
         raise InvalidInput("firstResult and maxResults must not be negative")
 
 
-def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
+def order_by(sorting: tuple[Sorting, ...], table: dict[str, Any], *default: Any) -> list[Any]:
     order = []
     for s in sorting:
         column = table.get(s.key)
@@ -236,11 +236,11 @@ def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
     return order + list(default)
 
 
-def is_in(column: Any, values: tuple[str, ...] | None) -> list:
+def is_in(column: Any, values: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]:
     return [] if values is None else [column.in_(values)]
 
 
-def _task_conditions(session: Session, f: TaskFilter) -> list:
+def _task_conditions(session: Session, f: TaskFilter) -> list[sa.ColumnElement[bool]]:
     conditions = [
         *is_in(OpenTaskRow.instance_id, f.process_instance_ids),
         *is_in(OpenTaskRow.process_key, f.process_definition_keys),
@@ -287,7 +287,7 @@ def _task_conditions(session: Session, f: TaskFilter) -> list:
     return conditions
 
 
-def _instance_conditions(f: InstanceFilter) -> list:
+def _instance_conditions(f: InstanceFilter) -> list[sa.ColumnElement[bool]]:
     conditions = [
         *is_in(ProcessInstanceRow.id, f.ids),
         *is_in(ProcessInstanceRow.process_key, f.process_definition_keys),
