@@ -124,6 +124,8 @@ class _BearerPrincipal(HTTPBearer):
     of its user), so that clients configured as for Camunda work unchanged. The principal is kept on
     the request for error answers that name the caller (Camunda's 403)."""
 
+    # As a dependency it answers the principal, not HTTPBearer's credentials: a narrower override
+    # than the base class declares, on purpose.
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         scheme, _, secret = (request.headers.get("authorization") or "").partition(" ")
         secret = secret.strip()
