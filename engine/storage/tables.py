@@ -2,7 +2,7 @@
 index of it, rewritten in the same transaction as the state."""
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeAlias, Unpack
+from typing import Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
@@ -20,8 +20,8 @@ class Row(SQLModel):
 
 
 #: A Core select of any columns, and one row of a result read by position.
-AnySelect: TypeAlias = sa.Select[Unpack[tuple[Any, ...]]]
-AnyRow: TypeAlias = sa.Row[Unpack[tuple[Any, ...]]]
+AnySelect: TypeAlias = sa.Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
