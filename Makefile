@@ -13,8 +13,10 @@ run: setup fonts
 test: setup chromium fonts
 	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
+# ruff, then mypy: strict over engine/ and api/ (pyproject.toml [tool.mypy]).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 setup: $(VENV)/.installed node_modules/.package-lock.json
 

@@ -5,12 +5,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import Settings
 from engine.errors import OpsflowError
 from engine.permissions import ADMIN
 from engine.views import GroupView, Principal
+
+if TYPE_CHECKING:
+    from engine.engine import ProcessEngine
 
 CLI_PRINCIPAL = Principal(user_id="cli", name="cli", groups=frozenset({ADMIN}))
 
@@ -22,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except OpsflowError as exc:
         print(f"opsflow: {exc}", file=sys.stderr)
         return 1
@@ -165,7 +169,7 @@ def _db_upgrade(_: argparse.Namespace) -> int:
 class _engine:
     """`with _engine() as engine:` - a process engine on OPSFLOW_DATABASE_URL, closed afterwards."""
 
-    def __enter__(self):
+    def __enter__(self) -> "ProcessEngine":
         from engine.engine import build_engine
 
         self.engine = build_engine(Settings())

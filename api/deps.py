@@ -110,7 +110,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread pool,
 # a hand-off that costs more than the work.
 async def get_engine(request: Request) -> ProcessEngine:
-    return request.app.state.engine
+    engine: ProcessEngine = request.app.state.engine
+    return engine
 
 
 EngineDep = Annotated[ProcessEngine, Depends(get_engine)]
@@ -123,10 +124,13 @@ class _BearerPrincipal(HTTPBearer):
     of its user), so that clients configured as for Camunda work unchanged. The principal is kept on
     the request for error answers that name the caller (Camunda's 403)."""
 
+    # As a dependency it answers the principal, not HTTPBearer's credentials: a narrower override
+    # than the base class declares, on purpose.
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         scheme, _, secret = (request.headers.get("authorization") or "").partition(" ")
         secret = secret.strip()
-        api_keys = request.app.state.engine.api_keys
+        engine: ProcessEngine = request.app.state.engine
+        api_keys = engine.api_keys
         if scheme.lower() == "basic" and secret:
             user, password = _basic(secret)
             client = request.client.host if request.client else None

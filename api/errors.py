@@ -1,6 +1,7 @@
 """Engine errors to HTTP: one JSON shape for every error, and never a stack trace."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,7 @@ from engine.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from engine.types import JsonObject
 
 log = logging.getLogger("opsflow.api")
 
@@ -51,17 +53,19 @@ class ErrorOut(BaseModel):
 
 
 #: Documented on every operation (FastAPI's default 422 schema is replaced: ours is this one).
-ERROR_RESPONSES: dict = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorOut, "description": "a client error"},
     500: {"model": ErrorOut, "description": "a server error"},
 }
 
 
-def error_body(kind: str, message: str, problems: list[Problem] | None = None) -> dict:
+def error_body(kind: str, message: str, problems: list[Problem] | None = None) -> JsonObject:
     return {"error": kind, "message": message, "problems": [p.as_dict() for p in problems or []]}
 
 
-def localized_body(request: Request, kind: str, message: str, problems: list[Problem] | None = None) -> dict:
+def localized_body(
+    request: Request, kind: str, message: str, problems: list[Problem] | None = None
+) -> JsonObject:
     """error_body in the reader's language (api.language): the kind and the places stay as they are."""
     body = error_body(kind, message, problems)
     if prefers_chinese(request):

@@ -3,6 +3,7 @@
 import csv
 import io
 from collections.abc import Sequence
+from datetime import datetime
 
 from engine.views import InstanceSummaryView
 
@@ -58,8 +59,8 @@ def instances_csv(items: Sequence[InstanceSummaryView]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def _when(moment: object) -> str:
-    return moment.isoformat() if moment is not None else ""  # type: ignore[attr-defined]
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
 
 
 def _safe(text: str) -> str:

@@ -3,6 +3,7 @@
 Chinese, with role ids as their names. A message with no translation stays as the engine wrote it."""
 
 import re
+from collections.abc import Callable
 
 from starlette.requests import Request
 
@@ -22,9 +23,16 @@ def _role(match: re.Match[str], group: int) -> str:
 
 
 #: (English pattern, Chinese). Most specific first: the first full match wins.
-_CATALOGUE: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(p), zh)
-    for p, zh in [
+#: Chinese for a message that matched: a template with the match's groups, or made from the match.
+Translation = str | Callable[[re.Match[str]], str]
+
+
+def _compiled(entries: list[tuple[str, Translation]]) -> list[tuple[re.Pattern[str], Translation]]:
+    return [(re.compile(p), zh) for p, zh in entries]
+
+
+_CATALOGUE = _compiled(
+    [
         (r"there is no user named '(.+)'", r"没有名为“\1”的用户"),
         (r"(\S+) does not hold the role (\S+)", lambda m: f"{m.group(1)} 不是{_role(m, 2)}成员"),
         (
@@ -76,7 +84,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], object]] = [
         (r"process (\S+) has no version (\d+)", r"流程 \1 没有版本 \2"),
         (r"name either the open step to skip or the earlier step to go back to", "请选择跳过或退回的环节"),
     ]
-]
+)
 
 
 def prefers_chinese(request: Request) -> bool:
@@ -99,5 +107,5 @@ def in_chinese(message: str) -> str:
     for pattern, zh in _CATALOGUE:
         match = pattern.fullmatch(message)
         if match:
-            return zh(match) if callable(zh) else match.expand(zh)  # type: ignore[arg-type]
+            return zh(match) if callable(zh) else match.expand(zh)
     return message

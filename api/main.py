@@ -31,6 +31,7 @@ from api.security_headers import SecurityHeaders
 from api.web import routes as web
 from engine.config import Settings
 from engine.engine import ProcessEngine, build_engine
+from engine.types import JsonObject
 
 #: FastAPI's native OpenTelemetry looks for providers on every request (about 5 us each time). opsflow
 #: configures none, so it is on only where OpenTelemetry is set up through its OTEL_* variables.
@@ -42,7 +43,7 @@ def telemetry() -> TelemetryConfig | None:
 
 
 def _operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0].replace(' ', '_')}-{route.name}" if route.tags else route.name
+    return f"{str(route.tags[0]).replace(' ', '_')}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None, engine: ProcessEngine | None = None) -> FastAPI:
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, engine: ProcessEngine | None = 
     app.add_middleware(SecurityHeaders, without_csp=("/docs",))
 
     @app.get("/health", tags=["health"])
-    def health() -> dict:
+    def health() -> JsonObject:
         """Liveness and database check; needs no token."""
         app.state.engine.health()
         return {"status": "ok"}

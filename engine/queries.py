@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.types import JsonObject
 from engine.views import TaskView, VariableCondition
 
 MAX_RESULTS = 1000
@@ -73,7 +74,7 @@ class VariableRecord:
     process_key: str
     name: str
     value: Any
-    declared: dict | None  # {"type", "valueInfo"} as sent, if declared
+    declared: JsonObject | None  # {"type", "valueInfo"} as sent, if declared
     created_at: datetime
     running: bool
 

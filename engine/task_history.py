@@ -298,7 +298,7 @@ def rebuild(conn: sa.Connection, *, chunk: int = 500) -> dict[str, int]:
             .order_by(a.instance_id, a.id)
         )
         for event in conn.execute(query).mappings():
-            projector.apply(event)
+            projector.apply(dict(event))
         rows = [run.row() for run in projector.new.values()]
         if rows:
             conn.execute(_RUN.insert(), rows)

@@ -111,7 +111,7 @@ def _resolve(host: str, port: int | None) -> list[Address]:
         found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
         raise RefusedTarget(f"cannot resolve {host}: {exc}") from None
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found))
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found))
     if not addresses:
         raise RefusedTarget(f"cannot resolve {host}")
     return addresses

@@ -19,7 +19,9 @@ The routes are left out of the native /openapi.json (IN_OPENAPI) because the nat
 has its own document.
 """
 
-from fastapi import APIRouter, FastAPI, Request
+import inspect
+
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
@@ -96,7 +98,7 @@ def _routes() -> list[tuple[str, str]]:
         for r in ROUTERS
         for route in r.routes
         if isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     )
 
 
@@ -116,16 +118,18 @@ def install(app: FastAPI) -> None:
     for the rest), and the OpenAPI document of this subset."""
     native = app.exception_handlers[HTTPException]
 
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         path = request.url.path
         if path != PREFIX and not path.startswith(PREFIX + "/"):
-            return await native(request, exc)
+            answer = native(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         if exc.status_code == 404:
             return JSONResponse(not_found_body(request), status_code=404)
         body = exception_body("RestException", str(exc.detail))
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    app.add_exception_handler(HTTPException, http_error)
+    # Starlette types every handler as taking Exception, not the class it is registered for.
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
 
     @app.get(openapi.PATH, include_in_schema=False)
     def engine_rest_openapi() -> JSONResponse:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from api.camunda.errors import PREFIX
 from api.camunda.variables import format_date, to_camunda_map
 from engine.queries import DefinitionRecord, DeploymentRecord, TaskRecord
+from engine.types import JsonObject
 from engine.views import ExternalTaskView, InstanceView
 
 CamundaDate = Annotated[datetime | None, PlainSerializer(format_date, return_type=str | None)]
@@ -261,11 +262,11 @@ class ActivityInstanceDto(BaseModel):
     processInstanceId: str
     processDefinitionId: str
     childActivityInstances: list["ActivityInstanceDto"] = Field(default_factory=list)
-    childTransitionInstances: list[dict] = Field(default_factory=list)
+    childTransitionInstances: list[JsonObject] = Field(default_factory=list)
     executionIds: list[str] = Field(default_factory=list)
     activityName: str | None = None
     incidentIds: list[str] = Field(default_factory=list)
-    incidents: list[dict] = Field(default_factory=list)
+    incidents: list[JsonObject] = Field(default_factory=list)
 
 
 class RetriesDto(CamundaRequest):
@@ -318,7 +319,7 @@ class ProcessDefinitionDiagramDto(BaseModel):
 class FormDto(BaseModel):
     key: str | None
     contextPath: str | None
-    camundaFormRef: dict | None = None
+    camundaFormRef: JsonObject | None = None
 
 
 class DeploymentDto(BaseModel):
@@ -332,9 +333,9 @@ class DeploymentDto(BaseModel):
 
 class DeploymentWithDefinitionsDto(DeploymentDto):
     deployedProcessDefinitions: dict[str, ProcessDefinitionDto] | None = None
-    deployedCaseDefinitions: dict[str, dict] | None = None
-    deployedDecisionDefinitions: dict[str, dict] | None = None
-    deployedDecisionRequirementsDefinitions: dict[str, dict] | None = None
+    deployedCaseDefinitions: dict[str, JsonObject] | None = None
+    deployedDecisionDefinitions: dict[str, JsonObject] | None = None
+    deployedDecisionRequirementsDefinitions: dict[str, JsonObject] | None = None
 
 
 class PatchVariablesDto(CamundaRequest):

@@ -30,7 +30,7 @@ from api.camunda.queries import (
 from api.camunda.variable_instance import variable_page
 from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
-from engine.queries import HistoricInstanceFilter, HistoricTaskFilter, Paging
+from engine.queries import HistoricInstance, HistoricInstanceFilter, HistoricTask, HistoricTaskFilter, Paging
 from engine.views import Page, Principal
 
 router = camunda_router("/history", "history")
@@ -183,7 +183,7 @@ def count_historic_variables(
 
 def _instances(
     engine: ProcessEngine, principal: Principal, q: HistoricProcessInstanceQueryDto, paging: Paging
-) -> Page:
+) -> Page[HistoricInstance]:
     finished = True if q.finished else (False if q.unfinished else None)
     states = ("completed",) if q.completed else (("cancelled",) if q.externallyTerminated else None)
     f = HistoricInstanceFilter(
@@ -199,7 +199,9 @@ def _instances(
     return engine.camunda_history.instances(f, paging, principal=principal)
 
 
-def _tasks(engine: ProcessEngine, principal: Principal, q: HistoricTaskQueryDto, paging: Paging) -> Page:
+def _tasks(
+    engine: ProcessEngine, principal: Principal, q: HistoricTaskQueryDto, paging: Paging
+) -> Page[HistoricTask]:
     f = HistoricTaskFilter(
         instance_id=q.processInstanceId,
         task_id=q.taskId,

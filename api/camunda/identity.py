@@ -4,6 +4,7 @@ their English (else Chinese) name and type `WORKFLOW`. Reading them needs any si
 Camunda's task lists do to show candidates; changing them is the native API's (/api/v1/users, /groups).
 """
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import Query
@@ -62,7 +63,7 @@ def query_groups(
     paging = q.paging(firstResult, maxResults)
     groups = [_group(g) for g in _groups(engine, q)]
     for s in reversed(paging.sorting):
-        groups.sort(key=lambda g, k=s.key: getattr(g, k) or "", reverse=s.descending)
+        groups.sort(key=partial(_sort_value, key=s.key), reverse=s.descending)
     return groups[paging.offset : paging.offset + paging.limit]
 
 
@@ -108,6 +109,10 @@ def _groups(engine: ProcessEngine, q: GroupQueryDto) -> list[GroupView]:
 
 def _profile(user: UserView) -> UserProfileDto:
     return UserProfileDto(id=user.name, firstName=user.display_name or user.name, lastName="", email=None)
+
+
+def _sort_value(group: GroupDto, key: str) -> str:
+    return str(getattr(group, key) or "")
 
 
 def _group(group: GroupView) -> GroupDto:

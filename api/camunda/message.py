@@ -103,7 +103,7 @@ def deliver_message(
                 execution=ExecutionDto(
                     id=result.instance_id,
                     processInstanceId=result.instance_id,
-                    ended=instance.status != "running",
+                    ended=instance is not None and instance.status != "running",
                 ),
                 variables=variables,
             )

@@ -31,6 +31,7 @@ from api.deps import EngineDep, PrincipalDep
 from engine.engine import ProcessEngine
 from engine.errors import NotFound
 from engine.queries import DefinitionFilter, DefinitionRecord, Paging
+from engine.types import JsonObject
 from engine.views import Principal
 
 router = camunda_router("/process-definition", "process definition")
@@ -72,7 +73,7 @@ def get_start_form_by_key(key: str, engine: EngineDep, principal: PrincipalDep) 
 
 
 @router.get("/key/{key}/form-variables", response_model=dict[str, VariableValueOutDto])
-def get_form_variables_by_key(key: str, engine: EngineDep, principal: PrincipalDep) -> dict:
+def get_form_variables_by_key(key: str, engine: EngineDep, principal: PrincipalDep) -> JsonObject:
     """A start form starts from nothing: always `{}` (opsflow's forms carry their own defaults)."""
     _by_key(engine, key)
     return {}
@@ -139,7 +140,7 @@ def get_start_form(definition_id: str, engine: EngineDep, principal: PrincipalDe
 
 
 @router.get("/{definition_id}/form-variables", response_model=dict[str, VariableValueOutDto])
-def get_form_variables(definition_id: str, engine: EngineDep, principal: PrincipalDep) -> dict:
+def get_form_variables(definition_id: str, engine: EngineDep, principal: PrincipalDep) -> JsonObject:
     _by_id(engine, definition_id)
     return {}
 

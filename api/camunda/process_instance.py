@@ -128,7 +128,7 @@ def activity_instances(instance_id: str, engine: EngineDep, principal: Principal
             executionIds=[instance.id],
             incidentIds=[f"instance:{instance.id}"] if token.state == "error" else [],
         )
-        for n, token in enumerate(detail.path.tokens)
+        for n, token in enumerate(detail.path.tokens if detail.path else [])
     ]
     return ActivityInstanceDto(
         id=instance.id,

@@ -101,11 +101,12 @@ class CamundaQuery(BaseModel):
         for by, direction in pairs:
             if by not in self.SORT:
                 raise invalid(f"Cannot set query parameter 'sortBy' to value '{by}'")
-            if self.SORT[by] is None:
+            key = self.SORT[by]
+            if key is None:
                 raise invalid(f"Sorting by '{by}' is not supported by opsflow")
             if direction not in ("asc", "desc"):
                 raise invalid(f"Cannot set query parameter 'sortOrder' to value '{direction}'")
-            order.append(Sorting(self.SORT[by], direction == "desc"))  # type: ignore[arg-type]
+            order.append(Sorting(key, direction == "desc"))
         return tuple(order)
 
 

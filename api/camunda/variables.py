@@ -33,12 +33,14 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from api.camunda.errors import invalid
 from engine import variable_types
 from engine.jsontext import lone_surrogate_path, printable
+from engine.types import JsonObject
 
 INTEGER_RANGES = {
     "short": (-(2**15), 2**15 - 1),
@@ -107,7 +109,7 @@ def _cannot(name: str, type_name: str, value: Any, why: str = "") -> Exception:
     return invalid(f"Cannot convert value '{value}' of type '{type_name}' of variable '{name}'{suffix}")
 
 
-def _string(name: str, type_name: str, value: Any, info: dict) -> str:
+def _string(name: str, type_name: str, value: Any, info: JsonObject) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):
@@ -115,7 +117,7 @@ def _string(name: str, type_name: str, value: Any, info: dict) -> str:
     raise _cannot(name, type_name, value)
 
 
-def _boolean(name: str, type_name: str, value: Any, info: dict) -> bool:
+def _boolean(name: str, type_name: str, value: Any, info: JsonObject) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -123,7 +125,7 @@ def _boolean(name: str, type_name: str, value: Any, info: dict) -> bool:
     raise _cannot(name, type_name, value)
 
 
-def _integer(name: str, type_name: str, value: Any, info: dict) -> int:
+def _integer(name: str, type_name: str, value: Any, info: JsonObject) -> int:
     kind = type_name[:1].lower() + type_name[1:]
     low, high = INTEGER_RANGES[kind]
     number: int | None = None
@@ -145,7 +147,7 @@ def _integer(name: str, type_name: str, value: Any, info: dict) -> int:
     return number
 
 
-def _double(name: str, type_name: str, value: Any, info: dict) -> float:
+def _double(name: str, type_name: str, value: Any, info: JsonObject) -> float:
     number: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
@@ -159,7 +161,7 @@ def _double(name: str, type_name: str, value: Any, info: dict) -> float:
     return number
 
 
-def _date(name: str, type_name: str, value: Any, info: dict) -> str:
+def _date(name: str, type_name: str, value: Any, info: JsonObject) -> str:
     if not isinstance(value, str):
         raise _cannot(name, type_name, value, "a date is a string like 2024-01-31T09:30:00.000+0100")
     parse_date(f"variable '{name}'", value)
@@ -182,13 +184,13 @@ def parse_date(what: str, value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _text(name: str, type_name: str, value: Any, info: dict) -> str:
+def _text(name: str, type_name: str, value: Any, info: JsonObject) -> str:
     if not isinstance(value, str):
         raise _cannot(name, type_name, value, "a string")
     return value
 
 
-def _binary(name: str, type_name: str, value: Any, info: dict) -> str:
+def _binary(name: str, type_name: str, value: Any, info: JsonObject) -> str:
     """Bytes and File: base64 text, checked and kept as sent (opsflow's data is JSON)."""
     if not isinstance(value, str):
         raise _cannot(name, type_name, value, "base64 text")
@@ -199,7 +201,7 @@ def _binary(name: str, type_name: str, value: Any, info: dict) -> str:
     return value
 
 
-def _json(name: str, type_name: str, value: Any, info: dict) -> Any:
+def _json(name: str, type_name: str, value: Any, info: JsonObject) -> Any:
     if not isinstance(value, str):
         raise invalid(
             f"Must provide 'null' or String value for value of SerializableValue type '{type_name}' "
@@ -218,7 +220,7 @@ def _json(name: str, type_name: str, value: Any, info: dict) -> Any:
     return parsed
 
 
-def _object(name: str, type_name: str, value: Any, info: dict) -> Any:
+def _object(name: str, type_name: str, value: Any, info: JsonObject) -> Any:
     data_format = info.get("serializationDataFormat") if isinstance(info, dict) else None
     if data_format != JSON_FORMAT:
         raise invalid(
@@ -230,7 +232,7 @@ def _object(name: str, type_name: str, value: Any, info: dict) -> Any:
     return _json(name, type_name, value, info)
 
 
-def _null(name: str, type_name: str, value: Any, info: dict) -> None:
+def _null(name: str, type_name: str, value: Any, info: JsonObject) -> None:
     return None
 
 
@@ -275,7 +277,7 @@ def to_camunda(value: Any) -> dict[str, Any]:
 
 
 def to_camunda_map(
-    variables: dict[str, Any], names: list[str] | None = None, types: dict[str, dict] | None = None
+    variables: dict[str, Any], names: list[str] | None = None, types: dict[str, JsonObject] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Variables as `{"name": VariableValueDto}` with their declared types, only `names` (in their
     order) when given."""
@@ -285,7 +287,7 @@ def to_camunda_map(
 
 
 #: declared type (lower case) -> whether a stored value still fits it
-_FITS = {
+_FITS: dict[str, Callable[[object], bool]] = {
     "string": lambda v: isinstance(v, str),
     "xml": lambda v: isinstance(v, str),
     "date": lambda v: isinstance(v, str),
@@ -307,7 +309,7 @@ def _int_in(value: Any, kind: str) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def typed_value(value: Any, declared: dict | None) -> dict[str, Any]:
+def typed_value(value: Any, declared: JsonObject | None) -> dict[str, Any]:
     """A stored value as Camunda's VariableValueDto: its declared type if the value still fits it."""
     if not declared:
         return to_camunda(value)
@@ -326,7 +328,7 @@ def typed_value(value: Any, declared: dict | None) -> dict[str, Any]:
     return {"type": type_name, "value": out, "valueInfo": dict(declared.get("valueInfo") or {})}
 
 
-def binary_content(value: Any, declared: dict | None) -> tuple[bytes, str] | None:
+def binary_content(value: Any, declared: JsonObject | None) -> tuple[bytes, str] | None:
     """The bytes and media type of a Bytes or File variable (None: it is neither)."""
     kind = str((declared or {}).get("type") or "").lower()
     if kind not in ("bytes", "file") or not isinstance(value, str):

@@ -3,6 +3,8 @@ shells whose scripts call the JSON API with the signed-in user's token; the API 
 but an admin, so a shell opened by someone else shows no data (its script says so). The navigation
 shows the link to admins only."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -37,7 +39,7 @@ def _context() -> dict[str, object]:
     }
 
 
-def _admin_page(name: str, template: str):
+def _admin_page(name: str, template: str) -> Callable[[Request], HTMLResponse]:
     def page(request: Request) -> HTMLResponse:
         return render(request, template, admin_page=name, **_context())
 

@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -105,7 +105,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/inbox", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _static_page(template: str):
+def _static_page(template: str) -> Callable[[Request], HTMLResponse]:
     def page(request: Request) -> HTMLResponse:
         return _page(request, template)
 
@@ -201,9 +201,10 @@ async def events(
     principal = await run_in_threadpool(engine.identity.authenticate, token)
     if principal.name != user:
         raise Unauthenticated("the stream session belongs to someone else")
-    cursor = _int(last_event_id)
-    if cursor is None:
-        cursor = after if after is not None else await run_in_threadpool(engine.history.last_event_id)
+    found = _int(last_event_id)
+    if found is None:
+        found = after if after is not None else await run_in_threadpool(engine.history.last_event_id)
+    cursor: int = found
 
     async def stream() -> AsyncIterator[str]:
         nonlocal cursor

@@ -10,11 +10,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from engine.dmn.feel import Compiled
 from engine.dmn.model import Aggregation, Decision, HitPolicy, Rule
+from engine.types import JsonObject
 
-Evaluate = Callable[[str, dict], object]
+#: The sandbox's expression evaluator: (source, names) -> whatever the expression gives.
+Evaluate = Callable[[str, JsonObject], Any]
+#: One result of a table: output name -> value.
+Outputs = dict[str, Any]
 
 
 class DecisionError(Exception):
@@ -31,7 +36,7 @@ class DecisionError(Exception):
 class MatchedRule:
     rule_id: str
     index: int
-    outputs: dict[str, object]  # output name -> value
+    outputs: Outputs
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,10 @@ class DecisionResult:
     inputs: dict[str, object]  # input label -> value, as the rules saw it
     matched: list[MatchedRule]  # in the order the hit policy gives
     #: The table's answer, one dict per result (Camunda's resultList). An aggregation gives one.
-    results: list[dict[str, object]]
+    results: list[Outputs]
 
 
-def evaluate_decision(decision: Decision, variables: dict, evaluate: Evaluate) -> DecisionResult:
+def evaluate_decision(decision: Decision, variables: JsonObject, evaluate: Evaluate) -> DecisionResult:
     inputs = _inputs(decision, variables, evaluate)
     shown = {i.label: inputs[f"dmn_in_{n}"] for n, i in enumerate(decision.inputs, 1)}
     matching = _matching_rules(decision, variables, inputs, evaluate)
@@ -55,19 +60,24 @@ def evaluate_decision(decision: Decision, variables: dict, evaluate: Evaluate) -
     return DecisionResult(decision.id, shown, matched, results)
 
 
-def _scope(compiled: list[Compiled], variables: dict, extra: dict, constants: dict) -> dict:
+def _scope(
+    compiled: list[Compiled], variables: JsonObject, extra: dict[str, object], constants: dict[str, object]
+) -> JsonObject:
     """The names the sandbox gets: only those read, a missing variable as null (as FEEL has it)."""
-    wanted = set().union(*(c.names for c in compiled)) if compiled else set()
+    wanted: set[str] = set().union(*(c.names for c in compiled)) if compiled else set()
     scope = {name: variables.get(name) for name in wanted}
     scope.update({k: v for k, v in extra.items() if k in wanted})
     scope.update({k: v for k, v in constants.items() if k in wanted})
     return scope
 
 
-def _inputs(decision: Decision, variables: dict, evaluate: Evaluate) -> dict[str, object]:
+def _inputs(decision: Decision, variables: JsonObject, evaluate: Evaluate) -> dict[str, object]:
     """Input values by `dmn_in_<n>`. An input that is just a variable is read, the others are
     evaluated together in one sandbox call."""
-    values: list[object] = [variables.get(i.expression.variable) for i in decision.inputs]
+    values: list[object] = [
+        variables.get(i.expression.variable) if i.expression.variable is not None else None
+        for i in decision.inputs
+    ]
     computed = [(n, i.expression) for n, i in enumerate(decision.inputs) if i.expression.variable is None]
     if computed:
         source = "[" + ", ".join(e.source for _, e in computed) + "]"
@@ -85,8 +95,11 @@ def _inputs(decision: Decision, variables: dict, evaluate: Evaluate) -> dict[str
     return converted
 
 
-def _matching_rules(decision: Decision, variables: dict, inputs: dict, evaluate: Evaluate) -> list[Rule]:
-    conditions, compiled = [], []
+def _matching_rules(
+    decision: Decision, variables: JsonObject, inputs: dict[str, object], evaluate: Evaluate
+) -> list[Rule]:
+    conditions: list[str] = []
+    compiled: list[Compiled] = []
     for rule in decision.rules:
         tests = [t for t in rule.tests if t is not None]
         compiled += tests
@@ -99,8 +112,12 @@ def _matching_rules(decision: Decision, variables: dict, inputs: dict, evaluate:
 
 
 def _outputs(
-    decision: Decision, rules: list[Rule], variables: dict, inputs: dict, evaluate: Evaluate
-) -> list[dict[str, object]]:
+    decision: Decision,
+    rules: list[Rule],
+    variables: JsonObject,
+    inputs: dict[str, object],
+    evaluate: Evaluate,
+) -> list[Outputs]:
     entries = [c for r in rules for c in r.outputs]
     if all(c.literal for c in entries):
         values = [c.value for c in entries]
@@ -114,8 +131,13 @@ def _outputs(
 
 
 def _apply_hit_policy(
-    decision: Decision, matching: list[Rule], variables: dict, inputs: dict, evaluate: Evaluate, shown: dict
-) -> list[tuple[Rule, dict]]:
+    decision: Decision,
+    matching: list[Rule],
+    variables: JsonObject,
+    inputs: dict[str, object],
+    evaluate: Evaluate,
+    shown: dict[str, object],
+) -> list[tuple[Rule, Outputs]]:
     policy = decision.hit_policy
     if policy is HitPolicy.UNIQUE and len(matching) != 1:
         found = "no rule matches" if not matching else f"rules {_numbers(matching)} all match"
@@ -138,7 +160,7 @@ def _apply_hit_policy(
     return pairs
 
 
-def _rank(decision: Decision, outputs: dict) -> tuple[int, ...]:
+def _rank(decision: Decision, outputs: Outputs) -> tuple[int, ...]:
     """Position of each output's value in its listed output values (unlisted values rank last)."""
     rank = []
     for output in decision.outputs:
@@ -148,7 +170,7 @@ def _rank(decision: Decision, outputs: dict) -> tuple[int, ...]:
     return tuple(rank)
 
 
-def _aggregate(decision: Decision, results: list[dict]) -> dict[str, object]:
+def _aggregate(decision: Decision, results: list[Outputs]) -> Outputs:
     name = decision.outputs[0].name
     values = [r[name] for r in results if r[name] is not None]
     if decision.aggregation is Aggregation.COUNT:
@@ -166,7 +188,7 @@ def _numbers(rules: list[Rule]) -> str:
     return ", ".join(str(r.index) for r in rules)
 
 
-def _typed(value: object, type_ref: str | None) -> object:
+def _typed(value: Any, type_ref: str | None) -> object:
     """Inputs arrive as process data (JSON): dates as ISO strings, numbers as text from forms."""
     if value is None or not type_ref:
         return value

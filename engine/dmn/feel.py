@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine.bpmn.sandbox import check_expression
-from engine.forms.feel import FeelError, parse
+from engine.forms.feel import FeelError, Node, parse
 
 INPUT = "dmn_input"  # the name `?` and the implicit input of a unary test become
 _FUNCTION_LITERAL = re.compile(r'\b(date and time|date|time|duration)\(\s*"([^"]*)"\s*\)')
@@ -113,7 +113,9 @@ def _check(compiled: Compiled) -> None:
 
 def _split_top_level(text: str) -> list[str]:
     """`"a", [1..2], f(x, y)` -> three tests: commas inside strings, brackets and parentheses stay."""
-    parts, depth, current, in_string, escaped = [], 0, [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    depth, in_string, escaped = 0, False, False
     for char in text:
         if in_string:
             escaped = not escaped and char == "\\"
@@ -175,14 +177,15 @@ def _temporal(kind: str, value: str) -> object:
     return -delta if sign else delta
 
 
-def _python(node: tuple) -> str:
+def _python(node: Node) -> str:
     kind = node[0]
     if kind == "lit":
         return repr(node[1])
     if kind == "name":
-        if keyword.iskeyword(node[1]) or node[1].startswith("_"):
-            raise FeelError(f"the name {node[1]!r} cannot be used in a decision")
-        return node[1]
+        name: str = node[1]
+        if keyword.iskeyword(name) or name.startswith("_"):
+            raise FeelError(f"the name {name!r} cannot be used in a decision")
+        return name
     if kind == "paren":
         return f"({_python(node[1])})"
     if kind == "path":  # FEEL: a missing key, or a path on null, is null
@@ -215,7 +218,7 @@ def _python(node: tuple) -> str:
     raise FeelError(f"{kind} is not supported in a decision")
 
 
-def _names(node: tuple) -> set[str]:
+def _names(node: Node) -> set[str]:
     kind = node[0]
     if kind == "name":
         return {node[1]}
@@ -235,7 +238,7 @@ def _names(node: tuple) -> set[str]:
     return found
 
 
-def _literal_value(node: tuple) -> object:
+def _literal_value(node: Node) -> object:
     if node[0] == "lit":
         return node[1]
     if node[0] == "list":

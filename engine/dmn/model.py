@@ -38,7 +38,7 @@ class Output:
     name: str
     type_ref: str | None
     #: `outputValues` in order of priority (PRIORITY and OUTPUT ORDER rank matched rules by it)
-    values: tuple = ()
+    values: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,18 @@
 its file, line and element id, and the decision tables compiled for the evaluator."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from lxml import etree
 
 from engine.bpmn.xml import UnsafeXml, parse_xml
-from engine.dmn.feel import Compiled, FeelError, compile_expression, compile_unary_tests
+from engine.dmn.feel import Compiled, compile_expression, compile_unary_tests
 from engine.dmn.model import Aggregation, Decision, HitPolicy, Input, Output, Rule
-from engine.errors import Problem
+from engine.errors import Problem, Where
+from engine.forms.feel import FeelError
 
 DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",  # 1.3
@@ -18,6 +22,7 @@ DMN_NAMESPACES = (
 )
 CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
 DMN_SUFFIXES = (".dmn", ".dmn11.xml")
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,11 @@ def load_decision(xml: str, resource_name: str, key: str) -> Decision:
     return next(d.decision for d in decisions if d.decision.id == key)
 
 
-def _decision(element: etree._Element, ns: dict, filename: str, problems: list[Problem]) -> Decision | None:
+def _decision(
+    element: etree._Element, ns: dict[str, str], filename: str, problems: list[Problem]
+) -> Decision | None:
     decision_id = element.get("id") or ""
-    where = {"file": filename, "line": element.sourceline, "element_id": decision_id or None}
+    where: Where = {"file": filename, "line": element.sourceline, "element_id": decision_id or None}
     if not decision_id:
         problems.append(Problem("a decision needs an id", **where))
         return None
@@ -118,7 +125,7 @@ def _decision(element: etree._Element, ns: dict, filename: str, problems: list[P
     constants: dict[str, object] = {}
     for compiled in [
         *(i.expression for i in inputs),
-        *(c for r in rules for c in (*r.tests, *r.outputs) if c),
+        *(c for r in rules if r for c in (*r.tests, *r.outputs) if c),
     ]:
         constants.update(compiled.constants)
     return Decision(
@@ -135,7 +142,9 @@ def _decision(element: etree._Element, ns: dict, filename: str, problems: list[P
     )
 
 
-def _input(element: etree._Element, number: int, ns: dict, filename: str, problems: list[Problem]) -> Input:
+def _input(
+    element: etree._Element, number: int, ns: dict[str, str], filename: str, problems: list[Problem]
+) -> Input:
     expression = element.find("dmn:inputExpression", ns)
     text = expression.findtext("dmn:text", "", ns) if expression is not None else ""
     compiled = _compile(
@@ -158,13 +167,16 @@ class _ParsedOutput:
     element_name: str | None
 
 
-def _output(element: etree._Element, ns: dict, filename: str, problems: list[Problem]) -> _ParsedOutput:
+def _output(
+    element: etree._Element, ns: dict[str, str], filename: str, problems: list[Problem]
+) -> _ParsedOutput:
     name = element.get("name")
-    values: tuple = ()
+    values: tuple[object, ...] = ()
     text = element.findtext("dmn:outputValues/dmn:text", "", ns).strip()
     if text:
         try:
-            values = tuple(compile_expression(f"[{text}]").value or ())
+            listed = compile_expression(f"[{text}]").value
+            values = tuple(listed) if isinstance(listed, list) else ()
         except FeelError as exc:
             problems.append(_problem(f"output values {text!r} do not parse: {exc}", element, filename))
     output_id = element.get("id") or ""
@@ -179,7 +191,7 @@ def _rule(
     number: int,
     inputs: list[Input],
     outputs: list[_ParsedOutput],
-    ns: dict,
+    ns: dict[str, str],
     filename: str,
     problems: list[Problem],
 ) -> Rule | None:
@@ -197,8 +209,11 @@ def _rule(
         return None
     tests = tuple(
         _compile(
-            lambda e=e, i=i: compile_unary_tests(
-                e.findtext("dmn:text", "", ns), f"dmn_in_{i}", prefix=f"dmn_c{number}_{i}"
+            partial(
+                compile_unary_tests,
+                e.findtext("dmn:text", "", ns),
+                f"dmn_in_{i}",
+                prefix=f"dmn_c{number}_{i}",
             ),
             e.findtext("dmn:text", "", ns),
             "input entry",
@@ -210,7 +225,7 @@ def _rule(
     )
     values = tuple(
         _compile(
-            lambda e=e, i=i: compile_expression(e.findtext("dmn:text", "", ns), prefix=f"dmn_co{number}_{i}"),
+            partial(compile_expression, e.findtext("dmn:text", "", ns), prefix=f"dmn_co{number}_{i}"),
             e.findtext("dmn:text", "", ns),
             "output entry",
             e,
@@ -223,7 +238,15 @@ def _rule(
     return Rule(element.get("id") or f"rule_{number}", number, description, tests, values)
 
 
-def _compile(build, text: str, what: str, element, filename: str, problems: list[Problem], required=False):
+def _compile(
+    build: Callable[[], C],
+    text: str,
+    what: str,
+    element: etree._Element,
+    filename: str,
+    problems: list[Problem],
+    required: bool = False,
+) -> C | Compiled:
     if required and not text.strip():
         problems.append(_problem(f"the {what} is empty", element, filename))
         return Compiled("None", literal=True)

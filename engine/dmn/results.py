@@ -1,6 +1,6 @@
 """Camunda's `camunda:mapDecisionResult`: what of a decision's result a business rule task keeps."""
 
-from engine.dmn.evaluate import DecisionResult
+from engine.dmn.evaluate import DecisionResult, Outputs
 
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
 
@@ -26,7 +26,7 @@ def map_result(result: DecisionResult, mapping: str = "resultList") -> object:
     raise ResultMappingError(f"unknown result mapping {mapping!r}: use one of {', '.join(MAPPINGS)}")
 
 
-def _only_entry(row: dict, mapping: str) -> object:
+def _only_entry(row: Outputs, mapping: str) -> object:
     if len(row) != 1:
         raise ResultMappingError(f"{mapping} wants results of exactly one output, found {', '.join(row)}")
     return next(iter(row.values()))

@@ -20,14 +20,14 @@ def render_pdf(document: Document, font: Path) -> bytes:
     pdf = FPDF(orientation="L" if _is_wide(document) else "P", format="A4")
     pdf.set_title(document.title)
     pdf.set_creator("opsflow")
-    kwargs = {"collection_font_number": _SIMPLIFIED_CHINESE_FACE} if font.suffix == ".ttc" else {}
-    pdf.add_font("cjk", fname=str(font), **kwargs)
+    face = _SIMPLIFIED_CHINESE_FACE if font.suffix == ".ttc" else 0  # 0: a font file's only face
+    pdf.add_font("cjk", fname=str(font), collection_font_number=face)
     bold = font.with_name(font.name.replace("Regular", "Bold"))
     headings = FontFace(
         emphasis="BOLD" if bold.is_file() and bold != font else None, fill_color=(235, 235, 235)
     )
     if headings.emphasis:
-        pdf.add_font("cjk", style="B", fname=str(bold), **kwargs)
+        pdf.add_font("cjk", style="B", fname=str(bold), collection_font_number=face)
     pdf.add_page()
     pdf.set_font("cjk", size=16)
     pdf.multi_cell(0, 10, document.title, align="C", new_x="LMARGIN", new_y="NEXT")

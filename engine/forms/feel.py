@@ -12,11 +12,14 @@ Supported: number/string/boolean/null literals, lists `[..]`, contexts `{a: 1}`,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from engine.forms.jsrules import js_less
+
+T = TypeVar("T")
 
 
 class FeelError(ValueError):
@@ -37,13 +40,14 @@ _STRING_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "r": "\r", "t": "\
 
 
 def _tokenize(source: str) -> list[tuple[str, str]]:
-    tokens, pos = [], 0
+    tokens: list[tuple[str, str]] = []
+    pos = 0
     while pos < len(source):
         match = _TOKEN.match(source, pos)
         if not match:
             raise FeelError(f"unexpected character {source[pos]!r} at {pos}")
         pos = match.end()
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         if kind != "ws":
             tokens.append((kind, match.group()))
     tokens.append(("end", ""))
@@ -62,10 +66,14 @@ def _unescape(literal: str) -> str:
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, literal[1:-1])
 
 
+#: A node of the syntax tree: nested tuples tagged by their first item (`("cmp", "<", left, right)`).
+Node: TypeAlias = tuple[Any, ...]
+
+
 class _Parser:
     """Recursive descent over the token list; the AST is nested tuples tagged by their first item."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.pos = 0
 
@@ -82,12 +90,12 @@ class _Parser:
         self.pos += 1
         return self.tokens[self.pos - 1][1]
 
-    def parse(self) -> tuple:
+    def parse(self) -> Node:
         node = self.expression()
         self.take(kind="end")
         return node
 
-    def expression(self) -> tuple:
+    def expression(self) -> Node:
         if self.peek("if", "name"):
             self.take()
             condition = self.expression()
@@ -97,21 +105,21 @@ class _Parser:
             return ("if", condition, then, self.expression())
         return self.disjunction()
 
-    def disjunction(self) -> tuple:
+    def disjunction(self) -> Node:
         node = self.conjunction()
         while self.peek("or", "name"):
             self.take()
             node = ("or", node, self.conjunction())
         return node
 
-    def conjunction(self) -> tuple:
+    def conjunction(self) -> Node:
         node = self.comparison()
         while self.peek("and", "name"):
             self.take()
             node = ("and", node, self.comparison())
         return node
 
-    def comparison(self) -> tuple:
+    def comparison(self) -> Node:
         node = self.additive()
         if self.peek(kind="op") and self.tokens[self.pos][1] in _COMPARE_OPS:
             return ("cmp", self.take(), node, self.additive())
@@ -120,31 +128,31 @@ class _Parser:
             return ("in", node, self.additive())
         return node
 
-    def additive(self) -> tuple:
+    def additive(self) -> Node:
         node = self.multiplicative()
         while self.peek("+", "op") or self.peek("-", "op"):
             node = ("arith", self.take(), node, self.multiplicative())
         return node
 
-    def multiplicative(self) -> tuple:
+    def multiplicative(self) -> Node:
         node = self.power()
         while self.peek("*", "op") or self.peek("/", "op"):
             node = ("arith", self.take(), node, self.power())
         return node
 
-    def power(self) -> tuple:
+    def power(self) -> Node:
         node = self.unary()
         while self.peek("**", "op"):
             node = ("arith", self.take(), node, self.unary())
         return node
 
-    def unary(self) -> tuple:
+    def unary(self) -> Node:
         if self.peek("-", "op"):
             self.take()
             return ("arith", "-", ("lit", 0), self.unary())
         return self.postfix()
 
-    def postfix(self) -> tuple:
+    def postfix(self) -> Node:
         node = self.primary()
         while True:
             if self.peek(".", "op"):
@@ -157,7 +165,7 @@ class _Parser:
             else:
                 return node
 
-    def primary(self) -> tuple:
+    def primary(self) -> Node:
         kind, value = self.tokens[self.pos]
         if kind == "num":
             self.pos += 1
@@ -180,7 +188,7 @@ class _Parser:
             return ("context", self.items("}", self.context_entry))
         raise FeelError(f"unexpected {value or 'end of expression'!r}")
 
-    def name_or_call(self) -> tuple:
+    def name_or_call(self) -> Node:
         name = self.take(kind="name")
         if name in ("true", "false"):
             return ("lit", name == "true")
@@ -195,8 +203,8 @@ class _Parser:
             raise FeelError(f"function {name}() is not supported")
         return ("name", name)
 
-    def items(self, closing: str, parse_item) -> list:
-        items = []
+    def items(self, closing: str, parse_item: Callable[[], T]) -> list[T]:
+        items: list[T] = []
         while not self.peek(closing, "op"):
             items.append(parse_item())
             if not self.peek(closing, "op"):
@@ -204,7 +212,7 @@ class _Parser:
         self.take(closing)
         return items
 
-    def context_entry(self) -> tuple:
+    def context_entry(self) -> Node:
         kind, value = self.tokens[self.pos]
         if kind not in ("name", "str"):
             raise FeelError(f"expected a context key, found {value!r}")
@@ -215,7 +223,7 @@ class _Parser:
 
 
 @lru_cache(maxsize=1024)
-def parse(source: str) -> tuple:
+def parse(source: str) -> Node:
     """Parse a FEEL expression (without the leading '='); raise FeelError when it is not in the subset."""
     try:
         return _Parser(source).parse()
@@ -296,7 +304,7 @@ def equals(a: Any, b: Any) -> bool | None:
         return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b, strict=True))
     if a_type == "context":
         return a.keys() == b.keys() and all(equals(a[k], b[k]) for k in a)
-    return a == b
+    return bool(a == b)
 
 
 def _compare(op: str, left: Any, right: Any) -> bool | None:
@@ -366,7 +374,7 @@ def _path(target: Any, name: str) -> Any:
     return None
 
 
-def _filter(node: tuple, variables: dict[str, Any]) -> Any:
+def _filter(node: Node, variables: dict[str, Any]) -> Any:
     target = _eval(node[1], variables)
     if target is None:
         return None
@@ -392,7 +400,7 @@ def _filter(node: tuple, variables: dict[str, Any]) -> Any:
     return items[position - 1] if position > 0 else items[position]
 
 
-def _eval(node: tuple, variables: dict[str, Any]) -> Any:
+def _eval(node: Node, variables: dict[str, Any]) -> Any:
     kind = node[0]
     if kind == "lit":
         return node[1]

@@ -26,6 +26,7 @@ from engine.forms.jsrules import (
     utf16_length,
 )
 from engine.forms.model import MISSING, MULTI_OPTION_TYPES, describe_options, empty_value, option_values
+from engine.types import JsonObject
 
 REQUIRED = "Field is required."
 _BIG_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # what big.js accepts
@@ -46,7 +47,9 @@ _DATETIME_FORMATS = {
 }
 
 
-def check_field(component: dict, value: Any, variables: dict, context: dict) -> tuple[Any, list[str]]:
+def check_field(
+    component: JsonObject, value: Any, variables: JsonObject, context: JsonObject
+) -> tuple[Any, list[str]]:
     """(clean value, messages) for one field; `value` is the raw value or MISSING (= the empty value)."""
     field_type = component["type"]
     if value is MISSING or value is None:
@@ -64,7 +67,9 @@ def check_field(component: dict, value: Any, variables: dict, context: dict) -> 
     return value, messages
 
 
-def _text(component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:
+def _text(
+    component: JsonObject, value: Any, _variables: JsonObject, _context: JsonObject
+) -> tuple[Any, str | None]:
     if not isinstance(value, str):
         return value, "Expected a string."
     if component["type"] == "textfield" and any(ch in value for ch in "\r\n\t"):
@@ -72,7 +77,9 @@ def _text(component: dict, value: Any, _variables: dict, _context: dict) -> tupl
     return value, None
 
 
-def _number(component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:
+def _number(
+    component: JsonObject, value: Any, _variables: JsonObject, _context: JsonObject
+) -> tuple[Any, str | None]:
     if value is None:
         return None, None
     if isinstance(value, str) and component.get("serializeToString"):
@@ -86,11 +93,15 @@ def _number(component: dict, value: Any, _variables: dict, _context: dict) -> tu
     return value, None
 
 
-def _checkbox(_component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:
+def _checkbox(
+    _component: JsonObject, value: Any, _variables: JsonObject, _context: JsonObject
+) -> tuple[Any, str | None]:
     return value, None if isinstance(value, bool) else "Expected true or false."
 
 
-def _options(component: dict, value: Any, variables: dict, context: dict) -> tuple[Any, str | None]:
+def _options(
+    component: JsonObject, value: Any, variables: JsonObject, context: JsonObject
+) -> tuple[Any, str | None]:
     multiple = component["type"] in MULTI_OPTION_TYPES
     if multiple and not isinstance(value, list):
         return value, "Expected a list."
@@ -108,7 +119,9 @@ def _options(component: dict, value: Any, variables: dict, context: dict) -> tup
     return value, None
 
 
-def _datetime(component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:
+def _datetime(
+    component: JsonObject, value: Any, _variables: JsonObject, _context: JsonObject
+) -> tuple[Any, str | None]:
     if value is None or value == "":
         return None, None
     pattern, message = _DATETIME_FORMATS[component.get("subtype", "date")]
@@ -137,7 +150,9 @@ def _earliest_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)).date()
 
 
-def _filepicker(_component: dict, value: Any, _variables: dict, _context: dict) -> tuple[Any, str | None]:
+def _filepicker(
+    _component: JsonObject, value: Any, _variables: JsonObject, _context: JsonObject
+) -> tuple[Any, str | None]:
     return value, None if value is None else "File uploads are not supported yet."
 
 
@@ -155,7 +170,7 @@ _TYPE_CHECKS = {
 }
 
 
-def _number_rules(component: dict, value: Any) -> list[str]:
+def _number_rules(component: JsonObject, value: Any) -> list[str]:
     """decimalDigits and increment, checked only for a truthy value, like runNumberValidation."""
     if value is None or not js_truthy(value):
         return []
@@ -183,7 +198,7 @@ def _number_rules(component: dict, value: Any) -> list[str]:
     return messages
 
 
-def _preset_rules(component: dict, value: Any, variables: dict) -> list[str]:
+def _preset_rules(component: JsonObject, value: Any, variables: JsonObject) -> list[str]:
     """runPresetValidation: pattern, required, min, max, minLength, maxLength, phone, email, in this order."""
     validate = component.get("validate") or {}
     messages = []
@@ -228,11 +243,11 @@ def _preset_rules(component: dict, value: Any, variables: dict) -> list[str]:
 
 
 def _below(a: Any, b: Any) -> bool:
-    return a < b
+    return bool(a < b)
 
 
 def _above(a: Any, b: Any) -> bool:
-    return a > b
+    return bool(a > b)
 
 
 def _is_unset(field_type: str, value: Any) -> bool:
@@ -240,7 +255,7 @@ def _is_unset(field_type: str, value: Any) -> bool:
     return value is None or value == "" or value == [] or (field_type == "checkbox" and value is False)
 
 
-def _rule_value(validate: dict, rule: str, variables: dict) -> Any:
+def _rule_value(validate: JsonObject, rule: str, variables: JsonObject) -> Any:
     """A validate limit, FEEL evaluated; MISSING when absent or when FEEL gives null (form-js drops it)."""
     if rule not in validate or validate[rule] is None:
         return MISSING

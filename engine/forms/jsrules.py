@@ -226,8 +226,8 @@ def _translate(src: str) -> str:
             out.append(opening[1])
             i += len(opening[0])
             continue
-        elif _QUANTIFIER.match(src, i):
-            token = _QUANTIFIER.match(src, i).group()
+        elif quantifier := _QUANTIFIER.match(src, i):
+            token = quantifier.group()
             token += "?" if src.startswith("?", i + len(token)) else ""
             i += len(token)
             if src.startswith("+", i):  # JS has no possessive quantifiers; Python 3.11 would accept a*+

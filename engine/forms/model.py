@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from engine.forms.feel import evaluate
 from engine.forms.jsrules import js_number_text
+from engine.types import JsonObject
 
 INPUT_TYPES = frozenset(
     {
@@ -71,13 +73,15 @@ def key_problem(key: object) -> str | None:
     return None
 
 
-def own_segments(component: dict) -> list[str]:
+def own_segments(component: JsonObject) -> list[str]:
     """The segments a component adds to its parent's value path."""
     field_type = component.get("type")
     if field_type in KEYED_TYPES:
-        return component["key"].split(".")
-    if field_type in CONTAINER_TYPES and component.get("path"):
-        return component["path"].split(".")
+        key: str = component["key"]
+        return key.split(".")
+    path: str | None = component.get("path")
+    if field_type in CONTAINER_TYPES and path:
+        return path.split(".")
     return []
 
 
@@ -92,7 +96,7 @@ def path_text(segments: list[str | int]) -> str:
     return text
 
 
-def get_at(data: Any, segments: list[str | int]) -> Any:
+def get_at(data: Any, segments: Sequence[str | int]) -> Any:
     """Value at `segments` in nested dicts/lists, MISSING when absent or null on the way."""
     current = data
     for segment in segments:
@@ -107,7 +111,7 @@ def get_at(data: Any, segments: list[str | int]) -> Any:
     return current
 
 
-def set_at(data: dict, segments: list[str], value: Any) -> None:
+def set_at(data: JsonObject, segments: list[str], value: Any) -> None:
     """Set a value at a dotted path, creating intermediate objects."""
     for segment in segments[:-1]:
         data = data.setdefault(segment, {})
@@ -147,7 +151,7 @@ def option_value(option: Any) -> Any:
     return MISSING
 
 
-def option_values(component: dict, context: dict, variables: dict) -> list[Any]:
+def option_values(component: JsonObject, context: JsonObject, variables: JsonObject) -> list[Any]:
     """The allowed values of an options field: static `values`, `valuesKey` read from the task's
     own variables (never from the submission), or `valuesExpression` evaluated with FEEL.
 
@@ -172,7 +176,7 @@ def _describe(value: Any) -> str:
     return js_number_text(value)
 
 
-def bound_variables(schema: dict) -> list[str]:
+def bound_variables(schema: JsonObject) -> list[str]:
     """The process variables a form binds, in form order: the first segment of each top-level value path
     (a field's key, a group's or list's path; the fields of a group without a path bind their own)."""
     found: dict[str, None] = {}
@@ -191,7 +195,7 @@ def bound_variables(schema: dict) -> list[str]:
     return list(found)
 
 
-def _binds(component: dict) -> bool:
+def _binds(component: JsonObject) -> bool:
     field_type = component.get("type")
     name = component.get("key") if field_type in KEYED_TYPES else component.get("path")
     return field_type in KEYED_TYPES | CONTAINER_TYPES and isinstance(name, str) and bool(name)

@@ -19,6 +19,7 @@ from engine.forms.model import (
     option_value,
     own_segments,
 )
+from engine.types import JsonObject
 
 _VALIDATION_TYPES = {None, "", "custom", "email", "phone"}
 _TEXT_RULES = ("pattern", "validationType", "minLength", "maxLength")
@@ -61,9 +62,10 @@ class _PathClaims:
     def can_claim(self, path: list[str], closed: bool, repeatable: bool, ancestors: tuple[str, ...]) -> bool:
         node = self.root
         for segment in path:
-            node = node.children.get(segment) if node.children is not None else None
-            if node is None:
+            found = node.children.get(segment) if node.children is not None else None
+            if found is None:
                 return True
+            node = found
             if node.repeater is not None and node.repeater not in ancestors:
                 return False
             if node.children is None:
@@ -73,6 +75,8 @@ class _PathClaims:
     def claim(self, path: list[str], closed: bool, repeater: str | None) -> None:
         node = self.root
         for segment in path:
+            if node.children is None:  # a field's leaf: can_claim never lets a path extend it
+                return
             node = node.children.setdefault(segment, _Claim())
         if closed:
             node.children = None
@@ -107,7 +111,7 @@ class _Checker:
         self.check_components(components, "components", [], ())
 
     def check_components(
-        self, components: list, location: str, parent_path: list[str], ancestors: tuple[str, ...]
+        self, components: list[object], location: str, parent_path: list[str], ancestors: tuple[str, ...]
     ) -> None:
         for index, component in enumerate(components):
             self.check_component(component, f"{location}[{index}]", parent_path, ancestors)
@@ -144,7 +148,7 @@ class _Checker:
             inner = (*ancestors, cid or loc) if field_type == "dynamiclist" else ancestors
             self.check_components(children, f"{loc}.components", path, inner)
 
-    def check_id(self, component: dict, loc: str) -> str | None:
+    def check_id(self, component: JsonObject, loc: str) -> str | None:
         cid = component.get("id")
         if not isinstance(cid, str) or not cid:
             self.problem(f"{loc}.id", None, "Every component needs an explicit, non-empty string id.")
@@ -155,7 +159,12 @@ class _Checker:
         return cid
 
     def check_binding(
-        self, component: dict, loc: str, cid: str | None, parent_path: list[str], ancestors: tuple[str, ...]
+        self,
+        component: JsonObject,
+        loc: str,
+        cid: str | None,
+        parent_path: list[str],
+        ancestors: tuple[str, ...],
     ) -> bool:
         field_type = component["type"]
         if field_type in KEYED_TYPES:
@@ -178,7 +187,7 @@ class _Checker:
         self.claims.claim(path, closed, (cid or loc) if repeatable else None)
         return True
 
-    def check_conditions(self, component: dict, loc: str, cid: str | None) -> None:
+    def check_conditions(self, component: JsonObject, loc: str, cid: str | None) -> None:
         conditional = component.get("conditional")
         if conditional is not None and not isinstance(conditional, dict):
             self.problem(f"{loc}.conditional", cid, "conditional must be an object.")
@@ -203,7 +212,7 @@ class _Checker:
                 "disabled must be a boolean (form-js does not evaluate it; any string disables).",
             )
 
-    def check_options(self, component: dict, loc: str, cid: str | None) -> None:
+    def check_options(self, component: JsonObject, loc: str, cid: str | None) -> None:
         sources = [name for name in _OPTION_SOURCES if component.get(name) is not None]
         if len(sources) != 1:
             self.problem(loc, cid, "Options need exactly one of values, valuesKey or valuesExpression.")
@@ -231,7 +240,7 @@ class _Checker:
         else:
             self.check_feel(value, f"{loc}.valuesExpression", cid)
 
-    def check_validate(self, component: dict, loc: str, cid: str | None) -> None:
+    def check_validate(self, component: JsonObject, loc: str, cid: str | None) -> None:
         validate = component.get("validate")
         if validate is None:
             return
@@ -265,7 +274,7 @@ class _Checker:
                 continue
             self.check_feel(value, f"{where}.{rule}", cid, f"{rule} must be a number or a FEEL expression.")
 
-    def check_number(self, component: dict, loc: str, cid: str | None) -> None:
+    def check_number(self, component: JsonObject, loc: str, cid: str | None) -> None:
         digits = component.get("decimalDigits")
         if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 0):
             self.problem(f"{loc}.decimalDigits", cid, "decimalDigits must be a non-negative integer.")

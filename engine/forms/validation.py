@@ -32,8 +32,12 @@ from engine.forms.model import (
     set_at,
 )
 from engine.forms.schema import check_form
+from engine.types import JsonObject
 
+#: Where a value is in the data: keys and row indexes (`["crew", 1, "name"]`).
 Path = list[str | int]
+#: A path inside one scope (the form, or one row of a list): keys only.
+Segments = list[str]
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,8 @@ class FieldError:
 
 
 def validate_submission(
-    schema: dict, submitted: object, context: dict | None = None, *, deployed: bool = False
-) -> tuple[dict, list[FieldError]]:
+    schema: JsonObject, submitted: object, context: JsonObject | None = None, *, deployed: bool = False
+) -> tuple[JsonObject, list[FieldError]]:
     """Check `submitted` against a form-js schema as the browser would, but trusting nothing.
 
     `context` = the task's current variables (for valuesKey options, read-only values, FEEL hide
@@ -76,7 +80,7 @@ class _Shape:
     children: dict[str, _Shape] = field(default_factory=dict)
 
 
-def _build_shape(components: list, node: _Shape) -> None:
+def _build_shape(components: list[JsonObject], node: _Shape) -> None:
     for component in components:
         field_type, cid = component["type"], component["id"]
         if field_type in DISPLAY_TYPES:
@@ -100,13 +104,13 @@ def _build_shape(components: list, node: _Shape) -> None:
 class _Scope:
     """The FEEL variables of one place in the form (form-js buildExpressionContext)."""
 
-    data: dict
+    data: JsonObject
     this: Any
-    parent: dict | None
+    parent: JsonObject | None
     i: tuple[int, ...]
 
     @cached_property
-    def variables(self) -> dict:
+    def variables(self) -> JsonObject:
         special = {"this": self.this, "parent": self.parent, "i": list(self.i)}
         return {**special, **self.data, **{f"_{k}_": v for k, v in special.items()}}
 
@@ -116,7 +120,7 @@ class _Scope:
         return _Scope(self.data, row, parent, (*self.i, index + 1))
 
 
-def _is_hidden(component: dict, scope: _Scope) -> bool:
+def _is_hidden(component: JsonObject, scope: _Scope) -> bool:
     hide = (component.get("conditional") or {}).get("hide")
     if not isinstance(hide, str) or not hide.startswith("="):
         return False
@@ -126,7 +130,7 @@ def _is_hidden(component: dict, scope: _Scope) -> bool:
         return False  # fail closed: an unevaluable condition leaves the field visible and validated
 
 
-def _is_readonly(component: dict, scope: _Scope) -> bool:
+def _is_readonly(component: JsonObject, scope: _Scope) -> bool:
     readonly = component.get("readonly")
     if isinstance(readonly, str) and readonly.startswith("="):
         try:
@@ -137,19 +141,21 @@ def _is_readonly(component: dict, scope: _Scope) -> bool:
 
 
 class _Submission:
-    def __init__(self, components: list, submitted: dict, context: dict):
+    def __init__(self, components: list[JsonObject], submitted: JsonObject, context: JsonObject) -> None:
         self.components = components
         self.submitted = submitted
         self.context = context
         self.errors: list[FieldError] = []
-        self.broken: set[tuple] = set()  # paths already reported as not being an object / list
+        self.broken: set[tuple[str | int, ...]] = (
+            set()
+        )  # paths already reported as not being an object / list
 
-    def run(self) -> tuple[dict, list[FieldError]]:
+    def run(self) -> tuple[JsonObject, list[FieldError]]:
         shape = _Shape("object", None)
         _build_shape(self.components, shape)
         self.check_shape(shape, self.submitted, [])
 
-        self.form_data: dict = {}
+        self.form_data: JsonObject = {}
         self.collect(self.components, [], [], self.form_data)
         filtered = dict(self.form_data)
         self.blank_hidden(
@@ -157,17 +163,17 @@ class _Submission:
         )
 
         variables = {**self.context, **filtered}
-        clean: dict = {}
+        clean: JsonObject = {}
         self.validate(self.components, _Scope(variables, variables, None, ()), [], [], clean)
         return copy.deepcopy(clean), self.errors
 
     def error(self, path: Path, message: str, field_id: str | None) -> None:
         self.errors.append(FieldError(path_text(path), message, field_id))
 
-    def check_shape(self, shape: _Shape, value: dict, path: Path) -> None:
+    def check_shape(self, shape: _Shape, value: JsonObject, path: Path) -> None:
         for key, item in value.items():
             child = shape.children.get(key) if isinstance(key, str) else None
-            where = [*path, str(key)]
+            where: Path = [*path, str(key)]
             if child is None:
                 self.error(where, "Unknown field.", None)
             elif child.kind == "leaf" or item is None:
@@ -192,12 +198,12 @@ class _Submission:
     def is_broken(self, path: Path) -> bool:
         return any(tuple(path[:end]) in self.broken for end in range(1, len(path) + 1))
 
-    def collect(self, components: list, prefix: Path, base: Path, out: dict) -> None:
+    def collect(self, components: list[JsonObject], prefix: Segments, base: Path, out: JsonObject) -> None:
         """The form data the viewer would hold: each field's value at its path, in the scope `out`."""
         for component in components:
             field_type = component["type"]
             segments = [*prefix, *own_segments(component)]
-            where = [*base, *segments]
+            where: Path = [*base, *segments]
             if field_type in KEYED_TYPES:
                 trusted = (
                     field_type == "expression"
@@ -210,21 +216,27 @@ class _Submission:
                 self.collect(component.get("components", []), segments, base, out)
             elif field_type == "dynamiclist":
                 rows = get_at(self.submitted, where)
-                collected = []
+                collected: list[JsonObject] = []
                 for index in range(len(rows) if isinstance(rows, list) else 0):
                     collected.append({})
                     self.collect(component.get("components", []), [], [*where, index], collected[-1])
                 set_at(out, segments, collected)
 
     def blank_hidden(
-        self, components: list, scope: _Scope, prefix: Path, base: Path, hidden: bool, filtered: dict
+        self,
+        components: list[JsonObject],
+        scope: _Scope,
+        prefix: Segments,
+        base: Path,
+        hidden: bool,
+        filtered: JsonObject,
     ) -> None:
         """ConditionChecker.applyConditions: blank hidden fields' values out of `filtered`."""
         for component in components:
             field_type = component["type"]
             is_hidden = hidden or _is_hidden(component, scope)
             segments = [*prefix, *own_segments(component)]
-            where = [*base, *segments]
+            where: Path = [*base, *segments]
             if field_type in KEYED_TYPES and is_hidden:
                 _blank(filtered, where)
             elif field_type == "group":
@@ -243,20 +255,22 @@ class _Submission:
                         filtered,
                     )
 
-    def validate(self, components: list, scope: _Scope, prefix: Path, base: Path, clean: dict) -> None:
+    def validate(
+        self, components: list[JsonObject], scope: _Scope, prefix: Segments, base: Path, clean: JsonObject
+    ) -> None:
         for component in components:
             field_type = component["type"]
             if field_type in DISPLAY_TYPES or _is_hidden(component, scope):
                 continue
             segments = [*prefix, *own_segments(component)]
-            where = [*base, *segments]
+            where: Path = [*base, *segments]
             if self.is_broken(where):
                 continue
             if field_type == "group":
                 self.validate(component.get("components", []), scope, segments, base, clean)
             elif field_type == "dynamiclist":
                 rows = get_at(self.form_data, where)
-                clean_rows: list[dict] = []
+                clean_rows: list[JsonObject] = []
                 for index, row in enumerate(rows if isinstance(rows, list) else []):
                     clean_rows.append({})
                     self.validate(
@@ -271,7 +285,7 @@ class _Submission:
                 self.validate_field(component, scope, segments, where, clean)
 
     def validate_field(
-        self, component: dict, scope: _Scope, segments: Path, where: Path, clean: dict
+        self, component: JsonObject, scope: _Scope, segments: Segments, where: Path, clean: JsonObject
     ) -> None:
         if _is_readonly(component, scope):
             value = get_at(self.context, where)
@@ -284,7 +298,7 @@ class _Submission:
             set_at(clean, segments, value)
 
 
-def _blank(data: dict, path: Path) -> None:
+def _blank(data: JsonObject, path: Path) -> None:
     """Null the value at `path` if it exists (hidden values read as null in FEEL), copying the
     containers on the way so that the form data itself stays as submitted."""
     container: Any = data

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine import permissions
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -22,6 +22,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.views import Page, Principal
 from engine.webhook_targets import RefusedTarget, TargetPolicy
 
@@ -33,7 +34,7 @@ class ChannelView:
     id: str
     name: str
     kind: str
-    settings: dict
+    settings: JsonObject
     url: str | None  # a robot's URL with its key masked
     secrets_set: list[str]
     event_types: list[str]
@@ -82,8 +83,8 @@ class ChannelService:
         *,
         name: str,
         kind: str,
-        settings: dict,
-        secrets: dict,
+        settings: JsonObject,
+        secrets: JsonObject,
         event_types: list[str] | None,
         active: bool,
         principal: Principal,
@@ -121,7 +122,7 @@ class ChannelService:
         def read(uow: UnitOfWork) -> list[ChannelView]:
             rows = uow.session.exec(
                 select(NotificationChannelRow).order_by(
-                    NotificationChannelRow.created_at, NotificationChannelRow.id
+                    col(NotificationChannelRow.created_at), col(NotificationChannelRow.id)
                 )
             ).all()
             return [channel_view(r) for r in rows]
@@ -138,8 +139,8 @@ class ChannelService:
         *,
         principal: Principal,
         name: str | None = None,
-        settings: dict | None = None,
-        secrets: dict | None = None,
+        settings: JsonObject | None = None,
+        secrets: JsonObject | None = None,
         event_types: list[str] | None = None,
         active: bool | None = None,
     ) -> ChannelView:
@@ -176,10 +177,12 @@ class ChannelService:
             queued = select(sa.literal(model.JOB_SEND + ":") + NotificationRow.id).where(
                 NotificationRow.channel_id == row.id
             )
-            session.execute(sa.delete(JobRow).where(JobRow.kind == model.JOB_SEND, JobRow.id.in_(queued)))
-            session.execute(sa.delete(NotificationRow).where(NotificationRow.channel_id == row.id))
             session.execute(
-                sa.delete(NotificationDeliveryRow).where(NotificationDeliveryRow.channel_id == row.id)
+                sa.delete(JobRow).where(col(JobRow.kind) == model.JOB_SEND, col(JobRow.id).in_(queued))
+            )
+            session.execute(sa.delete(NotificationRow).where(col(NotificationRow.channel_id) == row.id))
+            session.execute(
+                sa.delete(NotificationDeliveryRow).where(col(NotificationDeliveryRow.channel_id) == row.id)
             )
             session.delete(row)
 
@@ -197,7 +200,7 @@ class ChannelService:
             q = select(NotificationDeliveryRow).where(NotificationDeliveryRow.channel_id == channel_id)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
-                q.order_by(NotificationDeliveryRow.id.desc()).offset(offset).limit(limit)
+                q.order_by(col(NotificationDeliveryRow.id).desc()).offset(offset).limit(limit)
             ).all()
             return Page([_delivery_view(r) for r in rows], total, offset, limit)
 
@@ -223,7 +226,9 @@ class ChannelService:
                 q = q.where(NotificationRow.status == status)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
-                q.order_by(NotificationRow.created_at.desc(), NotificationRow.id).offset(offset).limit(limit)
+                q.order_by(col(NotificationRow.created_at).desc(), col(NotificationRow.id))
+                .offset(offset)
+                .limit(limit)
             ).all()
             return Page([notification_view(r) for r in rows], total, offset, limit)
 
@@ -233,7 +238,7 @@ class ChannelService:
 # --- checks ---------------------------------------------------------------------------------------
 
 
-def check_settings(kind: str, settings: dict) -> dict:
+def check_settings(kind: str, settings: JsonObject) -> JsonObject:
     problems: list[Problem] = []
     clean: dict[str, Any] = {}
     if kind == model.SMTP:
@@ -279,7 +284,7 @@ def check_settings(kind: str, settings: dict) -> dict:
     return clean
 
 
-def check_secrets(kind: str, secrets: dict, targets: TargetPolicy) -> dict:
+def check_secrets(kind: str, secrets: JsonObject, targets: TargetPolicy) -> JsonObject:
     allowed = {"password"} if kind == model.SMTP else {"url", "secret"} if kind != model.WECOM else {"url"}
     problems = [
         Problem(f"not a secret of a {kind} channel", path=f"secrets.{k}")
@@ -346,10 +351,9 @@ def masked_url(url: str | None) -> str | None:
     path = parts.path
     if "/hook/" in path:
         path = path.rsplit("/", 1)[0] + "/***"
+    host = parts.hostname or ""  # a stored robot URL has one: it was checked when saved
     return urlunsplit(
-        parts._replace(
-            netloc=parts.hostname + (f":{parts.port}" if parts.port else ""), path=path, query=query
-        )
+        parts._replace(netloc=host + (f":{parts.port}" if parts.port else ""), path=path, query=query)
     )
 
 
@@ -401,6 +405,7 @@ def notification_view(row: NotificationRow) -> NotificationView:
 
 
 def _delivery_view(row: NotificationDeliveryRow) -> ChannelDeliveryView:
+    assert row.id is not None  # a row read back: the database numbered it
     return ChannelDeliveryView(
         row.id,
         row.batch_id,

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from engine.notifications import messages, model, platforms
 from engine.notifications.preferences import preference
@@ -37,6 +37,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.webhook_targets import RefusedTarget, TargetPolicy
 
 log = logging.getLogger("opsflow.notifications")
@@ -57,10 +58,10 @@ class Outgoing:
 
     channel_id: str
     kind: str
-    settings: dict
-    secrets: dict
+    settings: JsonObject
+    secrets: JsonObject
     batch_id: str
-    notifications: list[dict]  # id, recipient, address, language, timezone, facts
+    notifications: list[JsonObject]  # id, recipient, address, language, timezone, facts
 
 
 class Sender:
@@ -100,14 +101,17 @@ class Sender:
             session.add(row)
             return None
         if row.due_at > now:  # quiet hours
-            return _later(uow, job, row.due_at)
+            _later(uow, job, row.due_at)
+            return None
         if row.status == "sending" and row.claimed_until and row.claimed_until > now:
-            return _later(uow, job, row.claimed_until + timedelta(seconds=1))  # in another worker's batch
+            _later(uow, job, row.claimed_until + timedelta(seconds=1))  # in another worker's batch
+            return None
         ids = [row.id]
         if channel.kind in model.ROBOTS:
             free_at = _rate_limited(uow, channel, now)
             if free_at is not None:
-                return _later(uow, job, free_at)
+                _later(uow, job, free_at)
+                return None
             ids += list(
                 session.exec(
                     select(NotificationRow.id)
@@ -116,18 +120,20 @@ class Sender:
                         NotificationRow.id != row.id,
                         _claimable(now),
                     )
-                    .order_by(NotificationRow.created_at, NotificationRow.id)
+                    .order_by(col(NotificationRow.created_at), col(NotificationRow.id))
                     .limit(model.MAX_BATCH - 1)
                 ).all()
             )
         batch_id = str(uuid.uuid4())
         session.execute(
             sa.update(NotificationRow)
-            .where(NotificationRow.id.in_(ids))
+            .where(col(NotificationRow.id).in_(ids))
             .values(status="sending", batch_id=batch_id, claimed_until=now + self._claim)
         )
         rows = session.exec(
-            select(NotificationRow).where(NotificationRow.id.in_(ids)).order_by(NotificationRow.created_at)
+            select(NotificationRow)
+            .where(col(NotificationRow.id).in_(ids))
+            .order_by(col(NotificationRow.created_at))
         ).all()
         batch = [
             {
@@ -233,10 +239,10 @@ def _rate_limited(uow: UnitOfWork, channel: NotificationChannelRow, now: datetim
         )
     ).one()
     sending = session.exec(
-        select(func.count(sa.distinct(NotificationRow.batch_id))).where(
+        select(func.count(sa.distinct(col(NotificationRow.batch_id)))).where(
             NotificationRow.channel_id == channel.id,
             NotificationRow.status == "sending",
-            NotificationRow.claimed_until > now,
+            col(NotificationRow.claimed_until) > now,
         )
     ).one()
     if sent + sending < limit:
@@ -245,18 +251,17 @@ def _rate_limited(uow: UnitOfWork, channel: NotificationChannelRow, now: datetim
 
 
 def _claimable(now: datetime) -> sa.ColumnElement[bool]:
-    stale = sa.and_(NotificationRow.status == "sending", NotificationRow.claimed_until <= now)
-    return sa.and_(sa.or_(NotificationRow.status == "queued", stale), NotificationRow.due_at <= now)
+    stale = sa.and_(col(NotificationRow.status) == "sending", col(NotificationRow.claimed_until) <= now)
+    return sa.and_(sa.or_(col(NotificationRow.status) == "queued", stale), col(NotificationRow.due_at) <= now)
 
 
 def _later(uow: UnitOfWork, job: JobRow, at: datetime) -> None:
     """Move the job to `at`. Releasing the claim keeps the executor from deleting it as done."""
     uow.session.execute(
         sa.update(JobRow)
-        .where(JobRow.id == job.id, JobRow.lock_owner == job.lock_owner)
+        .where(col(JobRow.id) == job.id, col(JobRow.lock_owner) == job.lock_owner)
         .values(due_at=at, lock_owner=None, lock_expires_at=None)
     )
-    return None
 
 
 def _settle(uow: UnitOfWork, out: Outgoing, status: int | None, error: str | None) -> None:

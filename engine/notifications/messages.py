@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from engine.types import JsonObject
+
 #: Names in the handbook's models are written "中文 English" ("问题初步定位 Locate the problem").
 _BILINGUAL = re.compile(r"^(?P<zh>.*[\u3000-\u9fff\uff00-\uffef])\s+(?P<en>[A-Za-z].*)$")
 
@@ -90,7 +92,9 @@ def label(language: str, key: str) -> str:
     return _LABELS[_lang(language)][key]
 
 
-def render(facts: dict, language: str, *, timezone: str = "Asia/Shanghai", group: bool = False) -> Notice:
+def render(
+    facts: JsonObject, language: str, *, timezone: str = "Asia/Shanghai", group: bool = False
+) -> Notice:
     """The notice of one event (`facts` as `outbox` wrote them) for a person, or for a chat group."""
     lang = _lang(language)
     kind = facts["kind"]
@@ -118,7 +122,7 @@ def render(facts: dict, language: str, *, timezone: str = "Asia/Shanghai", group
     return Notice(title, lines, facts.get("link"), link_text)
 
 
-def render_digest(facts: dict, language: str, *, timezone: str) -> Notice:
+def render_digest(facts: JsonObject, language: str, *, timezone: str) -> Notice:
     lang = _lang(language)
     tasks = facts.get("tasks", [])
     overdue = sum(1 for t in tasks if t.get("overdue"))
@@ -136,7 +140,7 @@ def render_digest(facts: dict, language: str, *, timezone: str) -> Notice:
     return Notice(title, lines, facts.get("link"), label(lang, "open_inbox"))
 
 
-def instance_label(facts: dict, language: str) -> str:
+def instance_label(facts: JsonObject, language: str) -> str:
     """The instance as people know it: business key and title ("OPT-7 · 转化率下降")."""
     parts = [p for p in (facts.get("business_key"), facts.get("title")) if p]
     if not parts:

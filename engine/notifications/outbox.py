@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events
 from engine.notifications import model
@@ -29,6 +29,7 @@ from engine.storage.tables import (
     utcnow,
 )
 from engine.storage.uow import UnitOfWork
+from engine.types import JsonObject
 
 #: At most this many tasks are listed in a digest.
 DIGEST_TASKS = 50
@@ -72,13 +73,13 @@ class Fanout:
         self,
         session: Session,
         kind: str,
-        event: dict,
+        event: JsonObject,
         instance: ProcessInstanceRow | None,
         task: OpenTaskRow | None,
         people: list[str],
-    ) -> dict:
+    ) -> JsonObject:
         details = event.get("data") or {}
-        facts: dict = {"kind": kind, "people": people, "instance_id": event.get("instance_id")}
+        facts: JsonObject = {"kind": kind, "people": people, "instance_id": event.get("instance_id")}
         if instance is not None:
             definition = session.get(ProcessDefinitionRow, instance.definition_id)
             facts.update(
@@ -134,7 +135,9 @@ def queue(session: Session, rows: list[NotificationRow]) -> None:
         return
     keys = [r.dedupe_key for r in rows]
     seen = set(
-        session.exec(select(NotificationRow.dedupe_key).where(NotificationRow.dedupe_key.in_(keys))).all()
+        session.exec(
+            select(col(NotificationRow.dedupe_key)).where(col(NotificationRow.dedupe_key).in_(keys))
+        ).all()
     )
     fresh = [r for r in rows if r.dedupe_key not in seen]
     session.add_all(fresh)
@@ -154,7 +157,7 @@ def _row(
     address: str | None,
     language: str,
     kind: str,
-    facts: dict,
+    facts: JsonObject,
     due: datetime,
     now: datetime,
 ) -> NotificationRow:
@@ -168,7 +171,7 @@ def _row(
 
 def _audience(
     session: Session,
-    event: dict,
+    event: JsonObject,
     instance: ProcessInstanceRow | None,
     task: OpenTaskRow | None,
     policy: Policy,
@@ -178,7 +181,7 @@ def _audience(
     type, details = event["type"], event.get("data") or {}
     if type in (events.TASK_CREATED, events.TASK_ASSIGNED, events.TASK_OVERDUE) and task is None:
         return None, []
-    if type == events.TASK_CREATED:
+    if type == events.TASK_CREATED and task is not None:
         if task.assignee and task.claimed_at is not None:
             return None, []  # claimed before we got to it: its holder knows
         if task.assignee:
@@ -187,7 +190,7 @@ def _audience(
     if type == events.TASK_ASSIGNED:
         assignee = details.get("assignee")
         return "task_assigned", [assignee] if assignee and assignee != event.get("actor") else []
-    if type == events.TASK_OVERDUE:
+    if type == events.TASK_OVERDUE and task is not None:
         return "task_overdue", [task.assignee] if task.assignee else _candidates(session, task.id)
     if type == events.TASK_ESCALATED:
         return "task_escalated", sorted(details.get("to") or [])
@@ -213,8 +216,8 @@ def _holders(session: Session, roles: list[str]) -> list[str]:
         return []
     names = session.exec(
         select(UserRow.name)
-        .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-        .where(MembershipRow.group_id.in_(roles), UserRow.disabled_at.is_(None))
+        .join(MembershipRow, col(MembershipRow.user_id) == col(UserRow.id))
+        .where(col(MembershipRow.group_id).in_(roles), col(UserRow.disabled_at).is_(None))
     ).all()
     return sorted(set(names))
 
@@ -229,32 +232,32 @@ def _active_channels(session: Session) -> list[NotificationChannelRow]:
         session.exec(
             select(NotificationChannelRow)
             .where(NotificationChannelRow.active)
-            .order_by(NotificationChannelRow.created_at, NotificationChannelRow.id)
+            .order_by(col(NotificationChannelRow.created_at), col(NotificationChannelRow.id))
         ).all()
     )
 
 
-def _open_tasks(session: Session, user: str, now: datetime, base: str) -> list[dict]:
+def _open_tasks(session: Session, user: str, now: datetime, base: str) -> list[JsonObject]:
     """The person's open tasks: assigned to them, or offered to them (by name or role) unclaimed."""
     roles = list(
         session.exec(
             select(MembershipRow.group_id)
-            .join(UserRow, UserRow.id == MembershipRow.user_id)
+            .join(UserRow, col(UserRow.id) == col(MembershipRow.user_id))
             .where(UserRow.name == user)
         ).all()
     )
     offered = select(TaskCandidateRow.task_id).where(
         TaskCandidateRow.open,
         sa.or_(
-            sa.and_(TaskCandidateRow.kind == "user", TaskCandidateRow.value == user),
-            sa.and_(TaskCandidateRow.kind == "group", TaskCandidateRow.value.in_(roles or [""])),
+            sa.and_(col(TaskCandidateRow.kind) == "user", col(TaskCandidateRow.value) == user),
+            sa.and_(col(TaskCandidateRow.kind) == "group", col(TaskCandidateRow.value).in_(roles or [""])),
         ),
     )
     rows = session.exec(
         select(OpenTaskRow, ProcessInstanceRow.variables)
-        .join(ProcessInstanceRow, ProcessInstanceRow.id == OpenTaskRow.instance_id)
-        .where(sa.or_(OpenTaskRow.assignee == user, OpenTaskRow.id.in_(offered)))
-        .order_by(OpenTaskRow.due_at.is_(None), OpenTaskRow.due_at, OpenTaskRow.created_at)
+        .join(ProcessInstanceRow, col(ProcessInstanceRow.id) == col(OpenTaskRow.instance_id))
+        .where(sa.or_(col(OpenTaskRow.assignee) == user, col(OpenTaskRow.id).in_(offered)))
+        .order_by(col(OpenTaskRow.due_at).is_(None), col(OpenTaskRow.due_at), col(OpenTaskRow.created_at))
         .limit(DIGEST_TASKS)
     ).all()
     return [

@@ -33,6 +33,7 @@ from urllib.parse import quote_plus
 
 from engine.notifications.messages import Notice, plain
 from engine.notifications.model import DINGTALK, FEISHU, WECOM
+from engine.types import JsonObject
 
 _TEXT_LIMITS = {WECOM: 2048, DINGTALK: 18000, FEISHU: 18000}  # bytes of the text the platform shows
 _MARKDOWN_LIMITS = {WECOM: 4096, DINGTALK: 18000, FEISHU: 18000}
@@ -41,7 +42,7 @@ _MARKDOWN_LIMITS = {WECOM: 4096, DINGTALK: 18000, FEISHU: 18000}
 @dataclass(frozen=True)
 class Request:
     url: str
-    body: dict
+    body: JsonObject
 
     def content(self) -> bytes:
         return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -79,7 +80,7 @@ def accepted(kind: str, answer: object) -> str | None:
 # --- WeCom ----------------------------------------------------------------------------------------
 
 
-def wecom_body(notices: list[Notice], style: str) -> dict:
+def wecom_body(notices: list[Notice], style: str) -> JsonObject:
     if style == "markdown":
         return {
             "msgtype": "markdown",
@@ -103,7 +104,7 @@ def dingtalk_url(url: str, secret: str, now_ms: int) -> str:
     return f"{url}{separator}timestamp={timestamp}&sign={quote_plus(dingtalk_sign(secret, timestamp))}"
 
 
-def dingtalk_body(notices: list[Notice], style: str) -> dict:
+def dingtalk_body(notices: list[Notice], style: str) -> JsonObject:
     if style == "markdown":
         title = notices[0].title if len(notices) == 1 else _batch_title(notices)
         text = _fit(_markdown(notices), _MARKDOWN_LIMITS[DINGTALK])
@@ -120,10 +121,10 @@ def feishu_sign(secret: str, timestamp_s: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def feishu_body(notices: list[Notice], style: str) -> dict:
+def feishu_body(notices: list[Notice], style: str) -> JsonObject:
     if style != "card":
         return {"msg_type": "text", "content": {"text": _fit(_plain(notices), _TEXT_LIMITS[FEISHU])}}
-    elements: list[dict] = []
+    elements: list[JsonObject] = []
     for i, notice in enumerate(notices):
         if i:
             elements.append({"tag": "hr"})

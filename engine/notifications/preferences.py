@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine import permissions
 from engine.errors import Forbidden, InvalidInput, Problem
@@ -15,6 +15,7 @@ from engine.notifications import model
 from engine.notifications.channels import check_event_types
 from engine.storage.tables import JobRow, NotificationPreferenceRow, ProcessNotificationRow, utcnow
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.views import Principal
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -142,7 +143,7 @@ def next_digest(row: NotificationPreferenceRow, now: datetime) -> datetime:
 def schedule_digest(session: Session, row: NotificationPreferenceRow) -> None:
     """One digest job per person who chose the digest, due at their next digest time."""
     job_id = f"{model.JOB_DIGEST}:{row.user_name}"
-    session.execute(sa.delete(JobRow).where(JobRow.id == job_id))
+    session.execute(sa.delete(JobRow).where(col(JobRow.id) == job_id))
     if row.digest:
         now = utcnow()
         session.add(
@@ -153,7 +154,7 @@ def schedule_digest(session: Session, row: NotificationPreferenceRow) -> None:
         )  # fmt: skip
 
 
-def _check(changes: dict) -> dict:
+def _check(changes: JsonObject) -> JsonObject:
     problems: list[Problem] = []
     clean = dict(changes)
     email = changes.get("email")
@@ -163,7 +164,7 @@ def _check(changes: dict) -> dict:
         problems.append(Problem("zh or en", path="language"))
     if changes.get("event_types") is not None:
         try:
-            clean["event_types"] = check_event_types(list(changes["event_types"]))  # type: ignore[call-overload]
+            clean["event_types"] = check_event_types(list(changes["event_types"]))
         except InvalidInput as exc:
             problems += exc.problems
     if "timezone" in changes:

@@ -18,6 +18,7 @@ from engine.bpmn.xml import BPMN_NS
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
 from engine.storage.tables import (
+    AnyRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
     StepWeekRow,
@@ -423,7 +424,7 @@ def _trend(conn: sa.Connection, scope: _Scope) -> list[WeekFigures]:
     return [WeekFigures(week, s, c) for week, (s, c) in sorted(weeks.items())]
 
 
-def _goal(row: sa.Row) -> GoalFigures:
+def _goal(row: AnyRow) -> GoalFigures:
     instance_id, business_key, status, started_at, metric, unit, baseline, target = row[:8]
     before, after = row[8:]
     progress = achieved = None

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
@@ -101,9 +101,9 @@ class ApiKeyService:
         def read(uow: UnitOfWork) -> list[ApiKeyView]:
             rows = uow.session.exec(
                 select(TokenRow, UserRow.name)
-                .join(UserRow, UserRow.id == TokenRow.user_id)
+                .join(UserRow, col(UserRow.id) == TokenRow.user_id)
                 .where(TokenRow.kind == KIND)
-                .order_by(TokenRow.created_at, TokenRow.id)
+                .order_by(col(TokenRow.created_at), col(TokenRow.id))
             ).all()
             return [_view(row, system) for row, system in rows]
 
@@ -120,7 +120,7 @@ class ApiKeyService:
                 row.revoked_at = utcnow()
                 session.add(row)
                 events.record(session, API_KEY_REVOKED, actor=principal.name, details={"id": key_id})
-            system = session.get(UserRow, row.user_id).name
+            system = session.get_one(UserRow, row.user_id).name
             return _view(row, system)
 
         try:

@@ -3,7 +3,7 @@
 
 from datetime import UTC, datetime
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from engine import permissions
 from engine.errors import Forbidden, InvalidInput
@@ -59,7 +59,7 @@ class AuditService:
             if until is not None:
                 q = q.where(AuditEventRow.at < until)
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
-            by_id = AuditEventRow.id.desc() if sort == "-id" else AuditEventRow.id.asc()
+            by_id = col(AuditEventRow.id).desc() if sort == "-id" else col(AuditEventRow.id).asc()
             rows = session.exec(q.order_by(by_id).offset(offset).limit(limit)).all()
             return Page([audit_view(r) for r in rows], total, offset, limit)
 

@@ -7,10 +7,12 @@ Activity history covers the activities the audit log records with their times: u
 elements (gateways, script tasks) leave no timed trace in opsflow; the instance page's path shows them.
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events, permissions
 from engine.errors import Forbidden
@@ -56,7 +58,7 @@ class CamundaHistory:
             session = uow.session
             q = (
                 select(ProcessInstanceRow, ProcessDefinitionRow.name, ProcessDefinitionRow.version)
-                .join(ProcessDefinitionRow, ProcessDefinitionRow.id == ProcessInstanceRow.definition_id)
+                .join(ProcessDefinitionRow, col(ProcessDefinitionRow.id) == ProcessInstanceRow.definition_id)
                 .where(*_historic_conditions(f), self._rules.instance_visible.sql(principal))
             )
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
@@ -92,32 +94,36 @@ class CamundaHistory:
             session = uow.session
             q = (
                 select(AuditEventRow, ProcessInstanceRow.definition_id, ProcessInstanceRow.process_key)
-                .join(ProcessInstanceRow, ProcessInstanceRow.id == AuditEventRow.instance_id)
+                .join(ProcessInstanceRow, col(ProcessInstanceRow.id) == AuditEventRow.instance_id)
                 .where(AuditEventRow.type == events.TASK_CREATED, self._rules.instance_visible.sql(principal))
             )
             for column, value in (
                 (AuditEventRow.instance_id, f.instance_id),
                 (AuditEventRow.task_id, f.task_id),
-                (ProcessInstanceRow.process_key, f.process_definition_key),
+                (col(ProcessInstanceRow.process_key), f.process_definition_key),
                 (AuditEventRow.element_id, f.task_definition_key),
             ):
                 if value is not None:
                     q = q.where(column == value)
-            created = session.exec(q.order_by(AuditEventRow.id)).all()
-            ends = _task_ends(session, [c.task_id for c, _, _ in created])
-            open_assignees = _open_assignees(session, [c.task_id for c, _, _ in created])
+            created = session.exec(q.order_by(col(AuditEventRow.id))).all()
+            task_ids = [c.task_id for c, _, _ in created if c.task_id is not None]
+            ends = _task_ends(session, task_ids)
+            open_assignees = _open_assignees(session, task_ids)
             tasks = []
             for event, definition_id, process_key in created:
-                end = ends.get(event.task_id)
+                task_id, instance_id = event.task_id, event.instance_id
+                if task_id is None or instance_id is None:  # never: a task_created event of an instance
+                    continue
+                end = ends.get(task_id)
                 ended_at, completed = (end[0], end[2]) if end else (None, False)
-                assignee = end[1] if end else open_assignees.get(event.task_id)
+                assignee = end[1] if end else open_assignees.get(task_id)
                 details = event.details or {}
                 tasks.append(
                     HistoricTask(
-                        event.task_id,
+                        task_id,
                         details.get("name") or "",
                         event.element_id or "",
-                        event.instance_id,
+                        instance_id,
                         definition_id,
                         process_key,
                         event.at,
@@ -132,12 +138,9 @@ class CamundaHistory:
             if f.assignee is not None:
                 tasks = [t for t in tasks if t.assignee == f.assignee]
             for s in reversed(paging.sorting):
-                attribute = HISTORIC_TASK_SORT[s.key]
-                tasks.sort(
-                    key=lambda t, a=attribute: (getattr(t, a) is None, getattr(t, a)), reverse=s.descending
-                )
-            end = paging.offset + paging.limit
-            return Page(tasks[paging.offset : end], len(tasks), paging.offset, paging.limit)
+                tasks.sort(key=_nulls_last(HISTORIC_TASK_SORT[s.key]), reverse=s.descending)
+            stop = paging.offset + paging.limit
+            return Page(tasks[paging.offset : stop], len(tasks), paging.offset, paging.limit)
 
         return self._tx.read(query)
 
@@ -158,7 +161,7 @@ class CamundaHistory:
             exhausted = session.exec(select(ExternalTaskRow).where(ExternalTaskRow.retries == 0)).all()
             by_task = {(t.instance_id, t.element_id) for t in exhausted}
             instances = select(ProcessInstanceRow).where(
-                ProcessInstanceRow.incident.is_not(None), ProcessInstanceRow.status == "running"
+                col(ProcessInstanceRow.incident).is_not(None), col(ProcessInstanceRow.status) == "running"
             )
             for r in session.exec(instances).all():
                 if r.incident and (r.id, r.incident.get("element_id")) not in by_task:  # listed below
@@ -187,7 +190,7 @@ class CamundaHistory:
                         t.id,
                     )
                 )
-            for j in session.exec(select(JobRow).where(JobRow.failed_at.is_not(None))).all():
+            for j in session.exec(select(JobRow).where(col(JobRow.failed_at).is_not(None))).all():
                 found.append(
                     IncidentRecord(
                         f"job:{j.id}", "failedJob", j.instance_id, None, None, j.last_error, j.failed_at, j.id
@@ -216,7 +219,7 @@ class CamundaHistory:
             if instance_id is not None:
                 q = q.where(JobRow.instance_id == instance_id)
             if with_exception:
-                q = q.where(JobRow.last_error.is_not(None))
+                q = q.where(col(JobRow.last_error).is_not(None))
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
             order = order_by(
                 paging.sorting, {"id": JobRow.id, "due": JobRow.due_at}, JobRow.due_at, JobRow.id
@@ -240,27 +243,27 @@ class CamundaHistory:
         return self._tx.read(query)
 
 
-def _historic_conditions(f: HistoricInstanceFilter) -> list:
-    conditions = []
+def _historic_conditions(f: HistoricInstanceFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
     if f.ids is not None:
-        conditions.append(ProcessInstanceRow.id.in_(f.ids))
+        conditions.append(col(ProcessInstanceRow.id).in_(f.ids))
     if f.process_definition_keys is not None:
-        conditions.append(ProcessInstanceRow.process_key.in_(f.process_definition_keys))
+        conditions.append(col(ProcessInstanceRow.process_key).in_(f.process_definition_keys))
     if f.states is not None:
-        conditions.append(ProcessInstanceRow.status.in_(f.states))
+        conditions.append(col(ProcessInstanceRow.status).in_(f.states))
     for column, value in (
-        (ProcessInstanceRow.business_key, f.business_key),
-        (ProcessInstanceRow.definition_id, f.process_definition_id),
-        (ProcessInstanceRow.started_by, f.started_by),
+        (col(ProcessInstanceRow.business_key), f.business_key),
+        (col(ProcessInstanceRow.definition_id), f.process_definition_id),
+        (col(ProcessInstanceRow.started_by), f.started_by),
     ):
         if value is not None:
             conditions.append(column == value)
     if f.business_key_like is not None:
-        conditions.append(ProcessInstanceRow.business_key.like(f.business_key_like))
+        conditions.append(col(ProcessInstanceRow.business_key).like(f.business_key_like))
     if f.finished is True:
-        conditions.append(ProcessInstanceRow.status != "running")
+        conditions.append(col(ProcessInstanceRow.status) != "running")
     elif f.finished is False:
-        conditions.append(ProcessInstanceRow.status == "running")
+        conditions.append(col(ProcessInstanceRow.status) == "running")
     return conditions
 
 
@@ -270,16 +273,21 @@ def _task_ends(session: Session, task_ids: list[str]) -> dict[str, tuple[datetim
         return {}
     rows = session.exec(
         select(AuditEventRow).where(
-            AuditEventRow.task_id.in_(task_ids), AuditEventRow.type == events.TASK_COMPLETED
+            col(AuditEventRow.task_id).in_(task_ids), col(AuditEventRow.type) == events.TASK_COMPLETED
         )
     ).all()
-    return {r.task_id: (r.at, r.actor, True) for r in rows}
+    return {r.task_id: (r.at, r.actor, True) for r in rows if r.task_id is not None}
+
+
+def _nulls_last(attribute: str) -> Callable[[HistoricTask], tuple[bool, Any]]:
+    """A sort key by a task's attribute, tasks without it after the others (before them, reversed)."""
+    return lambda task: (getattr(task, attribute) is None, getattr(task, attribute))
 
 
 def _open_assignees(session: Session, task_ids: list[str]) -> dict[str, str | None]:
     if not task_ids:
         return {}
     rows = session.exec(
-        select(OpenTaskRow.id, OpenTaskRow.assignee).where(OpenTaskRow.id.in_(task_ids))
+        select(OpenTaskRow.id, OpenTaskRow.assignee).where(col(OpenTaskRow.id).in_(task_ids))
     ).all()
     return dict(rows)

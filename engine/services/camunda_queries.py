@@ -273,7 +273,7 @@ def check_paging(paging: Paging) -> None:
         raise InvalidInput("firstResult and maxResults must not be negative")
 
 
-def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
+def order_by(sorting: tuple[Sorting, ...], table: dict[str, Any], *default: Any) -> list[Any]:
     order = []
     for s in sorting:
         column = table.get(s.key)
@@ -283,7 +283,7 @@ def order_by(sorting: tuple[Sorting, ...], table: dict, *default: Any) -> list:
     return order + list(default)
 
 
-def is_in(column: Any, values: tuple[str, ...] | None) -> list:
+def is_in(column: Any, values: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]:
     return [] if values is None else [column.in_(values)]
 
 

@@ -4,8 +4,6 @@ facts their view lacks, a cheap "is anything lockable?" probe for long polling).
 ProcessEngine (`engine.camunda_resources`); each method is one read transaction; nothing here writes.
 """
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlmodel import col, or_, select
 
@@ -86,7 +84,7 @@ class CamundaResources:
             if name is not None:
                 q = q.where(DeploymentRow.name == name)
             if name_like is not None:
-                q = q.where(DeploymentRow.name.like(name_like))
+                q = q.where(col(DeploymentRow.name).like(name_like))
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
             order = order_by(paging.sorting, DEPLOYMENT_SORT, DeploymentRow.deployed_at, DeploymentRow.id)
             rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
@@ -171,8 +169,8 @@ class CamundaResources:
         if not topics:
             return False
         wanted = [
-            (ExternalTaskRow.topic == name)
-            & (ExternalTaskRow.business_key == business_key if business_key is not None else sa.true())
+            (col(ExternalTaskRow.topic) == name)
+            & (col(ExternalTaskRow.business_key) == business_key if business_key is not None else sa.true())
             for name, business_key in topics
         ]
 
@@ -182,8 +180,11 @@ class CamundaResources:
                 select(ExternalTaskRow.id)
                 .where(
                     or_(*wanted),
-                    sa.or_(ExternalTaskRow.lock_expires_at.is_(None), ExternalTaskRow.lock_expires_at < now),
-                    sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0),
+                    sa.or_(
+                        col(ExternalTaskRow.lock_expires_at).is_(None),
+                        col(ExternalTaskRow.lock_expires_at) < now,
+                    ),
+                    sa.or_(col(ExternalTaskRow.retries).is_(None), col(ExternalTaskRow.retries) > 0),
                 )
                 .limit(1)
             ).first()
@@ -195,21 +196,21 @@ class CamundaResources:
 # --- conditions ---------------------------------------------------------------------------------------
 
 
-def _definition_conditions(f: DefinitionFilter) -> list:
-    conditions = [*is_in(ProcessDefinitionRow.id, f.ids), *is_in(ProcessDefinitionRow.key, f.keys)]
+def _definition_conditions(f: DefinitionFilter) -> list[sa.ColumnElement[bool]]:
+    conditions = [*is_in(col(ProcessDefinitionRow.id), f.ids), *is_in(col(ProcessDefinitionRow.key), f.keys)]
     for column, value in (
-        (ProcessDefinitionRow.id, f.id),
-        (ProcessDefinitionRow.key, f.key),
-        (ProcessDefinitionRow.name, f.name),
-        (ProcessDefinitionRow.version, f.version),
-        (ProcessDefinitionRow.deployment_id, f.deployment_id),
+        (col(ProcessDefinitionRow.id), f.id),
+        (col(ProcessDefinitionRow.key), f.key),
+        (col(ProcessDefinitionRow.name), f.name),
+        (col(ProcessDefinitionRow.version), f.version),
+        (col(ProcessDefinitionRow.deployment_id), f.deployment_id),
     ):
         if value is not None:
             conditions.append(column == value)
     if f.key_like is not None:
-        conditions.append(ProcessDefinitionRow.key.like(f.key_like))
+        conditions.append(col(ProcessDefinitionRow.key).like(f.key_like))
     if f.name_like is not None:
-        conditions.append(ProcessDefinitionRow.name.like(f.name_like))
+        conditions.append(col(ProcessDefinitionRow.name).like(f.name_like))
     if f.latest_only:
         latest = (
             select(ProcessDefinitionRow.key, sa.func.max(ProcessDefinitionRow.version).label("v"))
@@ -224,27 +225,27 @@ def _definition_conditions(f: DefinitionFilter) -> list:
     return conditions
 
 
-def _held() -> Any:
-    return ExternalTaskRow.worker_id.is_not(None) & (ExternalTaskRow.lock_expires_at >= utcnow())
+def _held() -> sa.ColumnElement[bool]:
+    return col(ExternalTaskRow.worker_id).is_not(None) & (col(ExternalTaskRow.lock_expires_at) >= utcnow())
 
 
-def _external_task_conditions(f: ExternalTaskFilter) -> list:
-    conditions = []
+def _external_task_conditions(f: ExternalTaskFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
     for column, value in (
-        (ExternalTaskRow.id, f.id),
-        (ExternalTaskRow.topic, f.topic),
-        (ExternalTaskRow.worker_id, f.worker_id),
-        (ExternalTaskRow.instance_id, f.instance_id),
-        (ExternalTaskRow.element_id, f.activity_id),
+        (col(ExternalTaskRow.id), f.id),
+        (col(ExternalTaskRow.topic), f.topic),
+        (col(ExternalTaskRow.worker_id), f.worker_id),
+        (col(ExternalTaskRow.instance_id), f.instance_id),
+        (col(ExternalTaskRow.element_id), f.activity_id),
     ):
         if value is not None:
             conditions.append(column == value)
     if f.locked is not None:
         conditions.append(_held() if f.locked else ~_held())
     if f.with_retries_left is True:
-        conditions.append(sa.or_(ExternalTaskRow.retries.is_(None), ExternalTaskRow.retries > 0))
+        conditions.append(sa.or_(col(ExternalTaskRow.retries).is_(None), col(ExternalTaskRow.retries) > 0))
     elif f.with_retries_left is False:
-        conditions.append(ExternalTaskRow.retries == 0)
+        conditions.append(col(ExternalTaskRow.retries) == 0)
     return conditions
 
 

@@ -5,7 +5,7 @@ its data, move its token. Each action is one command on one instance, and goes i
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine import events, permissions
 from engine.bpmn.runner import (
@@ -21,9 +21,10 @@ from engine.instances import ACTIVE, InstanceRecord, Instances, Loaded
 from engine.permissions import TeamRules
 from engine.services.mappers import instance_view
 from engine.services.repository import resolve_form_id
-from engine.storage.tables import ProcessInstanceRow
+from engine.storage.tables import FormDefinitionRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields, team_problems
+from engine.types import JsonObject
 from engine.views import InstanceView, Principal
 
 MAX_REASON = 1000
@@ -95,7 +96,7 @@ class ConsoleService:
     # --- a message answered by hand ---------------------------------------------------------------
 
     def answer_message(
-        self, instance_id: str, message: str, payload: dict, *, principal: Principal, reason: str
+        self, instance_id: str, message: str, payload: JsonObject, *, principal: Principal, reason: str
     ) -> InstanceView:
         """A leader records what the system that should have answered would have said (the approval
         system is down): delivered as that message would have been, audited as a manual answer."""
@@ -132,7 +133,7 @@ class ConsoleService:
     # --- process data -----------------------------------------------------------------------------
 
     def set_variables(
-        self, instance_id: str, changes: dict, *, principal: Principal, reason: str
+        self, instance_id: str, changes: JsonObject, *, principal: Principal, reason: str
     ) -> InstanceView:
         """Change process data (admins). A variable that a form of the process has a field for is
         checked by that form's rules, as if the form were submitted with the change."""
@@ -166,8 +167,8 @@ class ConsoleService:
         return self._tx.write(change)
 
     def _validated(
-        self, session: Session, loaded: Loaded, changes: dict
-    ) -> tuple[dict, list[str], frozenset]:
+        self, session: Session, loaded: Loaded, changes: JsonObject
+    ) -> tuple[JsonObject, list[str], frozenset[str]]:
         """The changes as the forms that own them let them through; the forms' keys; the routing
         variables those forms may set."""
         clean = dict(changes)
@@ -196,13 +197,14 @@ class ConsoleService:
             raise InvalidInput("the new values break the rules of the forms that own them", problems)
         return clean, sorted(set(used)), may_route
 
-    def _forms_of(self, session: Session, loaded: Loaded) -> Iterator:
+    def _forms_of(self, session: Session, loaded: Loaded) -> Iterator[FormDefinitionRow]:
         seen = set()
         for entry in loaded.definition.catalog.values():
             form_id = resolve_form_id(session, entry, loaded.definition)
-            if form_id and form_id not in seen:
-                seen.add(form_id)
-                yield self._instances.form(session, form_id)
+            form = self._instances.form(session, form_id) if form_id and form_id not in seen else None
+            if form is not None:
+                seen.add(form.id)
+                yield form
 
     # --- moving a token ---------------------------------------------------------------------------
 
@@ -269,8 +271,8 @@ def require_visible(
     session: Session, rules: TeamRules, principal: Principal, row: ProcessInstanceRow | InstanceRecord
 ) -> None:
     """A process instance the principal may not see does not exist for them."""
-    visible = sa.select(ProcessInstanceRow.id).where(
-        ProcessInstanceRow.id == row.id, rules.instance_visible.sql(principal)
+    visible = sa.select(col(ProcessInstanceRow.id)).where(
+        col(ProcessInstanceRow.id) == row.id, rules.instance_visible.sql(principal)
     )
     if session.connection().execute(visible).first() is None:
         raise NotFound(f"process instance {row.id} not found")
@@ -301,7 +303,7 @@ def _record(
     kind: str,
     principal: Principal,
     row: InstanceRecord,
-    details: dict,
+    details: JsonObject,
     *,
     element_id: str | None = None,
 ) -> None:
@@ -310,7 +312,7 @@ def _record(
     )
 
 
-def _top_level_keys(schema: dict) -> set[str]:
+def _top_level_keys(schema: JsonObject) -> set[str]:
     """The variables a form has fields for (a field's key or a group's path, first segment)."""
     keys = set()
     stack = list(schema.get("components", []))

@@ -3,12 +3,11 @@ evaluating it and recording the evaluation; and the rows of newly deployed versi
 
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.dmn import (
     Decision,
@@ -18,12 +17,12 @@ from engine.dmn import (
     load_decision,
     map_result,
 )
+from engine.dmn.evaluate import Evaluate
 from engine.dmn.model import DecisionRef
 from engine.errors import NotFound
 from engine.storage.tables import DecisionDefinitionRow, DecisionEvaluationRow, utcnow
+from engine.types import JsonObject
 from engine.views import DecisionDefinitionView
-
-Evaluate = Callable[[str, dict], object]
 
 _DEFINITION = DecisionDefinitionRow.__table__
 _EVALUATION = DecisionEvaluationRow.__table__
@@ -45,6 +44,8 @@ class DecisionCache:
         found = self._entries.get(definition_id)
         if found is None:
             row = session.get(DecisionDefinitionRow, definition_id)
+            if row is None:
+                raise NotFound(f"decision definition {definition_id} not found")
             session.expunge(row)
             found = (row, load_decision(row.dmn_xml, row.resource_name, row.key))
             with self._lock:
@@ -60,13 +61,14 @@ class Decisions:
         self.evaluate = evaluate
 
     def resolve(self, session: Session, ref: DecisionRef, deployed_at: datetime | None = None) -> str:
+        params: dict[str, object]
         if ref.binding == "version":
             query, params = _VERSION, {"key": ref.key, "version": ref.version}
         elif ref.binding == "deployment" and deployed_at is not None:
             query, params = _DEPLOYED_BY, {"key": ref.key, "deployed_at": deployed_at}
         else:
             query, params = _LATEST, {"key": ref.key}
-        found = session.connection().execute(query, params).scalar()
+        found: str | None = session.connection().execute(query, params).scalar()
         if found is None:
             suffix = f" version {ref.version}" if ref.binding == "version" else ""
             raise NotFound(f"decision {ref.key}{suffix} is not deployed")
@@ -76,7 +78,7 @@ class Decisions:
         self,
         session: Session,
         definition_id: str,
-        variables: dict,
+        variables: JsonObject,
         *,
         instance_id: str | None = None,
         task_id: str | None = None,
@@ -110,7 +112,7 @@ class Decisions:
 class Evaluated:
     definition: DecisionDefinitionRow
     result: DecisionResult  # typed values (dates stay dates), for a caller that maps them
-    record: dict  # the decision_evaluation row as written
+    record: JsonObject  # the decision_evaluation row as written
 
 
 class InstanceDecider:
@@ -124,7 +126,7 @@ class InstanceDecider:
         self._instance_id = instance_id
         self._deployed_at = deployed_at
 
-    def decide(self, ref: DecisionRef, data: dict, *, task_id: str, element_id: str) -> object:
+    def decide(self, ref: DecisionRef, data: JsonObject, *, task_id: str, element_id: str) -> object:
         definition_id = self._decisions.resolve(self._session, ref, self._deployed_at)
         evaluation = self._decisions.run(
             self._session,
@@ -153,7 +155,7 @@ def new_decision_rows(
         latest = session.exec(
             select(DecisionDefinitionRow)
             .where(DecisionDefinitionRow.key == key)
-            .order_by(DecisionDefinitionRow.version.desc())
+            .order_by(col(DecisionDefinitionRow.version).desc())
         ).first()
         if latest is not None and latest.content_hash == item.digest:
             unchanged.append(key)

@@ -1,15 +1,16 @@
 """Deployed decisions for people and systems: versions, XML, standalone evaluation, history."""
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine.dmn import DecisionError, ResultMappingError
 from engine.errors import InvalidInput, NotFound
 from engine.permissions import TeamRules
+from engine.services.console import require_visible
 from engine.services.decision_store import Decisions, decision_view
-from engine.services.runtime import require_visible
 from engine.storage.tables import DecisionDefinitionRow, DecisionEvaluationRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.views import DecisionDefinitionView, DecisionEvaluationView, Principal
 
 _DEFINITION = DecisionDefinitionRow.__table__
@@ -36,10 +37,10 @@ class DecisionService:
                 )
                 statement = statement.join(
                     latest,
-                    (DecisionDefinitionRow.key == latest.c.key)
+                    (col(DecisionDefinitionRow.key) == latest.c.key)
                     & (DecisionDefinitionRow.version == latest.c.v),
                 )
-            order = (DecisionDefinitionRow.key, DecisionDefinitionRow.version.desc())
+            order = (DecisionDefinitionRow.key, col(DecisionDefinitionRow.version).desc())
             return [decision_view(r) for r in uow.session.exec(statement.order_by(*order)).all()]
 
         return self._tx.read(query)
@@ -72,7 +73,7 @@ class DecisionService:
         )
 
     def evaluate(
-        self, key: str, variables: dict, *, version: int | None = None, actor: str | None = None
+        self, key: str, variables: JsonObject, *, version: int | None = None, actor: str | None = None
     ) -> DecisionEvaluationView:
         """Evaluate the latest (or the given) version on `variables`; recorded in the decision history
         (with no instance). A table that gives no answer is bad input: InvalidInput, inputs shown."""
@@ -81,14 +82,14 @@ class DecisionService:
         )
 
     def evaluate_by_id(
-        self, definition_id: str, variables: dict, *, actor: str | None = None
+        self, definition_id: str, variables: JsonObject, *, actor: str | None = None
     ) -> DecisionEvaluationView:
         return self._tx.write(
             lambda uow: self._evaluate(uow, self._exists(uow, definition_id), variables, actor)
         )
 
     def _evaluate(
-        self, uow: UnitOfWork, definition_id: str, variables: dict, actor: str | None
+        self, uow: UnitOfWork, definition_id: str, variables: JsonObject, actor: str | None
     ) -> DecisionEvaluationView:
         try:
             evaluated = self._decisions.run(uow.session, definition_id, variables, actor=actor)
@@ -107,9 +108,11 @@ class DecisionService:
             require_visible(uow.session, self._rules, principal, instance)
             rows = uow.session.exec(
                 select(DecisionEvaluationRow, DecisionDefinitionRow.name)
-                .join(DecisionDefinitionRow, DecisionDefinitionRow.id == DecisionEvaluationRow.decision_id)
+                .join(
+                    DecisionDefinitionRow, col(DecisionDefinitionRow.id) == DecisionEvaluationRow.decision_id
+                )
                 .where(DecisionEvaluationRow.instance_id == instance_id)
-                .order_by(DecisionEvaluationRow.id)
+                .order_by(col(DecisionEvaluationRow.id))
             ).all()
             return [evaluation_view(row.model_dump(), name) for row, name in rows]
 
@@ -120,7 +123,7 @@ class DecisionService:
         query = select(DecisionDefinitionRow).where(DecisionDefinitionRow.key == key)
         if version is not None:
             query = query.where(DecisionDefinitionRow.version == version)
-        row = session.exec(query.order_by(DecisionDefinitionRow.version.desc())).first()
+        row = session.exec(query.order_by(col(DecisionDefinitionRow.version).desc())).first()
         if row is None:
             suffix = f" version {version}" if version is not None else ""
             raise NotFound(f"decision {key}{suffix} is not deployed")
@@ -136,7 +139,7 @@ class DecisionService:
         return definition_id
 
 
-def evaluation_view(record: dict, name: str) -> DecisionEvaluationView:
+def evaluation_view(record: JsonObject, name: str) -> DecisionEvaluationView:
     """A decision_evaluation row (as a dict of its columns) for people."""
     return DecisionEvaluationView(
         record["at"],

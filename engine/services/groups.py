@@ -3,11 +3,11 @@ offered to groups, and permissions are given by membership (engine.permissions).
 and the policy's lanes exist from the start (`ensure`) and cannot be deleted."""
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events
 from engine.bpmn.assignment import offer_warnings
@@ -40,7 +40,9 @@ class GroupService:
         """Create the groups that exist from the start, where missing (names of existing ones are kept)."""
 
         def ensure(uow: UnitOfWork) -> None:
-            present = set(uow.session.exec(select(GroupRow.id).where(GroupRow.id.in_(self._builtin))).all())
+            present = set(
+                uow.session.exec(select(GroupRow.id).where(col(GroupRow.id).in_(self._builtin))).all()
+            )
             uow.session.add_all(
                 GroupRow(id=g.id, name_zh=g.name_zh, name_en=g.name_en, created_at=utcnow())
                 for g in self._builtin.values()
@@ -122,8 +124,8 @@ class GroupService:
         def delete(uow: UnitOfWork) -> None:
             session = uow.session
             _group(session, group_id)
-            session.execute(sa.delete(MembershipRow).where(MembershipRow.group_id == group_id))
-            session.execute(sa.delete(GroupRow).where(GroupRow.id == group_id))
+            session.execute(sa.delete(MembershipRow).where(col(MembershipRow.group_id) == group_id))
+            session.execute(sa.delete(GroupRow).where(col(GroupRow.id) == group_id))
             events.record(session, events.GROUP_DELETED, actor=principal.name, details={"group": group_id})
 
         self._changing_members(delete)
@@ -155,11 +157,12 @@ class GroupService:
             session = uow.session
             _group(session, group_id)
             user_id = _user_id(session, user)
-            removed = session.execute(
+            result = session.execute(
                 sa.delete(MembershipRow).where(
-                    MembershipRow.user_id == user_id, MembershipRow.group_id == group_id
+                    col(MembershipRow.user_id) == user_id, col(MembershipRow.group_id) == group_id
                 )
-            ).rowcount
+            )
+            removed = cast("sa.CursorResult[Any]", result).rowcount  # a DML statement's result
             if removed:
                 events.record(
                     session,
@@ -171,7 +174,7 @@ class GroupService:
 
         return self._changing_members(remove)
 
-    def _changing_members(self, work: Callable[[UnitOfWork], object]):
+    def _changing_members(self, work: Callable[[UnitOfWork], T]) -> T:
         try:
             return self._tx.write(work)
         finally:
@@ -184,11 +187,11 @@ def member_counts(session: Session, group_ids: Iterable[str]) -> dict[str, int]:
     if not ids:
         return {}
     rows = session.execute(
-        sa.select(GroupRow.id, sa.func.count(UserRow.id))
+        sa.select(col(GroupRow.id), sa.func.count(col(UserRow.id)))
         .select_from(GroupRow)
-        .outerjoin(MembershipRow, MembershipRow.group_id == GroupRow.id)
-        .outerjoin(UserRow, (UserRow.id == MembershipRow.user_id) & UserRow.disabled_at.is_(None))
-        .where(GroupRow.id.in_(ids))
+        .outerjoin(MembershipRow, col(MembershipRow.group_id) == GroupRow.id)
+        .outerjoin(UserRow, (col(UserRow.id) == MembershipRow.user_id) & col(UserRow.disabled_at).is_(None))
+        .where(col(GroupRow.id).in_(ids))
         .group_by(GroupRow.id)
     ).all()
     return {group_id: count for group_id, count in rows}
@@ -205,7 +208,9 @@ def unoffered_tasks(session: Session, processes: list[ParsedProcess]) -> list[Pr
     written = [e.assignment for e in tasks.values()]
     groups = {g for w in written for g in (w.candidate_groups or [w.lane_group]) if g}
     named = {u for w in written for u in [*w.candidate_users, w.assignee] if u}
-    users = set(session.exec(select(UserRow.name).where(UserRow.name.in_(named))).all()) if named else set()
+    users = (
+        set(session.exec(select(UserRow.name).where(col(UserRow.name).in_(named))).all()) if named else set()
+    )
     members = member_counts(session, groups)
     return [
         warning
@@ -237,14 +242,14 @@ def _user_id(session: Session, name: str) -> str:
 
 def _views(session: Session, group_ids: list[str] | None) -> list[GroupView]:
     query = (
-        sa.select(GroupRow.id, GroupRow.name_zh, GroupRow.name_en, UserRow.name)
+        sa.select(col(GroupRow.id), col(GroupRow.name_zh), col(GroupRow.name_en), col(UserRow.name))
         .select_from(GroupRow)
-        .outerjoin(MembershipRow, MembershipRow.group_id == GroupRow.id)
-        .outerjoin(UserRow, UserRow.id == MembershipRow.user_id)
+        .outerjoin(MembershipRow, col(MembershipRow.group_id) == GroupRow.id)
+        .outerjoin(UserRow, col(UserRow.id) == MembershipRow.user_id)
         .order_by(GroupRow.id, UserRow.name)
     )
     if group_ids is not None:
-        query = query.where(GroupRow.id.in_(group_ids))
+        query = query.where(col(GroupRow.id).in_(group_ids))
     views: dict[str, GroupView] = {}
     for group_id, name_zh, name_en, member in session.execute(query).all():
         view = views.setdefault(group_id, GroupView(group_id, name_zh, name_en, []))

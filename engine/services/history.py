@@ -1,11 +1,11 @@
 """History reads: the audit events a user may see, after a cursor (for live pages polling the database)."""
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from engine.errors import NotFound
 from engine.permissions import TeamRules
+from engine.services.console import require_visible
 from engine.services.mappers import audit_view
-from engine.services.runtime import require_visible
 from engine.storage.tables import AuditEventRow, ProcessInstanceRow
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import AuditEntry, Principal
@@ -31,8 +31,8 @@ class HistoryService:
             session = uow.session
             rows = session.exec(
                 select(AuditEventRow)
-                .where(AuditEventRow.id > after_id)
-                .order_by(AuditEventRow.id)
+                .where(col(AuditEventRow.id) > after_id)
+                .order_by(col(AuditEventRow.id))
                 .limit(limit)
             ).all()
             if not rows:
@@ -48,6 +48,8 @@ class HistoryService:
                 except NotFound:
                     visible[instance_id] = False
             seen = [audit_view(r) for r in rows if r.instance_id and visible[r.instance_id]]
-            return seen, rows[-1].id
+            last = rows[-1].id
+            assert last is not None  # a row read back: the database numbered it
+            return seen, last
 
         return self._tx.read(read)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from engine.errors import ConcurrentUpdate, InvalidInput, Problem
@@ -29,6 +29,7 @@ STALE_AFTER = timedelta(minutes=1)
 CLEANUP_EVERY = timedelta(minutes=1)
 
 log = logging.getLogger("opsflow.idempotency")
+
 
 def check_key(key: str) -> None:
     if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
@@ -104,7 +105,7 @@ class IdempotencyService:
         try:
             self._tx.write(
                 lambda uow: uow.session.execute(
-                    sa.delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff)
+                    sa.delete(IdempotencyRow).where(col(IdempotencyRow.created_at) < cutoff)
                 )
             )
         except Exception:
@@ -130,9 +131,9 @@ class IdempotencyService:
         def delete(uow: UnitOfWork) -> None:
             uow.session.execute(
                 sa.delete(IdempotencyRow).where(
-                    IdempotencyRow.principal == principal,
-                    IdempotencyRow.key == key,
-                    IdempotencyRow.status_code.is_(None),
+                    col(IdempotencyRow.principal) == principal,
+                    col(IdempotencyRow.key) == key,
+                    col(IdempotencyRow.status_code).is_(None),
                 )
             )
 

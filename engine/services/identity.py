@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events, signin_throttle
 from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -32,7 +32,8 @@ from engine.storage.tables import (
     UserRow,
     utcnow,
 )
-from engine.storage.uow import Transactions
+from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.views import Principal, UserView
 
 _hasher = PasswordHasher()
@@ -110,7 +111,7 @@ class IdentityService:
         if not is_valid_name(name):
             raise InvalidInput(USER_NAME_RULE)
 
-        def create(uow) -> UserView:
+        def create(uow: UnitOfWork) -> UserView:
             session = uow.session
             existing = _user_by_name(session, name)
             if existing is not None:
@@ -140,12 +141,12 @@ class IdentityService:
         revoked and the tasks they had claimed are offered again. A new password revokes their
         sessions too."""
 
-        def update(uow) -> UserView:
+        def update(uow: UnitOfWork) -> UserView:
             session = uow.session
             user = _user_by_name(session, name)
             if user is None:
                 raise NotFound(f"user {name} not found")
-            changed: dict = {}
+            changed: JsonObject = {}
             if display_name is not None:
                 user.display_name = changed["display_name"] = display_name
             if password is not None:
@@ -154,7 +155,7 @@ class IdentityService:
                 _revoke_tokens(session, user.id, kind="session")
             if groups is not None:
                 require_groups(session, groups)
-                session.exec(sa.delete(MembershipRow).where(MembershipRow.user_id == user.id))
+                session.exec(sa.delete(MembershipRow).where(col(MembershipRow.user_id) == user.id))
                 session.add_all(MembershipRow(user_id=user.id, group_id=g) for g in sorted(set(groups)))
                 changed["groups"] = sorted(set(groups))
             if disabled is not None and disabled != (user.disabled_at is not None):
@@ -174,7 +175,7 @@ class IdentityService:
             self.forget_principals()
 
     def issue_token(self, name: str, *, label: str = "") -> str:
-        def issue(uow) -> str:
+        def issue(uow: UnitOfWork) -> str:
             user = _user_by_name(uow.session, name)
             if user is None:
                 raise NotFound(f"user {name} not found")
@@ -204,7 +205,7 @@ class IdentityService:
         """A token for the right password. Wrong ones are throttled per name and client address
         (engine/signin_throttle.py), so that nobody can lock the owner of a name out."""
 
-        def check(uow) -> bool:
+        def check(uow: UnitOfWork) -> bool:
             session = uow.session
             signin_throttle.refuse_if_throttled(session, name, client)
             user = _user_by_name(session, name)
@@ -212,7 +213,7 @@ class IdentityService:
                 ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
             except VerifyMismatchError:
                 ok = False
-            ok = ok and user.disabled_at is None  # a disabled user is refused like a wrong password
+            ok = ok and user is not None and user.disabled_at is None  # refused like a wrong password
             if not ok:
                 signin_throttle.record_failure(session, name, client)
             return ok
@@ -264,7 +265,7 @@ class IdentityService:
             return cached
         forgotten = self._forgotten
 
-        def check(uow) -> str | None:
+        def check(uow: UnitOfWork) -> str | None:
             session = uow.session
             signin_throttle.refuse_if_throttled(session, name, client)
             user = _user_by_name(session, name)
@@ -272,7 +273,7 @@ class IdentityService:
                 ok = bool(user and user.password_hash and _hasher.verify(user.password_hash, password))
             except VerifyMismatchError:
                 ok = False
-            if not ok or user.disabled_at is not None:
+            if not ok or user is None or user.disabled_at is not None:
                 signin_throttle.record_failure(session, name, client)
                 return None
             return user.id
@@ -314,7 +315,7 @@ class IdentityService:
             self._principals.clear()
 
     def revoke_token(self, token: str) -> None:
-        def revoke(uow) -> None:
+        def revoke(uow: UnitOfWork) -> None:
             row = uow.session.exec(select(TokenRow).where(TokenRow.token_hash == hash_token(token))).first()
             if row is not None and row.revoked_at is None:
                 row.revoked_at = utcnow()
@@ -335,7 +336,7 @@ class IdentityService:
         return UserView(first.name, first.display_name, groups, first.disabled_at is not None)
 
     def list_users(self) -> list[UserView]:
-        def list_all(uow) -> list[UserView]:
+        def list_all(uow: UnitOfWork) -> list[UserView]:
             users = uow.session.exec(select(UserRow).order_by(UserRow.name)).all()
             return [_view(uow.session, u) for u in users]
 
@@ -346,8 +347,8 @@ def users_with_groups(session: Session, names: set[str]) -> dict[str, set[str]]:
     """name -> groups, for the given names of users that exist and are not disabled."""
     rows = session.exec(
         select(UserRow.name, MembershipRow.group_id)
-        .join(MembershipRow, MembershipRow.user_id == UserRow.id, isouter=True)
-        .where(UserRow.name.in_(names), UserRow.disabled_at.is_(None))
+        .join(MembershipRow, col(MembershipRow.user_id) == UserRow.id, isouter=True)
+        .where(col(UserRow.name).in_(names), col(UserRow.disabled_at).is_(None))
     ).all()
     found: dict[str, set[str]] = {}
     for name, group in rows:
@@ -390,7 +391,7 @@ def add_user(
 
 
 def require_groups(session: Session, groups: list[str]) -> None:
-    known = set(session.exec(select(GroupRow.id).where(GroupRow.id.in_(set(groups)))).all())
+    known = set(session.exec(select(GroupRow.id).where(col(GroupRow.id).in_(set(groups)))).all())
     unknown = sorted(set(groups) - known)
     if unknown:
         raise InvalidInput(
@@ -399,9 +400,9 @@ def require_groups(session: Session, groups: list[str]) -> None:
 
 
 def _revoke_tokens(session: Session, user_id: str, *, kind: str | None = None) -> None:
-    query = sa.update(TokenRow).where(TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None))
+    query = sa.update(TokenRow).where(col(TokenRow.user_id) == user_id, col(TokenRow.revoked_at).is_(None))
     if kind is not None:
-        query = query.where(TokenRow.kind == kind)
+        query = query.where(col(TokenRow.kind) == kind)
     session.execute(query.values(revoked_at=utcnow()))
 
 
@@ -410,18 +411,22 @@ def _give_up_claims(session: Session, name: str) -> int:
     the others are unclaimed (index rows only: a claim is not workflow state)."""
     session.execute(
         sa.update(OpenTaskRow)
-        .where(OpenTaskRow.assignee == name, OpenTaskRow.owner.is_not(None), OpenTaskRow.owner != name)
+        .where(
+            col(OpenTaskRow.assignee) == name,
+            col(OpenTaskRow.owner).is_not(None),
+            col(OpenTaskRow.owner) != name,
+        )
         .values(assignee=OpenTaskRow.owner, delegation="resolved")
     )
     claimed = session.exec(select(OpenTaskRow.id).where(OpenTaskRow.assignee == name)).all()
     if claimed:
         session.execute(
             sa.update(OpenTaskRow)
-            .where(OpenTaskRow.id.in_(claimed))
+            .where(col(OpenTaskRow.id).in_(claimed))
             .values(assignee=None, claimed_at=None, owner=None, delegation=None)
         )
         session.execute(
-            sa.update(TaskCandidateRow).where(TaskCandidateRow.task_id.in_(claimed)).values(open=True)
+            sa.update(TaskCandidateRow).where(col(TaskCandidateRow.task_id).in_(claimed)).values(open=True)
         )
     return len(claimed)
 
@@ -439,4 +444,4 @@ def _view(session: Session, user: UserRow) -> UserView:
 
 
 def _mark_used(session: Session, token_id: str, now: datetime) -> None:
-    session.execute(sa.update(TokenRow).where(TokenRow.id == token_id).values(last_used_at=now))
+    session.execute(sa.update(TokenRow).where(col(TokenRow.id) == token_id).values(last_used_at=now))

@@ -11,12 +11,13 @@ Both answer exactly alike (tests/engine/test_inbox.py)."""
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, or_, select
 
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_views
-from engine.storage.tables import OpenTaskRow, TaskCandidateRow, utcnow
+from engine.storage.tables import AnySelect, OpenTaskRow, TaskCandidateRow, utcnow
 from engine.views import Page, Principal, TaskView
 
 _TASK = OpenTaskRow.__table__
@@ -65,7 +66,7 @@ def offer_keys(principal: Principal) -> list[tuple[str, str]]:
 # --- the offer index --------------------------------------------------------------------------------
 
 
-def _due_filter(column: sa.ColumnElement, overdue: bool | None) -> sa.ColumnElement[bool] | None:
+def _due_filter(column: sa.ColumnElement[Any], overdue: bool | None) -> sa.ColumnElement[bool] | None:
     """Overdue: due before now (bound as `now`); not overdue: no due date, or due later."""
     if overdue is None:
         return None
@@ -102,7 +103,7 @@ def _filters(
 
 
 @functools.cache
-def _count_one(key: int, with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
+def _count_one(key: int, with_process: bool, with_stage: bool, overdue: bool | None) -> AnySelect:
     return (
         sa.select(sa.func.count())
         .select_from(_CANDIDATE)
@@ -111,7 +112,7 @@ def _count_one(key: int, with_process: bool, with_stage: bool, overdue: bool | N
 
 
 @functools.cache
-def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
+def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> AnySelect:
     """Offered to me by name and by a group of mine at once (an escalation, say): counted once."""
     return (
         sa.select(sa.func.count())
@@ -126,7 +127,7 @@ def _count_both(with_process: bool, with_stage: bool, overdue: bool | None) -> s
 
 
 @functools.cache
-def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bool | None) -> sa.Select:
+def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bool | None) -> AnySelect:
     """Several groups: a task offered to two of them must count once."""
     any_key = sa.or_(*(_offers(_CANDIDATE, k, with_process, with_stage, overdue) for k in range(keys)))
     return sa.select(sa.func.count(sa.distinct(_CANDIDATE.c.task_id))).where(any_key)
@@ -135,12 +136,12 @@ def _count_distinct(keys: int, with_process: bool, with_stage: bool, overdue: bo
 @functools.cache
 def _count(
     keys: int, with_mine: bool, with_process: bool, with_stage: bool, overdue: bool | None
-) -> sa.Select:
+) -> AnySelect:
     """The inbox's total in one statement (each statement is a round trip on PostgreSQL): the offers
     to my `keys` (my name, my groups), plus the tasks claimed by me (mine and offered never overlap:
     an offer is open only while nobody has claimed the task)."""
     shape = (with_process, with_stage, overdue)
-    parts: list[sa.ColumnElement] = []
+    parts: list[sa.ColumnElement[bool]] = []
     if keys > 2:
         parts.append(_count_distinct(keys, *shape).scalar_subquery())
     elif keys:
@@ -155,7 +156,7 @@ def _count(
 @functools.cache
 def _first(
     key: int, with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
-) -> list[sa.Select]:
+) -> list[AnySelect]:
     """The statements that read the first offers of key number `key` in inbox order: by creation, one;
     by due date, the dated offers in order, then those without a due date (always last) by id."""
     offers = _offers(_CANDIDATE, key, with_process, with_stage, overdue)
@@ -170,7 +171,9 @@ def _first(
     return [dated, _first_rows(sa.cast(sa.null(), due.type), offers & due.is_(None))]
 
 
-def _first_rows(key: sa.ColumnElement, where: sa.ColumnElement[bool], *order: sa.ColumnElement) -> sa.Select:
+def _first_rows(
+    key: sa.ColumnElement[Any], where: sa.ColumnElement[bool], *order: sa.ColumnElement[Any]
+) -> AnySelect:
     return (
         sa.select(key, _CANDIDATE.c.task_id)
         .where(where)
@@ -188,7 +191,7 @@ def _firsts(
     overdue: bool | None,
     by_due: bool,
     descending: bool,
-) -> sa.CompoundSelect | sa.Select:
+) -> sa.CompoundSelect[*tuple[Any, ...]] | AnySelect:
     """The first rows of every ordered range the inbox merges (each key's offers, the tasks claimed by
     me), in one statement: each range keeps its own order and limit inside the UNION ALL."""
     shape = (with_process, with_stage, overdue, by_due, descending)
@@ -203,7 +206,7 @@ def _firsts(
 @functools.cache
 def _mine(
     with_process: bool, with_stage: bool, overdue: bool | None, by_due: bool, descending: bool
-) -> tuple[sa.Select, sa.Select]:
+) -> tuple[AnySelect, AnySelect]:
     """Count and first rows of the tasks claimed by me (a few hundred at most: sorted as they are)."""
     mine = [_TASK.c.assignee == sa.bindparam("assignee"), *_filters(_TASK, with_process, with_stage, overdue)]
     key = _TASK.c.due_at if by_due else _TASK.c.created_at
@@ -216,8 +219,8 @@ def _mine(
     )
 
 
-def _params(keys: list[tuple[str, str]], query: InboxQuery, now: datetime) -> dict:
-    params: dict = {"now": now}
+def _params(keys: list[tuple[str, str]], query: InboxQuery, now: datetime) -> dict[str, object]:
+    params: dict[str, object] = {"now": now}
     if query.process_key:
         params["process_key"] = query.process_key
     if query.stage:

@@ -5,13 +5,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.bpmn.catalog import Catalog
 from engine.services.mappers import TASK_VIEW_COLUMNS, instance_view, task_views
 from engine.storage.tables import (
+    AnySelect,
     JobRow,
     MessageSubscriptionRow,
     OpenTaskRow,
@@ -19,17 +21,20 @@ from engine.storage.tables import (
 )
 from engine.views import InstanceSummaryView, InstanceView, TaskView, WaitingView
 
-_IDS = sa.bindparam("ids", expanding=True)
+S = TypeVar("S", bound=AnySelect)  # a select of instances: of rows, or of some of their columns
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
 _OPEN_TASKS = (
     sa.select(*TASK_VIEW_COLUMNS)
-    .where(OpenTaskRow.instance_id.in_(_IDS))
-    .order_by(OpenTaskRow.created_at, OpenTaskRow.id)
+    .where(col(OpenTaskRow.instance_id).in_(_IDS))
+    .order_by(col(OpenTaskRow.created_at), col(OpenTaskRow.id))
 )
+_SUBSCRIPTION = MessageSubscriptionRow.__table__.c
 _SUBSCRIPTIONS = sa.select(
-    MessageSubscriptionRow.instance_id, MessageSubscriptionRow.element_id, MessageSubscriptionRow.message_name
-).where(MessageSubscriptionRow.instance_id.in_(_IDS))
-_TIMERS = sa.select(JobRow.instance_id, JobRow.due_at).where(
-    JobRow.instance_id.in_(_IDS), JobRow.kind == "timer", JobRow.failed_at.is_(None)
+    _SUBSCRIPTION.instance_id, _SUBSCRIPTION.element_id, _SUBSCRIPTION.message_name
+).where(_SUBSCRIPTION.instance_id.in_(_IDS))
+_JOB = JobRow.__table__.c
+_TIMERS = sa.select(_JOB.instance_id, _JOB.due_at).where(
+    _JOB.instance_id.in_(_IDS), _JOB.kind == "timer", _JOB.failed_at.is_(None)
 )
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceView)]
 

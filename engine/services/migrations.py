@@ -5,7 +5,7 @@ the job executor works through a few at a time. Task ids, claims, drafts and his
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events, permissions
 from engine.bpmn import migration
@@ -108,8 +108,8 @@ class MigrationService:
         def start(uow: UnitOfWork) -> MigrationBatchView:
             session = uow.session
             target = _definition_id(session, process_key, target_version)
-            ids = [r.id for r in self._candidates(session, principal, process_key, where, MAX_BATCH)]
-            ids = [i for i in ids if session.get(ProcessInstanceRow, i).definition_id != target]
+            candidates = self._candidates(session, principal, process_key, where, MAX_BATCH)
+            ids = [r.id for r in candidates if r.definition_id != target]
             now = utcnow()
             batch = MigrationBatchRow(
                 id=str(uuid.uuid4()),
@@ -243,7 +243,7 @@ class MigrationService:
         incident = self._instances.runner.advance(loaded.workflow)
         session.execute(
             sa.update(ProcessInstanceRow)
-            .where(ProcessInstanceRow.id == row.id)
+            .where(col(ProcessInstanceRow.id) == row.id)
             .values(definition_id=target_id)
         )
         self._instances.save(session, loaded, actor=actor, incident=incident)
@@ -284,12 +284,14 @@ class MigrationService:
             )
         q = select(ProcessInstanceRow).where(*instance_filter.conditions(where, utcnow()))
         q = q.where(
-            ProcessInstanceRow.process_key == process_key,
-            ProcessInstanceRow.status.in_(ACTIVE),
+            col(ProcessInstanceRow.process_key) == process_key,
+            col(ProcessInstanceRow.status).in_(ACTIVE),
             self._rules.instance_visible.sql(principal),
         )
         return list(
-            session.exec(q.order_by(ProcessInstanceRow.started_at, ProcessInstanceRow.id).limit(limit))
+            session.exec(
+                q.order_by(col(ProcessInstanceRow.started_at), col(ProcessInstanceRow.id)).limit(limit)
+            )
         )
 
 
@@ -301,7 +303,7 @@ def _retag(session: Session, loaded: Loaded) -> None:
         entry = catalog.of(task.element_id)
         session.execute(
             sa.update(OpenTaskRow)
-            .where(OpenTaskRow.id == task.id, OpenTaskRow.element_id != task.element_id)
+            .where(col(OpenTaskRow.id) == task.id, col(OpenTaskRow.element_id) != task.element_id)
             .values(
                 element_id=task.element_id,
                 name=entry.name or task.name,
@@ -312,15 +314,15 @@ def _retag(session: Session, loaded: Loaded) -> None:
     for task in ready_external_tasks(loaded.workflow):
         session.execute(
             sa.update(ExternalTaskRow)
-            .where(ExternalTaskRow.id == task.id)
+            .where(col(ExternalTaskRow.id) == task.id)
             .values(element_id=task.element_id, definition_id=row.definition_id)
         )
     for waiting in waiting_messages(loaded.workflow):
         session.execute(
             sa.update(MessageSubscriptionRow)
             .where(
-                MessageSubscriptionRow.instance_id == row.id,
-                MessageSubscriptionRow.message_name == waiting.message,
+                col(MessageSubscriptionRow.instance_id) == row.id,
+                col(MessageSubscriptionRow.message_name) == waiting.message,
             )
             .values(element_id=waiting.element_id)
         )

@@ -6,11 +6,11 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine import events
 from engine.bpmn.catalog import Catalog, ElementInfo
@@ -23,8 +23,16 @@ from engine.jsontext import json_depth
 from engine.services.decision_store import decision_view, new_decision_rows
 from engine.services.groups import unoffered_tasks
 from engine.step_data import overlap_warnings
-from engine.storage.tables import DeploymentRow, FormDefinitionRow, GroupRow, ProcessDefinitionRow, utcnow
+from engine.storage.tables import (
+    DecisionDefinitionRow,
+    DeploymentRow,
+    FormDefinitionRow,
+    GroupRow,
+    ProcessDefinitionRow,
+    utcnow,
+)
 from engine.storage.uow import Transactions, UnitOfWork
+from engine.types import JsonObject
 from engine.views import DefinitionView, DeploymentView, FormView
 
 if TYPE_CHECKING:
@@ -45,6 +53,10 @@ _LATEST_DEFINITION = (
 )
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
+#: A deployed thing of a key, in versions.
+Versioned = TypeVar("Versioned", ProcessDefinitionRow, FormDefinitionRow, DecisionDefinitionRow)
+#: The forms of a deployment: form key -> (the file it came from, its schema).
+Forms = dict[str, tuple[str, JsonObject]]
 FORM_SUFFIXES = (".form", ".json")
 #: JSON levels a form file may nest: each group or list of fields takes two; no real form needs more.
 MAX_FORM_JSON_DEPTH = 64
@@ -75,7 +87,9 @@ class RepositoryService:
             raise InvalidDeployment("the deployment was rejected", problems)
         warnings = [*warnings, *unoffered_tasks(session, parsed)]
         deployment = DeploymentRow(id=str(uuid.uuid4()), name=name, deployed_by=actor, deployed_at=utcnow())
-        new_forms, new_definitions, unchanged = [], [], []
+        new_forms: list[FormDefinitionRow] = []
+        new_definitions: list[ProcessDefinitionRow] = []
+        unchanged: list[str] = []
         for key, (_filename, schema) in forms.items():
             digest = _digest(json.dumps(schema, sort_keys=True, ensure_ascii=False))
             latest = _latest(session, FormDefinitionRow, key)
@@ -95,15 +109,15 @@ class RepositoryService:
             )
         for process in parsed:
             digest = _digest(process.process_id + "\n" + process.xml)
-            latest = _latest(session, ProcessDefinitionRow, process.process_id)
-            if latest is not None and latest.content_hash == digest:
+            previous = _latest(session, ProcessDefinitionRow, process.process_id)
+            if previous is not None and previous.content_hash == digest:
                 unchanged.append(process.process_id)
                 continue
             new_definitions.append(
                 ProcessDefinitionRow(
                     id=str(uuid.uuid4()),
                     key=process.process_id,
-                    version=(latest.version + 1) if latest else 1,
+                    version=(previous.version + 1) if previous else 1,
                     name=process.name,
                     resource_name=process.resource_name,
                     bpmn_xml=process.xml,
@@ -134,16 +148,16 @@ class RepositoryService:
                 actor=actor,
                 details={"key": row.key, "version": row.version, "definition_id": row.id},
             )
-        for row in new_forms:
+        for form in new_forms:
             events.record(
-                session, events.FORM_DEPLOYED, actor=actor, details={"key": row.key, "version": row.version}
+                session, events.FORM_DEPLOYED, actor=actor, details={"key": form.key, "version": form.version}
             )
-        for row in new_decisions:
+        for decision in new_decisions:
             events.record(
                 session,
                 events.DECISION_DEPLOYED,
                 actor=actor,
-                details={"key": row.key, "version": row.version, "decision_id": row.id},
+                details={"key": decision.key, "version": decision.version, "decision_id": decision.id},
             )
         return DeploymentView(
             deployment.id,
@@ -156,9 +170,9 @@ class RepositoryService:
 
     def _check(
         self, session: Session, files: list[tuple[str, bytes]]
-    ) -> tuple[dict, list, list[Problem], list[Problem], list[ParsedDecision]]:
+    ) -> tuple[Forms, list[ParsedProcess], list[Problem], list[Problem], list[ParsedDecision]]:
         problems: list[Problem] = []
-        forms: dict[str, tuple[str, dict]] = {}
+        forms: Forms = {}
         bpmn_files: list[tuple[str, bytes]] = []
         dmn_files: list[tuple[str, bytes]] = []
         for filename, content in files:
@@ -215,7 +229,7 @@ class RepositoryService:
             rows = uow.session.exec(
                 select(ProcessDefinitionRow)
                 .where(ProcessDefinitionRow.key == key)
-                .order_by(ProcessDefinitionRow.version.desc())
+                .order_by(col(ProcessDefinitionRow.version).desc())
             ).all()
             if not rows:
                 raise NotFound(f"process {key} is not deployed")
@@ -232,7 +246,7 @@ class RepositoryService:
     def list_forms(self) -> list[FormView]:
         def query(uow: UnitOfWork) -> list[FormView]:
             rows = uow.session.exec(
-                select(FormDefinitionRow).order_by(FormDefinitionRow.key, FormDefinitionRow.version)
+                select(FormDefinitionRow).order_by(col(FormDefinitionRow.key), col(FormDefinitionRow.version))
             ).all()
             latest: dict[str, FormDefinitionRow] = {r.key: r for r in rows}
             return [form_view(r) for r in latest.values()]
@@ -250,11 +264,11 @@ class RepositoryService:
 
 
 def _overlapping_step_data(
-    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, dict]]
+    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, JsonObject]]
 ) -> list[Problem]:
     """Warnings: variables the forms of two steps of a process both bind (engine.step_data). A step's form
     is the one of this deployment, else the deployed version its binding names."""
-    schemas: dict[tuple[str, int | None], dict | None] = {}
+    schemas: dict[tuple[str, int | None], JsonObject | None] = {}
 
     def variables_of(entry: ElementInfo) -> list[str] | None:
         key = entry.form_key or ""
@@ -289,7 +303,8 @@ def latest_definitions(session: Session) -> list[ProcessDefinitionRow]:
             select(ProcessDefinitionRow)
             .join(
                 latest,
-                (ProcessDefinitionRow.key == latest.c.key) & (ProcessDefinitionRow.version == latest.c.v),
+                (col(ProcessDefinitionRow.key) == latest.c.key)
+                & (col(ProcessDefinitionRow.version) == latest.c.v),
             )
             .order_by(ProcessDefinitionRow.key)
         ).all()
@@ -300,7 +315,7 @@ def find_definition(session: Session, key: str, version: int | None = None) -> P
     query = select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
     if version is not None:
         query = query.where(ProcessDefinitionRow.version == version)
-    row = session.exec(query.order_by(ProcessDefinitionRow.version.desc())).first()
+    row = session.exec(query.order_by(col(ProcessDefinitionRow.version).desc())).first()
     if row is None:
         suffix = f" version {version}" if version is not None else ""
         raise NotFound(f"process {key}{suffix} is not deployed")
@@ -311,7 +326,7 @@ def find_form(session: Session, key: str, version: int | None = None) -> FormDef
     query = select(FormDefinitionRow).where(FormDefinitionRow.key == key)
     if version is not None:
         query = query.where(FormDefinitionRow.version == version)
-    return session.exec(query.order_by(FormDefinitionRow.version.desc())).first()
+    return session.exec(query.order_by(col(FormDefinitionRow.version).desc())).first()
 
 
 def definition_view(row: ProcessDefinitionRow) -> DefinitionView:
@@ -332,11 +347,13 @@ def form_view(row: FormDefinitionRow) -> FormView:
     return FormView(row.id, row.key, row.version, row.form_schema, row.deployed_at)
 
 
-def _latest(session: Session, table: type, key: str):
-    return session.exec(select(table).where(table.key == key).order_by(table.version.desc())).first()
+def _latest(session: Session, table: type[Versioned], key: str) -> Versioned | None:
+    return session.exec(
+        select(table).where(col(table.key) == key).order_by(col(table.version).desc())
+    ).first()
 
 
-def _read_form(filename: str, content: bytes, forms: dict, problems: list[Problem]) -> None:
+def _read_form(filename: str, content: bytes, forms: Forms, problems: list[Problem]) -> None:
     depth = json_depth(content)
     if depth > MAX_FORM_JSON_DEPTH:  # before parsing: deep enough documents exhaust the recursion limit
         message = f"the form is nested {depth} levels deep; at most {MAX_FORM_JSON_DEPTH} are allowed"
@@ -385,6 +402,7 @@ def resolve_form_id(session: Session, entry: ElementInfo, definition: "Definitio
         return None
     binding = entry.form_binding
     pinned = entry.properties.get("formRefVersion", "")
+    params: dict[str, object]
     if binds_latest_form(entry):
         query, params = _FORM_LATEST, {"key": key}
     elif binding == "deployment":
@@ -395,7 +413,7 @@ def resolve_form_id(session: Session, entry: ElementInfo, definition: "Definitio
 
 
 def latest_definition_id(session: Session, key: str) -> str:
-    found = session.connection().execute(_LATEST_DEFINITION, {"key": key}).scalar()
+    found: str | None = session.connection().execute(_LATEST_DEFINITION, {"key": key}).scalar()
     if found is None:
         raise NotFound(f"process {key} is not deployed")
     return found
@@ -414,10 +432,10 @@ def find_called(session: Session, key: str, binding: str, pin: str | None) -> Ca
     latest with a camunda:versionTag."""
     query = select(ProcessDefinitionRow).where(ProcessDefinitionRow.key == key)
     if binding == "version":
-        if not (pin or "").isdigit():
+        if pin is None or not pin.isdigit():
             return None
         query = query.where(ProcessDefinitionRow.version == int(pin))
-    rows = session.exec(query.order_by(ProcessDefinitionRow.version.desc())).all()
+    rows = session.exec(query.order_by(col(ProcessDefinitionRow.version).desc())).all()
     if binding == "versionTag":
         rows = [r for r in rows if _version_tag(r) == pin]
     if not rows:
@@ -434,7 +452,7 @@ def called_documents(session: Session, catalog: Catalog) -> list[tuple[str, str]
     ids = sorted({e.call.definition_id for e in catalog.values() if e.call and e.call.definition_id})
     if not ids:
         return []
-    rows = session.exec(select(ProcessDefinitionRow).where(ProcessDefinitionRow.id.in_(ids))).all()
+    rows = session.exec(select(ProcessDefinitionRow).where(col(ProcessDefinitionRow.id).in_(ids))).all()
     return [(r.resource_name, r.bpmn_xml) for r in sorted(rows, key=lambda r: r.id)]
 
 

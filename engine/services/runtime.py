@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from engine import events, permissions, variable_types
 from engine.bpmn.assignment import StartFacts
@@ -32,6 +32,7 @@ from engine.storage.tables import (
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields
+from engine.types import JsonObject
 from engine.views import (
     CorrelationResultView,
     InstanceDetailView,
@@ -47,8 +48,8 @@ from engine.views import (
 STATUSES = ("running", "suspended", "completed", "cancelled")
 _OPEN_TASKS_OF = (
     sa.select(*TASK_VIEW_COLUMNS)
-    .where(OpenTaskRow.instance_id == sa.bindparam("instance_id"))
-    .order_by(OpenTaskRow.created_at, OpenTaskRow.id)
+    .where(col(OpenTaskRow.instance_id) == sa.bindparam("instance_id"))
+    .order_by(col(OpenTaskRow.created_at), col(OpenTaskRow.id))
 )
 
 
@@ -66,7 +67,7 @@ class RuntimeService:
         *,
         principal: Principal,
         business_key: str | None = None,
-        variables: dict | None = None,
+        variables: JsonObject | None = None,
         validate_start_form: bool = True,
     ) -> InstanceView:
         variables = dict(variables or {})
@@ -113,8 +114,8 @@ class RuntimeService:
         *,
         principal: Principal,
         business_key: str | None = None,
-        correlation_keys: dict | None = None,
-        payload: dict | None = None,
+        correlation_keys: JsonObject | None = None,
+        payload: JsonObject | None = None,
         instance_id: str | None = None,
     ) -> CorrelationResultView:
         """Deliver a message to the one instance waiting for it (matched by instance id, business key and
@@ -129,8 +130,13 @@ class RuntimeService:
             session = uow.session
             query = (
                 select(ProcessInstanceRow)
-                .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
-                .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status.in_(ACTIVE))
+                .join(
+                    MessageSubscriptionRow, col(MessageSubscriptionRow.instance_id) == ProcessInstanceRow.id
+                )
+                .where(
+                    col(MessageSubscriptionRow.message_name) == name,
+                    col(ProcessInstanceRow.status).in_(ACTIVE),
+                )
             )
             if business_key is not None:
                 query = query.where(ProcessInstanceRow.business_key == business_key)
@@ -192,9 +198,9 @@ class RuntimeService:
         definition: Definition,
         actor: str,
         business_key: str | None,
-        data: dict,
+        data: JsonObject,
         *,
-        message: tuple[str, dict] | None = None,
+        message: tuple[str, JsonObject] | None = None,
         may_route: frozenset[str] = frozenset(),
     ) -> InstanceView:
         row = InstanceRecord(
@@ -285,7 +291,7 @@ class RuntimeService:
     def set_variables(
         self,
         instance_id: str,
-        modifications: dict,
+        modifications: JsonObject,
         deletions: list[str] | None = None,
         *,
         principal: Principal,
@@ -313,7 +319,9 @@ class RuntimeService:
 
         return self._tx.write(update)
 
-    def retry(self, instance_id: str, *, principal: Principal, variables: dict | None = None) -> InstanceView:
+    def retry(
+        self, instance_id: str, *, principal: Principal, variables: JsonObject | None = None
+    ) -> InstanceView:
         """Resolve an incident: whatever failed runs again (a script or condition, an external task
         whose retries ran out, a job that gave up), with corrected process data if given."""
         if not permissions.can_resolve_incidents(principal):
@@ -356,7 +364,9 @@ class RuntimeService:
             version = definition.version
             tasks = session.connection().execute(_OPEN_TASKS_OF, {"instance_id": row.id}).all()
             history = session.exec(
-                select(AuditEventRow).where(AuditEventRow.instance_id == row.id).order_by(AuditEventRow.id)
+                select(AuditEventRow)
+                .where(col(AuditEventRow.instance_id) == row.id)
+                .order_by(col(AuditEventRow.id))
             ).all()
             flows = self._flows_of(session, row.definition_id)
             path = self._instances.read_workflow(session, row, lambda workflow: taken_path(workflow, flows))
@@ -413,7 +423,7 @@ class RuntimeService:
             q = q.where(self._rules.instance_visible.sql(principal))
             total = session.exec(select(func.count()).select_from(q.subquery())).one()
             rows = session.exec(
-                q.order_by(ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id)
+                q.order_by(col(ProcessInstanceRow.started_at).desc(), ProcessInstanceRow.id)
                 .offset(offset)
                 .limit(limit)
             ).all()

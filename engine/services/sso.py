@@ -16,7 +16,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import sqlalchemy as sa
@@ -24,9 +24,9 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jws import extract_compact
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events
 from engine.config import Settings
@@ -94,7 +94,7 @@ class SsoService:
 
         def store(uow: UnitOfWork) -> None:
             expired = utcnow() - LOGIN_TTL  # sign-ons nobody finished go at the next start
-            uow.session.execute(sa.delete(SsoLoginRow).where(SsoLoginRow.created_at < expired))
+            uow.session.execute(sa.delete(SsoLoginRow).where(col(SsoLoginRow.created_at) < expired))
             uow.session.add(login)
 
         self._tx.write(store)
@@ -163,7 +163,8 @@ class SsoService:
         try:
             response = httpx.get(url, timeout=HTTP_TIMEOUT)
             response.raise_for_status()
-            return response.json()
+            document: dict[str, Any] = response.json()
+            return document
         except (httpx.HTTPError, ValueError) as exc:
             raise SsoRefused("provider", f"the identity provider did not answer {url}: {exc}") from exc
 
@@ -191,13 +192,14 @@ class SsoService:
         if response.status_code != 200 or not isinstance(body.get("id_token"), str):
             error = body.get("error_description") or body.get("error") or response.status_code
             raise SsoRefused("provider", f"the identity provider refused the code: {error}")
-        return body["id_token"]
+        id_token: str = body["id_token"]
+        return id_token
 
     def _verified_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
         settings = self._settings
         registry = jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": settings.oidc_issuer},
+            iss={"essential": True, "value": settings.oidc_issuer or ""},  # set: SSO is on
             aud={"essential": True, "value": settings.oidc_client_id},
             sub={"essential": True},
             exp={"essential": True},
@@ -217,7 +219,9 @@ class SsoService:
         kid = _header(id_token).get("kid")
         with self._lock:
             if self._keys is None or (kid and not any(k.kid == kid for k in self._keys.keys)):
-                self._keys = KeySet.import_key_set(self._get(self._discovery()["jwks_uri"]))
+                # the provider's JWKS document, as JSON: joserfc reads and checks its keys
+                jwks = cast(KeySetSerialization, self._get(self._discovery()["jwks_uri"]))
+                self._keys = KeySet.import_key_set(jwks)
             return self._keys
 
     # --- the user ----------------------------------------------------------------------------------
@@ -243,7 +247,8 @@ class SsoService:
             return local
         if not settings.oidc_create_users:
             raise SsoRefused("unknown_user", f"{name} has no opsflow account; ask an admin")
-        display_name = claims.get("name") if isinstance(claims.get("name"), str) else ""
+        claimed = claims.get("name")
+        display_name = claimed if isinstance(claimed, str) else ""
         return add_user(session, name, [], display_name=display_name[:200], external_id=external_id)
 
 
@@ -252,8 +257,10 @@ def _replace_groups(session: Session, user: UserRow, claim: object) -> None:
     creates a group before it means anything)."""
     names = [claim] if isinstance(claim, str) else claim if isinstance(claim, list) else []
     wanted = {g for g in names if isinstance(g, str)}
-    known = set(session.exec(select(GroupRow.id).where(GroupRow.id.in_(wanted))).all()) if wanted else set()
-    session.execute(sa.delete(MembershipRow).where(MembershipRow.user_id == user.id))
+    known = (
+        set(session.exec(select(GroupRow.id).where(col(GroupRow.id).in_(wanted))).all()) if wanted else set()
+    )
+    session.execute(sa.delete(MembershipRow).where(col(MembershipRow.user_id) == user.id))
     session.add_all(MembershipRow(user_id=user.id, group_id=group) for group in sorted(known))
 
 

@@ -22,11 +22,12 @@ from engine.instances import (
 )
 from engine.permissions import TeamRules
 from engine.services import inbox
+from engine.services.console import require_visible
 from engine.services.identity import users_with_groups
 from engine.services.mappers import OpenTask, instance_view, task_view
 from engine.services.repository import binds_latest_form, form_view, resolve_form_id
-from engine.services.runtime import require_visible
 from engine.storage.tables import (
+    AnyRow,
     AuditEventRow,
     FormDefinitionRow,
     OpenTaskRow,
@@ -36,6 +37,7 @@ from engine.storage.tables import (
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.team import routing_fields, team_problems
+from engine.types import JsonObject
 from engine.views import InstanceDetailView, Page, Principal, TaskDetailView, TaskView
 
 #: A form version not looked up yet.
@@ -278,7 +280,7 @@ class TaskService:
 
         return self._tx.write(delegate)
 
-    def resolve(self, task_id: str, data: dict, *, principal: Principal) -> TaskView:
+    def resolve(self, task_id: str, data: JsonObject, *, principal: Principal) -> TaskView:
         """The delegate gives the task back to its owner, with what they filled in as its draft."""
         _check_draft(data)
 
@@ -309,7 +311,7 @@ class TaskService:
 
         return self._tx.write(resolve)
 
-    def save_draft(self, task_id: str, data: dict, *, principal: Principal) -> TaskView:
+    def save_draft(self, task_id: str, data: JsonObject, *, principal: Principal) -> TaskView:
         _check_draft(data)
 
         def save(uow: UnitOfWork) -> TaskView:
@@ -327,7 +329,12 @@ class TaskService:
         return self._tx.write(save)
 
     def set_variables(
-        self, task_id: str, modifications: dict, deletions: list[str] | None = None, *, principal: Principal
+        self,
+        task_id: str,
+        modifications: JsonObject,
+        deletions: list[str] | None = None,
+        *,
+        principal: Principal,
     ) -> None:
         """Change the process data through a task (Camunda's task variables), unvalidated as in Camunda:
         whoever may complete the task may; its instance's leader too."""
@@ -348,7 +355,7 @@ class TaskService:
 
         self._tx.write(update)
 
-    def complete(self, task_id: str, data: dict, *, principal: Principal) -> InstanceDetailView:
+    def complete(self, task_id: str, data: JsonObject, *, principal: Principal) -> InstanceDetailView:
         """Validate the form data, complete the task, run the process on to its next wait states."""
 
         def complete(uow: UnitOfWork) -> InstanceDetailView:
@@ -408,10 +415,10 @@ class TaskService:
         entry: ElementInfo,
         definition: Definition,
         data: object,
-        context: dict,
+        context: JsonObject,
         *,
         form_id: str | object | None = _UNKNOWN,
-    ) -> tuple[dict, dict | None]:
+    ) -> tuple[JsonObject, JsonObject | None]:
         """The data as the task's form lets it through, and that form's schema (None: no form).
         `form_id`: the form version already known to apply (None: no form), or _UNKNOWN."""
         if form_id is _UNKNOWN:
@@ -466,6 +473,7 @@ class TaskService:
         newest version of the task's form."""
         conn = session.connection()
         indexed: IndexedTasks | None = None
+        found: Sequence[AnyRow]
         if conn.dialect.name == "sqlite":
             rows = conn.execute(_INSTANCE_TASKS_WITH_INSTANCE, {"task_id": task_id}).all()
             found = [r for r in rows if r.id == task_id]
@@ -480,7 +488,7 @@ class TaskService:
         return row, users, roles, instance, indexed, first["latest_form_id"]
 
     def _task_and_candidates(
-        self, session: Session, task_id: str, principal: Principal, found: Sequence[sa.Row]
+        self, session: Session, task_id: str, principal: Principal, found: Sequence[AnyRow]
     ) -> tuple[OpenTask, list[str], list[str]]:
         if not found:
             self._raise_not_open(session, task_id, principal)
@@ -559,9 +567,9 @@ def _check_draft(data: object) -> None:
 # before, a bare object, belonged to nobody in particular: it is shown to no one.)
 
 
-def own_draft(stored: dict | None, principal: Principal) -> dict | None:
+def own_draft(stored: JsonObject | None, principal: Principal) -> JsonObject | None:
     return _by_person(stored).get(principal.name)
 
 
-def _by_person(stored: dict | None) -> dict[str, dict]:
+def _by_person(stored: JsonObject | None) -> dict[str, JsonObject]:
     return dict((stored or {}).get("drafts") or {}) if isinstance(stored, dict) else {}

@@ -89,7 +89,8 @@ def checkpoint(engine: sa.Engine) -> None:
         return
     conn = engine.raw_connection()
     try:
-        conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        if conn.driver_connection is not None:  # None only once the connection is closed
+            conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         conn.close()
 

@@ -2,7 +2,7 @@
 index of it, rewritten in the same transaction as the state."""
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
@@ -17,6 +17,11 @@ class Row(SQLModel):
     paths build statements from; SQLModel declares no type for it."""
 
     __table__: ClassVar[sa.Table]
+
+
+#: A Core select of any columns, and one row of a result read by position.
+AnySelect: TypeAlias = sa.Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -598,4 +603,4 @@ class MigrationBatchRow(Row, table=True):
     total: int = 0
     pending: list[str] = _json(nullable=False)  # instance ids still to move
     migrated: list[str] = _json(nullable=False)  # instance ids moved
-    skipped: dict[str, str] = _json(nullable=False)  # instance id -> why it could not move
+    skipped: dict[str, list[str]] = _json(nullable=False)  # instance id -> why it could not move
