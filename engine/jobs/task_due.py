@@ -20,7 +20,10 @@ from engine.storage.uow import UnitOfWork
 KIND = "task_due"
 DEFAULT_GRACE = "P1D"
 _JOB = queue.JOB.c
-_DELETE_TASK_JOBS = queue.JOB.delete().where(_JOB.task_id.in_(sa.bindparam("task_ids", expanding=True)))
+# Only the deadline jobs: a webhook job also names its task, and its delivery must outlive the task.
+_DELETE_TASK_JOBS = queue.JOB.delete().where(
+    _JOB.task_id.in_(sa.bindparam("task_ids", expanding=True)), _JOB.kind.in_((KIND, task_escalate.KIND))
+)
 
 
 def schedule(session: Session, task: Mapping[str, Any], entry: ElementInfo) -> None:

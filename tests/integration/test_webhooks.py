@@ -149,6 +149,40 @@ def test_a_receiver_that_is_down_for_a_while_gets_every_event_exactly_once(
     assert sum(1 for d in log["items"] if d["delivered"]) == 4
 
 
+def one_task_with_a_due_date(due: datetime) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="due_task" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="Task_due" />
+    <bpmn:userTask id="Task_due" name="Due" camunda:assignee="ada" camunda:dueDate="{due.isoformat()}" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Task_due" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_a_redelivery_of_a_task_event_is_sent_though_the_task_was_done_meanwhile(
+    api: Api, engine: ProcessEngine, receiver: Receiver
+) -> None:
+    """A task's reminder jobs go with the task; a delivery of its event does not."""
+    model = one_task_with_a_due_date(utcnow() + timedelta(days=2))
+    api.call("ada", "POST", "/api/v1/deployments", 201, files={"files": ("due_task.bpmn", model)})
+    hook = subscribe(api, receiver.url, ["task.created"])
+    instance = api.call("ada", "POST", "/api/v1/process-instances", 201, json={"process_key": "due_task"})
+    assert engine.jobs.run_due_jobs() == 1
+    [first] = receiver.received
+    api.call("ada", "POST", f"{HOOKS}/{hook['id']}/deliveries/{first.delivery}/redeliver", 202)
+    task = api.task_named("ada", "Task_due", instance["id"])
+    assert task["due_at"] is not None
+    api.complete("ada", task["id"], {})  # before the worker sends the event again
+
+    assert engine.jobs.run_due_jobs() == 1
+    again = receiver.received[-1]
+    assert len(receiver.received) == 2 and again.delivery == first.delivery and again.event == first.event
+
+
 class WorkerDied(BaseException):
     """The worker's process went away in the middle of a delivery."""
 
