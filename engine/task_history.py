@@ -69,10 +69,10 @@ class TaskRun:
     duration_seconds: float | None = None
 
     def row(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _RUN_FIELDS}
 
 
-_RUN_FIELDS = [f.name for f in fields(TaskRun)]
+_RUN_FIELDS = tuple(f.name for f in fields(TaskRun))
 
 
 class Projector:
@@ -94,6 +94,7 @@ class Projector:
         self.new: dict[str, TaskRun] = {}  # runs that began here, to insert
         self.changed: dict[str, TaskRun] = {}  # runs given, changed here, to update
         self.counts: dict[tuple[str, str, str, int, date], list[float]] = {}  # step_week key -> [n, s]
+        self._weeks: dict[datetime, date] = {}
 
     def apply(self, event: Mapping[str, Any]) -> None:
         kind, task_id, at = event["type"], event["task_id"], event["at"]
@@ -158,13 +159,10 @@ class Projector:
 
     def _count(self, run: TaskRun, measure: str, seconds: float | None) -> None:
         assert run.created_at is not None
-        key = (
-            run.definition_id,
-            run.element_id,
-            measure,
-            0 if seconds is None else bucket(seconds),
-            week_of(run.created_at),
-        )
+        week = self._weeks.get(run.created_at)
+        if week is None:
+            week = self._weeks[run.created_at] = week_of(run.created_at)
+        key = (run.definition_id, run.element_id, measure, 0 if seconds is None else bucket(seconds), week)
         entry = self.counts.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += seconds or 0.0
@@ -292,9 +290,14 @@ def rebuild(conn: sa.Connection, *, chunk: int = 500) -> dict[str, int]:
         some = instance_ids[start : start + chunk]
         projector = Projector({}, definitions, {}, {})
         projector.counts = counts
+        # Only the instances' index: a filter on the event types could lead SQLite to the type index.
+        # The details are read where they count (who was given a task).
         query = (
-            sa.select(*[a[name] for name in _AUDIT_COLUMNS])
-            .where(a.instance_id.in_(some), a.type.in_(sorted(TASK_EVENTS)), a.task_id.is_not(None))
+            sa.select(
+                *[a[name] for name in _AUDIT_COLUMNS if name != "details"],
+                sa.case((a.type == events.TASK_ASSIGNED, a.details)).label("details"),
+            )
+            .where(a.instance_id.in_(some), a.task_id.is_not(None))
             .order_by(a.instance_id, a.id)
         )
         for event in conn.execute(query).mappings():

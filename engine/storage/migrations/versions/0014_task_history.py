@@ -53,9 +53,9 @@ def upgrade() -> None:
         "ix_task_history_definition_created", "task_history", ["definition_id", "created_at"], unique=False
     )
     op.create_index(
-        "ix_task_history_definition_again",
+        "ix_task_history_again",
         "task_history",
-        ["definition_id", "created_at"],
+        ["definition_id", "came_from", "element_id", "instance_id", "created_at"],
         unique=False,
         sqlite_where=sa.text("nth > 1"),
         postgresql_where=sa.text("nth > 1"),
@@ -95,7 +95,7 @@ def downgrade() -> None:
     op.drop_index("ix_process_instance_definition_ended", table_name="process_instance")
     op.drop_index("ix_process_instance_definition_started", table_name="process_instance")
     op.drop_table("step_week")
-    op.drop_index("ix_task_history_definition_again", table_name="task_history")
+    op.drop_index("ix_task_history_again", table_name="task_history")
     op.drop_index("ix_task_history_definition_created", table_name="task_history")
     op.drop_index("ix_task_history_instance_completed", table_name="task_history")
     op.drop_index("ix_task_history_instance_element", table_name="task_history")
