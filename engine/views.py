@@ -157,6 +157,7 @@ class StepExecutionView:
     waiting_seconds: float | None
     work_seconds: float | None
     duration_seconds: float | None
+    form_key: str | None  # the form of the step (in the version the run was created in): its labels
     #: whether the caller may read the data it submitted (the rule for reading the task)
     data_readable: bool
     data: dict[str, object] | None  # what the completion submitted (None while open, or not readable)

@@ -14,6 +14,7 @@ from engine.services.runtime import require_visible
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
+    ProcessDefinitionRow,
     ProcessInstanceRow,
     TaskCandidateRow,
     TaskHistoryRow,
@@ -27,6 +28,7 @@ _RUN = table_of(TaskHistoryRow)
 _AUDIT = table_of(AuditEventRow)
 _OPEN_TASK = table_of(OpenTaskRow)
 _CANDIDATE = table_of(TaskCandidateRow)
+_DEFINITION = table_of(ProcessDefinitionRow)
 
 
 class HistoryService:
@@ -114,6 +116,13 @@ class HistoryService:
             ):
                 users, groups = offered.setdefault(task_id, ([], []))
                 (users if kind == "user" else groups).append(value)
+            d = _DEFINITION.c
+            forms = {
+                definition_id: (catalog or {}).get(element_id, {}).get("form_key")
+                for definition_id, catalog in conn.execute(
+                    sa.select(d.id, d.catalog).where(d.id.in_({run.definition_id for run in runs}))
+                )
+            }
             views = []
             for run in runs:
                 role = created.get(run.task_id, {}).get("role")
@@ -123,14 +132,20 @@ class HistoryService:
                 facts = Facts(instance.started_by, instance.team, task=TaskFacts(holder, users, groups))
                 readable = self._rules.task_seen.holds(principal, facts)
                 submitted = completed.get(run.task_id, {}).get("data")
-                views.append(_execution(run, created.get(run.task_id, {}), held, readable, submitted))
+                entry = created.get(run.task_id, {})
+                views.append(_execution(run, entry, held, forms.get(run.definition_id), readable, submitted))
             return views
 
         return self._tx.read(read)
 
 
 def _execution(
-    run: sa.Row[Any], created: dict[str, Any], held: dict[str, str | None], readable: bool, submitted: Any
+    run: sa.Row[Any],
+    created: dict[str, Any],
+    held: dict[str, str | None],
+    form_key: str | None,
+    readable: bool,
+    submitted: Any,
 ) -> StepExecutionView:
     data = variable_types.plain(submitted) if readable and isinstance(submitted, dict) else None
     return StepExecutionView(
@@ -148,6 +163,7 @@ def _execution(
         waiting_seconds=run.waiting_seconds,
         work_seconds=run.work_seconds,
         duration_seconds=run.duration_seconds,
+        form_key=form_key,
         data_readable=readable,
         data=data,
     )
