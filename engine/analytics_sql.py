@@ -9,7 +9,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class seconds_between(FunctionElement):
+class seconds_between(FunctionElement[Any]):
     """Seconds from the first timestamp to the second, as a float."""
 
     type = sa.Float()
@@ -31,7 +31,7 @@ def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> s
     return f"EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
 
 
-class week_start(FunctionElement):
+class week_start(FunctionElement[Any]):
     """The Monday (UTC) of the timestamp's ISO week, as text YYYY-MM-DD."""
 
     type = sa.String()
@@ -58,9 +58,9 @@ class unindexed(FunctionElement[Any]):
     inherit_cache = True
     name = "unindexed"
 
-    @property
-    def type(self) -> Any:  # the column's own: comparisons bind parameters as it does
-        return next(iter(self.clauses)).type
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type  # the column's own: comparisons bind parameters as it does
 
 
 @compiles(unindexed, "sqlite")

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from engine import events
 from engine.storage.db import add_to
-from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow
+from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow, table_of
 
-_RUN = TaskHistoryRow.__table__
-_STEP_WEEK = StepWeekRow.__table__
-_INSTANCE = ProcessInstanceRow.__table__
-_AUDIT = AuditEventRow.__table__
+_RUN = table_of(TaskHistoryRow)
+_STEP_WEEK = table_of(StepWeekRow)
+_INSTANCE = table_of(ProcessInstanceRow)
+_AUDIT = table_of(AuditEventRow)
 _AUDIT_COLUMNS = ("at", "type", "actor", "instance_id", "task_id", "element_id", "details")
 
 #: Eight buckets per doubling: each bucket is about 9 % wide, which bounds a percentile's error.
@@ -96,7 +96,7 @@ class Projector:
         self.counts: dict[tuple[str, str, str, int, date], list[float]] = {}  # step_week key -> [n, s]
         self._weeks: dict[datetime, date] = {}
 
-    def apply(self, event: Mapping[str, Any]) -> None:
+    def apply(self, event: Mapping[Any, Any]) -> None:
         kind, task_id, at = event["type"], event["task_id"], event["at"]
         if kind not in TASK_EVENTS or task_id is None:
             return
@@ -138,7 +138,7 @@ class Projector:
             if run.created_at is not None:
                 self._count(run, OVERDUE, None)
 
-    def _begin(self, event: Mapping[str, Any], *, created_at: datetime | None) -> TaskRun | None:
+    def _begin(self, event: Mapping[Any, Any], *, created_at: datetime | None) -> TaskRun | None:
         instance_id, element_id = event["instance_id"], event["element_id"]
         definition_id = self.definitions.get(instance_id)
         if definition_id is None or element_id is None:

@@ -420,7 +420,7 @@ def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFi
     return sorted(named, key=lambda x: (-x.taken, x.flow_id or "")) + unexplained
 
 
-def _goal(row: sa.Row) -> GoalFigures:
+def _goal(row: sa.Row[Any, *tuple[Any, ...]]) -> GoalFigures:
     instance_id, business_key, status, started_at, metric, unit, baseline, target = row[:8]
     before, after = row[8:]
     progress = achieved = None

@@ -4,13 +4,13 @@ and the runs of one step of an instance, from the task history (engine.task_hist
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from engine import events, variable_types
 from engine.errors import NotFound
 from engine.permissions import TeamRules
+from engine.services.console import require_visible
 from engine.services.mappers import audit_view
-from engine.services.runtime import require_visible
 from engine.storage.tables import (
     AuditEventRow,
     OpenTaskRow,
@@ -51,8 +51,8 @@ class HistoryService:
             session = uow.session
             rows = session.exec(
                 select(AuditEventRow)
-                .where(AuditEventRow.id > after_id)
-                .order_by(AuditEventRow.id)
+                .where(col(AuditEventRow.id) > after_id)
+                .order_by(col(AuditEventRow.id))
                 .limit(limit)
             ).all()
             if not rows:
@@ -68,7 +68,7 @@ class HistoryService:
                 except NotFound:
                     visible[instance_id] = False
             seen = [audit_view(r) for r in rows if r.instance_id and visible[r.instance_id]]
-            return seen, rows[-1].id
+            return seen, rows[-1].id or after_id  # stored rows have their id
 
         return self._tx.read(read)
 
