@@ -60,7 +60,7 @@ TARGET_MS = 200
 
 def populate(url: str, n: int, seed: int = 11) -> dict:
     """Insert n finished instances and their history; returns row counts and the time it took."""
-    from engine import task_history
+    from engine import goals, task_history
     from engine.seed import deploy_handbook
     from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 
@@ -120,6 +120,7 @@ def populate(url: str, n: int, seed: int = 11) -> dict:
         t1 = time.perf_counter()
         with engine.db.begin() as conn:  # what migration 0014 does to the history of an upgraded database
             projected = task_history.rebuild(conn)
+            projected["instance_goal"] = goals.rebuild(conn)
         rebuilt = time.perf_counter() - t1
         with engine.db.begin() as conn:
             conn.execute(sa.text("ANALYZE"))

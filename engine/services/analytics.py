@@ -2,7 +2,7 @@
 projected from the task events: task_history and its weekly histograms step_week, see
 engine.task_history), computed in SQL on both databases: counts by outcome, cycle time and per-step
 percentiles, rework loops taken, weekly trend; and, for the handbook, each optimization's goal
-against the effect it measured."""
+against the effect it measured (instance_goal, see engine.goals)."""
 
 import math
 from collections.abc import Callable
@@ -19,6 +19,7 @@ from engine.bpmn.xml import BPMN_NS
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
 from engine.storage.tables import (
+    InstanceGoalRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
     StepWeekRow,
@@ -40,6 +41,7 @@ _INSTANCE = table_of(ProcessInstanceRow)
 _DEFINITION = table_of(ProcessDefinitionRow)
 _RUN = table_of(TaskHistoryRow)
 _STEP_WEEK = table_of(StepWeekRow)
+_GOAL = table_of(InstanceGoalRow)
 #: elements whose completion the history records: where a rework loop is seen to start and end
 _RECORDED = {"userTask", "serviceTask"}
 
@@ -103,26 +105,23 @@ class AnalyticsService:
         """Every optimization of the handbook that set a goal, oldest first, with its measured effect
         (None until stage 5 measured it)."""
         self._require_reader(principal)
-        variables = _INSTANCE.c.variables
-        goal = variables["goal"]
-        columns = (
-            goal["metric"].as_string(),
-            goal["unit"].as_string(),
-            goal["baseline"].as_float(),
-            goal["target"].as_float(),
-            variables["before"].as_float(),
-            variables["after"].as_float(),
-        )
+        g, i = _GOAL.c, _INSTANCE.c
         query = (
             sa.select(
-                _INSTANCE.c.id,
-                _INSTANCE.c.business_key,
-                _INSTANCE.c.status,
-                _INSTANCE.c.started_at,
-                *columns,
+                g.instance_id,
+                i.business_key,
+                i.status,
+                g.started_at,
+                g.metric,
+                g.unit,
+                g.baseline,
+                g.target,
+                g.before,
+                g.after,
             )
-            .where(_INSTANCE.c.process_key == process_key, goal["metric"].as_string().is_not(None))
-            .order_by(_INSTANCE.c.started_at, _INSTANCE.c.id)
+            .join(_INSTANCE, i.id == g.instance_id)
+            .where(g.process_key == process_key)
+            .order_by(g.started_at, g.instance_id)
         )
 
         def read(uow: UnitOfWork) -> list[GoalFigures]:

@@ -195,6 +195,25 @@ class ProcessInstanceRow(SQLModel, table=True):
     ended_at: datetime | None = _ts(nullable=True)
 
 
+class InstanceGoalRow(SQLModel, table=True):
+    """Index of the handbook's goal figures an instance's data holds (engine.goals): the goal the
+    kick-off set and the effect stage 5 measured, one narrow row per optimization for the analytics."""
+
+    __tablename__ = "instance_goal"
+    __table_args__ = (
+        sa.Index("ix_instance_goal_process_started", "process_key", "started_at", "instance_id"),
+    )
+    instance_id: str = Field(primary_key=True, max_length=36)
+    process_key: str = Field(max_length=200)
+    started_at: datetime = _ts()
+    metric: str = _text()  # as people typed them: no length to outgrow
+    unit: str | None = _text(nullable=True)
+    baseline: float | None = None
+    target: float | None = None
+    before: float | None = None
+    after: float | None = None
+
+
 class InstanceMemberRow(SQLModel, table=True):
     """Index of the team named for an instance: who fills which role (a group)."""
 
