@@ -168,6 +168,8 @@ class Projector:
         entry[1] += seconds or 0.0
 
     def count_rows(self) -> list[dict[str, Any]]:
+        """In key order: concurrent transactions adding to the same rows take their locks in one order
+        (PostgreSQL would otherwise find two of them waiting for each other)."""
         return [
             {
                 "definition_id": d,
@@ -178,7 +180,7 @@ class Projector:
                 "count": int(n),
                 "seconds": s,
             }
-            for (d, e, m, b, w), (n, s) in self.counts.items()
+            for (d, e, m, b, w), (n, s) in sorted(self.counts.items())
         ]
 
 
