@@ -21,7 +21,9 @@ import random
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -38,7 +40,8 @@ from bench.common import (
     target,
     write_result,
 )
-from engine.views import Percentiles, Principal
+from engine.engine import ProcessEngine
+from engine.views import Percentiles, Principal, ProcessAnalyticsView
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, JOURNEY, STAGE_1, data
 
 ADMIN = Principal("bench", "bench", frozenset({"admin"}))
@@ -173,7 +176,7 @@ def measure(url: str, repeats: int, before: bool) -> dict:
     def after(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append((time.perf_counter() - starts.pop(id(cursor))) * 1000)
 
-    def process(version: int | None, start: datetime):
+    def process(version: int | None, start: datetime) -> Callable[[], ProcessAnalyticsView]:
         return lambda: engine.analytics.process(
             KEY, version=version, period_from=start, period_to=END, principal=ADMIN
         )
@@ -211,7 +214,9 @@ def measure(url: str, repeats: int, before: bool) -> dict:
     return out
 
 
-def _before(engine, version: int | None, start: datetime, after) -> dict:
+def _before(
+    engine: ProcessEngine, version: int | None, start: datetime, after: ProcessAnalyticsView
+) -> dict[str, Any]:
     """The per-step and loop figures the old way (once: it takes seconds), and how the new ones compare."""
     t0 = time.perf_counter()
     with engine.db.connect() as conn:
