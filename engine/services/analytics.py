@@ -5,17 +5,15 @@ percentiles, rework loops taken, weekly trend; and, for the handbook, each optim
 against the effect it measured (instance_goal, see engine.goals)."""
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from lxml import etree
 
 from engine import task_history
+from engine.analytics_diagram import Diagram
 from engine.analytics_sql import PERCENTILES, seconds_between, unindexed, week_start
-from engine.bpmn.xml import BPMN_NS
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
 from engine.storage.tables import (
@@ -42,15 +40,13 @@ _DEFINITION = table_of(ProcessDefinitionRow)
 _RUN = table_of(TaskHistoryRow)
 _STEP_WEEK = table_of(StepWeekRow)
 _GOAL = table_of(InstanceGoalRow)
-#: elements whose completion the history records: where a rework loop is seen to start and end
-_RECORDED = {"userTask", "serviceTask"}
 
 
 class AnalyticsService:
     def __init__(self, tx: Transactions, leader_group: str | None) -> None:
         self._tx = tx
         self._readers = (ADMIN, leader_group) if leader_group else (ADMIN,)
-        self._diagrams: dict[str, _Diagram] = {}  # by definition id: a deployed version never changes
+        self._diagrams: dict[str, Diagram] = {}  # by definition id: a deployed version never changes
 
     def process(
         self,
@@ -129,13 +125,13 @@ class AnalyticsService:
 
         return self._tx.read(read)
 
-    def _diagram(self, conn: sa.Connection, definition_id: str) -> "_Diagram":
+    def _diagram(self, conn: sa.Connection, definition_id: str) -> "Diagram":
         found = self._diagrams.get(definition_id)
         if found is None:
             xml = conn.execute(
                 sa.select(_DEFINITION.c.bpmn_xml).where(_DEFINITION.c.id == definition_id)
             ).scalar_one()
-            found = self._diagrams[definition_id] = _Diagram(xml)
+            found = self._diagrams[definition_id] = Diagram(xml)
         return found
 
     def _require_reader(self, principal: Principal) -> None:
@@ -148,86 +144,6 @@ class _Scope:
     definition_ids: list[str]
     start: datetime
     end: datetime
-
-
-class _Diagram:
-    """What the figures need of the BPMN: element names and types, the loops' flows."""
-
-    def __init__(self, bpmn_xml: str) -> None:
-        root = etree.fromstring(bpmn_xml.encode())
-        self.kinds: dict[str, str] = {}
-        self.names: dict[str, str] = {}
-        self.flows: list[tuple[str, str, str, str]] = []  # (id, source, target, name)
-        for element in root.iter(f"{{{BPMN_NS}}}*"):
-            kind = etree.QName(element).localname
-            element_id = element.get("id")
-            if kind == "sequenceFlow":
-                ends = (element.get("sourceRef"), element.get("targetRef"))
-                self.flows.append((element_id, *ends, element.get("name") or ""))
-            elif element_id:
-                self.kinds[element_id] = kind
-                self.names[element_id] = element.get("name") or ""
-        self.loops = self._back_edges()
-
-    def follows(self, source: str, target: str) -> bool:
-        """Whether `target` is the next recorded element after `source` along some flow."""
-        after = (t for _, s, t, _ in self.flows if s == source)
-        return any(target in self._recorded(t, self._successors) for t in after)
-
-    def _successors(self, element: str) -> list[str]:
-        return [t for _, s, t, _ in self.flows if s == element]
-
-    def _back_edges(self) -> list[tuple[str, str, set[str], set[str]]]:
-        """(flow id, name, the recorded elements just before it, those just after): the flows that go
-        back to an element on the path from a start event (a depth-first search over the flows)."""
-        outgoing: dict[str, list[tuple[str, str]]] = {}
-        incoming: dict[str, list[str]] = {}
-        for flow_id, source, target, _ in self.flows:
-            outgoing.setdefault(source, []).append((flow_id, target))
-            incoming.setdefault(target, []).append(source)
-        back: list[str] = []
-        done: set[str] = set()
-        for start in (e for e, kind in self.kinds.items() if kind == "startEvent"):
-            stack = [(start, iter(outgoing.get(start, [])))]
-            on_path = {start}
-            while stack:
-                node, children = stack[-1]
-                step = next(children, None)
-                if step is None:
-                    stack.pop()
-                    on_path.discard(node)
-                    done.add(node)
-                    continue
-                flow_id, target = step
-                if target in on_path:
-                    back.append(flow_id)
-                elif target not in done:
-                    on_path.add(target)
-                    stack.append((target, iter(outgoing.get(target, []))))
-        by_id = {f[0]: f for f in self.flows}
-        loops = []
-        for flow_id in back:
-            _, source, target, name = by_id[flow_id]
-            before = self._recorded(source, lambda e: incoming.get(e, []))
-            after = self._recorded(target, lambda e: [t for _, t in outgoing.get(e, [])])
-            loops.append((flow_id, name, before, after))
-        return loops
-
-    def _recorded(self, element: str, neighbours: Callable[[str], list[str]]) -> set[str]:
-        """The nearest recorded elements from `element` (itself included) walking `neighbours`."""
-        found: set[str] = set()
-        seen: set[str] = set()
-        todo = [element]
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            if self.kinds.get(current) in _RECORDED:
-                found.add(current)
-            else:
-                todo.extend(neighbours(current))
-        return found
 
 
 @dataclass(frozen=True)
@@ -292,7 +208,7 @@ def _nearest_rank(ordered: list[float], share: float) -> float | None:
 _Histograms = dict[str, dict[int, list[float]]]
 
 
-def _steps(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[StepFigures]:
+def _steps(conn: sa.Connection, scope: _Scope, diagram: Diagram) -> list[StepFigures]:
     """Per step, the tasks created in the period: the weeks wholly inside it from step_week, the days
     before the first and after the last whole week from task_history (bucketed alike)."""
     histograms: dict[str, _Histograms] = {}
@@ -378,7 +294,7 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFigures]:
+def _loops(conn: sa.Connection, scope: _Scope, diagram: Diagram) -> list[LoopFigures]:
     """Tasks created again in an instance (runs after the first, created in the period), by the element
     completed just before (the one whose completion led back): a loop of the diagram goes from the
     recorded elements before its flow to those after."""
