@@ -32,6 +32,7 @@ from bench import analytics_before
 from bench.common import (
     build,
     fresh_database,
+    load_average,
     machine_info,
     postgres_available,
     print_machine,
@@ -187,15 +188,16 @@ def measure(url: str, repeats: int, before: bool) -> dict:
     try:
         for name, call in calls.items():
             call()  # warm: caches, the first connection
-            runs, per_statement = [], []
+            runs, cpu, per_statement = [], [], []
             event.listen(engine.db, "before_cursor_execute", before)
             event.listen(engine.db, "after_cursor_execute", after)
             try:
                 for _ in range(repeats):
                     statements.clear()
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     result = call()
                     runs.append((time.perf_counter() - t0) * 1000)
+                    cpu.append((time.process_time() - c0) * 1000)
                     per_statement.append(list(statements))
             finally:
                 event.remove(engine.db, "before_cursor_execute", before)
@@ -204,6 +206,10 @@ def measure(url: str, repeats: int, before: bool) -> dict:
             out[name] = {
                 "median_ms": round(statistics.median(runs), 1),
                 "max_ms": round(max(runs), 1),
+                "min_ms": round(min(runs), 1),
+                # this process's CPU: all of SQLite's work, the client's share of PostgreSQL's; on a
+                # loaded machine (see the load average) the wall times wait for a core, this does not
+                "cpu_ms": round(statistics.median(cpu), 1),
                 "statements_ms": [round(statistics.median(c), 1) for c in columns],
                 "result": _brief(result),
             }
@@ -304,13 +310,17 @@ def main() -> None:
                     kind,
                     name,
                     figures["median_ms"],
+                    figures["min_ms"],
                     figures["max_ms"],
+                    figures["cpu_ms"],
                     figures["statements_ms"],
                     figures["result"],
                 ]
             )
             targets.append(target(f"{kind} {name}", figures["median_ms"], "<", TARGET_MS, "ms"))
-    print_table(["db", "call", "median ms", "max ms", "per statement ms", "result"], rows)
+    print(f"load average at the end: {load_average()}")
+    headers = ["db", "call", "median ms", "min ms", "max ms", "cpu ms", "per statement ms", "result"]
+    print_table(headers, rows)
     compared = [
         [
             kind,
