@@ -39,6 +39,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/process-instances"): "instances:read",
     ("GET", "/api/v1/process-instances/{instance_id}"): "instances:read",
     ("GET", "/api/v1/process-instances/{instance_id}/documents/{kind}"): "instances:read",
+    ("GET", "/api/v1/process-instances/{instance_id}/elements/{element_id}/executions"): "instances:read",
     ("POST", "/api/v1/process-instances/{instance_id}/cancel"): SESSIONS_ONLY,
     ("POST", "/api/v1/process-instances/{instance_id}/retry"): SESSIONS_ONLY,
     ("GET", "/api/v1/process-instances/export"): "instances:read",

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import events
-from engine.analytics_sql import PERCENTILES, percentile, ranked, seconds_between
+from engine.analytics_sql import PERCENTILES, seconds_between
 from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow, table_of
 from engine.views import Percentiles
 
@@ -127,3 +127,19 @@ def _loops(
         .group_by(previous.c.element_id, again.c.element_id)
     ).all()
     return {(source, target): taken for source, target, taken in pairs}
+
+
+def ranked(value: Any, *partition: Any) -> tuple[Any, Any]:
+    """The rank of `value` among the non-null values of its partition, and how many there are. NULLs
+    get a partition of their own, so the ranks of the others are 1..n on both databases (which sort
+    NULLs at opposite ends)."""
+    rank = sa.func.row_number().over(
+        partition_by=[*partition, sa.case((value.is_(None), 1), else_=0)], order_by=value
+    )
+    count = sa.func.count(value).over(partition_by=list(partition) or None)
+    return rank, count
+
+
+def percentile(value: Any, rank: Any, count: Any, share: float) -> Any:
+    """Aggregate: the nearest-rank percentile, the smallest value whose rank reaches share * count."""
+    return sa.func.min(sa.case((sa.and_(value.is_not(None), rank >= share * count), value)))

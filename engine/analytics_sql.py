@@ -1,6 +1,6 @@
 """SQL pieces that differ between SQLite and PostgreSQL, so that the analytics queries keep one shape:
-the seconds between two timestamps, the Monday of a timestamp's week, and percentiles by nearest rank
-(ROW_NUMBER and COUNT over a window: SQLite has no percentile_cont)."""
+the seconds between two timestamps, the Monday of a timestamp's week, and a column no index is chosen
+for."""
 
 from typing import Any
 
@@ -51,20 +51,28 @@ def _week_postgresql(element: week_start, compiler: Any, **kw: Any) -> str:
     return f"to_char(date_trunc('week', {compiler.process(moment, **kw)} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
 
 
+class unindexed(FunctionElement[Any]):
+    """The column, as a term SQLite does not choose an index by (its unary +): a query whose best index
+    is only usable for its GROUP BY, not its range, would otherwise be sent to the range's index."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type  # the column's own: comparisons bind parameters as it does
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"+{compiler.process(column, **kw)}"
+
+
+@compiles(unindexed, "postgresql")
+def _unindexed_postgresql(element: unindexed, compiler: Any, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return str(compiler.process(column, **kw))
+
+
 PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95))
-
-
-def ranked(value: Any, *partition: Any) -> tuple[Any, Any]:
-    """The rank of `value` among the non-null values of its partition, and how many there are. NULLs
-    get a partition of their own, so the ranks of the others are 1..n on both databases (which sort
-    NULLs at opposite ends)."""
-    rank = sa.func.row_number().over(
-        partition_by=[*partition, sa.case((value.is_(None), 1), else_=0)], order_by=value
-    )
-    count = sa.func.count(value).over(partition_by=list(partition) or None)
-    return rank, count
-
-
-def percentile(value: Any, rank: Any, count: Any, share: float) -> Any:
-    """Aggregate: the nearest-rank percentile, the smallest value whose rank reaches share * count."""
-    return sa.func.min(sa.case((sa.and_(value.is_not(None), rank >= share * count), value)))

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from engine import events, task_offers, variable_types
+from engine import events, goals, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.catalog import Catalog, ElementInfo
 from engine.bpmn.decision_task import attach_decider
@@ -372,6 +372,9 @@ class Instances:
             )
             if result.rowcount != 1:
                 raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
+        goal = goals.goal_of(variables)
+        if goal != (goals.goal_of(row.variables) if row.version else None):  # rarely: no statement otherwise
+            goals.write(conn, row.id, row.process_key, row.started_at, goal)
         for key, value in values.items():
             if key != "state":
                 setattr(row, key, value)

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from engine import events
 from engine.storage.db import add_to
-from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow
+from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow, table_of
 
-_RUN = TaskHistoryRow.__table__
-_STEP_WEEK = StepWeekRow.__table__
-_INSTANCE = ProcessInstanceRow.__table__
-_AUDIT = AuditEventRow.__table__
+_RUN = table_of(TaskHistoryRow)
+_STEP_WEEK = table_of(StepWeekRow)
+_INSTANCE = table_of(ProcessInstanceRow)
+_AUDIT = table_of(AuditEventRow)
 _AUDIT_COLUMNS = ("at", "type", "actor", "instance_id", "task_id", "element_id", "details")
 
 #: Eight buckets per doubling: each bucket is about 9 % wide, which bounds a percentile's error.
@@ -69,10 +69,10 @@ class TaskRun:
     duration_seconds: float | None = None
 
     def row(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _RUN_FIELDS}
 
 
-_RUN_FIELDS = [f.name for f in fields(TaskRun)]
+_RUN_FIELDS = tuple(f.name for f in fields(TaskRun))
 
 
 class Projector:
@@ -94,8 +94,9 @@ class Projector:
         self.new: dict[str, TaskRun] = {}  # runs that began here, to insert
         self.changed: dict[str, TaskRun] = {}  # runs given, changed here, to update
         self.counts: dict[tuple[str, str, str, int, date], list[float]] = {}  # step_week key -> [n, s]
+        self._weeks: dict[datetime, date] = {}
 
-    def apply(self, event: Mapping[str, Any]) -> None:
+    def apply(self, event: Mapping[Any, Any]) -> None:
         kind, task_id, at = event["type"], event["task_id"], event["at"]
         if kind not in TASK_EVENTS or task_id is None:
             return
@@ -137,7 +138,7 @@ class Projector:
             if run.created_at is not None:
                 self._count(run, OVERDUE, None)
 
-    def _begin(self, event: Mapping[str, Any], *, created_at: datetime | None) -> TaskRun | None:
+    def _begin(self, event: Mapping[Any, Any], *, created_at: datetime | None) -> TaskRun | None:
         instance_id, element_id = event["instance_id"], event["element_id"]
         definition_id = self.definitions.get(instance_id)
         if definition_id is None or element_id is None:
@@ -158,18 +159,17 @@ class Projector:
 
     def _count(self, run: TaskRun, measure: str, seconds: float | None) -> None:
         assert run.created_at is not None
-        key = (
-            run.definition_id,
-            run.element_id,
-            measure,
-            0 if seconds is None else bucket(seconds),
-            week_of(run.created_at),
-        )
+        week = self._weeks.get(run.created_at)
+        if week is None:
+            week = self._weeks[run.created_at] = week_of(run.created_at)
+        key = (run.definition_id, run.element_id, measure, 0 if seconds is None else bucket(seconds), week)
         entry = self.counts.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += seconds or 0.0
 
     def count_rows(self) -> list[dict[str, Any]]:
+        """In key order: concurrent transactions adding to the same rows take their locks in one order
+        (PostgreSQL would otherwise find two of them waiting for each other)."""
         return [
             {
                 "definition_id": d,
@@ -180,7 +180,7 @@ class Projector:
                 "count": int(n),
                 "seconds": s,
             }
-            for (d, e, m, b, w), (n, s) in self.counts.items()
+            for (d, e, m, b, w), (n, s) in sorted(self.counts.items())
         ]
 
 
@@ -292,9 +292,14 @@ def rebuild(conn: sa.Connection, *, chunk: int = 500) -> dict[str, int]:
         some = instance_ids[start : start + chunk]
         projector = Projector({}, definitions, {}, {})
         projector.counts = counts
+        # Only the instances' index: a filter on the event types could lead SQLite to the type index.
+        # The details are read where they count (who was given a task).
         query = (
-            sa.select(*[a[name] for name in _AUDIT_COLUMNS])
-            .where(a.instance_id.in_(some), a.type.in_(sorted(TASK_EVENTS)), a.task_id.is_not(None))
+            sa.select(
+                *[a[name] for name in _AUDIT_COLUMNS if name != "details"],
+                sa.case((a.type == events.TASK_ASSIGNED, a.details)).label("details"),
+            )
+            .where(a.instance_id.in_(some), a.task_id.is_not(None))
             .order_by(a.instance_id, a.id)
         )
         for event in conn.execute(query).mappings():

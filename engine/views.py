@@ -141,6 +141,31 @@ class TaskDetailView:
 
 
 @dataclass(frozen=True)
+class StepExecutionView:
+    """One time a step (a task) ran in an instance: who held and completed it, when, and the data it
+    submitted. A service task's history begins at its completion (created_at None)."""
+
+    task_id: str
+    element_id: str
+    name: str
+    run: int  # 1 for the step's first run in the instance, 2 for the next (a rework loop), ...
+    created_at: datetime | None
+    claimed_at: datetime | None  # first taken up: claimed, or given to someone
+    claimed_by: str | None
+    completed_at: datetime | None
+    completed_by: str | None
+    assignee: str | None  # who holds it now, while it is open
+    overdue: bool
+    waiting_seconds: float | None
+    work_seconds: float | None
+    duration_seconds: float | None
+    form_key: str | None  # the form of the step (in the version the run was created in): its labels
+    #: whether the caller may read the data it submitted (the rule for reading the task)
+    data_readable: bool
+    data: dict[str, object] | None  # what the completion submitted (None while open, or not readable)
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     at: datetime

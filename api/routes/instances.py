@@ -22,7 +22,7 @@ from api.schemas import (
     StartInstance,
     SuspendInstance,
 )
-from engine.views import InstanceDetailView, InstanceFilter, InstanceView
+from engine.views import InstanceDetailView, InstanceFilter, InstanceView, StepExecutionView
 
 router = APIRouter(prefix="/api/v1/process-instances", tags=["process instances"], route_class=Route)
 
@@ -92,6 +92,16 @@ def export_instances(engine: EngineDep, principal: PrincipalDep, where: FilterDe
 def get_instance(instance_id: str, engine: EngineDep, principal: PrincipalDep) -> InstanceDetailView:
     """State, open tasks, and the history of who did what and when."""
     return engine.runtime.get_instance(instance_id, principal=principal)
+
+
+@router.get("/{instance_id}/elements/{element_id}/executions", response_model=list[StepExecutionView])
+def step_executions(
+    instance_id: str, element_id: str, engine: EngineDep, principal: PrincipalDep
+) -> list[StepExecutionView]:
+    """Each run of one step (a user or service task) of the instance, first run first: who held and
+    completed it, when, and the data it submitted (`data` only for whoever may read that task:
+    `data_readable` says so). Empty for elements that are not tasks."""
+    return engine.history.step_executions(instance_id, element_id, principal=principal)
 
 
 @router.post("/{instance_id}/cancel", response_model=InstanceView)

@@ -2,23 +2,23 @@
 projected from the task events: task_history and its weekly histograms step_week, see
 engine.task_history), computed in SQL on both databases: counts by outcome, cycle time and per-step
 percentiles, rework loops taken, weekly trend; and, for the handbook, each optimization's goal
-against the effect it measured."""
+against the effect it measured (instance_goal, see engine.goals)."""
 
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from lxml import etree
 
 from engine import task_history
-from engine.analytics_sql import PERCENTILES, percentile, ranked, seconds_between, week_start
-from engine.bpmn.xml import BPMN_NS
+from engine.analytics_diagram import Diagram
+from engine.analytics_sql import PERCENTILES, seconds_between, unindexed, week_start
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.permissions import ADMIN
 from engine.storage.tables import (
     AnyRow,
+    InstanceGoalRow,
     ProcessDefinitionRow,
     ProcessInstanceRow,
     StepWeekRow,
@@ -40,15 +40,14 @@ _INSTANCE = table_of(ProcessInstanceRow)
 _DEFINITION = table_of(ProcessDefinitionRow)
 _RUN = table_of(TaskHistoryRow)
 _STEP_WEEK = table_of(StepWeekRow)
-#: elements whose completion the history records: where a rework loop is seen to start and end
-_RECORDED = {"userTask", "serviceTask"}
+_GOAL = table_of(InstanceGoalRow)
 
 
 class AnalyticsService:
     def __init__(self, tx: Transactions, leader_group: str | None) -> None:
         self._tx = tx
         self._readers = (ADMIN, leader_group) if leader_group else (ADMIN,)
-        self._diagrams: dict[str, _Diagram] = {}  # by definition id: a deployed version never changes
+        self._diagrams: dict[str, Diagram] = {}  # by definition id: a deployed version never changes
 
     def process(
         self,
@@ -78,21 +77,21 @@ class AnalyticsService:
                 raise NotFound(f"process {key}" + (f" version {version}" if version is not None else ""))
             scope = _Scope([v.id for v in versions], period_from, period_to)
             diagram = self._diagram(conn, versions[-1].id)
-            counts = _instance_counts(conn, scope)
+            instances = _instances(conn, scope)
             return ProcessAnalyticsView(
                 process_key=key,
                 version=version,
                 diagram_version=versions[-1].version,
                 period_from=period_from,
                 period_to=period_to,
-                started=counts["started"],
-                completed=sum(counts["outcomes"].values()),
-                cancelled=counts["cancelled"],
-                outcomes=counts["outcomes"],
-                cycle_time=_cycle_time(conn, scope),
+                started=instances.started,
+                completed=sum(instances.outcomes.values()),
+                cancelled=instances.cancelled,
+                outcomes=instances.outcomes,
+                cycle_time=instances.cycle_time,
                 steps=_steps(conn, scope, diagram),
                 loops=_loops(conn, scope, diagram),
-                trend=_trend(conn, scope),
+                trend=instances.trend,
             )
 
         return self._tx.read(read)
@@ -103,26 +102,23 @@ class AnalyticsService:
         """Every optimization of the handbook that set a goal, oldest first, with its measured effect
         (None until stage 5 measured it)."""
         self._require_reader(principal)
-        variables = _INSTANCE.c.variables
-        goal = variables["goal"]
-        columns = (
-            goal["metric"].as_string(),
-            goal["unit"].as_string(),
-            goal["baseline"].as_float(),
-            goal["target"].as_float(),
-            variables["before"].as_float(),
-            variables["after"].as_float(),
-        )
+        g, i = _GOAL.c, _INSTANCE.c
         query = (
             sa.select(
-                _INSTANCE.c.id,
-                _INSTANCE.c.business_key,
-                _INSTANCE.c.status,
-                _INSTANCE.c.started_at,
-                *columns,
+                g.instance_id,
+                i.business_key,
+                i.status,
+                g.started_at,
+                g.metric,
+                g.unit,
+                g.baseline,
+                g.target,
+                g.before,
+                g.after,
             )
-            .where(_INSTANCE.c.process_key == process_key, goal["metric"].as_string().is_not(None))
-            .order_by(_INSTANCE.c.started_at, _INSTANCE.c.id)
+            .join(_INSTANCE, i.id == g.instance_id)
+            .where(g.process_key == process_key)
+            .order_by(g.started_at, g.instance_id)
         )
 
         def read(uow: UnitOfWork) -> list[GoalFigures]:
@@ -130,13 +126,13 @@ class AnalyticsService:
 
         return self._tx.read(read)
 
-    def _diagram(self, conn: sa.Connection, definition_id: str) -> "_Diagram":
+    def _diagram(self, conn: sa.Connection, definition_id: str) -> "Diagram":
         found = self._diagrams.get(definition_id)
         if found is None:
             xml = conn.execute(
                 sa.select(_DEFINITION.c.bpmn_xml).where(_DEFINITION.c.id == definition_id)
             ).scalar_one()
-            found = self._diagrams[definition_id] = _Diagram(xml)
+            found = self._diagrams[definition_id] = Diagram(xml)
         return found
 
     def _require_reader(self, principal: Principal) -> None:
@@ -151,131 +147,69 @@ class _Scope:
     end: datetime
 
 
-class _Diagram:
-    """What the figures need of the BPMN: element names and types, the loops' flows."""
-
-    def __init__(self, bpmn_xml: str) -> None:
-        root = etree.fromstring(bpmn_xml.encode())
-        self.kinds: dict[str, str] = {}
-        self.names: dict[str, str] = {}
-        self.flows: list[tuple[str, str, str, str]] = []  # (id, source, target, name)
-        for element in root.iter(f"{{{BPMN_NS}}}*"):
-            kind = etree.QName(element).localname
-            element_id = element.get("id")
-            if kind == "sequenceFlow":
-                ends = (element.get("sourceRef"), element.get("targetRef"))
-                self.flows.append((element_id, *ends, element.get("name") or ""))
-            elif element_id:
-                self.kinds[element_id] = kind
-                self.names[element_id] = element.get("name") or ""
-        self.loops = self._back_edges()
-
-    def follows(self, source: str, target: str) -> bool:
-        """Whether `target` is the next recorded element after `source` along some flow."""
-        after = (t for _, s, t, _ in self.flows if s == source)
-        return any(target in self._recorded(t, self._successors) for t in after)
-
-    def _successors(self, element: str) -> list[str]:
-        return [t for _, s, t, _ in self.flows if s == element]
-
-    def _back_edges(self) -> list[tuple[str, str, set[str], set[str]]]:
-        """(flow id, name, the recorded elements just before it, those just after): the flows that go
-        back to an element on the path from a start event (a depth-first search over the flows)."""
-        outgoing: dict[str, list[tuple[str, str]]] = {}
-        incoming: dict[str, list[str]] = {}
-        for flow_id, source, target, _ in self.flows:
-            outgoing.setdefault(source, []).append((flow_id, target))
-            incoming.setdefault(target, []).append(source)
-        back: list[str] = []
-        done: set[str] = set()
-        for start in (e for e, kind in self.kinds.items() if kind == "startEvent"):
-            stack = [(start, iter(outgoing.get(start, [])))]
-            on_path = {start}
-            while stack:
-                node, children = stack[-1]
-                step = next(children, None)
-                if step is None:
-                    stack.pop()
-                    on_path.discard(node)
-                    done.add(node)
-                    continue
-                flow_id, target = step
-                if target in on_path:
-                    back.append(flow_id)
-                elif target not in done:
-                    on_path.add(target)
-                    stack.append((target, iter(outgoing.get(target, []))))
-        by_id = {f[0]: f for f in self.flows}
-        loops = []
-        for flow_id in back:
-            _, source, target, name = by_id[flow_id]
-            before = self._recorded(source, lambda e: incoming.get(e, []))
-            after = self._recorded(target, lambda e: [t for _, t in outgoing.get(e, [])])
-            loops.append((flow_id, name, before, after))
-        return loops
-
-    def _recorded(self, element: str, neighbours: Callable[[str], list[str]]) -> set[str]:
-        """The nearest recorded elements from `element` (itself included) walking `neighbours`."""
-        found: set[str] = set()
-        seen: set[str] = set()
-        todo = [element]
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            if self.kinds.get(current) in _RECORDED:
-                found.add(current)
-            else:
-                todo.extend(neighbours(current))
-        return found
+@dataclass(frozen=True)
+class _InstanceFigures:
+    started: int
+    cancelled: int
+    outcomes: dict[str, int]
+    cycle_time: Percentiles
+    trend: list[WeekFigures]
 
 
-def _instance_counts(conn: sa.Connection, scope: _Scope) -> dict[str, Any]:
+def _instances(conn: sa.Connection, scope: _Scope) -> _InstanceFigures:
+    """Instances started in the period (by week), and those ended in it: by outcome, cycle times, by
+    week. Two statements, each reading one index of process_instance alone; the few thousand ended
+    instances' cycle times are ranked here, exactly."""
     i = _INSTANCE.c
     in_scope = i.definition_id.in_(scope.definition_ids)
+    started_week = week_start(i.started_at)
     started = conn.execute(
-        sa.select(sa.func.count()).where(in_scope, i.started_at >= scope.start, i.started_at < scope.end)
-    ).scalar_one()
-    ended = conn.execute(
-        sa.select(i.status, i.outcome, sa.func.count())
-        .where(in_scope, i.ended_at >= scope.start, i.ended_at < scope.end)
-        .group_by(i.status, i.outcome)
+        sa.select(started_week, sa.func.count())
+        .where(in_scope, i.started_at >= scope.start, i.started_at < scope.end)
+        .group_by(started_week)
     ).all()
-    return {
-        "started": started,
-        "cancelled": sum(n for status, _, n in ended if status == "cancelled"),
-        "outcomes": {outcome or "": n for status, outcome, n in ended if status == "completed"},
-    }
-
-
-def _cycle_time(conn: sa.Connection, scope: _Scope) -> Percentiles:
-    i = _INSTANCE.c
-    timed = (
-        sa.select(seconds_between(i.started_at, i.ended_at).label("seconds"))
-        .where(
-            i.definition_id.in_(scope.definition_ids),
-            i.status == "completed",
-            i.ended_at >= scope.start,
-            i.ended_at < scope.end,
-        )
-        .subquery()
+    ended = conn.execute(
+        sa.select(
+            i.status, i.outcome, week_start(i.ended_at), seconds_between(i.started_at, i.ended_at)
+        ).where(in_scope, i.ended_at >= scope.start, i.ended_at < scope.end)
+    ).all()
+    weeks: dict[str, list[int]] = {}
+    for week, n in started:
+        weeks.setdefault(week, [0, 0])[0] = n
+    outcomes: dict[str, int] = {}
+    cancelled = 0
+    cycle_times = []
+    for status, outcome, week, seconds in ended:
+        if status == "completed":
+            outcomes[outcome or ""] = outcomes.get(outcome or "", 0) + 1
+            weeks.setdefault(week, [0, 0])[1] += 1
+            cycle_times.append(seconds)
+        elif status == "cancelled":
+            cancelled += 1
+    cycle_times.sort()
+    return _InstanceFigures(
+        started=sum(n for _, n in started),
+        cancelled=cancelled,
+        outcomes=outcomes,
+        cycle_time=Percentiles(
+            len(cycle_times), *(_nearest_rank(cycle_times, share) for _, share in PERCENTILES)
+        ),
+        trend=[WeekFigures(week, s, c) for week, (s, c) in sorted(weeks.items())],
     )
-    column = timed.c.seconds
-    rank, count = ranked(column)
-    ranked_rows = sa.select(column.label("v"), rank.label("r"), count.label("n")).subquery()
-    v, r, n = ranked_rows.c.v, ranked_rows.c.r, ranked_rows.c.n
-    row = conn.execute(
-        sa.select(sa.func.count(v), *(percentile(v, r, n, share) for _, share in PERCENTILES))
-    ).one()
-    return Percentiles(row[0], *row[1:])
+
+
+def _nearest_rank(ordered: list[float], share: float) -> float | None:
+    """The smallest value whose rank (from 1) reaches share * count."""
+    if not ordered:
+        return None
+    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
 
 
 #: A step's histograms: measure -> bucket -> [count, seconds]
 _Histograms = dict[str, dict[int, list[float]]]
 
 
-def _steps(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[StepFigures]:
+def _steps(conn: sa.Connection, scope: _Scope, diagram: Diagram) -> list[StepFigures]:
     """Per step, the tasks created in the period: the weeks wholly inside it from step_week, the days
     before the first and after the last whole week from task_history (bucketed alike)."""
     histograms: dict[str, _Histograms] = {}
@@ -361,7 +295,7 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFigures]:
+def _loops(conn: sa.Connection, scope: _Scope, diagram: Diagram) -> list[LoopFigures]:
     """Tasks created again in an instance (runs after the first, created in the period), by the element
     completed just before (the one whose completion led back): a loop of the diagram goes from the
     recorded elements before its flow to those after."""
@@ -370,10 +304,11 @@ def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFi
         sa.select(t.came_from, t.element_id, sa.func.count(), sa.func.count(sa.distinct(t.instance_id)))
         .where(
             t.definition_id.in_(scope.definition_ids),
-            # literally the partial index's condition, so that both databases read that index
+            # literally the partial index's condition, so that both databases may read that index (in
+            # its order: grouped already); SQLite must not pick the index on created_at instead
             t.nth > sa.literal_column("1"),
-            t.created_at >= scope.start,
-            t.created_at < scope.end,
+            unindexed(t.created_at) >= scope.start,
+            unindexed(t.created_at) < scope.end,
             t.came_from.is_not(None),
         )
         .group_by(t.came_from, t.element_id)
@@ -399,29 +334,6 @@ def _loops(conn: sa.Connection, scope: _Scope, diagram: _Diagram) -> list[LoopFi
         if flow_id not in loops:  # a loop never taken is a figure too
             named.append(LoopFigures(flow_id, name, min(before, default=""), min(after, default=""), 0, 0))
     return sorted(named, key=lambda x: (-x.taken, x.flow_id or "")) + unexplained
-
-
-def _trend(conn: sa.Connection, scope: _Scope) -> list[WeekFigures]:
-    i = _INSTANCE.c
-    in_scope = i.definition_id.in_(scope.definition_ids)
-    started_week = week_start(i.started_at)
-    ended_week = week_start(i.ended_at)
-    started = conn.execute(
-        sa.select(started_week, sa.func.count())
-        .where(in_scope, i.started_at >= scope.start, i.started_at < scope.end)
-        .group_by(started_week)
-    ).all()
-    completed = conn.execute(
-        sa.select(ended_week, sa.func.count())
-        .where(in_scope, i.status == "completed", i.ended_at >= scope.start, i.ended_at < scope.end)
-        .group_by(ended_week)
-    ).all()
-    weeks: dict[str, list[int]] = {}
-    for week, n in started:
-        weeks.setdefault(week, [0, 0])[0] = n
-    for week, n in completed:
-        weeks.setdefault(week, [0, 0])[1] = n
-    return [WeekFigures(week, s, c) for week, (s, c) in sorted(weeks.items())]
 
 
 def _goal(row: AnyRow) -> GoalFigures:

@@ -4,7 +4,10 @@ back once, one stopped after its kick-off; the figures per process and the goals
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 
+from engine.engine import ProcessEngine
+from engine.storage import schema
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, STAGE_1, TEAM, data
 from tests.helpers.api import Api
 
@@ -79,6 +82,26 @@ def test_the_figures_of_the_handbook_process(api: Api, optimizations) -> None:
     period = {"from": tomorrow.isoformat(), "to": (tomorrow + timedelta(days=7)).isoformat(), "version": 1}
     empty = api.call("lei", "GET", PATH, params=period)
     assert (empty["started"], empty["steps"], empty["trend"]) == (0, [], [])
+
+
+def test_an_upgraded_database_answers_as_before(api: Api, handbook: ProcessEngine, optimizations) -> None:
+    """Migration 0014 derives the task history and the goal figures from what an older database holds
+    (its audit log, its instances' data): the answers are those the engine gave as the work happened."""
+    now = datetime.now(UTC)
+    period = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(days=1)).isoformat()}
+
+    def answers() -> tuple:
+        return api.call("ada", "GET", PATH, params=period), api.call(
+            "ada", "GET", "/api/v1/analytics/handbook-goals"
+        )
+
+    before = answers()
+    with handbook.db.begin() as conn:
+        command.downgrade(schema._config(conn), "0013")
+    schema.upgrade(handbook.db)
+    after = answers()
+    assert after == before
+    assert len(after[1]) == 2 and after[0]["steps"]
 
 
 def test_bad_requests_say_what_was_wrong(api: Api) -> None:

@@ -5,10 +5,13 @@ and the weekly trend, on SQLite and PostgreSQL."""
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 import time_machine
+from alembic import command
 
 from engine.engine import ProcessEngine
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.storage import schema
 from engine.views import Principal
 from tests.engine.conftest import ADMIN
 
@@ -149,3 +152,27 @@ def test_who_may_read_and_what_is_refused(history: ProcessEngine) -> None:
 
 def _seconds(p) -> tuple:
     return (p.count, *(round(v, 1) if v is not None else None for v in (p.p50, p.p90, p.p95)))
+
+
+def test_an_upgraded_database_shows_the_figures_its_history_gave(history: ProcessEngine) -> None:
+    """Migration 0014 projects the audit log of a database upgraded from 0013 into the task history:
+    the rows and the figures (whole weeks, and days around them) are those the engine's own projection
+    wrote as the events happened."""
+
+    def state() -> tuple:
+        with history.db.connect() as conn:
+            runs = conn.execute(sa.text("SELECT * FROM task_history ORDER BY task_id")).all()
+            weeks = conn.execute(sa.text("SELECT * FROM step_week ORDER BY 1, 2, 3, 4, 5")).all()
+        analytics = history.analytics
+        figures = [
+            analytics.process("rework", version=None, period_from=start, period_to=TO, principal=ADMIN)
+            for start in (FROM, at(2, 12))
+        ]
+        return runs, weeks, figures
+
+    live = state()
+    assert len(live[0]) == 13 and live[2][1].steps  # the 13 tasks created; the days around a week count
+    with history.db.begin() as conn:
+        command.downgrade(schema._config(conn), "0013")
+    schema.upgrade(history.db)
+    assert state() == live

@@ -56,6 +56,7 @@ GET    /api/v1/process-instances/{instance_id}                    200/404 200/40
 POST   /api/v1/process-instances/{instance_id}/cancel             200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/retry              403     403     403     403     403      409   403         401
 GET    /api/v1/process-instances/{instance_id}/documents/{kind}   200/404 200/404 200/404 200/404 404      200   404         401
+GET    /api/v1/process-instances/{instance_id}/elements/{element_id}/executions 200/404 200/404 200/404 200/404 404 200 404     401
 POST   /api/v1/process-instances/{instance_id}/suspend            200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/resume             200/404 403/404 403/404 403/404 404      200   404         401
 POST   /api/v1/process-instances/{instance_id}/answer-message     409/404 403/404 403/404 403/404 404      409   404         401
@@ -428,6 +429,15 @@ PROBES: dict[str, Probe] = {
             "GET",
             f"/api/v1/process-instances/{c.team.instance_id}/documents/kickoff-minutes",
             {"params": {"format": "docx"}},
+        ),
+        per_team=True,
+    ),
+    # the kick-off the leader completed: its runs, with the data to whoever may read the task
+    "GET /api/v1/process-instances/{instance_id}/elements/{element_id}/executions": Probe(
+        lambda c: (
+            "GET",
+            f"/api/v1/process-instances/{c.team.instance_id}/elements/Task_kickoff_meeting/executions",
+            {},
         ),
         per_team=True,
     ),

@@ -87,7 +87,15 @@
       el('td', null, h.actor || t('common.none')),
       el('td', null, label('event', h.type), h.type === 'task_assigned' && h.details ? ' → ' + h.details.assignee : '',
         h.details && h.details.reason ? el('span', { 'data-reason': '' }, ': ' + h.details.reason) : ''),
-      el('td', null, (h.details && h.details.name) || elementName(h.element_id)))));
+      el('td', null, h.task_id && h.element_id
+        ? el('button', { type: 'button', class: 'link-button', 'data-step': h.element_id, onclick: () => showStep(h.element_id) },
+          (h.details && h.details.name) || elementName(h.element_id))
+        : (h.details && h.details.name) || elementName(h.element_id)))));
+  }
+
+  /** The step's runs in the panel below the diagram (instance_steps.js); the diagram opens it on a click. */
+  function showStep(elementId) {
+    document.dispatchEvent(new CustomEvent('instance:step', { detail: { elementId, name: elementName(elementId) } }));
   }
 
   // The handbook's documents, offered once the instance holds their data (the key each one needs).
@@ -137,6 +145,7 @@
       }
       viewer.get('canvas').zoom('fit-viewport', 'auto');
       shownXmlFor = instance.definition_id;
+      document.dispatchEvent(new CustomEvent('instance:diagram', { detail: { viewer } }));
       render();  // element names for the history
     }
     if (viewer) mark();

@@ -1,5 +1,6 @@
-"""task history for the analytics: one row per task execution, per-step weekly histograms, and the
-process_instance indexes the period queries read; both tables filled from the audit log
+"""task history for the analytics: one row per task execution, per-step weekly histograms, the
+handbook's goal figures per instance, and the process_instance indexes the period queries read; the
+tables filled from the audit log and the instances' data
 
 Revision ID: 0014
 Revises: 0013
@@ -53,9 +54,9 @@ def upgrade() -> None:
         "ix_task_history_definition_created", "task_history", ["definition_id", "created_at"], unique=False
     )
     op.create_index(
-        "ix_task_history_definition_again",
+        "ix_task_history_again",
         "task_history",
-        ["definition_id", "created_at"],
+        ["definition_id", "came_from", "element_id", "instance_id", "created_at"],
         unique=False,
         sqlite_where=sa.text("nth > 1"),
         postgresql_where=sa.text("nth > 1"),
@@ -72,6 +73,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("definition_id", "element_id", "measure", "bucket", "week"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "instance_goal",
+        sa.Column("instance_id", string(length=36), nullable=False),
+        sa.Column("process_key", string(length=200), nullable=False),
+        sa.Column("started_at", moment, nullable=False),
+        sa.Column("metric", sa.Text(), nullable=False),
+        sa.Column("unit", sa.Text(), nullable=True),
+        sa.Column("baseline", sa.Float(), nullable=True),
+        sa.Column("target", sa.Float(), nullable=True),
+        sa.Column("before", sa.Float(), nullable=True),
+        sa.Column("after", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("instance_id"),
+    )
+    op.create_index(
+        "ix_instance_goal_process_started",
+        "instance_goal",
+        ["process_key", "started_at", "instance_id"],
+        unique=False,
+    )
     op.create_index(
         "ix_process_instance_definition_started",
         "process_instance",
@@ -84,18 +104,21 @@ def upgrade() -> None:
         ["definition_id", "ended_at", "status", "outcome", "started_at"],
         unique=False,
     )
-    # The history so far, projected as the engine projects new events (an upgraded database shows the
-    # figures it showed before). This calls the engine's projection as it is at this revision.
-    from engine import task_history
+    # The history so far, projected as the engine projects new events and data (an upgraded database
+    # shows the figures it showed before), by the engine's own projections.
+    from engine import goals, task_history
 
     task_history.rebuild(op.get_bind())
+    goals.rebuild(op.get_bind())
 
 
 def downgrade() -> None:
     op.drop_index("ix_process_instance_definition_ended", table_name="process_instance")
     op.drop_index("ix_process_instance_definition_started", table_name="process_instance")
+    op.drop_index("ix_instance_goal_process_started", table_name="instance_goal")
+    op.drop_table("instance_goal")
     op.drop_table("step_week")
-    op.drop_index("ix_task_history_definition_again", table_name="task_history")
+    op.drop_index("ix_task_history_again", table_name="task_history")
     op.drop_index("ix_task_history_definition_created", table_name="task_history")
     op.drop_index("ix_task_history_instance_completed", table_name="task_history")
     op.drop_index("ix_task_history_instance_element", table_name="task_history")
