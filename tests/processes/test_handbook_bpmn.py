@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from engine.bpmn.specs import OpsflowParser
 from engine.dmn import parse_dmn
 from engine.dmn.decider import TableDecider
 from engine.forms import validate_submission
-from tests.fixtures.handbook_data import VALID
+from tests.fixtures.handbook_data import KICKOFF_DAY, VALID
+from tests.fixtures.handbook_data import MILESTONES as STAGE_DAYS
 
 REPO = Path(__file__).resolve().parents[2]
 BPMN_FILE = REPO / "processes" / "ops_optimization.bpmn"
@@ -255,7 +256,7 @@ def anomaly_flows(anomaly_process):
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(datetime(2027, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
+    with time_machine.travel(datetime.combine(KICKOFF_DAY, time(9), UTC), tick=False) as traveller:
         yield traveller
 
 
@@ -413,7 +414,7 @@ def ended_at(wf):
     }
 
 
-MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": "2028-02-05"}]
+MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": STAGE_DAYS["execution"]}]
 
 
 def kickoff(wf, resources_need_approval=False):
