@@ -20,7 +20,7 @@ def start_handbook(api: Api) -> str:
 
 
 #: Variables the handbook's steps share by design (the process declares them: sharedVariables).
-SHARED = {"team", "goal", "milestones"}
+SHARED = {"team", "goal", "milestones", "iteration_count"}
 #: Variables a task is given afresh from earlier answers each time it opens (its input parameters).
 GIVEN = {"Task_kickoff_meeting": {"division"}, "Task_pilot": {"pilot_progress"}}
 #: Variables a task opens without in every round: each member proposes anew (the last round's proposals

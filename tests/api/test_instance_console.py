@@ -45,7 +45,7 @@ def test_after_a_straight_run_the_path_holds_what_ran_and_not_the_loops_never_ta
     assert not (loops | iterations) & path["flows"].keys()
     for ran in (
         "StartEvent_trigger",
-        "Script_init",
+        "Task_locate_problem",
         "Gateway_feasibility_split",
         "Gateway_feasibility_join",
         "Gateway_resources_approval",
@@ -59,7 +59,7 @@ def test_after_a_straight_run_the_path_holds_what_ran_and_not_the_loops_never_ta
     # every branch of a parallel split arrives at its join: three flows in, one join run
     joined = {"Flow_split_risk", "Flow_risk_join", "Flow_resource_join", "Flow_tech_join"}
     assert joined <= path["flows"].keys()
-    assert path["flows"]["Flow_start_init"] == 1 and path["flows"]["Flow_review_end"] == 1
+    assert path["flows"]["Flow_start_locate"] == 1 and path["flows"]["Flow_review_end"] == 1
     assert path["tokens"] == []
 
 

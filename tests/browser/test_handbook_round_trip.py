@@ -82,7 +82,7 @@ def test_the_handbook_saved_by_the_designer_deploys_and_runs(sign_in, rest, shot
     shared = process.find(
         f"{BPMN}extensionElements/{CAMUNDA}properties/{CAMUNDA}property[@name='sharedVariables']"
     )
-    assert shared is not None and shared.get("value") == "team, goal, milestones"
+    assert shared is not None and shared.get("value") == "team, goal, milestones, iteration_count"
     assert [w for w in deployed["warnings"] if "bind the variable" in w["message"]] == []
 
     # the structural path takes the default flows (now without conditions) into diagnosis

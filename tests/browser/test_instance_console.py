@@ -40,7 +40,7 @@ def test_the_diagram_draws_the_path_taken_with_its_counts_and_the_current_token(
     diagram = page.locator("#diagram")
     expect_attr = lambda name, pattern: expect(diagram).to_have_attribute(name, pattern)  # noqa: E731
     expect_attr("data-open", "Task_review_diagnosis")
-    for ran in ("StartEvent_trigger", "Script_init", "Gateway_problem_type", "Gateway_merge_collect"):
+    for ran in ("StartEvent_trigger", "Task_locate_problem", "Gateway_problem_type", "Gateway_merge_collect"):
         expect_attr("data-done", re.compile(rf"\b{ran}\b"))
     expect_attr("data-flows", re.compile(r"\bFlow_to_collect:2\b"))
     expect_attr("data-flows", re.compile(r"\bFlow_back_to_collect:1\b"))
