@@ -19,12 +19,55 @@ def start_handbook(api: Api) -> str:
     return instance["id"]
 
 
+#: Variables the handbook's steps share by design (the process declares them: sharedVariables).
+SHARED = {"team", "goal", "milestones", "iteration_count"}
+#: Variables a task is given afresh from earlier answers each time it opens (its input parameters).
+GIVEN = {"Task_kickoff_meeting": {"division"}, "Task_pilot": {"pilot_progress"}}
+#: Variables a task opens without in every round: each member proposes anew (the last round's proposals
+#: were consolidated), and each feasibility round decides development and investment approval again.
+AFRESH = {
+    "Task_propose_strategies": {"proposal"},
+    "Task_tech_feasibility": {"needs_development"},
+    "Task_resource_assessment": {"investment_needs_approval"},
+}
+
+
+def form_variables(schema: dict) -> set[str]:
+    """The top-level variables a form-js form binds: keys and paths (a group without a path: its fields')."""
+    found: set[str] = set()
+    for component in schema["components"]:
+        if component.get("type") == "group" and not component.get("path"):
+            found |= form_variables(component)
+        elif component.get("key") or component.get("path"):
+            found.add((component.get("key") or component.get("path")).split(".")[0])
+    return found
+
+
+def assert_opens_with_its_own_answers(opened: dict, element_id: str, previous: dict | None) -> None:
+    """A task opens with the answers it gave itself the last time it ran (a rework loop), never with another
+    step's: what its form binds is either its own earlier answer or not there at all."""
+    for variable in sorted(form_variables(opened["form"]["schema"]) - SHARED - GIVEN.get(element_id, set())):
+        if previous is None or variable in AFRESH.get(element_id, set()):
+            assert variable not in opened["data"], (
+                f"{element_id} opens with {variable}={opened['data'][variable]!r}, which it never answered"
+            )
+        else:
+            assert opened["data"].get(variable) == previous.get(variable), (element_id, variable)
+
+
 def do_step(
-    api: Api, instance_id: str, element_id: str, role: str, form_data: dict, team_formed: bool
+    api: Api,
+    instance_id: str,
+    element_id: str,
+    role: str,
+    form_data: dict,
+    team_formed: bool,
+    answers: dict[tuple[str, str], dict] | None = None,
 ) -> None:
     """The task reaches the right person only. Once the team names one person per role, the engine
     assigns each task to that person (it is in their own tasks, not waiting to be claimed); before,
-    the leaders' group is offered it and one of them claims it."""
+    the leaders' group is offered it and one of them claims it. With `answers` (what each task last
+    submitted, by element and person; updated here), the task opens with its own earlier answers only."""
     doer = TEAM[role]
     mine = [t for t in api.inbox(doer, "mine", instance=instance_id) if t["element_id"] == element_id]
     offered = [t for t in api.inbox(doer, "offered", instance=instance_id) if t["element_id"] == element_id]
@@ -52,16 +95,21 @@ def do_step(
         api.claim(doer, task["id"])
     assert [t["id"] for t in api.inbox(doer, "mine", instance=instance_id)].count(task["id"]) == 1
     assert task["id"] not in [t["id"] for t in api.inbox(doer, "offered", instance=instance_id)]
+    if answers is not None:
+        opened = api.call(doer, "GET", f"/api/v1/tasks/{task['id']}")
+        assert_opens_with_its_own_answers(opened, element_id, answers.get((element_id, doer)))
+        answers[element_id, doer] = form_data
     api.complete(doer, task["id"], form_data)
 
 
 def run_journey(api: Api, restart=None) -> str:
     instance_id = start_handbook(api)
     team_formed = False
+    answers: dict[tuple[str, str], dict] = {}
     for element_id, role, form_data in JOURNEY:
         if restart:
             api = restart()
-        do_step(api, instance_id, element_id, role, form_data, team_formed)
+        do_step(api, instance_id, element_id, role, form_data, team_formed, answers)
         team_formed = team_formed or element_id == "Task_form_team"
     return instance_id
 
@@ -128,3 +176,39 @@ def test_stopping_the_plan_ends_the_instance_as_stopped(api: Api) -> None:
     for i, (element_id, role, form_data) in enumerate(steps):
         do_step(api, instance_id, element_id, role, form_data, team_formed=i > 1)
     assert api.instance("lei", instance_id)["instance"]["outcome"] == "stopped"
+
+
+def test_the_roll_out_opens_with_nothing_of_the_pilot_or_the_data_cleaning(api: Api) -> None:
+    instance_id = start_handbook(api)
+    answers: dict[tuple[str, str], dict] = {}
+    for i, (element_id, role, form_data) in enumerate(JOURNEY[:-2]):
+        do_step(api, instance_id, element_id, role, form_data, i > 1, answers)
+    roll_out = api.task_named("eric", "Task_roll_out", instance_id, "mine")
+    opened = api.call("eric", "GET", f"/api/v1/tasks/{roll_out['id']}")
+    assert form_variables(opened["form"]["schema"]) == {"rollout_scope", "completed_on", "rollout_notes"}
+    assert not {"rollout_scope", "completed_on", "rollout_notes"} & opened["data"].keys()
+    # the pilot's scope and the cleaning notes are still the process's, under their own names
+    assert opened["data"]["pilot_scope"] == VALID["pilot"]["pilot_scope"]
+    assert opened["data"]["cleaning_notes"] == VALID["collect_data"]["cleaning_notes"]
+
+
+def test_a_step_done_again_opens_with_its_own_last_answer_not_another_step_s(api: Api) -> None:
+    """The diagnosis is sent back once: its second review opens with the first review's comment; the plan
+    review, which also has a comment, opens empty."""
+    instance_id = start_handbook(api)
+    sent_back = JOURNEY.index(next(s for s in JOURNEY if s[0] == "Task_review_diagnosis"))
+    for i, (element_id, role, form_data) in enumerate(JOURNEY[: sent_back + 1 + len(DIAGNOSIS)]):
+        do_step(api, instance_id, element_id, role, form_data, i > 1)
+    review = api.task_named("lei", "Task_review_diagnosis", instance_id, "mine")
+    opened = api.call("lei", "GET", f"/api/v1/tasks/{review['id']}")["data"]
+    first_comment = JOURNEY[sent_back][2]["diagnosis_comment"]
+    assert (opened["diagnosis_decision"], opened["diagnosis_comment"]) == ("back_to_collect", first_comment)
+    do_step(api, instance_id, *JOURNEY[sent_back + 1 + len(DIAGNOSIS)][:3], True)
+    for step in DESIGN[:-1]:
+        do_step(api, instance_id, *step, True)
+    plan_review = api.task_named("lei", "Task_plan_review", instance_id, "mine")
+    opened = api.call("lei", "GET", f"/api/v1/tasks/{plan_review['id']}")["data"]
+    assert (
+        "plan_comment" not in opened
+        and opened["diagnosis_comment"] == VALID["review_diagnosis"]["diagnosis_comment"]
+    )

@@ -1,7 +1,7 @@
 """The operator's console over HTTP: the path the engine really took (elements that ran, flows taken,
 where the tokens are), the instance list with current steps, holders and incidents, and cancelling."""
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -9,6 +9,7 @@ import time_machine
 from engine.engine import ProcessEngine
 from tests.api.test_handbook_journey import do_step, start_handbook
 from tests.fixtures.broken_process import FAILING
+from tests.fixtures.handbook_data import due_at
 from tests.fixtures.handbook_journey import DESIGN, DIAGNOSIS, EXECUTION, STAGE_1, data
 from tests.helpers.api import Api
 
@@ -42,8 +43,15 @@ def test_after_a_straight_run_the_path_holds_what_ran_and_not_the_loops_never_ta
     loops = {"Flow_back_to_collect", "Flow_back_to_breakdown", "Flow_plan_rework"}
     iterations = {"Flow_iterate_design", "Flow_iterate_diagnosis"}
     assert not (loops | iterations) & path["flows"].keys()
-    for ran in ("StartEvent_trigger", "Script_init", "Gateway_feasibility_split", "Gateway_feasibility_join",
-                "Gateway_resources_approval", "Gateway_investment_approval", "EndEvent_optimized"):
+    for ran in (
+        "StartEvent_trigger",
+        "Task_locate_problem",
+        "Gateway_feasibility_split",
+        "Gateway_feasibility_join",
+        "Gateway_resources_approval",
+        "Gateway_investment_approval",
+        "EndEvent_optimized",
+    ):
         assert path["elements"][ran] == 1, ran
     # the approval waits were never needed; the stopped and short-term ends never reached
     for skipped in ("Task_await_resource_approval", "EndEvent_stopped", "EndEvent_keep_observing"):
@@ -51,7 +59,7 @@ def test_after_a_straight_run_the_path_holds_what_ran_and_not_the_loops_never_ta
     # every branch of a parallel split arrives at its join: three flows in, one join run
     joined = {"Flow_split_risk", "Flow_risk_join", "Flow_resource_join", "Flow_tech_join"}
     assert joined <= path["flows"].keys()
-    assert path["flows"]["Flow_start_init"] == 1 and path["flows"]["Flow_review_end"] == 1
+    assert path["flows"]["Flow_start_locate"] == 1 and path["flows"]["Flow_review_end"] == 1
     assert path["tokens"] == []
 
 
@@ -76,7 +84,6 @@ def test_a_rework_loop_taken_once_is_counted_and_its_steps_ran_twice(api: Api) -
     assert [t["element_id"] for t in detail["open_tasks"]] == ["Task_review_diagnosis"]
 
 
-
 def listed(api: Api, user: str, **filters: object) -> dict:
     return api.call(user, "GET", "/api/v1/process-instances", params=filters)
 
@@ -88,7 +95,7 @@ def test_the_list_shows_each_instance_s_current_steps_holders_and_due_dates(api:
     [step] = item["current_steps"]
     assert step["element_id"] == "Task_collect_data" and step["name"]
     assert step["candidate_users"] == ["dana"] and step["assignee"] == "dana"  # the team's one data member
-    assert step["due_at"].startswith("2027-12-19T00:00")  # by the end of the stage's milestone day
+    assert step["due_at"].startswith(due_at("diagnosis").isoformat()[:16])  # end of the milestone day
     assert item["waiting"] == [] and item["overdue"] is False and item["incident"] is None
 
     task = api.task_named("dana", "Task_collect_data", instance_id)
@@ -100,9 +107,9 @@ def test_the_list_shows_each_instance_s_current_steps_holders_and_due_dates(api:
 def test_overdue_lists_only_instances_with_a_step_past_its_due_date(
     api: Api, handbook: ProcessEngine
 ) -> None:
-    late = run(api, STAGE_1)  # Task_collect_data is due by the end of 18 December 2027
+    late = run(api, STAGE_1)  # Task_collect_data is due by the end of the diagnosis milestone's day
     fresh = start_handbook(api)  # Task_locate_problem has no due date
-    with time_machine.travel(datetime(2027, 12, 20, 9, tzinfo=UTC), tick=False):
+    with time_machine.travel(due_at("diagnosis") + timedelta(days=1, hours=9), tick=False):
         api.reissue_tokens(handbook)
         overdue = listed(api, "lei", overdue="true")
         on_time = listed(api, "lei", overdue="false")

@@ -143,17 +143,26 @@ def step_data_warnings(result: dict) -> list[dict]:
 
 def test_the_handbook_keeps_each_step_s_answers_apart_and_declares_what_it_shares(api: Api) -> None:
     bpmn = (REPO / "processes" / "ops_optimization.bpmn").read_bytes()
-    declared = b'<camunda:property name="sharedVariables" value="team, goal, milestones" />'
+    declared = b'<camunda:property name="sharedVariables" value="team, goal, milestones, iteration_count" />'
     assert bpmn.count(declared) == 1
     assert step_data_warnings(deploy(api, *handbook_files(bpmn))) == []
 
     # without the declaration, the goal (set at kick-off, shown read-only when the effect is measured)
     undeclared = bpmn.replace(
-        declared, b'<camunda:property name="sharedVariables" value="team, milestones" />'
+        declared, b'<camunda:property name="sharedVariables" value="team, milestones, iteration_count" />'
     )
     [goal] = step_data_warnings(deploy(api, *handbook_files(undeclared)))
     assert goal["element_id"] == "Task_measure_effect" and "variable 'goal'" in goal["message"]
     assert (
         "Task_kickoff_meeting (form kickoff_minutes) and Task_measure_effect (form measure_effect)"
         in goal["message"]
+    )
+
+
+def test_the_iteration_count_two_steps_keep_by_output_parameters_is_declared_shared(api: Api) -> None:
+    bpmn = (REPO / "processes" / "ops_optimization.bpmn").read_bytes()
+    undeclared = bpmn.replace(b"milestones, iteration_count", b"milestones")
+    [count] = step_data_warnings(deploy(api, *handbook_files(undeclared)))
+    assert (
+        count["element_id"] == "Task_evaluation_decision" and "variable 'iteration_count'" in count["message"]
     )

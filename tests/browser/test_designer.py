@@ -161,3 +161,42 @@ def test_a_form_deployed_in_the_form_designer_shows_in_the_next_task(sign_in, re
     expect(field(lei, "Field_anomaly_summary")).to_be_visible()
     expect(lei.locator("#form label", has_text="异常现象（新版表单）")).to_be_visible()
     shot(lei, "02-task-with-new-form")
+
+
+def test_a_deployment_whose_steps_bind_the_same_variable_shows_the_warning_on_the_step(
+    sign_in, rest, shot
+) -> None:
+    dora = sign_in("dora")
+    task = dora.locator('#canvas [data-element-id="Task_roll_out"]')
+    expect(task).to_be_visible()
+    dora.evaluate("""() => { const m = window.opsflowModeler, canvas = m.get('canvas');
+        canvas.zoom(1); canvas.scrollToElement(m.get('elementRegistry').get('Task_roll_out')); }""")
+    task.click()
+    open_group(dora, "CamundaPlatform__Form")
+    box = dora.locator("#bio-properties-panel-formRef")
+    box.fill("pilot")  # the roll-out asks the pilot's questions again: its scope and progress
+    box.blur()
+    dora.wait_for_function(
+        "() => window.opsflowModeler.get('elementRegistry').get('Task_roll_out')"
+        ".businessObject.get('camunda:formRef') === 'pilot'"
+    )
+    dora.click("#btn-deploy")
+    expect(dora.locator("#designer-status")).to_contain_text(
+        "ops_optimization 版本 2"
+    )  # deployed all the same
+    warnings = dora.locator("#designer-warnings")
+    expect(warnings).to_be_visible()
+    expect(warnings).to_contain_text("已部署，但有 2 处值得注意")
+    items = warnings.locator('li[data-element-id="Task_roll_out"]')
+    expect(items).to_have_count(2)
+    for variable in ("pilot_scope", "pilot_progress"):
+        expect(items.filter(has_text=f"variable '{variable}'")).to_contain_text(
+            "Task_pilot (form pilot) and Task_roll_out (form pilot) both bind"
+        )
+    marked = dora.locator('#canvas .djs-element.has-warning[data-element-id="Task_roll_out"]')
+    expect(marked).to_be_visible()
+    expect(dora.locator("#canvas .warning-badge")).to_have_count(2)
+    expect(dora.locator("#designer-problems")).to_be_hidden()
+    shot(dora, "01-step-data-warning")
+    deployed = rest.call("dora", "GET", "/api/v1/process-definitions/ops_optimization/versions")
+    assert sorted(v["version"] for v in deployed) == [1, 2]

@@ -14,6 +14,7 @@ from tests.fixtures.handbook_data import VALID
 pytestmark = pytest.mark.browser
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 
 #: What a designer does in the replace menu's "Default flow" entry, for each exclusive gateway with a
 #: default: bpmn-js's ReplaceConnectionBehavior then removes the new default flow's condition.
@@ -76,6 +77,13 @@ def test_the_handbook_saved_by_the_designer_deploys_and_runs(sign_in, rest, shot
 
     deployed = deploy(rest, xml)
     assert {d["key"]: d["version"] for d in deployed["definitions"]}["ops_optimization"] == 2
+    # the process's declaration of the variables its steps share survives: no step data is reported
+    process = etree.fromstring(xml).find(f"{BPMN}process[@id='ops_optimization']")
+    shared = process.find(
+        f"{BPMN}extensionElements/{CAMUNDA}properties/{CAMUNDA}property[@name='sharedVariables']"
+    )
+    assert shared is not None and shared.get("value") == "team, goal, milestones, iteration_count"
+    assert [w for w in deployed["warnings"] if "bind the variable" in w["message"]] == []
 
     # the structural path takes the default flows (now without conditions) into diagnosis
     structural = start(rest)

@@ -9,7 +9,7 @@ import docx
 import pypdf
 import pytest
 
-from tests.fixtures.handbook_data import VALID
+from tests.fixtures.handbook_data import KICKOFF_DAY, MILESTONES, VALID
 from tests.fixtures.handbook_journey import DIAGNOSIS, STAGE_1, TEAM, data
 from tests.helpers.api import Api
 
@@ -75,10 +75,10 @@ def test_kickoff_minutes_as_word_are_table_2_1_with_the_meeting_s_data(api: Api,
         "分工安排（姓名/职责）", "总周期", "关键节点计划", "待协调资源", "决议事项",
     ]  # fmt: skip
     assert rows["会议主题"] == minutes["meeting_topic"]
-    assert rows["时间"] == "2027-12-01 10:00"
+    assert rows["时间"] == f"{KICKOFF_DAY} 10:00"
     assert rows["优化目标"] == "注册转化率：从15%提升至20%"
     assert rows["分工安排（姓名/职责）"].splitlines()[1] == "戴娜 — 数据收集与清洗、问题拆解、效果量化"
-    assert "2027-12-18  完成问题诊断报告（深度诊断）" in rows["关键节点计划"]
+    assert f"{MILESTONES['diagnosis']}  完成问题诊断报告（深度诊断）" in rows["关键节点计划"]
     assert rows["总周期"] == minutes["total_duration"]
 
 

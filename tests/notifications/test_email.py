@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from engine.engine import ProcessEngine
+from tests.fixtures.handbook_data import due_at
 from tests.fixtures.handbook_journey import STAGE_1
 from tests.helpers.api import Api
 from tests.notifications.conftest import BASE_URL, CHANNELS, drain, email_channel, set_preferences
@@ -54,7 +55,9 @@ def test_a_task_offered_to_someone_reaches_their_inbox_in_their_language_with_wh
     assert to_dana["Subject"] == "任务已指派给你：数据收集与清洗"  # the team's one data member
     body = text_of(to_dana)
     assert "实例: OPT-7 · 提升用户注册转化率" in body
-    assert "截止: 2027-12-19 08:00 (Asia/Shanghai)" in body  # the milestone 2027-12-18, end of day UTC
+    assert (
+        f"截止: {due_at('diagnosis'):%Y-%m-%d} 08:00 (Asia/Shanghai)" in body
+    )  # the milestone, end of day UTC
     collect = api.task_named("dana", "Task_collect_data", instance["id"])
     assert f"{BASE_URL}/tasks/{collect['id']}" in body
 

@@ -1,17 +1,23 @@
 """The deadline path by e-mail (the reminder to the task's holder, then the escalation to the leader),
 the daily digest for people who choose it, and incidents for the admins."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import time_machine
 
 from engine.engine import ProcessEngine
+from tests.fixtures.handbook_data import KICKOFF_DAY, MILESTONES, due_at
 from tests.fixtures.handbook_journey import STAGE_1, TEAM, data
 from tests.helpers.api import Api
 from tests.notifications.conftest import drain, email_channel, set_preferences
 from tests.notifications.platforms import Mailbox, text_of
 
-DIAGNOSIS_DUE = datetime(2027, 12, 19, tzinfo=UTC)  # the diagnosis milestone 2027-12-18, end of day
+DIAGNOSIS_DUE = due_at("diagnosis")  # the end (UTC) of the diagnosis milestone's day
+DIAGNOSIS_DAY = date.fromisoformat(MILESTONES["diagnosis"])
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), UTC)
 
 
 def to_diagnosis(api: Api) -> str:
@@ -32,7 +38,7 @@ def test_an_overdue_task_reminds_its_holder_then_escalates_to_the_leader(
     email_channel(api, mailbox)
     set_preferences(api, "dana", language="en")
     set_preferences(api, "lei", language="zh")
-    with time_machine.travel(datetime(2027, 12, 2, 2, 0, tzinfo=UTC), tick=False) as clock:
+    with time_machine.travel(at(KICKOFF_DAY + timedelta(days=1), 2), tick=False) as clock:
         api.reissue_tokens(engine)
         to_diagnosis(api)
         drain(engine)
@@ -42,7 +48,9 @@ def test_an_overdue_task_reminds_its_holder_then_escalates_to_the_leader(
         clock.move_to(DIAGNOSIS_DUE + timedelta(minutes=1))
         drain(engine)
         assert subjects(mailbox, "dana@example.com")[-1] == "Task overdue: Collect and clean data"
-        assert "Due: 2027-12-19 08:00 (Asia/Shanghai)" in text_of(mailbox.to("dana@example.com")[-1])
+        assert f"Due: {DIAGNOSIS_DUE:%Y-%m-%d} 08:00 (Asia/Shanghai)" in text_of(
+            mailbox.to("dana@example.com")[-1]
+        )
         before = len(mailbox.to("lei@example.com"))
 
         clock.move_to(DIAGNOSIS_DUE + timedelta(days=1, minutes=2))  # after the grace period, P1D
@@ -58,7 +66,7 @@ def test_a_person_who_chose_the_digest_gets_one_email_a_day_with_open_and_overdu
     api: Api, engine: ProcessEngine, mailbox: Mailbox
 ) -> None:
     email_channel(api, mailbox)
-    with time_machine.travel(datetime(2027, 12, 17, 2, 0, tzinfo=UTC), tick=False) as clock:
+    with time_machine.travel(at(DIAGNOSIS_DAY - timedelta(days=1), 2), tick=False) as clock:
         api.reissue_tokens(engine)
         prefs = set_preferences(api, "dana", language="en", digest=True, digest_at="09:00")
         assert prefs["digest"] is True
@@ -66,7 +74,7 @@ def test_a_person_who_chose_the_digest_gets_one_email_a_day_with_open_and_overdu
         drain(engine)
         assert mailbox.to("dana@example.com") == []  # no per-event mail in digest mode
 
-        clock.move_to(datetime(2027, 12, 18, 1, 1, tzinfo=UTC))  # 09:01 in Shanghai
+        clock.move_to(at(DIAGNOSIS_DAY, 1, 1))  # 09:01 in Shanghai
         drain(engine)
         [first] = mailbox.to("dana@example.com")
         assert first["Subject"] == "Your daily digest: 1 open tasks, 0 overdue"
@@ -76,7 +84,7 @@ def test_a_person_who_chose_the_digest_gets_one_email_a_day_with_open_and_overdu
         drain(engine)
         assert len(mailbox.to("dana@example.com")) == 1  # once that day
 
-        clock.move_to(datetime(2027, 12, 19, 1, 1, tzinfo=UTC))  # the next morning: now overdue
+        clock.move_to(at(DIAGNOSIS_DAY + timedelta(days=1), 1, 1))  # the next morning: now overdue
         drain(engine)
     second = mailbox.to("dana@example.com")[1]
     assert second["Subject"] == "Your daily digest: 1 open tasks, 1 overdue"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from engine.bpmn.specs import OpsflowParser
 from engine.dmn import parse_dmn
 from engine.dmn.decider import TableDecider
 from engine.forms import validate_submission
-from tests.fixtures.handbook_data import VALID
+from tests.fixtures.handbook_data import KICKOFF_DAY, VALID
+from tests.fixtures.handbook_data import MILESTONES as STAGE_DAYS
 
 REPO = Path(__file__).resolve().parents[2]
 BPMN_FILE = REPO / "processes" / "ops_optimization.bpmn"
@@ -168,8 +169,8 @@ GATEWAYS = {
     ),
     "Gateway_evaluation_decision": (
         [
-            ({"evaluation_decision": "iterate_diagnosis"}, "Script_count_iteration_diagnosis"),
-            ({"evaluation_decision": "iterate_design"}, "Script_count_iteration_design"),
+            ({"evaluation_decision": "iterate_diagnosis"}, "Gateway_merge_collect"),
+            ({"evaluation_decision": "iterate_design"}, "Gateway_merge_design"),
             ({"evaluation_decision": "roll_out"}, "Task_roll_out"),
         ],
         "Task_roll_out",
@@ -255,7 +256,7 @@ def anomaly_flows(anomaly_process):
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(datetime(2027, 12, 1, 9, 0, tzinfo=UTC), tick=False) as traveller:
+    with time_machine.travel(datetime.combine(KICKOFF_DAY, time(9), UTC), tick=False) as traveller:
         yield traveller
 
 
@@ -413,7 +414,7 @@ def ended_at(wf):
     }
 
 
-MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": "2028-02-05"}]
+MILESTONES = [{"milestone": "A/B测试试点结束", "stage": "execution", "due_date": STAGE_DAYS["execution"]}]
 
 
 def kickoff(wf, resources_need_approval=False):
@@ -472,7 +473,14 @@ def evaluation(wf, decision):
 def test_parses_with_the_validator(spec, subprocess_specs, anomaly_spec, anomaly_subprocess_specs):
     assert spec.name == PROCESS_ID
     assert subprocess_specs == {}
-    for task_id in [*USER_TASKS, *END_EVENTS, *APPROVALS, *MERGES, "StartEvent_trigger", "Script_init"]:
+    for task_id in [
+        *USER_TASKS,
+        *END_EVENTS,
+        *APPROVALS,
+        *MERGES,
+        "StartEvent_trigger",
+        "Script_reset_feasibility",
+    ]:
         assert task_id in spec.task_specs
     for _, boundary, _, _ in APPROVALS.values():
         assert boundary in spec.task_specs
@@ -510,7 +518,13 @@ def test_process_header(doc, process):
     assert process.get("name") == "运营优化流程 Operations optimization"
     assert process.get("isExecutable") == "true"
     participants = doc.xpath("//bpmn:collaboration/bpmn:participant", namespaces=NS)
-    assert [p.get("processRef") for p in participants] == [PROCESS_ID, ANOMALY_ID]
+    # the two processes, and the systems they talk to as black boxes (no process of theirs)
+    assert [(p.get("id"), p.get("processRef")) for p in participants] == [
+        ("Participant_ops_team", PROCESS_ID),
+        ("Participant_metric_anomaly", ANOMALY_ID),
+        ("Participant_approval_system", None),
+        ("Participant_monitoring", None),
+    ]
     lanes = process.xpath("./bpmn:laneSet/bpmn:lane", namespaces=NS)
     assert [lane.get("id") for lane in lanes] == list(LANES)
     assert [lane.get("name") for lane in lanes] == [
@@ -562,20 +576,32 @@ def test_start_event_and_end_events(flow_nodes):
 
 
 def test_scripts_are_python_the_sandbox_accepts(flow_nodes):
-    """What they do is walked: Script_init and the two Script_count_iteration_* keep `iteration_count`
-    (the walks end with it), Script_reset_feasibility forgets last round's feasibility decisions (the
-    feasibility walk sends a plan round twice)."""
-    expected = {
-        "Script_init",
-        "Script_count_iteration_diagnosis",
-        "Script_count_iteration_design",
-        "Script_reset_feasibility",
-    }
+    """What it does is walked: Script_reset_feasibility forgets last round's feasibility decisions (the
+    feasibility walk sends a plan round twice). The one script left in the business view: the iteration
+    count is kept by output parameters (below), not by script tasks."""
+    expected = {"Script_reset_feasibility"}
     scripts = {k: v for k, v in flow_nodes.items() if etree.QName(v).localname == "scriptTask"}
     assert set(scripts) == expected
     for script_id, script in scripts.items():
         assert script.get("scriptFormat") == "python", script_id
         assert check_script(script.findtext("bpmn:script", namespaces=NS)) is None, script_id
+
+
+def test_the_iteration_count_is_kept_by_the_locating_and_the_evaluation_tasks(flow_nodes):
+    """No script tasks for it in the business view: locating the problem sets it to 0, each evaluation that
+    sends the optimization back adds 1 (the walks end with it)."""
+    env = SandboxedEnvironment()
+
+    def outputs(task_id: str) -> dict[str, str]:
+        found = flow_nodes[task_id].xpath(
+            "./bpmn:extensionElements/camunda:inputOutput/camunda:outputParameter", namespaces=NS
+        )
+        return {p.get("name"): p.text for p in found}
+
+    assert env.evaluate(outputs("Task_locate_problem")["iteration_count"], {}) == 0
+    count = outputs("Task_evaluation_decision")["iteration_count"]
+    for decision, after in (("iterate_diagnosis", 3), ("iterate_design", 3), ("roll_out", 2)):
+        assert env.evaluate(count, {"iteration_count": 2, "evaluation_decision": decision}) == after
 
 
 def test_gateways_route_by_their_conditions_and_fall_back_to_their_default(flow_nodes, sequence_flows):
@@ -739,14 +765,15 @@ def test_diagram_has_a_shape_for_every_node_and_an_edge_for_every_flow(
     lanes = [lane.get("id") for lane in process.xpath("./bpmn:laneSet/bpmn:lane", namespaces=NS)]
     groups = [g.get("id") for g in process.xpath("./bpmn:group", namespaces=NS)]
     participants = [p.get("id") for p in doc.xpath("//bpmn:participant", namespaces=NS)]
-    assert len(participants) == 2
+    message_flows = [m.get("id") for m in doc.xpath("//bpmn:messageFlow", namespaces=NS)]
+    assert len(participants) == 4
     for element_id in [*flow_nodes, *anomaly_nodes, *lanes, *groups, *participants]:
         assert element_id in shapes, element_id
     assert len(groups) == len(STAGES)
     for flow_id in [*sequence_flows, *anomaly_flows]:
         assert len(edges.get(flow_id, [])) >= 2, flow_id
     assert set(shapes) == {*flow_nodes, *anomaly_nodes, *lanes, *groups, *participants}
-    assert set(edges) == {*sequence_flows, *anomaly_flows}
+    assert set(edges) == {*sequence_flows, *anomaly_flows, *message_flows}
     plane = doc.find(".//bpmndi:BPMNPlane", NS)
     assert plane.get("bpmnElement") == doc.find(".//bpmn:collaboration", NS).get("id")
 
@@ -817,6 +844,47 @@ def test_the_anomaly_pool_lies_below_the_handbook_pool_and_is_clean(
     assert anomaly[1] >= handbook[1] + handbook[3]
     assert anomaly[0] == handbook[0]
     _check_pool_layout(anomaly_nodes, anomaly_flows, shapes, edges, lambda _: "Participant_metric_anomaly")
+
+
+def _length(points):
+    return sum(abs(x2 - x1) + abs(y2 - y1) for (x1, y1), (x2, y2) in pairwise(points))
+
+
+def test_the_diagram_fits_a_wide_screen_with_short_rework_loops(sequence_flows, shapes, edges):
+    """A process owner reads the handbook on one screen: the pools are at most 4,000 px wide (bpmn-js
+    shows them at half size on a 1920 px screen, 0.6 on a 2560 px one; they were 6,520), no flow is
+    longer than 3,000 px (the longest, iterating from stage 5 back to stage 2; it was 4,700), and the
+    rework loops inside a stage stay short."""
+    left = min(shapes[p][0] for p in ("Participant_ops_team", "Participant_approval_system"))
+    right = max(shapes[p][0] + shapes[p][2] for p in ("Participant_ops_team", "Participant_approval_system"))
+    assert right - left <= 4000
+    assert max(_length(edges[f]) for f in sequence_flows) <= 3000
+    for flow_id in ("Flow_resources_rejected", "Flow_back_to_collect", "Flow_back_to_breakdown",
+                    "Flow_plan_rework", "Flow_investment_rejected"):  # fmt: skip
+        assert _length(edges[flow_id]) <= 1400, flow_id
+
+
+def test_the_approval_system_and_monitoring_are_black_box_pools_with_message_flows(doc, shapes, edges):
+    handbook, anomaly = shapes["Participant_ops_team"], shapes["Participant_metric_anomaly"]
+    approval, monitoring = shapes["Participant_approval_system"], shapes["Participant_monitoring"]
+    assert approval[1] + approval[3] <= handbook[1] and monitoring[1] >= anomaly[1] + anomaly[3]
+    flows = {
+        (m.get("sourceRef"), m.get("targetRef")): m.get("id")
+        for m in doc.xpath("//bpmn:collaboration/bpmn:messageFlow", namespaces=NS)
+    }
+    assert set(flows) == {
+        ("Task_await_resource_approval", "Participant_approval_system"),
+        ("Participant_approval_system", "Task_await_resource_approval"),
+        ("Task_await_investment_approval", "Participant_approval_system"),
+        ("Participant_approval_system", "Task_await_investment_approval"),
+        ("Participant_monitoring", "StartEvent_metric_anomaly"),
+        ("EndEvent_anomaly_handled", "StartEvent_optimization_requested"),
+    }
+    for (source, target), flow_id in flows.items():
+        points = edges[flow_id]
+        assert _on_border(points[0], shapes[source]) and _on_border(points[-1], shapes[target]), flow_id
+        for (x1, y1), (x2, y2) in pairwise(points):
+            assert x1 == x2 or y1 == y2, flow_id
 
 
 # --------------------------------------------------------------------------- walks

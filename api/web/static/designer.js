@@ -9,6 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const status = $('designer-status');
   const problemsBox = $('designer-problems');
+  const warningsBox = $('designer-warnings');
   const processSelect = $('d-process');
   const versionSelect = $('d-version');
   let modeler = null;
@@ -107,33 +108,41 @@
     return api('POST', path, body);
   }
 
+  // Problems refuse a deployment; warnings (deployed, worth a look) come with a successful one.
+  const BOXES = {
+    problem: { box: problemsBox, marker: 'has-problem', badge: 'problem-badge', title: 'designer.problems' },
+    warning: { box: warningsBox, marker: 'has-warning', badge: 'warning-badge', title: 'designer.warnings' }
+  };
+
   function clearProblems() {
     if (!modeler) return;
     const canvas = modeler.get('canvas');
     const overlays = modeler.get('overlays');
-    for (const [id, overlayId] of problemOverlays) {
-      canvas.removeMarker(id, 'has-problem');
+    for (const [id, overlayId, marker] of problemOverlays) {
+      canvas.removeMarker(id, marker);
       overlays.remove(overlayId);
     }
     problemOverlays = [];
-    problemsBox.hidden = true;
-    problemsBox.replaceChildren();
+    for (const { box } of Object.values(BOXES)) {
+      box.hidden = true;
+      box.replaceChildren();
+    }
   }
 
-  function showProblems(problems) {
-    clearProblems();
+  function showFindings(problems, kind) {
+    const { box, marker, badge, title } = BOXES[kind];
     const registry = modeler.get('elementRegistry');
     const canvas = modeler.get('canvas');
     const overlays = modeler.get('overlays');
     const items = problems.map((p) => {
       const element = p.element_id && registry.get(p.element_id);
       if (element) {
-        canvas.addMarker(element.id, 'has-problem');
-        const overlayId = overlays.add(element.id, 'problem', {
+        canvas.addMarker(element.id, marker);
+        const overlayId = overlays.add(element.id, kind, {
           position: { top: -12, right: 12 },
-          html: el('div', { class: 'problem-badge', title: p.message, 'aria-hidden': 'true' }, '!')
+          html: el('div', { class: badge, title: p.message, 'aria-hidden': 'true' }, '!')
         });
-        problemOverlays.push([element.id, overlayId]);
+        problemOverlays.push([element.id, overlayId, marker]);
       }
       const where = [p.element_id, p.line ? 'line ' + p.line : null].filter(Boolean).join(', ');
       return el('li', { 'data-element-id': p.element_id || '' },
@@ -147,9 +156,14 @@
         }, where) : (where || p.file || ''),
         where || p.file ? ': ' : '', p.message);
     });
-    problemsBox.replaceChildren(el('p', null, t('designer.problems', { count: problems.length })), el('ul', null, items));
-    problemsBox.hidden = false;
-    problemsBox.focus();
+    box.replaceChildren(el('p', null, t(title, { count: problems.length })), el('ul', null, items));
+    box.hidden = false;
+    if (kind === 'problem') box.focus();
+  }
+
+  function showProblems(problems) {
+    clearProblems();
+    showFindings(problems, 'problem');
   }
 
   const run = (button, fn) => runAction(button, status, showProblems, fn);
@@ -173,6 +187,7 @@
       await loadDefinitions(d.key);
       await loadVersions(d.version);
       history.replaceState(null, '', `/designer?process=${encodeURIComponent(d.key)}&version=${d.version}`);
+      if (result.warnings.length) showFindings(result.warnings, 'warning');
     } else {
       showMessage(status, t('designer.unchanged'), 'info');
     }
