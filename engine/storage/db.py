@@ -103,16 +103,20 @@ def add_to(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], sum
     primary key (INSERT ... ON CONFLICT DO UPDATE on both databases). Each key at most once in `rows`."""
     if not rows:
         return
-    insert: Any
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    statement = insert(table)
-    conn.execute(
-        statement.on_conflict_do_update(
+    key = (conn.dialect.name, table.name, sums)
+    statement = _ADD_TO.get(key)
+    if statement is None:  # built once per table: a completion adds to its step counts every time
+        insert: Any
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        plain = insert(table)
+        statement = _ADD_TO[key] = plain.on_conflict_do_update(
             index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: table.c[name] + statement.excluded[name] for name in sums},
-        ),
-        rows,
-    )
+            set_={name: table.c[name] + plain.excluded[name] for name in sums},
+        )
+    conn.execute(statement, rows)
+
+
+_ADD_TO: dict[tuple[str, str, tuple[str, ...]], Any] = {}
