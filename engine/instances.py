@@ -40,6 +40,7 @@ from engine.jobs import task_due, timer
 from engine.policy import Policy, TeamMember
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_view
+from engine.storage.db import batched
 from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
@@ -544,7 +545,8 @@ class Instances:
             if sole is not None:
                 values["assignee"], values["claimed_at"] = sole, now
             created.append((values, users, groups))
-        _write_task_rows(conn, existing, sorted(gone), created)
+        with batched(conn):
+            _write_task_rows(conn, existing, sorted(gone), created)
         if created:
             for values, _, _ in created:
                 task_due.schedule(session, values, catalog.of(values["element_id"]))

@@ -183,20 +183,33 @@ class Projector:
             for (d, e, m, b, w), (n, s) in self.counts.items()
         ]
 
+    def write(self, conn: sa.Connection) -> None:
+        """Store the runs begun and changed and add the step counts (nothing read: it can be batched)."""
+        if self.changed:
+            conn.execute(_UPDATE_RUN, [{**run.row(), "key": run.task_id} for run in self.changed.values()])
+        if self.new:
+            conn.execute(_INSERT_RUN, [run.row() for run in self.new.values()])
+        add_to(conn, _STEP_WEEK, self.count_rows(), ("count", "seconds"))
+
 
 def record(conn: sa.Connection, audit: list[dict[str, Any]]) -> None:
     """Project the audit rows one transaction is writing (the caller's connection, before commit)."""
+    projector = projection(conn, audit)
+    if projector is not None:
+        projector.write(conn)
+
+
+def projection(conn: sa.Connection, audit: list[dict[str, Any]]) -> Projector | None:
+    """The audit rows applied to what they need of the stored history (read here, in one statement);
+    its `write` then stores them without reading anything (engine.events batches it with the audit
+    rows). None when no row is a task event."""
     relevant = [e for e in audit if e["type"] in TASK_EVENTS and e["task_id"] is not None]
     if not relevant:
-        return
+        return None
     projector = _projector_for(conn, relevant)
     for event in relevant:
         projector.apply(event)
-    if projector.changed:
-        conn.execute(_UPDATE_RUN, [{**run.row(), "key": run.task_id} for run in projector.changed.values()])
-    if projector.new:
-        conn.execute(_INSERT_RUN, [run.row() for run in projector.new.values()])
-    add_to(conn, _STEP_WEEK, projector.count_rows(), ("count", "seconds"))
+    return projector
 
 
 _INSERT_RUN = _RUN.insert()

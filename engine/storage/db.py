@@ -1,6 +1,7 @@
 """Database engines. Every dialect difference lives here."""
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,6 +93,16 @@ def checkpoint(engine: sa.Engine) -> None:
         conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         conn.close()
+
+
+def batched(conn: sa.Connection) -> AbstractContextManager[object]:
+    """Statements executed inside go to the database together (PostgreSQL's pipeline mode: one round
+    trip until a result is read, then one more at the end), for a run of writes none of which needs an
+    answer before the next. A statement's error is raised when the batch is sent, at the latest on
+    leaving the block, and rowcounts are not known inside it. On SQLite (in-process): as they come."""
+    if conn.dialect.name != "postgresql":
+        return nullcontext()
+    return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
