@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from engine.jobs import notify, queue, webhooks
+from engine.storage.db import batched
 from engine.storage.tables import AuditEventRow, NotificationChannelRow, WebhookSubscriptionRow, utcnow
 from engine.storage.uow import before_commit
 
 # Built once (their compiled form is reused): every completion records several events.
-_INSERT_AUDIT = AuditEventRow.__table__.insert()
+# inline: no RETURNING of the new ids (none is read), so that it can go in a batch (storage.db.batched)
+_INSERT_AUDIT = AuditEventRow.__table__.insert().inline()
 _SUBSCRIPTION = WebhookSubscriptionRow.__table__
 _ACTIVE_SUBSCRIPTIONS = sa.select(_SUBSCRIPTION.c.id, _SUBSCRIPTION.c.event_types).where(
     _SUBSCRIPTION.c.active
@@ -157,10 +159,13 @@ class _Pending:
         from engine import task_history
 
         conn = session.connection()
-        if self.audit:
-            conn.execute(_INSERT_AUDIT, self.audit)
-            task_history.record(conn, self.audit)
-        queue.add(session, self.jobs)
+        history = task_history.projection(conn, self.audit) if self.audit else None  # reads first
+        with batched(conn):  # then writes that answer nothing: one round trip on PostgreSQL
+            if self.audit:
+                conn.execute(_INSERT_AUDIT, self.audit)
+            if history is not None:
+                history.write(conn)
+            queue.add(session, self.jobs)
 
 
 def _pending(session: Session) -> _Pending:

@@ -39,6 +39,7 @@ from engine.jobs import task_due, timer
 from engine.policy import Policy, TeamMember
 from engine.services.decision_store import Decisions, InstanceDecider
 from engine.services.mappers import TASK_VIEW_COLUMNS, OpenTask, task_view
+from engine.storage.db import batched
 from engine.storage.tables import (
     ExternalTaskRow,
     FormDefinitionRow,
@@ -89,6 +90,22 @@ _OPEN_TASKS_WITH_CANDIDATES = (
 )
 _DELETE_OPEN_TASKS = _OPEN_TASK.delete().where(_OPEN_TASK.c.id.in_(sa.bindparam("ids", expanding=True)))
 _INSERT_OPEN_TASK = _OPEN_TASK.insert()
+#: The row of a task gone, given to the task that follows it (every column; its candidates follow its id)
+_REPLACE_OPEN_TASK = _OPEN_TASK.update().where(_OPEN_TASK.c.id == sa.bindparam("where_id"))
+_REFRESH_CANDIDATES = (
+    _CANDIDATE.update()
+    .where(_CANDIDATE.c.task_id == sa.bindparam("where_task_id"))
+    .values(
+        open=sa.bindparam("open"),
+        created_at=sa.bindparam("created_at"),
+        process_key=sa.bindparam("process_key"),
+        due_at=sa.bindparam("due_at"),
+        stage=sa.bindparam("stage"),
+    )
+)
+_DELETE_CANDIDATES_OF = _CANDIDATE.delete().where(
+    _CANDIDATE.c.task_id.in_(sa.bindparam("task_ids", expanding=True))
+)
 _DELETE_CANDIDATES = _CANDIDATE.delete().where(_CANDIDATE.c.task_id == sa.bindparam("task_id"))
 _CANDIDATES_OF_TASK = sa.select(_CANDIDATE.c.kind, _CANDIDATE.c.value).where(
     _CANDIDATE.c.task_id == sa.bindparam("task_id")
@@ -493,8 +510,7 @@ class Instances:
         elif not is_new:  # one statement for the open tasks and their candidates
             existing = indexed_tasks(conn.execute(_OPEN_TASKS_WITH_CANDIDATES, {"instance_id": row.id}))
         gone = existing.keys() - ready.keys()
-        if gone:  # their candidates go with them (ON DELETE CASCADE)
-            conn.execute(_DELETE_OPEN_TASKS, {"ids": list(gone)})
+        if gone:
             with_deadlines = {task_id for task_id in gone if existing[task_id][0]["due_at"]}
             task_due.cancel(session, with_deadlines)
         kept = [existing[task_id] for task_id in existing if task_id not in gone]
@@ -535,9 +551,9 @@ class Instances:
             if sole is not None:
                 values["assignee"], values["claimed_at"] = sole, now
             created.append((values, users, groups))
+        with batched(conn):
+            _write_task_rows(conn, existing, sorted(gone), created)
         if created:
-            conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in created])
-            _insert_candidates(conn, created)
             for values, _, _ in created:
                 task_due.schedule(session, values, catalog.of(values["element_id"]))
                 events.record(
@@ -635,6 +651,51 @@ def _record_engine_assignment(session: Session, values: dict[str, Any]) -> None:
         element_id=values["element_id"],
         details={"assignee": values["assignee"], "reason": "sole_candidate"},
     )
+
+
+def _write_task_rows(
+    conn: sa.Connection,
+    existing: IndexedTasks,
+    gone: list[str],
+    created: list[tuple[dict[str, Any], list[str], list[str]]],
+) -> None:
+    """The index rows of the tasks gone and created. Where one task follows another (the usual case: a
+    completion opens the next step), the row of the one gone becomes the new one's: an UPDATE, whose
+    new id its candidates follow (ON UPDATE CASCADE), then one UPDATE of the candidates when they are
+    the same people and groups, instead of a DELETE and two INSERTs (a round trip less on PostgreSQL).
+    The rest are deleted (their candidates with them: ON DELETE CASCADE) or inserted."""
+    reused = list(zip(gone, created, strict=False))
+    if len(gone) > len(reused):
+        conn.execute(_DELETE_OPEN_TASKS, {"ids": gone[len(reused) :]})
+    if reused:
+        conn.execute(_REPLACE_OPEN_TASK, [{**values, "where_id": old} for old, (values, _, _) in reused])
+        same: list[tuple[dict[str, Any], list[str], list[str]]] = []
+        other: list[tuple[dict[str, Any], list[str], list[str]]] = []
+        for old, task in reused:
+            _, users, groups = existing[old]
+            offered_alike = (sorted(users), sorted(groups)) == (sorted(task[1]), sorted(task[2]))
+            (same if offered_alike else other).append(task)
+        if same:
+            conn.execute(_REFRESH_CANDIDATES, [_candidate_fields(values) for values, _, _ in same])
+        if other:
+            conn.execute(_DELETE_CANDIDATES_OF, {"task_ids": [values["id"] for values, _, _ in other]})
+            _insert_candidates(conn, other)
+    fresh = created[len(reused) :]
+    if fresh:
+        conn.execute(_INSERT_OPEN_TASK, [values for values, _, _ in fresh])
+        _insert_candidates(conn, fresh)
+
+
+def _candidate_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """What the candidate rows of a task copy from it (see TaskCandidateRow), by the task's id."""
+    return {
+        "where_task_id": values["id"],
+        "open": values["assignee"] is None,
+        "created_at": values["created_at"],
+        "process_key": values["process_key"],
+        "due_at": values["due_at"],
+        "stage": values["stage"],
+    }
 
 
 def _insert_candidates(conn: sa.Connection, tasks: list[tuple[dict[str, Any], list[str], list[str]]]) -> None:

@@ -183,22 +183,36 @@ class Projector:
             for (d, e, m, b, w), (n, s) in sorted(self.counts.items())
         ]
 
+    def write(self, conn: sa.Connection) -> None:
+        """Store the runs begun and changed and add the step counts (nothing read: it can be batched)."""
+        if self.changed:
+            conn.execute(_UPDATE_RUN, [{**run.row(), "key": run.task_id} for run in self.changed.values()])
+        if self.new:
+            conn.execute(_INSERT_RUN, [run.row() for run in self.new.values()])
+        add_to(conn, _STEP_WEEK, self.count_rows(), ("count", "seconds"))
+
 
 def record(conn: sa.Connection, audit: list[dict[str, Any]]) -> None:
     """Project the audit rows one transaction is writing (the caller's connection, before commit)."""
+    projector = projection(conn, audit)
+    if projector is not None:
+        projector.write(conn)
+
+
+def projection(conn: sa.Connection, audit: list[dict[str, Any]]) -> Projector | None:
+    """The audit rows applied to what they need of the stored history (read here, in one statement);
+    its `write` then stores them without reading anything (engine.events batches it with the audit
+    rows). None when no row is a task event."""
     relevant = [e for e in audit if e["type"] in TASK_EVENTS and e["task_id"] is not None]
     if not relevant:
-        return
+        return None
     projector = _projector_for(conn, relevant)
     for event in relevant:
         projector.apply(event)
-    if projector.changed:
-        conn.execute(_UPDATE_RUN, [{**run.row(), "key": run.task_id} for run in projector.changed.values()])
-    if projector.new:
-        conn.execute(_RUN.insert(), [run.row() for run in projector.new.values()])
-    add_to(conn, _STEP_WEEK, projector.count_rows(), ("count", "seconds"))
+    return projector
 
 
+_INSERT_RUN = _RUN.insert()
 _UPDATE_RUN = (
     _RUN.update()
     .where(_RUN.c.task_id == sa.bindparam("key"))
@@ -206,18 +220,18 @@ _UPDATE_RUN = (
 )
 
 
-def _projector_for(conn: sa.Connection, relevant: list[dict[str, Any]]) -> Projector:
-    """What the events need of the stored history, in one statement: the runs they concern; per
-    instance its definition and the run completed last; per element that may run again, its last run."""
-    task_ids = sorted({e["task_id"] for e in relevant})
-    instances = sorted({e["instance_id"] for e in relevant if e["instance_id"] is not None})
-    pairs = sorted(
-        {
-            (e["instance_id"], e["element_id"])
-            for e in relevant
-            if e["type"] in (events.TASK_CREATED, events.TASK_COMPLETED) and e["instance_id"] is not None
-        }
-    )
+#: The statements _projector_for reads the history with, by shape (instances, elements): built and
+#: compiled once, their values bound. A completion records two or three task events: building the
+#: statement anew each time cost more than the rest of the completion's own SQL.
+_HISTORY_QUERIES: dict[tuple[int, int], sa.CompoundSelect] = {}
+#: Shapes beyond this many instances or elements (a bulk operation) are built each time, not kept.
+_MOST_KEPT = 8
+
+
+def _history_query(instances: int, pairs: int) -> sa.CompoundSelect:
+    found = _HISTORY_QUERIES.get((instances, pairs))
+    if found is not None:
+        return found
     r = _RUN.c
     columns = [_RUN.c[name] for name in _RUN_FIELDS]
 
@@ -233,22 +247,30 @@ def _projector_for(conn: sa.Connection, relevant: list[dict[str, Any]]) -> Proje
             .scalar_subquery()
         )
 
-    parts: list[sa.Select[Any]] = [runs("run", r.task_id.in_(task_ids))]
-    for instance_id in instances:
+    parts: list[sa.Select[Any]] = [runs("run", r.task_id.in_(sa.bindparam("task_ids", expanding=True)))]
+    for k in range(instances):
         parts.append(
             runs(
                 "last",
                 r.task_id
                 == latest(
-                    sa.and_(r.instance_id == instance_id, r.completed_seq.is_not(None)), r.completed_seq
+                    sa.and_(r.instance_id == sa.bindparam(f"last_{k}"), r.completed_seq.is_not(None)),
+                    r.completed_seq,
                 ),
             )
         )
-    for instance_id, element_id in pairs:
+    for k in range(pairs):
         parts.append(
             runs(
                 "nth",
-                r.task_id == latest(sa.and_(r.instance_id == instance_id, r.element_id == element_id), r.nth),
+                r.task_id
+                == latest(
+                    sa.and_(
+                        r.instance_id == sa.bindparam(f"nth_instance_{k}"),
+                        r.element_id == sa.bindparam(f"nth_element_{k}"),
+                    ),
+                    r.nth,
+                ),
             )
         )
     nulls = [sa.cast(sa.null(), c.type).label(c.name) for c in columns]
@@ -259,8 +281,31 @@ def _projector_for(conn: sa.Connection, relevant: list[dict[str, Any]]) -> Proje
             i.id if c.name == "instance_id" else i.definition_id if c.name == "definition_id" else n
             for c, n in zip(columns, nulls, strict=True)
         ],
-    ).where(i.id.in_(instances))
-    found = conn.execute(sa.union_all(*parts, definitions)).all()
+    ).where(i.id.in_(sa.bindparam("instances", expanding=True)))
+    query = sa.union_all(*parts, definitions)
+    if instances <= _MOST_KEPT and pairs <= _MOST_KEPT:
+        _HISTORY_QUERIES[(instances, pairs)] = query
+    return query
+
+
+def _projector_for(conn: sa.Connection, relevant: list[dict[str, Any]]) -> Projector:
+    """What the events need of the stored history, in one statement: the runs they concern; per
+    instance its definition and the run completed last; per element that may run again, its last run."""
+    task_ids = sorted({e["task_id"] for e in relevant})
+    instances = sorted({e["instance_id"] for e in relevant if e["instance_id"] is not None})
+    pairs = sorted(
+        {
+            (e["instance_id"], e["element_id"])
+            for e in relevant
+            if e["type"] in (events.TASK_CREATED, events.TASK_COMPLETED) and e["instance_id"] is not None
+        }
+    )
+    params: dict[str, Any] = {"task_ids": task_ids, "instances": instances}
+    for k, instance_id in enumerate(instances):
+        params[f"last_{k}"] = instance_id
+    for k, (instance_id, element_id) in enumerate(pairs):
+        params[f"nth_instance_{k}"], params[f"nth_element_{k}"] = instance_id, element_id
+    found = conn.execute(_history_query(len(instances), len(pairs)), params).all()
     known: dict[str, TaskRun] = {}
     definition_of: dict[str, str] = {}
     last_nth: dict[tuple[str, str], int] = {}

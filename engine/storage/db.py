@@ -1,6 +1,7 @@
 """Database engines. Every dialect difference lives here."""
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,6 +96,16 @@ def checkpoint(engine: sa.Engine) -> None:
         conn.close()
 
 
+def batched(conn: sa.Connection) -> AbstractContextManager[object]:
+    """Statements executed inside go to the database together (PostgreSQL's pipeline mode: one round
+    trip until a result is read, then one more at the end), for a run of writes none of which needs an
+    answer before the next. A statement's error is raised when the batch is sent, at the latest on
+    leaving the block, and rowcounts are not known inside it. On SQLite (in-process): as they come."""
+    if conn.dialect.name != "postgresql":
+        return nullcontext()
+    return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+
+
 def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -104,16 +115,20 @@ def add_to(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], sum
     primary key (INSERT ... ON CONFLICT DO UPDATE on both databases). Each key at most once in `rows`."""
     if not rows:
         return
-    insert: Any
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    statement = insert(table)
-    conn.execute(
-        statement.on_conflict_do_update(
+    key = (conn.dialect.name, table.name, sums)
+    statement = _ADD_TO.get(key)
+    if statement is None:  # built once per table: a completion adds to its step counts every time
+        insert: Any
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        plain = insert(table)
+        statement = _ADD_TO[key] = plain.on_conflict_do_update(
             index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: table.c[name] + statement.excluded[name] for name in sums},
-        ),
-        rows,
-    )
+            set_={name: table.c[name] + plain.excluded[name] for name in sums},
+        )
+    conn.execute(statement, rows)
+
+
+_ADD_TO: dict[tuple[str, str, tuple[str, ...]], Any] = {}

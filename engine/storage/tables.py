@@ -6,6 +6,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 from engine.bpmn.catalog import Catalog
 from engine.policy import TEAM, TeamMember
@@ -335,7 +336,14 @@ class TaskCandidateRow(Row, table=True):
         sa.Index("ix_task_candidate_offer_due", "kind", "value", "open", "due_at", "task_id", "created_at"),
         sa.Index("ix_task_candidate_offer_stage", "kind", "value", "open", "stage", "created_at", "task_id"),
     )
-    task_id: str = Field(foreign_key="open_task.id", primary_key=True, ondelete="CASCADE")
+    # ON UPDATE CASCADE: the row of a task gone is given to the task that follows it (its id changes)
+    task_id: str = Field(
+        sa_column=Column(
+            AutoString(),
+            sa.ForeignKey("open_task.id", ondelete="CASCADE", onupdate="CASCADE"),
+            primary_key=True,
+        )
+    )
     kind: str = Field(primary_key=True, max_length=8)  # user | group
     value: str = Field(primary_key=True, max_length=64, index=True)
     open: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})  # nobody has claimed it
