@@ -223,12 +223,12 @@ _UPDATE_RUN = (
 #: The statements _projector_for reads the history with, by shape (instances, elements): built and
 #: compiled once, their values bound. A completion records two or three task events: building the
 #: statement anew each time cost more than the rest of the completion's own SQL.
-_HISTORY_QUERIES: dict[tuple[int, int], sa.CompoundSelect] = {}
+_HISTORY_QUERIES: dict[tuple[int, int], sa.CompoundSelect[Any]] = {}
 #: Shapes beyond this many instances or elements (a bulk operation) are built each time, not kept.
 _MOST_KEPT = 8
 
 
-def _history_query(instances: int, pairs: int) -> sa.CompoundSelect:
+def _history_query(instances: int, pairs: int) -> sa.CompoundSelect[Any]:
     found = _HISTORY_QUERIES.get((instances, pairs))
     if found is not None:
         return found

@@ -103,7 +103,8 @@ def batched(conn: sa.Connection) -> AbstractContextManager[object]:
     leaving the block, and rowcounts are not known inside it. On SQLite (in-process): as they come."""
     if conn.dialect.name != "postgresql":
         return nullcontext()
-    return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+    pipeline: AbstractContextManager[object] = conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+    return pipeline
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
