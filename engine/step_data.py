@@ -9,6 +9,7 @@ meant to use (the goal set at kick-off and measured against later, the team) are
 own local variable (what Camunda does with a reusable form); its output parameters are what it writes."""
 
 from collections.abc import Callable
+from typing import Any
 
 from engine.bpmn.catalog import SHARED_VARIABLES_PROPERTY
 from engine.errors import Problem
@@ -20,14 +21,14 @@ _FORM_STEPS = ("userTask", "startEvent")
 def overlap_warnings(
     process_id: str,
     resource_name: str,
-    catalog: dict[str, dict],
+    catalog: dict[str, dict[str, Any]],
     shared: tuple[str, ...],
-    variables_of: Callable[[dict], list[str] | None],
+    variables_of: Callable[[dict[str, Any]], list[str] | None],
 ) -> list[Problem]:
     """One warning per variable that the forms of two or more steps of the process bind, located at the
     second of them (the one that would open with the first one's answer). `variables_of(entry)` gives the
     variables a step's form binds (None: its form is unknown, reported elsewhere)."""
-    steps: dict[str, list[tuple[str, dict]]] = {}
+    steps: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for element_id, entry in sorted(catalog.items(), key=lambda item: item[1].get("line") or 0):
         if entry.get("process_id") != process_id or entry.get("type") not in _FORM_STEPS:
             continue
@@ -42,7 +43,7 @@ def overlap_warnings(
     return [_warning(variable, found, resource_name) for variable, found in steps.items() if len(found) > 1]
 
 
-def _warning(variable: str, found: list[tuple[str, dict]], resource_name: str) -> Problem:
+def _warning(variable: str, found: list[tuple[str, dict[str, Any]]], resource_name: str) -> Problem:
     named = [f"{element_id} (form {entry['form_key']})" for element_id, entry in found]
     listed = ", ".join(named[:-1]) + " and " + named[-1]
     element_id, entry = found[1]

@@ -172,7 +172,7 @@ def _describe(value: Any) -> str:
     return js_number_text(value)
 
 
-def bound_variables(schema: dict) -> list[str]:
+def bound_variables(schema: dict[str, Any]) -> list[str]:
     """The process variables a form binds, in form order: the first segment of each top-level value path
     (a field's key, a group's or list's path; the fields of a group without a path bind their own)."""
     found: dict[str, None] = {}
@@ -191,7 +191,7 @@ def bound_variables(schema: dict) -> list[str]:
     return list(found)
 
 
-def _binds(component: dict) -> bool:
+def _binds(component: dict[str, Any]) -> bool:
     field_type = component.get("type")
     name = component.get("key") if field_type in KEYED_TYPES else component.get("path")
     return field_type in KEYED_TYPES | CONTAINER_TYPES and isinstance(name, str) and bool(name)

@@ -30,6 +30,7 @@ CLEANUP_EVERY = timedelta(minutes=1)
 
 log = logging.getLogger("opsflow.idempotency")
 
+
 def check_key(key: str) -> None:
     if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise InvalidInput(

@@ -5,7 +5,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -247,13 +247,13 @@ class RepositoryService:
 
 
 def _overlapping_step_data(
-    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, dict]]
+    session: Session, processes: list[ParsedProcess], forms: dict[str, tuple[str, dict[str, Any]]]
 ) -> list[Problem]:
     """Warnings: variables the forms of two steps of a process both bind (engine.step_data). A step's form
     is the one of this deployment, else the deployed version its binding names."""
-    schemas: dict[tuple[str, int | None], dict | None] = {}
+    schemas: dict[tuple[str, int | None], dict[str, Any] | None] = {}
 
-    def variables_of(entry: dict) -> list[str] | None:
+    def variables_of(entry: dict[str, Any]) -> list[str] | None:
         key = entry["form_key"]
         pinned = str((entry.get("properties") or {}).get("formRefVersion", ""))
         version = int(pinned) if entry.get("form_binding") == "version" and pinned.isdigit() else None
