@@ -120,7 +120,7 @@ class HistoryService:
                 (users if kind == "user" else groups).append(value)
             d = _DEFINITION.c
             forms = {
-                definition_id: (catalog or {}).get(element_id, {}).get("form_key")
+                definition_id: catalog.of(element_id).form_key if catalog is not None else None
                 for definition_id, catalog in conn.execute(
                     sa.select(d.id, d.catalog).where(d.id.in_({run.definition_id for run in runs}))
                 )
