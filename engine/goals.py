@@ -2,13 +2,14 @@
 baseline and target; the effect stage 5 measured, before and after), kept in instance_goal so that the
 analytics read a narrow row per optimization instead of extracting them from every instance's JSON data.
 
-`Instances.save` writes the row in the transaction that changes the data, only when the figures
-change; `rebuild` derives the table from the stored instances (migration 0014)."""
+`Instances.save` writes the row in the transaction that changes the data, only when the figures or
+the status of an instance with figures change; `rebuild` derives the table from the stored instances
+(migration 0014)."""
 
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -44,17 +45,20 @@ def goal_of(variables: Mapping[str, Any] | None) -> Goal | None:
     )
 
 
-def write(
-    conn: sa.Connection,
-    instance_id: str,
-    process_key: str,
-    started_at: datetime,
-    goal: Goal | None,
-) -> None:
-    """The instance's row as `goal` says (none when it is None)."""
-    conn.execute(_GOAL.delete().where(_GOAL.c.instance_id == instance_id))
+class Instance(Protocol):
+    """What the row keeps of its instance (a process_instance row or record)."""
+
+    id: str
+    process_key: str
+    business_key: str | None
+    started_at: datetime
+
+
+def write(conn: sa.Connection, instance: Instance, status: str, goal: Goal | None) -> None:
+    """The instance's row as `goal` says (none when it is None), with the instance's status."""
+    conn.execute(_GOAL.delete().where(_GOAL.c.instance_id == instance.id))
     if goal is not None:
-        conn.execute(_GOAL.insert(), [_row(instance_id, process_key, started_at, goal)])
+        conn.execute(_GOAL.insert(), [_row(instance, status, goal)])
 
 
 def rebuild(conn: sa.Connection, *, chunk: int = 1000) -> int:
@@ -64,14 +68,15 @@ def rebuild(conn: sa.Connection, *, chunk: int = 1000) -> int:
     ids = sorted(conn.execute(sa.select(i.id)).scalars())
     written = 0
     for start in range(0, len(ids), chunk):
+        some = ids[start : start + chunk]
         rows = [
-            _row(instance_id, process_key, started_at, goal)
-            for instance_id, process_key, started_at, variables in conn.execute(
-                sa.select(i.id, i.process_key, i.started_at, i.variables).where(
-                    i.id.in_(ids[start : start + chunk])
+            _row(instance, instance.status, goal)
+            for instance in conn.execute(
+                sa.select(i.id, i.process_key, i.business_key, i.started_at, i.status, i.variables).where(
+                    i.id.in_(some)
                 )
             )
-            if (goal := goal_of(variables)) is not None
+            if (goal := goal_of(instance.variables)) is not None
         ]
         if rows:
             conn.execute(_GOAL.insert(), rows)
@@ -79,12 +84,14 @@ def rebuild(conn: sa.Connection, *, chunk: int = 1000) -> int:
     return written
 
 
-def _row(instance_id: str, process_key: str, started_at: datetime, goal: Goal) -> dict[str, Any]:
+def _row(instance: Instance, status: str, goal: Goal) -> dict[str, Any]:
     names = ("metric", "unit", "baseline", "target", "before", "after")
     return {
-        "instance_id": instance_id,
-        "process_key": process_key,
-        "started_at": started_at,
+        "instance_id": instance.id,
+        "process_key": instance.process_key,
+        "business_key": instance.business_key,
+        "started_at": instance.started_at,
+        "status": status,
         **dict(zip(names, astuple(goal), strict=True)),
     }
 

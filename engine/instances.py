@@ -188,6 +188,8 @@ class Loaded:
     definition: Definition
     workflow: BpmnWorkflow
     team_before: list[TeamMember] = field(default_factory=list)
+    #: The status as stored, before this action changed it (None: not stored yet).
+    status_before: str | None = None
     #: The routing variables this action may change: those of the form it was validated by (team.py).
     may_route: frozenset[str] = frozenset()
     #: The instance's open tasks as save() left them (what a completion answers with).
@@ -283,7 +285,7 @@ class Instances:
             state = session.connection().execute(_READ_STATE, {"instance_id": row.id}).scalar_one()
             workflow = self.runner.attach(self.store.load(state))
         self.bind(session, row.id, definition, workflow)
-        return Loaded(row, definition, workflow, list(row.team))
+        return Loaded(row, definition, workflow, list(row.team), status_before=row.status)
 
     def read_workflow(
         self, session: Session, row: InstanceRecord | ProcessInstanceRow, read: Callable[[BpmnWorkflow], R]
@@ -390,8 +392,10 @@ class Instances:
             if result.rowcount != 1:
                 raise ConcurrentUpdate(f"process instance {row.id} was changed by someone else; try again")
         goal = goals.goal_of(variables)
-        if goal != (goals.goal_of(row.variables) if row.version else None):  # rarely: no statement otherwise
-            goals.write(conn, row.id, row.process_key, row.started_at, goal)
+        # Rarely a statement: when the figures change, or the status of an instance that has some.
+        before = goals.goal_of(row.variables) if row.version else None
+        if goal != before or (goal is not None and status != loaded.status_before):
+            goals.write(conn, row, status, goal)
         for key, value in values.items():
             if key != "state":
                 setattr(row, key, value)

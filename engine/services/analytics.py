@@ -102,12 +102,12 @@ class AnalyticsService:
         """Every optimization of the handbook that set a goal, oldest first, with its measured effect
         (None until stage 5 measured it)."""
         self._require_reader(principal)
-        g, i = _GOAL.c, _INSTANCE.c
+        g = _GOAL.c
         query = (
             sa.select(
                 g.instance_id,
-                i.business_key,
-                i.status,
+                g.business_key,
+                g.status,
                 g.started_at,
                 g.metric,
                 g.unit,
@@ -116,7 +116,6 @@ class AnalyticsService:
                 g.before,
                 g.after,
             )
-            .join(_INSTANCE, i.id == g.instance_id)
             .where(g.process_key == process_key)
             .order_by(g.started_at, g.instance_id)
         )

@@ -249,7 +249,9 @@ class InstanceGoalRow(Row, table=True):
     )
     instance_id: str = Field(primary_key=True, max_length=36)
     process_key: str = Field(max_length=200)
+    business_key: str | None = Field(default=None, max_length=200)  # the instance's (never changes)
     started_at: datetime = _ts()
+    status: str = Field(max_length=16)  # the instance's, kept by Instances.save
     metric: str = _text()  # as people typed them: no length to outgrow
     unit: str | None = _text(nullable=True)
     baseline: float | None = None

@@ -58,6 +58,10 @@ def test_the_goals_of_every_optimization_against_the_effect_measured(api: Api, o
     assert first["progress"] == pytest.approx(1.1)  # 5.5 of the 5 points planned
     assert (second["metric"], second["baseline"], second["target"]) == ("平均处理时长", 30, 20)
     assert (second["after"], second["achieved"], second["progress"]) == (None, None, None)
+    assert (first["status"], second["status"], second["business_key"]) == ("running", "running", "OPT-2")
+    api.call("lei", "POST", f"/api/v1/process-instances/{planned}/suspend", json={"reason": "no budget yet"})
+    suspended = api.call("lei", "GET", "/api/v1/analytics/handbook-goals")
+    assert [r["status"] for r in suspended] == ["running", "suspended"]
     api.call("dana", "GET", "/api/v1/analytics/handbook-goals", 403)
 
 
