@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import random
 import subprocess
 import sys
@@ -167,7 +168,7 @@ def pyinstrument_profile(name: str, n: int) -> None:
         principal = engine.identity.authenticate(tokens["bench"])
 
         def run_handbook(count: int) -> None:
-            from bench.handbook import JOURNEY, PROCESS, TEAM, data
+            from bench.handbook import JOURNEY, PROCESS, TEAM, data, pick
 
             people = {name: engine.identity.authenticate(tokens[name]) for name in TEAM.values()}
             for _ in range(count):
@@ -178,8 +179,10 @@ def pyinstrument_profile(name: str, n: int) -> None:
                     principal=people["lei"], scope="offered", instance_id=inst.id
                 ).items
                 for element_id, role, form_data in JOURNEY:
-                    task = next(t for t in tasks if t.element_id == element_id)
-                    tasks = engine.tasks.complete(task.id, form_data, principal=people[TEAM[role]]).open_tasks
+                    task = pick([dataclasses.asdict(t) for t in tasks], element_id, TEAM[role])
+                    tasks = engine.tasks.complete(
+                        task["id"], form_data, principal=people[TEAM[role]]
+                    ).open_tasks
 
         def run(count: int) -> None:
             if name == "handbook":

@@ -290,8 +290,8 @@ class Instances:
     def read_workflow(
         self, session: Session, row: InstanceRecord | ProcessInstanceRow, read: Callable[[BpmnWorkflow], R]
     ) -> R:
-        """Read the workflow without changing it; a cached one goes back into the cache once read (a
-        writer meanwhile finds none and loads its own)."""
+        """Read the workflow without changing it; a running one goes into the cache once read (a writer
+        meanwhile finds none and loads its own), an ended one does not (see save)."""
         workflow = self._workflows.take(row.id, row.version)
         if workflow is None:
             state = session.connection().execute(_READ_STATE, {"instance_id": row.id}).scalar_one()
@@ -299,7 +299,8 @@ class Instances:
         try:
             return read(workflow)
         finally:
-            self._workflows.put(row.id, row.version, workflow)
+            if row.status in ACTIVE:
+                self._workflows.put(row.id, row.version, workflow)
 
     def bind(
         self, session: Session, instance_id: str, definition: Definition, workflow: BpmnWorkflow
@@ -399,7 +400,8 @@ class Instances:
         for key, value in values.items():
             if key != "state":
                 setattr(row, key, value)
-        after_commit(session, lambda: self._workflows.put(row.id, row.version, workflow))
+        if status in ACTIVE:  # an ended instance is not worked on again: its tree would only crowd the cache
+            after_commit(session, lambda: self._workflows.put(row.id, row.version, workflow))
         team_changed = team != loaded.team_before
         if team_changed:
             self._reindex_team(session, row.id, team)

@@ -66,3 +66,19 @@ def test_a_completion_that_rolls_back_leaves_the_cached_workflow_untouched(
 def test_the_instance_record_holds_every_column_but_the_state() -> None:
     columns = {c.name for c in ProcessInstanceRow.__table__.c} - {"state"}
     assert {f.name for f in dataclasses.fields(InstanceRecord)} == columns
+
+
+def test_an_ended_instance_leaves_the_cache_to_running_ones(engine, deployed) -> None:
+    """Nothing works on an ended instance again: its tree is not kept (a cache full of ended
+    instances would push out the running ones); reading it afterwards reads its stored state."""
+    deployed("three_steps")
+    cached = engine.runtime._instances._workflows._entries
+    instance = engine.runtime.start_process_instance_by_key("three_steps", principal=ADMIN)
+    task = _open_task(engine, instance.id)[0]
+    for data in ({"a": 1}, {"b": 2}):
+        (task,) = engine.tasks.complete(task.id, data, principal=ADMIN).open_tasks
+        assert instance.id in cached
+    done = engine.tasks.complete(task.id, {"c": 3}, principal=ADMIN)
+    assert done.instance.status == "completed" and instance.id not in cached
+    read = engine.runtime.get_instance(instance.id, principal=ADMIN)
+    assert read.instance.variables == {"a": 1, "b": 2, "c": 3} and instance.id not in cached
