@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import permissions, variable_types
 from engine.bpmn.catalog import Catalog
@@ -163,14 +163,16 @@ class CamundaQueries:
         def query(uow: UnitOfWork) -> list[tuple[str | None, int]]:
             grouped = uow.session.exec(
                 select(TaskCandidateRow.value, sa.func.count())
-                .join(OpenTaskRow, OpenTaskRow.id == TaskCandidateRow.task_id)
-                .where(TaskCandidateRow.kind == "group", OpenTaskRow.assignee.is_(None))
+                .join(OpenTaskRow, col(OpenTaskRow.id) == TaskCandidateRow.task_id)
+                .where(TaskCandidateRow.kind == "group", col(OpenTaskRow.assignee).is_(None))
                 .group_by(TaskCandidateRow.value)
                 .order_by(TaskCandidateRow.value)
             ).all()
             offered = select(TaskCandidateRow.task_id).where(TaskCandidateRow.kind == "group")
             none = uow.session.exec(
-                select(sa.func.count()).where(OpenTaskRow.assignee.is_(None), OpenTaskRow.id.not_in(offered))
+                select(sa.func.count()).where(
+                    col(OpenTaskRow.assignee).is_(None), col(OpenTaskRow.id).not_in(offered)
+                )
             ).one()
             return ([(None, none)] if none else []) + [(g, n) for g, n in grouped]
 
@@ -189,7 +191,10 @@ class CamundaQueries:
             )
             total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
             order = order_by(
-                paging.sorting, INSTANCE_SORT, ProcessInstanceRow.started_at.desc(), ProcessInstanceRow.id
+                paging.sorting,
+                INSTANCE_SORT,
+                col(ProcessInstanceRow.started_at).desc(),
+                ProcessInstanceRow.id,
             )
             rows = session.exec(q.order_by(*order).offset(paging.offset).limit(paging.limit)).all()
             versions = _versions(session, {r.definition_id for r in rows})
@@ -210,12 +215,14 @@ class CamundaQueries:
         def query(uow: UnitOfWork) -> list[str]:
             q = (
                 select(ProcessInstanceRow.id)
-                .join(MessageSubscriptionRow, MessageSubscriptionRow.instance_id == ProcessInstanceRow.id)
+                .join(
+                    MessageSubscriptionRow, col(MessageSubscriptionRow.instance_id) == ProcessInstanceRow.id
+                )
                 .where(MessageSubscriptionRow.message_name == name, ProcessInstanceRow.status == "running")
             )
             if business_key is not None:
                 q = q.where(ProcessInstanceRow.business_key == business_key)
-            return list(uow.session.exec(q.order_by(ProcessInstanceRow.started_at)).all())
+            return list(uow.session.exec(q.order_by(col(ProcessInstanceRow.started_at))).all())
 
         return self._tx.read(query)
 
@@ -240,7 +247,9 @@ class CamundaQueries:
                 *instance_filter.conditions(f, utcnow()), self._rules.instance_visible.sql(principal)
             )
             records: list[VariableRecord] = []
-            for row in session.exec(q.order_by(ProcessInstanceRow.started_at, ProcessInstanceRow.id)).all():
+            for row in session.exec(
+                q.order_by(col(ProcessInstanceRow.started_at), col(ProcessInstanceRow.id))
+            ).all():
                 values, types = variable_types.split(row.variables)
                 for name in sorted(values):
                     if names is not None and name not in names:
@@ -387,7 +396,7 @@ def _versions(session: Session, definition_ids: set[str]) -> dict[str, int]:
         return {}
     rows = session.exec(
         select(ProcessDefinitionRow.id, ProcessDefinitionRow.version).where(
-            ProcessDefinitionRow.id.in_(definition_ids)
+            col(ProcessDefinitionRow.id).in_(definition_ids)
         )
     ).all()
     return dict(rows)
@@ -398,7 +407,10 @@ def catalogs_of(session: Session, definition_ids: set[str]) -> dict[str, Catalog
         return {}
     rows = session.exec(
         select(ProcessDefinitionRow.id, ProcessDefinitionRow.catalog).where(
-            ProcessDefinitionRow.id.in_(definition_ids)
+            col(ProcessDefinitionRow.id).in_(definition_ids)
         )
     ).all()
-    return {definition_id: catalog or Catalog() for definition_id, catalog in rows}
+    return {
+        definition_id: catalog if isinstance(catalog, Catalog) else Catalog.from_json(catalog or {})
+        for definition_id, catalog in rows
+    }

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, or_
 
 from engine.services.mappers import TASK_VIEW_COLUMNS, task_views
 from engine.storage.tables import AnySelect, OpenTaskRow, TaskCandidateRow, utcnow
@@ -250,11 +250,9 @@ def by_offer_index(session: Session, principal: Principal, query: InboxQuery) ->
 
 def _ordered(rows: list[Row], descending: bool) -> list[Row]:
     """By sort key (latest first when descending), those without one last, then by id; each task once."""
-    seen: set[str] = set()
-    unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
-    unique.sort(key=lambda r: r[1])
+    unique = sorted({r[1]: r for r in reversed(rows)}.values(), key=lambda r: r[1])  # the first row of each
     keyed = [r for r in unique if r[0] is not None]
-    keyed.sort(key=lambda r: r[0], reverse=descending)  # stable: ties stay in id order
+    keyed.sort(key=lambda r: r[0] or datetime.min, reverse=descending)  # stable: ties stay in id order
     return keyed + [r for r in unique if r[0] is None]
 
 
@@ -262,27 +260,28 @@ def _ordered(rows: list[Row], descending: bool) -> list[Row]:
 
 
 def by_filters(session: Session, principal: Principal, query: InboxQuery) -> Page[TaskView]:
-    mine = OpenTaskRow.assignee == principal.name
+    mine = _TASK.c.assignee == principal.name
     offer_to_me = or_(
-        (TaskCandidateRow.kind == "user") & (TaskCandidateRow.value == principal.name),
-        (TaskCandidateRow.kind == "group") & TaskCandidateRow.value.in_(principal.groups),
+        (_CANDIDATE.c.kind == "user") & (_CANDIDATE.c.value == principal.name),
+        (_CANDIDATE.c.kind == "group") & _CANDIDATE.c.value.in_(principal.groups),
     )
+    offered_to_me: sa.ColumnElement[bool]
     if query.instance_id or query.business_key:  # a few tasks at most: check each one's offers
-        offered_to_me = sa.exists().where(TaskCandidateRow.task_id == OpenTaskRow.id, offer_to_me)
+        offered_to_me = sa.exists().where(_CANDIDATE.c.task_id == _TASK.c.id, offer_to_me)
     else:  # start from the offers to my name and groups
-        offered_to_me = OpenTaskRow.id.in_(select(TaskCandidateRow.task_id).where(offer_to_me))
-    offered = OpenTaskRow.assignee.is_(None) & offered_to_me
+        offered_to_me = _TASK.c.id.in_(sa.select(_CANDIDATE.c.task_id).where(offer_to_me))
+    offered = _TASK.c.assignee.is_(None) & offered_to_me
     scope = {"mine": mine, "offered": offered, "all": or_(mine, offered)}[query.scope]
     q = sa.select(*TASK_VIEW_COLUMNS).where(scope, *_filters(_TASK, *query.shape))
     for column, value in (
-        (OpenTaskRow.instance_id, query.instance_id),
-        (OpenTaskRow.business_key, query.business_key),
+        (_TASK.c.instance_id, query.instance_id),
+        (_TASK.c.business_key, query.business_key),
     ):
         if value:
             q = q.where(column == value)
     conn, params = session.connection(), _params([], query, utcnow())
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery()), params).scalar_one()
-    key = OpenTaskRow.due_at if query.by_due else OpenTaskRow.created_at
+    key = _TASK.c.due_at if query.by_due else _TASK.c.created_at
     order = (sa.desc(key) if query.descending else sa.asc(key)).nulls_last()
-    page = q.order_by(order, OpenTaskRow.id).offset(query.offset).limit(query.limit)
+    page = q.order_by(order, _TASK.c.id).offset(query.offset).limit(query.limit)
     return Page(task_views(session, conn.execute(page, params).all()), total, query.offset, query.limit)

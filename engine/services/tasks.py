@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import events, permissions, variable_types
 from engine.bpmn.catalog import ElementInfo
@@ -180,7 +180,8 @@ class TaskService:
     def claim(self, task_id: str, *, principal: Principal) -> TaskView:
         def claim(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            row, users, roles = self._visible_task(session, task_id, principal)
+            instance = _instance_of(session, row)
             require_active(instance)
             if row.assignee is not None:
                 raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
@@ -202,7 +203,8 @@ class TaskService:
     def unclaim(self, task_id: str, *, principal: Principal) -> TaskView:
         def unclaim(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            row, users, roles = self._visible_task(session, task_id, principal)
+            instance = _instance_of(session, row)
             require_active(instance)
             if row.assignee is None:
                 raise Conflict(f"task {task_id} is not claimed")
@@ -225,7 +227,8 @@ class TaskService:
     def assign(self, task_id: str, user: str, *, principal: Principal) -> TaskView:
         def assign(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, instance = self._visible_task(session, task_id, principal)
+            row, users, roles = self._visible_task(session, task_id, principal)
+            instance = _instance_of(session, row)
             require_active(instance)
             if not self._rules.is_instance_leader(principal, instance.started_by, instance.team):
                 raise Forbidden("only the instance's leader or an admin may assign its tasks")
@@ -256,7 +259,8 @@ class TaskService:
 
         def delegate(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, groups, instance = self._visible_task(session, task_id, principal)
+            row, users, groups = self._visible_task(session, task_id, principal)
+            instance = _instance_of(session, row)
             require_active(instance)
             holder = row.assignee == principal.name
             if not holder and not self._rules.is_instance_leader(
@@ -286,14 +290,15 @@ class TaskService:
 
         def resolve(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, groups, _ = self._visible_task(session, task_id, principal, with_instance=False)
+            row, users, groups = self._visible_task(session, task_id, principal)
             if row.delegation != PENDING:
                 raise Conflict(f"task {task_id} is not delegated")
             if row.assignee != principal.name:
                 raise Forbidden(f"task {task_id} is delegated to {row.assignee}; only they resolve it")
+            owner = row.owner or ""  # a delegated task has its owner
             drafts = _by_person(row.draft)  # what the delegate filled in becomes the owner's draft
-            drafts = {"drafts": {**drafts, row.owner: {**drafts.get(row.owner, {}), **data}}}
-            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=drafts))
+            drafts = {"drafts": {**drafts, owner: {**drafts.get(owner, {}), **data}}}
+            session.execute(sa.update(OpenTaskRow).where(col(OpenTaskRow.id) == row.id).values(draft=drafts))
             row.draft = drafts
             self._set_assignee(
                 session, row, row.owner, expected=principal.name, owner=row.owner, delegation=RESOLVED
@@ -316,13 +321,13 @@ class TaskService:
 
         def save(uow: UnitOfWork) -> TaskView:
             session = uow.session
-            row, users, roles, _ = self._visible_task(session, task_id, principal, with_instance=False)
+            row, users, roles = self._visible_task(session, task_id, principal)
             if not permissions.can_complete(principal, row.assignee, users, roles):
                 raise Forbidden(f"task {task_id} is claimed by {row.assignee}")
             # locked: two candidates saving at once each keep their own draft
             drafts = session.execute(_DRAFTS_FOR_UPDATE, {"task_id": row.id}).scalar_one_or_none()
             drafts = {"drafts": {**_by_person(drafts), principal.name: data}}
-            session.execute(sa.update(OpenTaskRow).where(OpenTaskRow.id == row.id).values(draft=drafts))
+            session.execute(sa.update(OpenTaskRow).where(col(OpenTaskRow.id) == row.id).values(draft=drafts))
             row.draft = drafts
             return task_view(row, users, roles)
 
@@ -421,9 +426,8 @@ class TaskService:
     ) -> tuple[JsonObject, JsonObject | None]:
         """The data as the task's form lets it through, and that form's schema (None: no form).
         `form_id`: the form version already known to apply (None: no form), or _UNKNOWN."""
-        if form_id is _UNKNOWN:
-            form_id = resolve_form_id(session, entry, definition)
-        form = self._instances.form(session, form_id)
+        known = resolve_form_id(session, entry, definition) if form_id is _UNKNOWN else form_id
+        form = self._instances.form(session, known if isinstance(known, str) else None)
         if form is None:
             if not isinstance(data, dict):
                 raise InvalidInput("task data is a JSON object")
@@ -437,16 +441,14 @@ class TaskService:
         return clean, form.form_schema
 
     def _visible_task(
-        self, session: Session, task_id: str, principal: Principal, *, with_instance: bool = True
-    ) -> tuple[OpenTask, list[str], list[str], ProcessInstanceRow | None]:
-        """The open task, its candidates and (unless not wanted) its instance, if the principal may see it."""
+        self, session: Session, task_id: str, principal: Principal
+    ) -> tuple[OpenTask, list[str], list[str]]:
+        """The open task and its candidates, if the principal may see it (its instance: _instance_of)."""
         found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
         row, users, roles = self._task_and_candidates(session, task_id, principal, found)
-        offered = self._is_offered(principal, row, users, roles)
-        instance = session.get(ProcessInstanceRow, row.instance_id) if with_instance or not offered else None
-        if not offered:
-            self._refuse_unless_leader(session, principal, row, instance)
-        return row, users, roles, instance
+        if not self._is_offered(principal, row, users, roles):
+            self._refuse_unless_leader(session, principal, row, _instance_of(session, row))
+        return row, users, roles
 
     def _readable_task(
         self, session: Session, task_id: str, principal: Principal
@@ -455,7 +457,7 @@ class TaskService:
         the last value says it is read-only for them."""
         found = session.connection().execute(_TASK_WITH_CANDIDATES, {"task_id": task_id}).all()
         row, users, roles = self._task_and_candidates(session, task_id, principal, found)
-        instance = session.get(ProcessInstanceRow, row.instance_id)
+        instance = _instance_of(session, row)
         if self._is_offered(principal, row, users, roles):
             return row, users, roles, instance, False
         if self._rules.is_instance_leader(principal, instance.started_by, instance.team):
@@ -523,9 +525,10 @@ class TaskService:
         if created is not None:
             role = (created.details or {}).get("role")
             if not (role and principal.has(role)):  # the task's own role may know it existed
-                require_visible(
-                    session, self._rules, principal, session.get(ProcessInstanceRow, created.instance_id)
-                )
+                instance = session.get(ProcessInstanceRow, created.instance_id)
+                if instance is None:
+                    raise NotFound(f"task {task_id} not found")
+                require_visible(session, self._rules, principal, instance)
             raise Conflict(f"task {task_id} is not open (it was completed or cancelled)")
         raise NotFound(f"task {task_id} not found")
 
@@ -573,3 +576,11 @@ def own_draft(stored: JsonObject | None, principal: Principal) -> JsonObject | N
 
 def _by_person(stored: JsonObject | None) -> dict[str, JsonObject]:
     return dict((stored or {}).get("drafts") or {}) if isinstance(stored, dict) else {}
+
+
+def _instance_of(session: Session, task: OpenTask) -> ProcessInstanceRow:
+    """The instance of an open task (it exists: the task's row refers to it)."""
+    instance = session.get(ProcessInstanceRow, task.instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {task.instance_id} not found")
+    return instance
