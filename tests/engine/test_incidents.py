@@ -10,10 +10,11 @@ import pytest
 from engine.engine import ProcessEngine
 from engine.errors import ConcurrentUpdate
 from engine.instances import InstanceRecord
-from engine.storage.tables import JobRow, utcnow
+from engine.storage.tables import JobRow
 from engine.storage.uow import UnitOfWork
 from engine.views import TopicRequest
 from tests.engine.conftest import ADMIN
+from tests.helpers.jobs import queue_cmdb_sync
 
 WORKER = frozenset({"integration"})
 
@@ -38,22 +39,7 @@ def job_gives_up(engine: ProcessEngine, instance_id: str) -> None:
     def fails(uow: UnitOfWork, job: JobRow) -> None:
         raise ConnectionError("the CMDB is unreachable")
 
-    engine.jobs.register("cmdb_sync", fails)
-
-    def add(uow: UnitOfWork) -> None:
-        now = utcnow()
-        uow.session.add(
-            JobRow(
-                id=f"cmdb:{instance_id}",
-                kind="cmdb_sync",
-                instance_id=instance_id,
-                due_at=now,
-                created_at=now,
-                payload={"max_attempts": 1},
-            )
-        )
-
-    engine.jobs._tx.write(add)
+    queue_cmdb_sync(engine, instance_id, fails)
     assert engine.jobs.run_due_jobs() == 1
 
 

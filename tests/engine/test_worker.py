@@ -6,9 +6,10 @@ import time
 
 from engine.engine import ProcessEngine
 from engine.jobs.worker import Worker
-from engine.storage.tables import JobRow, utcnow
+from engine.storage.tables import JobRow
 from engine.storage.uow import UnitOfWork
 from tests.engine.conftest import ADMIN
+from tests.helpers.jobs import queue_cmdb_sync
 
 
 def test_a_job_made_due_now_runs_at_once_not_after_the_worker_s_poll(engine: ProcessEngine, deployed) -> None:
@@ -21,22 +22,7 @@ def test_a_job_made_due_now_runs_at_once_not_after_the_worker_s_poll(engine: Pro
             raise ConnectionError("the CMDB is unreachable")
         cmdb["ran"].set()
 
-    engine.jobs.register("cmdb_sync", sync)
-
-    def add(uow: UnitOfWork) -> None:
-        now = utcnow()
-        uow.session.add(
-            JobRow(
-                id=f"cmdb:{instance_id}",
-                kind="cmdb_sync",
-                instance_id=instance_id,
-                due_at=now,
-                created_at=now,
-                payload={"max_attempts": 1},
-            )
-        )
-
-    engine.jobs._tx.write(add)
+    queue_cmdb_sync(engine, instance_id, sync)
     engine.jobs.run_due_jobs()  # it gives up: the instance's incident
     assert engine.runtime.get_instance(instance_id, principal=ADMIN).instance.incident is not None
 
