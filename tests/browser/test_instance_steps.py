@@ -37,8 +37,10 @@ def test_a_click_on_a_step_shows_who_did_it_when_and_what_it_submitted(
     expect(first.locator("h4")).to_have_text(data_heading)
     expect(first.locator('dd[data-key="duplicates_removed"]')).to_have_text("1240")
     # in the words of the step's form: its field's label, its options' labels
-    expect(first.locator('dt[title="sources"]')).not_to_have_text("sources")
-    expect(first.locator('dd[data-key="sources"]')).not_to_contain_text("user_behavior")
+    expect(first.locator('dt[title="data_sources"]')).to_be_visible()
+    expect(first.locator('dt[title="data_sources"]')).not_to_have_text("data_sources")
+    expect(first.locator('dd[data-key="data_sources"]')).to_be_visible()
+    expect(first.locator('dd[data-key="data_sources"]')).not_to_contain_text("user_behavior")
     expect(panel.locator('li[data-run="2"] [data-data="shown"]')).to_have_count(1)
     shot(page, "step")
 
