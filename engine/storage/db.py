@@ -1,7 +1,8 @@
 """Database engines. Every dialect difference lives here."""
 
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -103,8 +104,20 @@ def batched(conn: sa.Connection) -> AbstractContextManager[object]:
     leaving the block, and rowcounts are not known inside it. On SQLite (in-process): as they come."""
     if conn.dialect.name != "postgresql":
         return nullcontext()
-    pipeline: AbstractContextManager[object] = conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
-    return pipeline
+    return _pipeline(conn)
+
+
+@contextmanager
+def _pipeline(conn: sa.Connection) -> Iterator[None]:
+    import psycopg
+
+    try:
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except psycopg.Error as exc:
+        # An error that arrives with the final sync comes from the driver, not from a statement
+        # SQLAlchemy executed: give it SQLAlchemy's type (IntegrityError...), as any other would have.
+        raise sa.exc.DBAPIError.instance(None, None, exc, psycopg.Error, dialect=conn.dialect) from exc
 
 
 def is_sqlite(engine: sa.Engine) -> bool:

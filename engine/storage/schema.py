@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from engine.errors import OpsflowError
+from engine.storage.db import writer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,8 +35,15 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    with engine.begin() as conn:
+    # As a writer (BEGIN IMMEDIATE on SQLite): a migration reads its revision first, and a transaction
+    # that began as a reader fails with "database is locked" if a running server writes before it does.
+    with writer(engine).begin() as conn:
         command.upgrade(_config(conn), revision)
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    with writer(engine).begin() as conn:
+        command.downgrade(_config(conn), revision)
 
 
 def ensure_current(engine: sa.Engine) -> None:

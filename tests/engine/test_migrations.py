@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -106,8 +105,7 @@ def test_upgrading_copies_each_open_tasks_due_date_and_stage_to_its_offers(empty
     finally:
         engine.close()
     db = make_engine(empty_database)
-    with db.begin() as conn:  # back to the schema before 0004: the columns are gone
-        command.downgrade(schema._config(conn), "0003")
+    schema.downgrade(db, "0003")  # back to the schema before 0004: the columns are gone
     schema.upgrade(db)
     with db.connect() as conn:
         rows = conn.execute(
@@ -144,8 +142,7 @@ def test_upgrading_keeps_every_users_roles_as_memberships_of_groups_and_offers_t
         engine.close()
     db = make_engine(empty_database)
     before_groups = ScriptDirectory.from_config(schema._config()).get_revision("0005").down_revision
-    with db.begin() as conn:  # back to the schema of fixed roles, data and all
-        command.downgrade(schema._config(conn), before_groups)
+    schema.downgrade(db, before_groups)  # back to the schema of fixed roles, data and all
     with db.connect() as conn:
         roles = conn.execute(
             sa.text(

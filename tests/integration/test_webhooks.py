@@ -216,7 +216,6 @@ def test_events_committed_while_no_worker_runs_are_all_delivered_after_a_restart
     receiver.wait_for(4)
     drained(engine)  # a duplicate could only come from a job still queued: none is left
 
-
     counts = Counter(r.delivery for r in receiver.received)
     assert set(counts) == expected and set(counts.values()) == {1}
     for r in receiver.received:

@@ -123,4 +123,3 @@ def test_a_chat_robot_url_into_the_servers_own_network_is_refused_like_a_webhook
     )
     [problem] = answer["problems"]
     assert problem["path"] == "secrets.url" and "OPSFLOW_WEBHOOK_ALLOWED_NETWORKS" in problem["message"]
-
