@@ -33,6 +33,7 @@ from engine.bpmn.runner import (
     thrown_messages,
     waiting_messages,
 )
+from engine.bpmn.compaction import compact
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.jobs import task_due, timer
@@ -352,6 +353,7 @@ class Instances:
         row, workflow, catalog = loaded.row, loaded.workflow, loaded.definition.catalog
         conn = session.connection()
         thrown = thrown_messages(workflow)  # drains the queue: before the state is written
+        compact(workflow)  # a long loop's finished history leaves the state (counted, not lost)
         # One pass over the task tree; every fact below reads the open tasks it found (a long-running
         # instance's tree holds every finished iteration: walking it once per fact grew with it).
         live = loaded.live = open_tasks(workflow)

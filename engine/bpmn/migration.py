@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.trail import compacted
 from engine.errors import InvalidInput, Problem
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -122,8 +123,23 @@ def plan(
                     f"the running element {element} changed ({', '.join(diff.comparisons[spec])})"
                 )
         result.alignment[id(owner)] = diff
+    result.reasons += _compacted_reasons(workflow, result.alignment[id(workflow)])
     result.reasons = sorted(set(result.reasons))
     return result
+
+
+def _compacted_reasons(workflow: BpmnWorkflow, diff: SpecDiff) -> list[str]:
+    """Elements that ran in the part of a long instance's history cut from its tree
+    (engine/bpmn/compaction.py) must exist in the new version too, as those still in the tree."""
+    cut = compacted(workflow)
+    if cut is None:
+        return []
+    gone = [
+        e
+        for e in cut.elements
+        if (old := workflow.spec.task_specs.get(e)) in diff.alignment and diff.alignment[old] is None
+    ]
+    return [f"{element} ran and no longer exists (map it to its new id)" for element in gone]
 
 
 def migrate(
@@ -144,6 +160,12 @@ def migrate(
             for t in owner.tasks.values()
             if t.state in (TaskState.READY, TaskState.WAITING) and _future_changed(t, stale)
         ]
+        cut = compacted(owner) if owner is workflow else None
+        if cut is not None:  # counted under the ids of the version migrated to
+            renamed = {
+                e: target.bpmn_id for e in cut.elements if (target := _target(owner, diff, e)) is not None
+            }
+            cut.rename(renamed)
         owner.spec = new if owner is workflow else new_deps[owner.spec.name]
         for task in owner.tasks.values():
             target = diff.alignment.get(task.task_spec)
@@ -155,6 +177,11 @@ def migrate(
         if owner.last_task is not None and owner.last_task.id not in owner.tasks:
             owner.last_task = None
     workflow.subprocess_specs = new_deps
+
+
+def _target(workflow: BpmnWorkflow, diff: SpecDiff, element_id: str) -> Any:
+    old = workflow.spec.task_specs.get(element_id)
+    return diff.alignment.get(old) if old is not None else None
 
 
 def _future_changed(task: Task, stale: set[Any]) -> bool:

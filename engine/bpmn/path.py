@@ -5,7 +5,11 @@ A flow counts as taken when a task that was reached (ran, runs, or waits) has, a
 ancestor in the tree, a completed task: SpiffWorkflow grows a task's children from the flows its
 spec follows, so the parent/child link is the flow. Predicted tasks (FUTURE, LIKELY, MAYBE) were
 never reached; of cancelled ones only the merged branches of a join were (a join keeps one of its
-arriving tasks and cancels the others)."""
+arriving tasks and cancels the others). An instance that loops long has its finished history cut
+from the tree (engine/bpmn/compaction.py): what was cut is counted in a `Compacted` record kept with
+the state, and added here."""
+
+from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
@@ -14,11 +18,11 @@ from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.runner import all_tasks, event_definitions
+from engine.bpmn.trail import Compacted, compacted, contribution
 from engine.bpmn.xml import NS
 
 _ACTIVE = {
@@ -53,39 +57,24 @@ def sequence_flows(bpmn_xml: str) -> dict[tuple[str, str], str]:
 
 
 def taken_path(workflow: BpmnWorkflow, flows: dict[tuple[str, str], str]) -> TakenPath:
-    elements: Counter[str] = Counter()
-    taken: Counter[str] = Counter()
+    cut = compacted(workflow) or Compacted()
+    elements: Counter[str] = Counter(cut.elements)
+    pairs: Counter[tuple[str, str]] = Counter(cut.flows)
     tokens: list[Token] = []
     for task in all_tasks(workflow):
-        element_id = task.task_spec.bpmn_id
-        if not element_id or not _reached(task):
-            continue
-        if task.state == TaskState.COMPLETED:
-            elements[element_id] += 1
-        elif task.state in _ACTIVE:
-            tokens.append(Token(element_id, _ACTIVE[task.state], _waits_for(task)))
-        source = _bpmn_parent(task)
-        if source is not None and source.state == TaskState.COMPLETED:
-            flow = flows.get((source.task_spec.bpmn_id, element_id))
-            if flow is not None:
-                taken[flow] += 1
+        completed, flow = contribution(task)
+        if completed is not None:
+            elements[completed] += 1
+        elif task.state in _ACTIVE and task.task_spec.bpmn_id:
+            tokens.append(Token(task.task_spec.bpmn_id, _ACTIVE[task.state], _waits_for(task)))
+        if flow is not None:
+            pairs[flow] += 1
+    taken: Counter[str] = Counter()
+    for pair, n in pairs.items():
+        if pair in flows:
+            taken[flows[pair]] += n
     tokens.sort(key=lambda t: t.element_id)
     return TakenPath(dict(elements), dict(taken), tokens)
-
-
-def _reached(task: Task) -> bool:
-    if task.state == TaskState.CANCELLED:
-        # a join's merged branch: its arrival was real, only the continuation is another task's
-        return isinstance(task.task_spec, Join) and _bpmn_parent(task) is not None
-    return task.state == TaskState.COMPLETED or task.state in _ACTIVE
-
-
-def _bpmn_parent(task: Task) -> Task | None:
-    """The nearest ancestor that is a BPMN element (not one of SpiffWorkflow's own helper tasks)."""
-    parent = task.parent
-    while parent is not None and not parent.task_spec.bpmn_id:
-        parent = parent.parent
-    return parent
 
 
 def _waits_for(task: Task) -> str | None:

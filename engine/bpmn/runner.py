@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.specs import ExternalTask
+from engine.bpmn.trail import compacted
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.types import JsonObject
 
@@ -269,16 +270,17 @@ def throw_bpmn_error(workflow: BpmnWorkflow, task_id: str, code: str, message: s
 
 def reached_outcome(workflow: BpmnWorkflow, catalog: Catalog) -> str | None:
     """The `outcome` property of the last end event reached that has one."""
-    tasks = [*workflow.tasks.values()]
-    for subprocess in workflow.subprocesses.values():
-        tasks += subprocess.tasks.values()  # a called process's end events count too
-    reached = [
-        t for t in tasks if t.state == TaskState.COMPLETED and catalog.of(t.task_spec.bpmn_id or "").outcome
+    reached = [  # (when, element id); a called process's end events count too
+        (t.last_state_change, t.task_spec.bpmn_id)
+        for t in all_tasks(workflow)
+        if t.state == TaskState.COMPLETED and catalog.of(t.task_spec.bpmn_id or "").outcome
     ]
+    cut = compacted(workflow)
+    if cut is not None:  # a long-running instance's finished history, cut from the tree
+        reached += [(at, e) for e, at in cut.last_completed.items() if catalog.of(e).outcome]
     if not reached:
         return None
-    last = max(reached, key=lambda t: t.last_state_change)
-    return catalog.of(last.task_spec.bpmn_id).outcome
+    return catalog.of(max(reached)[1]).outcome
 
 
 TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
@@ -423,8 +425,17 @@ def move_back_to(workflow: BpmnWorkflow, element_id: str, variables: JsonObject)
     done = [
         t
         for t in all_tasks(workflow)
-        if t.task_spec.bpmn_id == element_id and t.state == TaskState.COMPLETED and t.task_spec.manual
+        if t.task_spec.bpmn_id == element_id
+        and t.state == TaskState.COMPLETED
+        and t.task_spec.manual
+        and t.parent is not None  # the root of a compacted tree: what led to it is gone
     ]
+    cut = compacted(workflow)
+    if not done and cut is not None and element_id in cut.elements:
+        raise Conflict(
+            f"{element_id} last ran too far back in this instance's history to go back to (its earlier "
+            "iterations are kept as counts only); go back to a more recent step"
+        )
     if not done:
         raise Conflict(
             f"{element_id} is not a step the instance has done: only a user or external task that ran "

@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.trail import Compacted, compacted, set_compacted
+
 #: A definition's process spec, and the specs of the processes its call activities call, by id.
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 
@@ -53,6 +55,9 @@ class _SpecRefConverter(BpmnWorkflowConverter):
         dct["definition_id"] = workflow.spec.opsflow_definition_id
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        cut = compacted(workflow)
+        if cut is not None:
+            dct["compacted"] = cut.to_json()
         return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
@@ -63,6 +68,8 @@ class _SpecRefConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        if "compacted" in dct:
+            set_compacted(workflow, Compacted.from_json(dct["compacted"]))
         return workflow
 
 

@@ -38,6 +38,28 @@ def writer(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
+def reader(engine: sa.Engine) -> sa.Engine:
+    """The same pool, for transactions that only read. On PostgreSQL each statement runs on its own
+    (autocommit): no BEGIN and ROLLBACK round trips, and under READ COMMITTED, PostgreSQL's default,
+    each statement of a transaction sees its own snapshot anyway. A write there would commit at once,
+    so it is refused. SQLite keeps its transaction: in-process, it costs no round trip, and it gives the
+    statements of a read one snapshot."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    event.listen(autocommit, "before_cursor_execute", _refuse_writes)
+    return autocommit
+
+
+def _refuse_writes(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise ReadOnlyTransaction(f"a read-only transaction tried to write: {statement[:80]}")
+
+
+class ReadOnlyTransaction(RuntimeError):
+    """A programming error: a function run by Transactions.read wrote to the database."""
+
+
 def _postgres_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, pool_size=10, max_overflow=20)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from engine.errors import ConcurrentUpdate
-from engine.storage.db import is_sqlite, writer
+from engine.storage.db import is_sqlite, reader, writer
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class Transactions:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._writer = writer(engine)
+        self._reader = reader(engine)
         # SQLite has one writer at a time. Threads of this process queue here and are woken as soon
         # as the writer before them commits; SQLite's own busy handler would sleep in steps of up to
         # 100 ms (its timeout still covers other processes).
@@ -53,7 +54,7 @@ class Transactions:
             return self._run(self._writer, fn, commit=True)
 
     def read(self, fn: Callable[[UnitOfWork], T]) -> T:
-        return self._run(self.engine, fn, commit=False)
+        return self._run(self._reader, fn, commit=False)
 
     def _run(self, bind: sa.Engine, fn: Callable[[UnitOfWork], T], *, commit: bool) -> T:
         with Session(bind, expire_on_commit=False) as session:
