@@ -46,6 +46,7 @@ from bench.common import (
     target,
     write_result,
 )
+from engine.policy import TeamMember
 
 ROLES = ("leader", "data", "execution", "support")
 N_USERS = 200
@@ -102,7 +103,7 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
             iid = str(uuid.uuid4())
             key = keys[i % len(keys)]
             started = now - timedelta(minutes=n_instances - i)
-            team = [{"user": rnd.choice(by_role[r]), "role": r, "duty": ""} for r in ROLES] if i % 2 else []
+            team = [TeamMember(user=rnd.choice(by_role[r]), role=r, duty="") for r in ROLES] if i % 2 else []
             bk = f"BK-{i:06d}"
             instances.append(
                 {
@@ -123,8 +124,8 @@ def populate(url: str, n_tasks: int, seed: int = 7) -> dict:
                     "ended_at": None,
                 }
             )
-            members += [{"instance_id": iid, "user_name": m["user"], "role": m["role"]} for m in team]
-            named = {m["role"]: m["user"] for m in team}
+            members += [{"instance_id": iid, "user_name": m.user, "role": m.role} for m in team]
+            named = {m.role: m.user for m in team}
             for j in range(TASKS_PER_INSTANCE):
                 role = ROLES[(i + j) % 4]
                 tid = str(uuid.uuid4())

@@ -114,7 +114,8 @@ def journey(steps: list[tuple[str, str, dict]]) -> NextStep:
         if step is None:
             return None
         element_id, _, data = step
-        task = next((t for t in ready(workflow) if t.task_spec.name == element_id), None)
+        # by BPMN id: a multi-instance's READY instances have specs of their own (one per member)
+        task = next((t for t in ready(workflow) if t.task_spec.bpmn_id == element_id), None)
         if task is None:
             raise RuntimeError(f"{element_id} is not READY in the SpiffWorkflow-alone run")
         return task, data
