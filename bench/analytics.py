@@ -251,9 +251,9 @@ def _before(
 
 def _rework_pairs(conn: sa.Connection, version: int | None, start: datetime) -> dict[tuple[str, str], int]:
     """The tasks created again, by (element completed before, element), from task_history."""
-    from engine.storage.tables import ProcessDefinitionRow, TaskHistoryRow, table_of
+    from engine.storage.tables import ProcessDefinitionRow, TaskHistoryRow
 
-    d, t = table_of(ProcessDefinitionRow).c, table_of(TaskHistoryRow).c
+    d, t = ProcessDefinitionRow.__table__.c, TaskHistoryRow.__table__.c
     ids = sa.select(d.id).where(d.key == KEY, *([d.version == version] if version is not None else []))
     rows = conn.execute(
         sa.select(t.came_from, t.element_id, sa.func.count())

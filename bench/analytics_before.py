@@ -12,12 +12,12 @@ import sqlalchemy as sa
 
 from engine import events
 from engine.analytics_sql import PERCENTILES, seconds_between
-from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow, table_of
+from engine.storage.tables import AuditEventRow, ProcessDefinitionRow, ProcessInstanceRow
 from engine.views import Percentiles
 
-_AUDIT = table_of(AuditEventRow)
-_INSTANCE = table_of(ProcessInstanceRow)
-_DEFINITION = table_of(ProcessDefinitionRow)
+_AUDIT = AuditEventRow.__table__
+_INSTANCE = ProcessInstanceRow.__table__
+_DEFINITION = ProcessDefinitionRow.__table__
 _TAKEN_UP = (events.TASK_CLAIMED, events.TASK_ASSIGNED)
 
 

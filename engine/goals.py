@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from engine.storage.tables import InstanceGoalRow, ProcessInstanceRow, table_of
+from engine.storage.tables import InstanceGoalRow, ProcessInstanceRow
 
-_GOAL = table_of(InstanceGoalRow)
-_INSTANCE = table_of(ProcessInstanceRow)
+_GOAL = InstanceGoalRow.__table__
+_INSTANCE = ProcessInstanceRow.__table__
 
 
 @dataclass(frozen=True)

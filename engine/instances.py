@@ -15,6 +15,7 @@ from sqlmodel import Session
 from engine import events, goals, task_offers, variable_types
 from engine.bpmn.assignment import AssignmentError, resolve
 from engine.bpmn.catalog import Catalog, ElementInfo
+from engine.bpmn.compaction import compact
 from engine.bpmn.decision_task import attach_decider
 from engine.bpmn.runner import (
     BpmnWorkflow,
@@ -33,7 +34,6 @@ from engine.bpmn.runner import (
     thrown_messages,
     waiting_messages,
 )
-from engine.bpmn.compaction import compact
 from engine.bpmn.serializer import WorkflowStore
 from engine.errors import ConcurrentUpdate, Conflict, InvalidInput, NotFound, Problem
 from engine.jobs import task_due, timer

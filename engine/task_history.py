@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from engine import events
 from engine.storage.db import add_to
-from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow, table_of
+from engine.storage.tables import AuditEventRow, ProcessInstanceRow, StepWeekRow, TaskHistoryRow
 
-_RUN = table_of(TaskHistoryRow)
-_STEP_WEEK = table_of(StepWeekRow)
-_INSTANCE = table_of(ProcessInstanceRow)
-_AUDIT = table_of(AuditEventRow)
+_RUN = TaskHistoryRow.__table__
+_STEP_WEEK = StepWeekRow.__table__
+_INSTANCE = ProcessInstanceRow.__table__
+_AUDIT = AuditEventRow.__table__
 _AUDIT_COLUMNS = ("at", "type", "actor", "instance_id", "task_id", "element_id", "details")
 
 #: Eight buckets per doubling: each bucket is about 9 % wide, which bounds a percentile's error.

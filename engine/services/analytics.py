@@ -23,7 +23,6 @@ from engine.storage.tables import (
     ProcessInstanceRow,
     StepWeekRow,
     TaskHistoryRow,
-    table_of,
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import (
@@ -36,11 +35,11 @@ from engine.views import (
     WeekFigures,
 )
 
-_INSTANCE = table_of(ProcessInstanceRow)
-_DEFINITION = table_of(ProcessDefinitionRow)
-_RUN = table_of(TaskHistoryRow)
-_STEP_WEEK = table_of(StepWeekRow)
-_GOAL = table_of(InstanceGoalRow)
+_INSTANCE = ProcessInstanceRow.__table__
+_DEFINITION = ProcessDefinitionRow.__table__
+_RUN = TaskHistoryRow.__table__
+_STEP_WEEK = StepWeekRow.__table__
+_GOAL = InstanceGoalRow.__table__
 
 
 class AnalyticsService:

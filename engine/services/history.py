@@ -18,17 +18,16 @@ from engine.storage.tables import (
     ProcessInstanceRow,
     TaskCandidateRow,
     TaskHistoryRow,
-    table_of,
 )
 from engine.storage.uow import Transactions, UnitOfWork
 from engine.views import AuditEntry, Principal, StepExecutionView
 from engine.visibility import Facts, TaskFacts
 
-_RUN = table_of(TaskHistoryRow)
-_AUDIT = table_of(AuditEventRow)
-_OPEN_TASK = table_of(OpenTaskRow)
-_CANDIDATE = table_of(TaskCandidateRow)
-_DEFINITION = table_of(ProcessDefinitionRow)
+_RUN = TaskHistoryRow.__table__
+_AUDIT = AuditEventRow.__table__
+_OPEN_TASK = OpenTaskRow.__table__
+_CANDIDATE = TaskCandidateRow.__table__
+_DEFINITION = ProcessDefinitionRow.__table__
 
 
 class HistoryService:

@@ -42,13 +42,6 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value
 
 
-def table_of(row: type[SQLModel]) -> sa.Table:
-    """The Core table of a row class, typed (SQLModel does not declare `__table__`)."""
-    table = row.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, sa.Table)
-    return table
-
-
 class _CatalogJson(sa.types.TypeDecorator[Catalog]):
     """A process's catalog as JSON, with the keys opsflow has always written (ElementInfo.to_json)."""
 
