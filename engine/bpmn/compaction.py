@@ -15,6 +15,7 @@ step can still be gone back to (Runner's move_back_to) as far as any operator re
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -30,33 +31,22 @@ SLACK = 48
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 
+log = logging.getLogger(__name__)
+
 
 def compact(workflow: BpmnWorkflow) -> int:
     """Cut the finished history above the live part of the tree, if it has grown long; return how many
     tasks were cut (0 most of the time)."""
     if len(workflow.tasks) <= KEEP + SLACK or getattr(workflow.spec, "conditional_paths", None):
         return 0  # an ad-hoc process spec reads the root's children: never re-rooted
-    chain = _finished_chain(workflow)
-    cut = len(chain) - KEEP
-    if cut <= SLACK:
+    try:
+        cut = _plan(workflow)
+    except Exception:  # compaction only saves time: it is never why a person's step fails
+        log.warning("the finished part of an instance's task tree was not compacted", exc_info=True)
         return 0
-    # The new root is a BPMN element, so every task below it finds its BPMN parent below the cut.
-    while cut < len(chain) and not chain[cut].task_spec.bpmn_id:
-        cut += 1
-    if cut == len(chain):
+    if cut is None:
         return 0
-    root = chain[cut]
-    gone = _below(workflow, chain[:cut], keep=root)
-    subprocess_tasks = [
-        t for task in gone if task.id in workflow.subprocesses for t in _subprocess_tasks(workflow, task)
-    ]
-    if any(not t.has_state(_FINISHED) for t in subprocess_tasks):
-        return 0
-    counts = compacted(workflow) or Compacted()
-    for task in [*gone, *subprocess_tasks]:
-        _count(counts, task, element=True)
-    _count(counts, root, element=False)  # the flow into the new root: its parent is cut
-    counts.tasks += len(gone) + len(subprocess_tasks)
+    root, gone, counts = cut
     for task in gone:
         if task.id in workflow.subprocesses:
             workflow.delete_subprocess(task)
@@ -66,6 +56,34 @@ def compact(workflow: BpmnWorkflow) -> int:
     workflow.task_tree = root
     set_compacted(workflow, counts)
     return len(gone)
+
+
+def _plan(workflow: BpmnWorkflow) -> tuple[Task, list[Task], Compacted] | None:
+    """The new root, the tasks to cut, and the counts with theirs added; None when there is nothing
+    worth cutting. Changes nothing."""
+    chain = _finished_chain(workflow)
+    cut = len(chain) - KEEP
+    if cut <= SLACK:
+        return None
+    # The new root is a BPMN element, so every task below it finds its BPMN parent below the cut.
+    while cut < len(chain) and not chain[cut].task_spec.bpmn_id:
+        cut += 1
+    if cut == len(chain):
+        return None
+    root = chain[cut]
+    gone = _below(workflow, chain[:cut], keep=root)
+    subprocess_tasks = [
+        t for task in gone if task.id in workflow.subprocesses for t in _subprocess_tasks(workflow, task)
+    ]
+    if any(not t.has_state(_FINISHED) for t in subprocess_tasks):
+        return None
+    before = compacted(workflow)
+    counts = Compacted.from_json(before.to_json()) if before is not None else Compacted()
+    for task in [*gone, *subprocess_tasks]:
+        _count(counts, task, element=True)
+    _count(counts, root, element=False)  # the flow into the new root: its parent is cut
+    counts.tasks += len(gone) + len(subprocess_tasks)
+    return root, gone, counts
 
 
 def _finished_chain(workflow: BpmnWorkflow) -> list[Task]:
