@@ -53,7 +53,7 @@ class SpiffAlone:
         self._definition_id = row.id
         specs = SpecCache(lambda _id: load_specs(row.bpmn_xml, row.resource_name, row.key))
         self.store = WorkflowStore(specs)
-        self.runner = Runner(make_script_engine(SandboxLimits()))
+        self.runner = Runner(make_script_engine(SandboxLimits()), compaction=False)  # the library as it is
 
     def run(
         self,

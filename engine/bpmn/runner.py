@@ -3,7 +3,7 @@ back the facts the index tables hold."""
 
 import copy
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.catalog import Catalog
+from engine.bpmn.compaction import compact
 from engine.bpmn.specs import ExternalTask
 from engine.bpmn.trail import compacted
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -54,8 +55,11 @@ class Incident:
 
 
 class Runner:
-    def __init__(self, script_engine: PythonScriptEngine) -> None:
+    def __init__(self, script_engine: PythonScriptEngine, *, compaction: bool = True) -> None:
         self.script_engine = script_engine
+        #: cut a loop's finished rounds while the engine steps run, once the tree is deep (off: the
+        #: benchmark's SpiffWorkflow-alone reference)
+        self.compaction = compaction
 
     def attach(self, workflow: BpmnWorkflow) -> BpmnWorkflow:
         workflow.script_engine = self.script_engine  # not serialized: set after every load
@@ -78,7 +82,7 @@ class Runner:
         for attempt in (1, 2):  # a second pass only when one left an automatic task READY
             try:
                 workflow.refresh_timers()
-                workflow.do_engine_steps()
+                workflow.do_engine_steps(did_complete_task=self._compaction_for(workflow))
             except WorkflowTaskException as exc:
                 return failed(exc)
             except SpiffWorkflowException as exc:
@@ -86,6 +90,23 @@ class Runner:
             if attempt == 1 and beyond_reach(workflow) is None:
                 return None
         return beyond_reach(workflow)
+
+    def _compaction_for(self, workflow: BpmnWorkflow) -> Callable[[Task], None] | None:
+        """An automatic loop (scripts and gateways only) runs all its rounds in one step: before its
+        tree grows deeper than SpiffWorkflow's iterators follow, its finished rounds are cut
+        (engine/bpmn/compaction.py; what `Instances.save` does between steps)."""
+        if not self.compaction:
+            return None
+
+        next_try = DEEP_IN_A_STEP
+
+        def after_each_task(_task: Task) -> None:
+            nonlocal next_try
+            if len(workflow.tasks) > next_try:
+                cut = compact(workflow)  # nothing cut (a live branch near the root): try again later
+                next_try = DEEP_IN_A_STEP if cut else len(workflow.tasks) + DEEP_IN_A_STEP // 4
+
+        return after_each_task
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: JsonObject) -> Incident | None:
         task = ready_user_task(workflow, task_id)
@@ -196,6 +217,9 @@ def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
 
 #: SpiffWorkflow's task iterators (TaskIterator, BpmnTaskIterator) stop descending at this depth.
 ITERATOR_MAX_DEPTH = 1000
+#: a tree this big is compacted while the engine steps run (well before the iterators' depth limit;
+#: below it, a step runs exactly as SpiffWorkflow alone would run it)
+DEEP_IN_A_STEP = 600
 
 #: The states of tasks that are not settled: what the index tables and the variables are made of.
 OPEN_STATES = frozenset({TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR})

@@ -1,5 +1,9 @@
-"""A loop that runs past what SpiffWorkflow's iterators can follow (depth 1000) becomes an incident;
-it never stops silently or ends as if it were done."""
+"""An automatic loop (scripts and gateways only) runs all its rounds in one step. Its finished rounds
+are compacted as it goes, so it runs to its end however many rounds it takes; where they cannot be cut,
+a loop that runs past what SpiffWorkflow's iterators can follow (depth 1000) becomes an incident: it
+never stops silently or ends as if it were done."""
+
+import pytest
 
 from tests.engine.conftest import ADMIN
 
@@ -15,9 +19,23 @@ def test_a_short_loop_runs_through(engine, deployed) -> None:
     assert detail.instance.variables["counter"] == 50
 
 
+def test_a_loop_of_a_thousand_rounds_runs_to_its_end_in_one_step(engine, deployed) -> None:
+    deployed("deep_loop")
+    instance = engine.runtime.start_process_instance_by_key(
+        "deep_loop", principal=ADMIN, variables={"counter": 0, "limit": 1000}
+    )
+    detail = engine.runtime.get_instance(instance.id, principal=ADMIN)
+    assert detail.instance.incident is None
+    assert [t.element_id for t in detail.open_tasks] == ["Task_done"]
+    assert detail.instance.variables["counter"] == 1000
+    assert detail.path.elements["Script_count"] == 1000  # the diagram counts the compacted rounds
+    assert detail.path.flows["Flow_again"] == 999
+
+
 def test_a_loop_deeper_than_spiffworkflow_can_follow_is_an_incident_not_a_silent_end(
-    engine, deployed
+    engine, deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(engine.runtime._instances.runner, "compaction", False)  # rounds that cannot be cut
     deployed("deep_loop")
     instance = engine.runtime.start_process_instance_by_key(
         "deep_loop", principal=ADMIN, variables={"counter": 0, "limit": 400}
