@@ -15,6 +15,7 @@ step can still be gone back to (Runner's move_back_to) as far as any operator re
 
 from __future__ import annotations
 
+import copy
 import logging
 from uuid import UUID
 
@@ -78,11 +79,10 @@ def _plan(workflow: BpmnWorkflow) -> tuple[Task, list[Task], Compacted] | None:
     if any(not t.has_state(_FINISHED) for t in subprocess_tasks):
         return None
     before = compacted(workflow)
-    counts = Compacted.from_json(before.to_json()) if before is not None else Compacted()
+    counts = copy.deepcopy(before) if before is not None else Compacted()
     for task in [*gone, *subprocess_tasks]:
         _count(counts, task, element=True)
     _count(counts, root, element=False)  # the flow into the new root: its parent is cut
-    counts.tasks += len(gone) + len(subprocess_tasks)
     return root, gone, counts
 
 

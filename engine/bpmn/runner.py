@@ -27,6 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.catalog import Catalog
 from engine.bpmn.compaction import compact
 from engine.bpmn.specs import ExternalTask
+from engine.bpmn.trail import OPEN_STATES as OPEN_STATES  # re-exported
 from engine.bpmn.trail import compacted
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.types import JsonObject
@@ -221,9 +222,6 @@ ITERATOR_MAX_DEPTH = 1000
 #: below it, a step runs exactly as SpiffWorkflow alone would run it)
 DEEP_IN_A_STEP = 600
 
-#: The states of tasks that are not settled: what the index tables and the variables are made of.
-OPEN_STATES = frozenset({TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR})
-
 
 def task_count(workflow: BpmnWorkflow) -> int:
     return len(workflow.tasks) + sum(len(s.tasks) for s in workflow.subprocesses.values())
@@ -412,7 +410,6 @@ def current_variables(workflow: BpmnWorkflow, live: list[Task] | None = None) ->
 
 
 #: Where process data lives while an instance runs: every task still to finish carries its copy.
-_OPEN_STATES = (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
 
 
 def set_open_data(workflow: BpmnWorkflow, variables: JsonObject, deletions: Iterable[str] = ()) -> None:
@@ -421,7 +418,7 @@ def set_open_data(workflow: BpmnWorkflow, variables: JsonObject, deletions: Iter
     deletions = list(deletions)
     if not variables and not deletions:
         return
-    for data in [task.data for task in all_tasks(workflow) if task.state in _OPEN_STATES] + [workflow.data]:
+    for data in [task.data for task in all_tasks(workflow) if task.state in OPEN_STATES] + [workflow.data]:
         for name in deletions:
             data.pop(name, None)
         data.update(variables)

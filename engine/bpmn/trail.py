@@ -14,15 +14,15 @@ from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-#: the states of a task that is, or was, where a token is
-ACTIVE = frozenset({TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR})
+#: The states of tasks that are not settled, where the tokens are: what the index tables and the
+#: variables are made of.
+OPEN_STATES = frozenset({TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR})
 
 
 @dataclass
 class Compacted:
     """What the tasks cut off the tree add to the instance's path."""
 
-    tasks: int = 0
     #: element id -> times it completed
     elements: Counter[str] = field(default_factory=Counter)
     #: (source element id, target element id) -> times that flow was taken
@@ -32,7 +32,6 @@ class Compacted:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "tasks": self.tasks,
             "elements": dict(self.elements),
             "flows": [[source, target, n] for (source, target), n in self.flows.items()],
             "last_completed": self.last_completed,
@@ -41,21 +40,28 @@ class Compacted:
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Compacted:
         return cls(
-            tasks=value["tasks"],
             elements=Counter(value["elements"]),
             flows=Counter({(source, target): n for source, target, n in value["flows"]}),
             last_completed=dict(value["last_completed"]),
         )
 
     def rename(self, new_ids: dict[str, str]) -> None:
-        """Version migration: elements counted under their old ids count under the new ones."""
+        """Version migration: elements counted under their old ids count under the new ones (two old
+        elements mapped onto one add up)."""
 
         def new(element_id: str) -> str:
             return new_ids.get(element_id, element_id)
 
-        self.elements = Counter({new(e): n for e, n in self.elements.items()})
-        self.flows = Counter({(new(s), new(t)): n for (s, t), n in self.flows.items()})
-        self.last_completed = {new(e): at for e, at in self.last_completed.items()}
+        elements: Counter[str] = Counter()
+        flows: Counter[tuple[str, str]] = Counter()
+        last: dict[str, float] = {}
+        for element, n in self.elements.items():
+            elements[new(element)] += n
+        for (source, target), n in self.flows.items():
+            flows[(new(source), new(target))] += n
+        for element, at in self.last_completed.items():
+            last[new(element)] = max(at, last.get(new(element), at))
+        self.elements, self.flows, self.last_completed = elements, flows, last
 
 
 _ATTRIBUTE = "opsflow_compacted"  # on the BpmnWorkflow; the serializer writes it with the state
@@ -87,7 +93,7 @@ def _reached(task: Task) -> bool:
     if task.state == TaskState.CANCELLED:
         # a join's merged branch: its arrival was real, only the continuation is another task's
         return isinstance(task.task_spec, Join) and _bpmn_parent(task) is not None
-    return task.state == TaskState.COMPLETED or task.state in ACTIVE
+    return task.state == TaskState.COMPLETED or task.state in OPEN_STATES
 
 
 def _bpmn_parent(task: Task) -> Task | None:

@@ -5,10 +5,12 @@ back to a recent step, migrating to a version that renamed a step that ran; read
 by another server too."""
 
 import json
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 
+from engine.bpmn.trail import Compacted
 from engine.engine import ProcessEngine, build_engine
 from engine.errors import Conflict
 from engine.storage.tables import ProcessInstanceRow
@@ -130,3 +132,16 @@ def test_a_compacted_instance_migrates_with_its_counts_under_the_new_ids(
     path = engine.runtime.get_instance(looping, principal=ADMIN).path
     assert path.elements["Task_ready"] == 1 and "Task_prepare" not in path.elements
     assert path.flows["Flow_prepared"] == 1
+
+
+def test_counts_of_two_steps_merged_into_one_by_a_migration_add_up() -> None:
+    cut = Compacted(
+        elements=Counter({"Task_a": 2, "Task_b": 3}),
+        flows=Counter({("Start", "Task_a"): 2, ("Start", "Task_b"): 3}),
+        last_completed={"Task_a": 10.0, "Task_b": 20.0},
+    )
+    cut.rename({"Task_a": "Task_ab", "Task_b": "Task_ab"})
+    assert cut.elements == {"Task_ab": 5}
+    assert cut.flows == {("Start", "Task_ab"): 5}
+    assert cut.last_completed == {"Task_ab": 20.0}
+    assert Compacted.from_json(cut.to_json()) == cut  # as the state stores it
