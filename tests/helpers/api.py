@@ -57,7 +57,11 @@ class Api:
 
     def task_named(self, user: str, element_id: str, instance_id: str, scope: str = "all") -> dict:
         tasks = [t for t in self.inbox(user, scope, instance=instance_id) if t["element_id"] == element_id]
-        assert len(tasks) == 1, f"{user} should see exactly one {element_id}, sees {tasks}"
+        if len(tasks) != 1:  # say what the instance holds: a rare miss under full load left no trace
+            detail = self.call(user, "GET", f"/api/v1/process-instances/{instance_id}", None)
+            raise AssertionError(
+                f"{user} should see exactly one {element_id}, sees {tasks}; the instance: {detail}"
+            )
         return tasks[0]
 
     def claim(self, user: str, task_id: str, expect: int = 200) -> dict:
